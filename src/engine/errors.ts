@@ -1,0 +1,103 @@
+/**
+ * Named errors. Each has a stable `code`, survives the worker boundary (toJSON / fromJSON) and
+ * carries a message written for the person using DropLab: what is wrong and what to do.
+ */
+export type ErrorCode =
+  | 'SAFETENSORS_TRUNCATED'
+  | 'SAFETENSORS_HEADER'
+  | 'SAFETENSORS_DTYPE'
+  | 'SAFETENSORS_RANGE'
+  | 'CONFIG_INVALID'
+  | 'UNSUPPORTED_ARCHITECTURE'
+  | 'MISSING_WEIGHT'
+  | 'SHAPE_MISMATCH'
+  | 'MISSING_FILE'
+  | 'TEXT_TOO_SHORT'
+  | 'DROP_CONFIG_INVALID'
+  | 'MODEL_TOO_LARGE'
+  | 'CANCELLED'
+  | 'DEVICE_LOST'
+  | 'RUNTIME'
+  | 'SHARE_LINK_INVALID'
+  | 'EXPORT_INVALID';
+
+export class DropLabError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'DropLabError';
+    this.code = code;
+    this.details = details;
+  }
+  toJSON(): SerializedError {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export interface SerializedError {
+  name: string;
+  code: ErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+const make = (name: string, code: ErrorCode) =>
+  class extends DropLabError {
+    constructor(message: string, details: Record<string, unknown> = {}) {
+      super(code, message, details);
+      this.name = name;
+    }
+  };
+
+export class SafetensorsTruncatedError extends make('SafetensorsTruncatedError', 'SAFETENSORS_TRUNCATED') {}
+export class SafetensorsHeaderError extends make('SafetensorsHeaderError', 'SAFETENSORS_HEADER') {}
+export class SafetensorsDtypeError extends make('SafetensorsDtypeError', 'SAFETENSORS_DTYPE') {}
+export class SafetensorsRangeError extends make('SafetensorsRangeError', 'SAFETENSORS_RANGE') {}
+export class ConfigError extends make('ConfigError', 'CONFIG_INVALID') {}
+export class UnsupportedArchitectureError extends make('UnsupportedArchitectureError', 'UNSUPPORTED_ARCHITECTURE') {}
+export class MissingWeightError extends make('MissingWeightError', 'MISSING_WEIGHT') {}
+export class ShapeMismatchError extends make('ShapeMismatchError', 'SHAPE_MISMATCH') {}
+export class MissingFileError extends make('MissingFileError', 'MISSING_FILE') {}
+export class TextTooShortError extends make('TextTooShortError', 'TEXT_TOO_SHORT') {}
+export class DropConfigError extends make('DropConfigError', 'DROP_CONFIG_INVALID') {}
+export class ModelTooLargeError extends make('ModelTooLargeError', 'MODEL_TOO_LARGE') {}
+export class CancelledError extends make('CancelledError', 'CANCELLED') {}
+export class DeviceLostError extends make('DeviceLostError', 'DEVICE_LOST') {}
+export class RuntimeError extends make('RuntimeError', 'RUNTIME') {}
+export class ShareLinkError extends make('ShareLinkError', 'SHARE_LINK_INVALID') {}
+export class ExportError extends make('ExportError', 'EXPORT_INVALID') {}
+
+const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => DropLabError> = {
+  SAFETENSORS_TRUNCATED: SafetensorsTruncatedError,
+  SAFETENSORS_HEADER: SafetensorsHeaderError,
+  SAFETENSORS_DTYPE: SafetensorsDtypeError,
+  SAFETENSORS_RANGE: SafetensorsRangeError,
+  CONFIG_INVALID: ConfigError,
+  UNSUPPORTED_ARCHITECTURE: UnsupportedArchitectureError,
+  MISSING_WEIGHT: MissingWeightError,
+  SHAPE_MISMATCH: ShapeMismatchError,
+  MISSING_FILE: MissingFileError,
+  TEXT_TOO_SHORT: TextTooShortError,
+  DROP_CONFIG_INVALID: DropConfigError,
+  MODEL_TOO_LARGE: ModelTooLargeError,
+  CANCELLED: CancelledError,
+  DEVICE_LOST: DeviceLostError,
+  RUNTIME: RuntimeError,
+  SHARE_LINK_INVALID: ShareLinkError,
+  EXPORT_INVALID: ExportError,
+};
+
+/** Rebuild a named error on the other side of a worker boundary. */
+export function errorFromJSON(e: SerializedError): DropLabError {
+  const Ctor = byCode[e.code] ?? RuntimeError;
+  return new Ctor(e.message, e.details);
+}
+
+/** Any thrown value as a DropLabError (runtime failures keep their message). */
+export function asDropLabError(e: unknown): DropLabError {
+  if (e instanceof DropLabError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/device (was )?lost|GPUDevice.*lost/i.test(msg)) return new DeviceLostError(`The GPU device was lost: ${msg}. Reload the model to continue; your experiment is kept.`);
+  return new RuntimeError(msg);
+}
