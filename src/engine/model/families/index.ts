@@ -1,0 +1,204 @@
+/**
+ * The family registry: config.json -> family -> ModelSpec, and checkpoint tensors -> ModelWeights.
+ * Adding a family = one module in this folder + one line in FAMILIES.
+ */
+import { ConfigError, MissingWeightError, ShapeMismatchError, UnsupportedArchitectureError } from '../../errors';
+import type { TensorStore } from '../checkpoint';
+import { numel } from '../safetensors';
+import type { FamilyName, Linear, ModelSpec, ModelWeights, Norm, Param } from '../spec';
+import { gpt2 } from './gpt2';
+import { llama } from './llama';
+import { mistral } from './mistral';
+import { qwen2 } from './qwen2';
+import type { Family, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+
+export type { Family, TensorRef, WeightPlan } from './types';
+
+export const FAMILIES: Record<FamilyName, Family> = { llama, mistral, qwen2, gpt2 };
+
+/** Every config.json model_type DropLab reads. */
+export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.values(FAMILIES).flatMap((f) => f.modelTypes);
+
+/** The family of a config.json (by model_type, else by architectures). */
+export function familyFor(config: RawConfig): Family {
+  const mt = config.model_type;
+  const archs = Array.isArray(config.architectures) ? config.architectures : [];
+  const fam =
+    typeof mt === 'string'
+      ? Object.values(FAMILIES).find((f) => f.modelTypes.includes(mt))
+      : Object.values(FAMILIES).find((f) => archs.some((a) => f.architectures.includes(a)));
+  if (!fam) {
+    const what = typeof mt === 'string' ? `model_type "${mt}"` : archs.length ? `architectures ${JSON.stringify(archs)}` : 'no model_type';
+    throw new UnsupportedArchitectureError(
+      `config.json has ${what}, which DropLab does not support. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`,
+      { modelType: mt ?? null, supported: [...SUPPORTED_MODEL_TYPES] },
+    );
+  }
+  return fam;
+}
+
+/**
+ * config.json (parsed) -> ModelSpec. `fallback.eosTokenId` is used when config.json has no
+ * eos_token_id (e.g. from generation_config.json). Throws UnsupportedArchitectureError / ConfigError.
+ */
+export function specFromConfig(config: unknown, fallback?: { eosTokenId?: number | null }): ModelSpec {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError('config.json must contain a JSON object.');
+  const c = config as RawConfig;
+  return familyFor(c).spec(c, fallback);
+}
+
+/** All refs of a plan, each role once (a tied lm_head is not listed). */
+export function planRefs(plan: WeightPlan): TensorRef[] {
+  const out: TensorRef[] = [plan.embed];
+  if (plan.posEmbed) out.push(plan.posEmbed);
+  const lin = (l: LinearRef | null) => {
+    if (!l) return;
+    out.push(l.weight);
+    if (l.bias) out.push(l.bias);
+  };
+  const norm = (n: NormRef) => {
+    out.push(n.weight);
+    if (n.bias) out.push(n.bias);
+  };
+  for (const l of plan.layers) {
+    norm(l.attnNorm);
+    for (const x of [l.q, l.k, l.v, l.o]) lin(x);
+    norm(l.mlpNorm);
+    for (const x of [l.gate, l.up, l.down]) lin(x);
+  }
+  norm(plan.finalNorm);
+  if (plan.lmHead !== 'tied') out.push(plan.lmHead);
+  return out;
+}
+
+/** The checkpoint tensor names the model uses (unique, plan order). */
+export function planTensorNames(plan: WeightPlan): string[] {
+  return [...new Set(planRefs(plan).map((r) => r.name))];
+}
+
+/**
+ * The family's weight plan with the name prefix the checkpoint actually uses, checked against the
+ * store up front (before any load()): every tensor present (MissingWeightError) and shaped as the
+ * config says (ShapeMismatchError).
+ */
+export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
+  const fam = FAMILIES[spec.family];
+  const plans = fam.prefixes.map((p) => fam.plan(spec, p));
+  const plan = plans.find((p) => store.has(p.embed.name)) ?? plans[0];
+  for (const ref of planRefs(plan)) {
+    if (!store.has(ref.name)) {
+      const sample = store.names().slice(0, 4).join(', ');
+      throw new MissingWeightError(
+        `The checkpoint has no tensor "${ref.name}", which a ${spec.family} model with this config.json needs${
+          sample ? ` (it has e.g. ${sample})` : ''
+        }. Is the folder complete, and does config.json belong to these weights?`,
+        { weight: ref.name },
+      );
+    }
+    const actual = store.info(ref.name).shape;
+    if (actual.length !== ref.shape.length || actual.some((x, i) => x !== ref.shape[i])) {
+      throw new ShapeMismatchError(
+        `Weight "${ref.name}" has shape [${actual.join(', ')}] but config.json implies [${ref.shape.join(', ')}]. Does config.json belong to these weights?`,
+        { weight: ref.name, expected: [...ref.shape], actual: [...actual] },
+      );
+    }
+  }
+  return plan;
+}
+
+/** Shape of a ref after its split and transpose. */
+function finalShape(ref: TensorRef): number[] {
+  const s = [...ref.shape];
+  if (ref.split) s[ref.split.axis] /= ref.split.parts;
+  if (ref.transpose) s.reverse();
+  return s;
+}
+
+/** Take part `index` of `parts` along `axis` of a row-major tensor. */
+function splitAxis(x: Float32Array, shape: readonly number[], axis: number, parts: number, index: number): Float32Array {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const len = shape[axis] / parts;
+  const out = new Float32Array(outer * len * inner);
+  for (let o = 0; o < outer; o++) {
+    const src = (o * shape[axis] + index * len) * inner;
+    out.set(x.subarray(src, src + len * inner), o * len * inner);
+  }
+  return out;
+}
+
+function transpose2d(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+  return out;
+}
+
+function paramFor(store: TensorStore, ref: TensorRef): Param {
+  const src = store.get(ref.name);
+  if (!ref.split && !ref.transpose) return src;
+  const shape = Object.freeze(finalShape(ref));
+  return {
+    shape,
+    load: () => {
+      let x = src.load();
+      let s = [...ref.shape];
+      if (ref.split) {
+        x = splitAxis(x, s, ref.split.axis, ref.split.parts, ref.split.index);
+        s[ref.split.axis] /= ref.split.parts;
+      }
+      if (ref.transpose) {
+        x = transpose2d(x, s[0], s[1]);
+        s = [s[1], s[0]];
+      }
+      return x;
+    },
+  };
+}
+
+/** ModelWeights over the store (lazy: nothing is decoded here). Checks names and shapes first (resolvePlan). */
+export function mapWeights(store: TensorStore, spec: ModelSpec, plan: WeightPlan = resolvePlan(store, spec)): ModelWeights {
+  const p = (r: TensorRef) => paramFor(store, r);
+  const lin = (l: LinearRef): Linear => ({ weight: p(l.weight), bias: l.bias ? p(l.bias) : null });
+  const norm = (n: NormRef): Norm => ({ weight: p(n.weight), bias: n.bias ? p(n.bias) : null });
+  const embed = p(plan.embed);
+  return {
+    embed,
+    posEmbed: plan.posEmbed ? p(plan.posEmbed) : null,
+    layers: plan.layers.map((l) => ({
+      attnNorm: norm(l.attnNorm),
+      q: lin(l.q),
+      k: lin(l.k),
+      v: lin(l.v),
+      o: lin(l.o),
+      mlpNorm: norm(l.mlpNorm),
+      gate: l.gate ? lin(l.gate) : null,
+      up: lin(l.up),
+      down: lin(l.down),
+    })),
+    finalNorm: norm(plan.finalNorm),
+    lmHead: plan.lmHead === 'tied' ? embed : p(plan.lmHead),
+  };
+}
+
+/** Every distinct Param of `w` (the tied lm_head once). */
+export function allParams(w: ModelWeights): Param[] {
+  const set = new Set<Param>([w.embed, w.lmHead, w.finalNorm.weight]);
+  if (w.posEmbed) set.add(w.posEmbed);
+  if (w.finalNorm.bias) set.add(w.finalNorm.bias);
+  for (const l of w.layers) {
+    for (const n of [l.attnNorm, l.mlpNorm]) {
+      set.add(n.weight);
+      if (n.bias) set.add(n.bias);
+    }
+    for (const x of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) {
+      if (!x) continue;
+      set.add(x.weight);
+      if (x.bias) set.add(x.bias);
+    }
+  }
+  return [...set];
+}
+
+export function countWeightParameters(w: ModelWeights): number {
+  return allParams(w).reduce((n, p) => n + numel(p.shape), 0);
+}

@@ -1,0 +1,74 @@
+/**
+ * What a model family module declares: which config.json model_type values it reads, how its config
+ * becomes a ModelSpec, and where each weight role lives in the checkpoint (a WeightPlan). The generic
+ * code in ./index.ts checks the plan against the checkpoint and builds the lazy Params.
+ */
+import type { FamilyName, ModelSpec } from '../spec';
+
+export type RawConfig = Record<string, unknown>;
+
+/**
+ * One checkpoint tensor feeding one weight role. `shape` is the shape the tensor must have AS STORED.
+ * `split` takes part `index` of `parts` equal parts along stored axis `axis` (GPT-2's fused c_attn);
+ * `transpose` then swaps a 2-D tensor's axes (GPT-2's Conv1D [in, out] -> nn.Linear [out, in]).
+ */
+export interface TensorRef {
+  name: string;
+  shape: readonly number[];
+  split?: { axis: number; parts: number; index: number };
+  transpose?: boolean;
+}
+
+export interface LinearRef {
+  weight: TensorRef;
+  bias: TensorRef | null;
+}
+
+export interface NormRef {
+  weight: TensorRef;
+  bias: TensorRef | null;
+}
+
+export interface LayerRefs {
+  attnNorm: NormRef;
+  q: LinearRef;
+  k: LinearRef;
+  v: LinearRef;
+  o: LinearRef;
+  mlpNorm: NormRef;
+  gate: LinearRef | null;
+  up: LinearRef;
+  down: LinearRef;
+}
+
+export interface WeightPlan {
+  embed: TensorRef;
+  posEmbed: TensorRef | null;
+  layers: LayerRefs[];
+  finalNorm: NormRef;
+  /** 'tied': the lm_head is the embedding matrix. */
+  lmHead: TensorRef | 'tied';
+}
+
+/** Defaults of the family's transformers config class, used where config.json omits a key. */
+export interface FamilyDefaults {
+  tieWordEmbeddings: boolean;
+  normEps: number;
+  ropeTheta: number;
+  hiddenAct: string;
+  bosTokenId: number | null;
+  eosTokenId: number | null;
+}
+
+export interface Family {
+  name: FamilyName;
+  /** config.json model_type values this module reads. */
+  modelTypes: readonly string[];
+  /** config.json architectures values (used when model_type is absent). */
+  architectures: readonly string[];
+  /** config.json -> ModelSpec; throws ConfigError / UnsupportedArchitectureError. */
+  spec(config: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpec;
+  /** Tensor-name prefixes of the transformer body that real checkpoints use, most common first. */
+  prefixes: readonly string[];
+  plan(spec: ModelSpec, prefix: string): WeightPlan;
+}

@@ -1,0 +1,104 @@
+/**
+ * The model's tokenizer, from tokenizer.json + tokenizer_config.json through @huggingface/tokenizers
+ * (the implementation transformers.js uses). encode() adds no special tokens: calibration text is
+ * "each document, then EOS, tokenized without special tokens" (LLM-Drop), and the caller appends EOS.
+ */
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import type { ModelFiles } from './api';
+import { ConfigError, MissingFileError } from './errors';
+import { parseJsonObject, readJsonFile } from './files';
+
+export class Tokenizer {
+  private readonly tok: HfTokenizer;
+  /** tokenizer_config.json's eos_token, else config.json's eos_token_id (first of a list); null if neither. */
+  readonly eosTokenId: number | null;
+  /** Highest token id + 1 (added tokens included). */
+  readonly vocabSize: number;
+
+  constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}, opts: { eosTokenId?: number | null } = {}) {
+    try {
+      this.tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
+    } catch (e) {
+      throw new ConfigError(`tokenizer.json could not be loaded: ${(e as Error).message}`, { file: 'tokenizer.json' });
+    }
+    const vocab = this.tok.get_vocab(true);
+    let max = -1;
+    for (const id of vocab.values()) if (id > max) max = id;
+    this.vocabSize = max + 1;
+    const eosTok = tokenizerConfig.eos_token;
+    const eosText = typeof eosTok === 'string' ? eosTok : (eosTok as { content?: unknown } | null | undefined)?.content;
+    const fromTokenizer = typeof eosText === 'string' ? this.tok.token_to_id(eosText) : undefined;
+    this.eosTokenId = fromTokenizer ?? opts.eosTokenId ?? null;
+  }
+
+  /** From the bytes of tokenizer.json and (optionally) tokenizer_config.json. */
+  static fromBytes(tokenizerJson: Uint8Array, tokenizerConfig?: Uint8Array | null, opts: { eosTokenId?: number | null } = {}): Tokenizer {
+    return new Tokenizer(
+      parseJsonObject(tokenizerJson, 'tokenizer.json'),
+      tokenizerConfig ? parseJsonObject(tokenizerConfig, 'tokenizer_config.json') : {},
+      opts,
+    );
+  }
+
+  /**
+   * From a model folder. `eosTokenId` (e.g. spec.eosTokenId) is used when tokenizer_config.json names no
+   * EOS token. tokenizer.json missing -> MissingFileError (DropLab needs the fast-tokenizer file).
+   */
+  static async fromFiles(files: ModelFiles, opts: { eosTokenId?: number | null } = {}): Promise<Tokenizer> {
+    if (!files.names().includes('tokenizer.json')) {
+      throw new MissingFileError(
+        'tokenizer.json is missing from the model folder. DropLab needs the fast-tokenizer file (tokenizer.json); models with only a sentencepiece tokenizer.model are not supported.',
+        { file: 'tokenizer.json' },
+      );
+    }
+    const json = await readJsonFile(files, 'tokenizer.json');
+    const config = (await readJsonFile(files, 'tokenizer_config.json', true)) ?? {};
+    return new Tokenizer(json, config, opts);
+  }
+
+  /** Token ids of `text`, without special tokens (no BOS/EOS added). */
+  encode(text: string): number[] {
+    return this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Text of `ids`, special tokens included, no clean-up of spaces (exact inverse of encode for byte-level BPE). */
+  decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    return this.tok.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+  }
+
+  /**
+   * The text one token stands for in the middle of a text (for a per-token view): decoded after an
+   * anchor token, so decoders that strip a leading space at the start of a text (sentencepiece-style)
+   * do not hide it. A token holding part of a UTF-8 character shows U+FFFD.
+   */
+  tokenToString(id: number): string {
+    return this.suffix(this.anchor(), id);
+  }
+
+  /** Per-token texts of a sequence: each token decoded after the (up to) 3 tokens before it. */
+  tokenStrings(ids: readonly number[]): string[] {
+    return ids.map((id, i) => this.suffix(i === 0 ? this.anchor() : ids.slice(Math.max(0, i - 3), i), id));
+  }
+
+  private anchor(): number[] {
+    return this.eosTokenId === null ? [] : [this.eosTokenId];
+  }
+
+  private suffix(context: readonly number[], id: number): string {
+    if (context.length === 0) return this.decode([id]);
+    const a = this.decode(context);
+    const b = this.decode([...context, id]);
+    let p = 0;
+    while (p < a.length && a[p] === b[p]) p++;
+    return b.slice(p);
+  }
+
+  /** The vocabulary entry of a token (e.g. "Ġthe"), or undefined. */
+  idToToken(id: number): string | undefined {
+    return this.tok.id_to_token(id);
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tok.token_to_id(token);
+  }
+}
