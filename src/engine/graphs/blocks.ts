@@ -1,0 +1,433 @@
+/**
+ * Transformer building blocks on the GraphBuilder, all in fp32. The same functions build the live
+ * sublayer graphs (sublayers.ts), the whole-model graph (monolithic.ts) and the export, so what DropLab
+ * measures is what it exports.
+ *
+ * Shapes in comments: B batch, T new tokens, P past tokens, S = P + T keys, d hidden size, H query
+ * heads, Hkv key/value heads, hd head dim, I MLP width, V vocabulary.
+ *
+ * The residual stream of block l follows LLM-Drop (He et al., "What Matters in Transformers? Not All
+ * Attention is Needed", 2024) and DESIGN.md §2:
+ *     m_l     = x_l + Attn_l(N1_l(x_l))
+ *     x_{l+1} = m_l + MLP_l(N2_l(m_l))
+ *
+ * Weights: every Param is load()ed here, at build time, only when the block that uses it is built.
+ */
+import type { GraphBuilder, Value } from '../onnx/builder';
+import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../model/spec';
+
+/** How a Linear becomes nodes. The default is fp32 MatMul; the export swaps in fp16 / q8 / q4 versions. */
+export type LinearImpl = (b: GraphBuilder, x: Value, lin: Linear, name: string) => Value;
+
+/** How RoPE cos/sin are produced: a table precomputed in TypeScript (gathered by position), or computed in the graph. */
+export type RopeMode = { kind: 'table'; length: number } | { kind: 'compute' };
+
+export interface BlockContext {
+  b: GraphBuilder;
+  spec: ModelSpec;
+  linear: LinearImpl;
+  rope: RopeMode;
+  /** Initializers already made from a Param in this graph (a tied embedding is stored once). */
+  params: Map<Param, Value>;
+  /** RoPE cos/sin already built for a positions value (one table per graph, shared by every layer). */
+  ropeCache: Map<string, { cos: Value; sin: Value }>;
+}
+
+/** Default RoPE table length: enough for DropLab's windows without storing 128k-position tables per layer. */
+export const DEFAULT_ROPE_TABLE = 4096;
+
+export function blockContext(
+  b: GraphBuilder,
+  spec: ModelSpec,
+  opts: { linear?: LinearImpl; rope?: RopeMode; maxLength?: number } = {},
+): BlockContext {
+  const length = Math.min(spec.maxPositions, opts.maxLength ?? DEFAULT_ROPE_TABLE);
+  return { b, spec, linear: opts.linear ?? fp32Linear, rope: opts.rope ?? { kind: 'table', length }, params: new Map(), ropeCache: new Map() };
+}
+
+/** A Param as an fp32 initializer in its stored layout (loaded once per graph). */
+export function paramValue(ctx: BlockContext, p: Param, name: string): Value {
+  const hit = ctx.params.get(p);
+  if (hit) return hit;
+  const v = ctx.b.initializer(name, p.load(), p.shape);
+  ctx.params.set(p, v);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear
+// ---------------------------------------------------------------------------------------------
+
+/** [out, in] row-major -> [in, out] row-major. */
+export function transpose2d(w: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) t[c * rows + r] = w[base + c];
+  }
+  return t;
+}
+
+/** y = x @ W^T + b for nn.Linear weight W [out, in], stored transposed as [in, out] so the graph does x @ W_t. */
+export const fp32Linear: LinearImpl = (b, x, lin, name) => {
+  const [out, inp] = lin.weight.shape;
+  const w = b.initializer(`${name}.weight_t`, transpose2d(lin.weight.load(), out, inp), [inp, out]); // [in, out]
+  let y = b.matmul(x, w); // [..., in] @ [in, out] -> [..., out]
+  if (lin.bias) y = b.add(y, b.initializer(`${name}.bias`, lin.bias.load(), [out]));
+  return y;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Norms
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * RMSNorm (LlamaRMSNorm): x / sqrt(mean(x^2, -1) + eps) * w, in the Pow/ReduceMean/Add/Sqrt/Div/Mul
+ * form that onnxruntime fuses into SimplifiedLayerNormalization.
+ */
+export function rmsNorm(b: GraphBuilder, x: Value, weight: Param, eps: number, name: string): Value {
+  const w = b.initializer(`${name}.weight`, weight.load(), weight.shape); // [d]
+  const ms = b.reduceMean(b.pow(x, 2), [-1]); // [B,T,1] mean of squares
+  const rms = b.sqrt(b.add(ms, eps)); // [B,T,1]
+  return b.mul(b.div(x, rms), w); // [B,T,d]
+}
+
+/** LayerNorm with weight and optional bias: (x - mean) / sqrt(var + eps) * w + b (opset-17 LayerNormalization). */
+export function layerNorm(b: GraphBuilder, x: Value, weight: Param, bias: Param | null, eps: number, name: string): Value {
+  const w = b.initializer(`${name}.weight`, weight.load(), weight.shape);
+  const bb = bias ? b.initializer(`${name}.bias`, bias.load(), bias.shape) : null;
+  return b.layerNormalization(x, w, bb, eps, -1); // [B,T,d]
+}
+
+/** The family's norm (spec.norm). */
+export function norm(ctx: BlockContext, x: Value, n: Norm, name: string): Value {
+  return ctx.b.scope(name, () =>
+    ctx.spec.norm === 'rms' ? rmsNorm(ctx.b, x, n.weight, ctx.spec.normEps, name) : layerNorm(ctx.b, x, n.weight, n.bias, ctx.spec.normEps, name),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rotary position embedding (Hugging Face rotate_half convention)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * inv_freq[i] = 1 / theta^(2i / hd), i < hd/2, with the model's rope scaling applied as in Hugging
+ * Face transformers' modeling_rope_utils:
+ *   linear: inv_freq / factor;
+ *   llama3 (_compute_llama3_parameters): with wavelen = 2 pi / inv_freq, low = orig / low_freq_factor,
+ *     high = orig / high_freq_factor: wavelen < high keeps inv_freq; wavelen > low divides it by factor;
+ *     in between it is interpolated, smooth = (orig / wavelen - low_freq_factor) /
+ *     (high_freq_factor - low_freq_factor), inv = (1 - smooth) * inv / factor + smooth * inv.
+ * Float64 here; tables round to float32 like HF's float32 buffer.
+ */
+export function ropeInvFreq(spec: ModelSpec): Float64Array {
+  const hd = spec.headDim;
+  const half = hd / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / spec.ropeTheta ** ((2 * i) / hd);
+  const s = spec.ropeScaling;
+  if (!s) return inv;
+  if (s.type === 'linear') return inv.map((f) => f / s.factor);
+  const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
+  const highWavelen = s.originalMaxPositions / s.highFreqFactor;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / s.factor;
+    const smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return ((1 - smooth) * f) / s.factor + smooth * f;
+  });
+}
+
+/**
+ * cos/sin tables [length, hd] for positions 0..length-1, emb = cat(freqs, freqs) as in HF. The angle
+ * is pos * inv_freq rounded to float32 (what HF's float32 matmul of positions and inv_freq gives),
+ * cos/sin taken in float64 and rounded.
+ */
+export function ropeTables(spec: ModelSpec, length: number): { cos: Float32Array; sin: Float32Array } {
+  const hd = spec.headDim;
+  const half = hd / 2;
+  const inv = Float32Array.from(ropeInvFreq(spec));
+  const cos = new Float32Array(length * hd);
+  const sin = new Float32Array(length * hd);
+  for (let p = 0; p < length; p++) {
+    for (let i = 0; i < half; i++) {
+      const a = Math.fround(p * inv[i]);
+      const c = Math.cos(a);
+      const s = Math.sin(a);
+      cos[p * hd + i] = c;
+      cos[p * hd + half + i] = c;
+      sin[p * hd + i] = s;
+      sin[p * hd + half + i] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * cos, sin for the given positions (int64 [T] or [B,T]), shaped to broadcast against [B,H,T,hd]:
+ * [1,T,hd] or [B,1,T,hd].
+ */
+export function ropeCosSin(ctx: BlockContext, positions: Value): { cos: Value; sin: Value } {
+  const hit = ctx.ropeCache.get(positions.name);
+  if (hit) return hit;
+  const { b, spec } = ctx;
+  const hd = spec.headDim;
+  let cos: Value;
+  let sin: Value;
+  if (ctx.rope.kind === 'table') {
+    const t = ropeTables(spec, ctx.rope.length);
+    const cosT = b.initializer(b.fresh('rope.cos'), t.cos, [ctx.rope.length, hd]); // [P,hd]
+    const sinT = b.initializer(b.fresh('rope.sin'), t.sin, [ctx.rope.length, hd]);
+    cos = b.gather(cosT, positions, 0); // [T,hd] or [B,T,hd]
+    sin = b.gather(sinT, positions, 0);
+  } else {
+    // HF's own float32 path: freqs = pos * inv_freq; emb = cat(freqs, freqs)
+    const inv = b.initializer(b.fresh('rope.inv_freq'), Float32Array.from(ropeInvFreq(spec)), [hd / 2]); // [hd/2]
+    const freqs = b.mul(b.unsqueeze(b.cast(positions, 'float32'), [-1]), inv); // [..,T,hd/2]
+    const emb = b.concat([freqs, freqs], -1); // [..,T,hd]
+    cos = b.cos(emb);
+    sin = b.sin(emb);
+  }
+  const cs = { cos: b.unsqueeze(cos, [-3]), sin: b.unsqueeze(sin, [-3]) }; // [1,T,hd] or [B,1,T,hd]
+  ctx.ropeCache.set(positions.name, cs);
+  return cs;
+}
+
+/** rotate_half(x) = cat(-x2, x1) with x1, x2 the two halves of the last dim. */
+export function rotateHalf(b: GraphBuilder, x: Value, hd: number): Value {
+  const [x1, x2] = b.split(x, [hd / 2, hd / 2], -1);
+  return b.concat([b.neg(x2), x1], -1);
+}
+
+/** x * cos + rotate_half(x) * sin, x [B,H,T,hd]. */
+export function applyRope(b: GraphBuilder, x: Value, cs: { cos: Value; sin: Value }, hd: number): Value {
+  return b.add(b.mul(x, cs.cos), b.mul(rotateHalf(b, x, hd), cs.sin));
+}
+
+/** Positions 0..T-1 of a [B,T,...] tensor, int64 [T]. */
+export function sequencePositions(b: GraphBuilder, x: Value): Value {
+  return b.range(0, b.dim(x, 1), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention
+// ---------------------------------------------------------------------------------------------
+
+/** Keys and values of one attention layer: [B,Hkv,S,hd] each, after RoPE, before the GQA broadcast. */
+export interface KV {
+  key: Value;
+  value: Value;
+}
+
+export interface AttentionIO {
+  /** int64 [T] or [B,T]: positions of the new tokens (RoPE only). */
+  positions: Value;
+  /** Keys/values of earlier tokens, [B,Hkv,P,hd] (KV-cache graphs); absent: P = 0. */
+  past?: KV | null;
+  /** int64 [B,S], 1 = attend, 0 = padding (KV-cache export); absent: every key is real. */
+  attentionMask?: Value | null;
+}
+
+/** float32 lowest, what HF fills masked scores with. */
+export const MASK_VALUE = -3.4028234663852886e38;
+
+/**
+ * Causal grouped-query self-attention, o(Attn(x)), for an already normed x [B,T,d]. Returns the
+ * output [B,T,d] and the present keys/values [B,Hkv,S,hd] (past concatenated with the new ones).
+ *
+ * Query head h uses kv head floor(h / n_rep), n_rep = H / Hkv (HF repeat_kv order). Instead of copying
+ * k/v n_rep times, the queries are grouped by their kv head ([B,Hkv,n_rep,T,hd]) and the kv heads
+ * broadcast over the group ([B,Hkv,1,S,hd]): same result, no copy.
+ */
+export function attention(ctx: BlockContext, x: Value, w: LayerWeights, name: string, io: AttentionIO): { out: Value; present: KV } {
+  const { b, spec } = ctx;
+  const H = spec.numHeads;
+  const Hkv = spec.numKvHeads;
+  const hd = spec.headDim;
+  const nRep = H / Hkv;
+  if (!Number.isInteger(nRep)) throw new Error(`attention: ${H} query heads do not group over ${Hkv} kv heads`);
+
+  return b.scope(name, () => {
+    // projections, split into heads: [B,T,heads*hd] -> [B,T,heads,hd] -> [B,heads,T,hd]
+    const heads = (y: Value, n: number) => b.transpose(b.reshape(y, [0, 0, n, hd]), [0, 2, 1, 3]);
+    let q = heads(ctx.linear(b, x, w.q, `${name}.q`), H); // [B,H,T,hd]
+    let k = heads(ctx.linear(b, x, w.k, `${name}.k`), Hkv); // [B,Hkv,T,hd]
+    let v = heads(ctx.linear(b, x, w.v, `${name}.v`), Hkv); // [B,Hkv,T,hd]
+
+    if (spec.position === 'rope') {
+      const cs = ropeCosSin(ctx, io.positions); // [1,T,hd] | [B,1,T,hd]
+      q = applyRope(b, q, cs, hd);
+      k = applyRope(b, k, cs, hd);
+    }
+
+    if (io.past) {
+      k = b.concat([io.past.key, k], 2); // [B,Hkv,S,hd]
+      v = b.concat([io.past.value, v], 2);
+    }
+    const present = { key: k, value: v };
+
+    // group query heads by kv head
+    let qg = q;
+    let kg = k;
+    let vg = v;
+    if (nRep > 1) {
+      qg = b.reshape(q, [0, Hkv, nRep, -1, hd]); // [B,Hkv,n_rep,T,hd]
+      kg = b.unsqueeze(k, [2]); // [B,Hkv,1,S,hd]
+      vg = b.unsqueeze(v, [2]);
+    }
+    const rank = nRep > 1 ? 5 : 4;
+    const kT = b.transpose(kg, rank === 5 ? [0, 1, 2, 4, 3] : [0, 1, 3, 2]); // [..,hd,S]
+
+    // scores = q k^T / sqrt(hd)   [B,H,T,S] (or grouped [B,Hkv,n_rep,T,S])
+    const scores = b.mul(b.matmul(qg, kT), 1 / Math.sqrt(hd));
+
+    // causal mask: query i (absolute position S-T+i) sees key j iff j <= S-T+i
+    const T = b.dim(q, 2);
+    const S = b.dim(k, 2);
+    const qPos = b.unsqueeze(b.range(b.sub(S, T), S, 1), [1]); // [T,1]
+    const kPos = b.unsqueeze(b.range(0, S, 1), [0]); // [1,S]
+    let masked = b.less(qPos, kPos); // [T,S] true = hidden
+    if (io.attentionMask) {
+      const pad = b.equal(io.attentionMask, 0); // [B,S]
+      masked = b.or(masked, b.reshape(pad, rank === 5 ? [0, 1, 1, 1, -1] : [0, 1, 1, -1])); // [B,1,(1,)1,S] | [T,S]
+    }
+    const probs = b.softmax(b.where(masked, MASK_VALUE, scores), -1); // fp32 softmax over keys
+
+    let ctxv = b.matmul(probs, vg); // [B,H,T,hd] (or [B,Hkv,n_rep,T,hd])
+    if (nRep > 1) ctxv = b.reshape(ctxv, [0, H, -1, hd]); // [B,H,T,hd]
+    const merged = b.reshape(b.transpose(ctxv, [0, 2, 1, 3]), [0, 0, H * hd]); // [B,T,H*hd]
+    return { out: ctx.linear(b, merged, w.o, `${name}.o`), present }; // [B,T,d]
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// MLP
+// ---------------------------------------------------------------------------------------------
+
+/** silu, gelu_tanh (HF gelu_new / gelu_pytorch_tanh) or exact gelu. */
+export function activation(b: GraphBuilder, x: Value, kind: ModelSpec['activation']): Value {
+  switch (kind) {
+    case 'silu':
+      return b.mul(x, b.sigmoid(x)); // x * sigmoid(x)
+    case 'gelu_tanh': {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const inner = b.mul(b.add(x, b.mul(b.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+      return b.mul(b.mul(x, 0.5), b.add(b.tanh(inner), 1));
+    }
+    case 'gelu':
+      // 0.5 x (1 + erf(x / sqrt 2))
+      return b.mul(b.mul(x, 0.5), b.add(b.erf(b.mul(x, Math.SQRT1_2)), 1));
+  }
+}
+
+/** gated: down(act(gate(x)) * up(x)); plain: down(act(up(x))). x [B,T,d] -> [B,T,d]. */
+export function mlp(ctx: BlockContext, x: Value, w: LayerWeights, name: string): Value {
+  const { b, spec } = ctx;
+  return b.scope(name, () => {
+    let h: Value; // [B,T,I]
+    if (spec.mlp === 'gated') {
+      if (!w.gate) throw new Error(`mlp ${name}: gated MLP without gate weights`);
+      h = b.mul(activation(b, ctx.linear(b, x, w.gate, `${name}.gate`), spec.activation), ctx.linear(b, x, w.up, `${name}.up`));
+    } else {
+      h = activation(b, ctx.linear(b, x, w.up, `${name}.up`), spec.activation);
+    }
+    return ctx.linear(b, h, w.down, `${name}.down`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Residual sublayers (the units LLM-Drop drops)
+// ---------------------------------------------------------------------------------------------
+
+export interface SublayerOut {
+  /** The residual stream after the sublayer: x + F(N(x)). */
+  out: Value;
+  /** N(x), F's input. */
+  normed: Value;
+  /** F(N(x)), what the sublayer adds to the stream. */
+  delta: Value;
+}
+
+/** m_l = x_l + Attn_l(N1_l(x_l)). */
+export function attentionSublayer(ctx: BlockContext, x: Value, w: LayerWeights, l: number, io: AttentionIO): SublayerOut & { present: KV } {
+  const normed = norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`);
+  const { out: delta, present } = attention(ctx, normed, w, `layers.${l}.attn`, io);
+  return { out: ctx.b.add(x, delta), normed, delta, present };
+}
+
+/** x_{l+1} = m_l + MLP_l(N2_l(m_l)). */
+export function mlpSublayer(ctx: BlockContext, m: Value, w: LayerWeights, l: number): SublayerOut {
+  const normed = norm(ctx, m, w.mlpNorm, `layers.${l}.mlp_norm`);
+  const delta = mlp(ctx, normed, w, `layers.${l}.mlp`);
+  return { out: ctx.b.add(m, delta), normed, delta };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedding, LM head, per-token reductions
+// ---------------------------------------------------------------------------------------------
+
+/** Token embedding (+ learned position embedding for gpt2). ids int64 [B,T] -> [B,T,d]. */
+export function embedding(ctx: BlockContext, weights: ModelWeights, ids: Value, positions: Value | null): Value {
+  const { b, spec } = ctx;
+  return b.scope('embed', () => {
+    let h = b.gather(paramValue(ctx, weights.embed, 'embed_tokens.weight'), ids, 0); // [B,T,d]
+    if (spec.position === 'learned') {
+      if (!weights.posEmbed) throw new Error('embedding: learned positions without a position embedding');
+      const pos = positions ?? sequencePositions(b, ids); // [T] or [B,T]
+      h = b.add(h, b.gather(paramValue(ctx, weights.posEmbed, 'embed_positions.weight'), pos, 0)); // + [T,d] | [B,T,d]
+    }
+    return h;
+  });
+}
+
+/**
+ * logits = N_final(h) @ E^T, [B,T,d] -> [B,T,V]. The head weight stays in its [V,d] layout (Gemm
+ * transB, no transposed copy of the largest matrix); a tied head reuses the embedding's initializer.
+ */
+export function lmHead(ctx: BlockContext, weights: ModelWeights, h: Value): Value {
+  const { b, spec } = ctx;
+  const hn = norm(ctx, h, weights.finalNorm, 'final_norm'); // [B,T,d]
+  return b.scope('lm_head', () => {
+    const E = paramValue(ctx, weights.lmHead, weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight'); // [V,d]
+    const flat = b.reshape(hn, [-1, spec.hiddenSize]); // [B*T,d]
+    const logits = b.gemm(flat, E, null, { transB: true }); // [B*T,V]
+    return b.reshape(logits, b.concat([b.shape(hn, 0, 2), b.i64([spec.vocabSize])], 0)); // [B,T,V]
+  });
+}
+
+/**
+ * Per-token next-token NLL and argmax from logits [B,T,V] and ids [B,T]:
+ *   nll[b,t] = logsumexp(logits[b,t]) - logits[b,t,ids[b,t+1]]   [B,T-1]  (stable: max subtracted)
+ *   argmax[b,t] = first index of max logits[b,t]                  [B,T] int64
+ */
+export function nllAndArgmax(b: GraphBuilder, logits: Value, ids: Value): { nll: Value; argmax: Value } {
+  return b.scope('nll', () => {
+    const argmax = b.argMax(logits, -1, false); // [B,T]
+    const mx = b.reduceMax(logits, [-1], true); // [B,T,1]
+    const lse = b.add(b.log(b.reduceSum(b.exp(b.sub(logits, mx)), [-1], true)), mx); // [B,T,1]
+    // targets: ids shifted left by one; the last position gets a placeholder (its own id) and is cut off
+    const next = b.concat([b.slice(ids, [1], [Number.MAX_SAFE_INTEGER], [1]), b.slice(ids, [-1], [Number.MAX_SAFE_INTEGER], [1])], 1); // [B,T]
+    const picked = b.gatherElements(logits, b.unsqueeze(next, [-1]), -1); // [B,T,1]
+    const nllAll = b.squeeze(b.sub(lse, picked), [-1]); // [B,T]
+    const nll = b.slice(nllAll, [0], [-1], [1]); // [B,T-1]
+    return { nll, argmax };
+  });
+}
+
+/** torch.nn.functional.cosine_similarity's eps, the one LLM-Drop's scores use. */
+export const COSINE_EPS = 1e-8;
+
+/**
+ * Per-token cosine similarity over the last axis, [B,T,d] x [B,T,d] -> [B,T], defined as
+ * torch.nn.functional.cosine_similarity (eps = 1e-8):  cos = a.c / (max(|a|, eps) * max(|c|, eps)).
+ * Sums in fp32. Every cosine DropLab reports comes from this function.
+ */
+export function cosine(b: GraphBuilder, a: Value, c: Value): Value {
+  return b.scope('cosine', () => {
+    const dot = b.reduceSum(b.mul(a, c), [-1], false); // [B,T]
+    const na = b.max(b.sqrt(b.reduceSum(b.mul(a, a), [-1], false)), COSINE_EPS);
+    const nc = b.max(b.sqrt(b.reduceSum(b.mul(c, c), [-1], false)), COSINE_EPS);
+    return b.div(dot, b.mul(na, nc));
+  });
+}

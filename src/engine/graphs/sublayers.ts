@@ -1,0 +1,107 @@
+/**
+ * The graphs the live pipeline runs (DESIGN.md §2): one small ONNX model per sublayer, each over a
+ * whole window, batch and length dynamic. Hidden states stay on the device between them; only the
+ * per-token numbers below are ever read back.
+ *
+ *   embedding  input_ids int64 [B,T]                      -> hidden float32 [B,T,d]
+ *   attention  hidden [B,T,d]                              -> hidden_out = x + o(Attn(N1(x))) [B,T,d],
+ *                                                             cos [B,T] = cos(x, hidden_out),
+ *                                                             cos_nonorm [B,T] = cos(N1(x), Attn(N1(x)))
+ *   mlp        hidden [B,T,d]                              -> hidden_out = m + MLP(N2(m)), cos, cos_nonorm
+ *   head       hidden [B,T,d], input_ids [B,T]            -> nll [B,T-1] float32, argmax [B,T] int64
+ *   cosine     a [B,T,d], b [B,T,d]                       -> cos [B,T]
+ *
+ * Fetch only what is needed (session.run(feeds, ['hidden_out'])): ORT then skips the cosine nodes.
+ * Positions are 0..T-1 in every window. Cosines follow blocks.cosine (torch's cosine_similarity, eps 1e-8).
+ */
+import { GraphBuilder, type Value } from '../onnx/builder';
+import type { ModelSpec, ModelWeights } from '../model/spec';
+import * as blocks from './blocks';
+import type { LinearImpl, RopeMode } from './blocks';
+
+/** Graph input/output names, shared with the pipeline. */
+export const IO = {
+  inputIds: 'input_ids',
+  hidden: 'hidden',
+  hiddenOut: 'hidden_out',
+  cos: 'cos',
+  cosNoNorm: 'cos_nonorm',
+  nll: 'nll',
+  argmax: 'argmax',
+  a: 'a',
+  b: 'b',
+} as const;
+
+/** Symbolic dims (the names transformers.js exports use). */
+export const DIM = { batch: 'batch_size', seq: 'sequence_length', seqMinus1: 'sequence_length_minus_1', hidden: 'hidden_size' } as const;
+
+export interface GraphOptions {
+  /** Longest window the graph will see; sizes the RoPE table (default min(maxPositions, 4096)). */
+  maxLength?: number;
+  /** RoPE cos/sin as a precomputed table (default) or computed in the graph (no length limit). */
+  rope?: RopeMode;
+  /** Linear implementation (default fp32 MatMul). */
+  linear?: LinearImpl;
+}
+
+function layer(spec: ModelSpec, weights: ModelWeights, l: number) {
+  if (!Number.isInteger(l) || l < 0 || l >= spec.numLayers) throw new RangeError(`layer ${l} is not in 0..${spec.numLayers - 1}`);
+  return weights.layers[l];
+}
+
+/** input_ids [B,T] -> hidden [B,T,d]. */
+export function embedding(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions = {}): Uint8Array {
+  const b = new GraphBuilder('droplab_embedding');
+  const ctx = blocks.blockContext(b, spec, opts);
+  const ids = b.input(IO.inputIds, 'int64', [DIM.batch, DIM.seq]);
+  b.output(blocks.embedding(ctx, weights, ids, null), IO.hidden, [DIM.batch, DIM.seq, spec.hiddenSize]);
+  return b.build();
+}
+
+/** Attention sublayer l: hidden -> hidden_out, cos, cos_nonorm. */
+export function attention(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions = {}): Uint8Array {
+  const w = layer(spec, weights, l);
+  const b = new GraphBuilder(`droplab_attn_${l}`);
+  const ctx = blocks.blockContext(b, spec, opts);
+  const x = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
+  const s = blocks.attentionSublayer(ctx, x, w, l, { positions: blocks.sequencePositions(b, x) });
+  outputs(b, spec, x, s);
+  return b.build();
+}
+
+/** MLP sublayer l: hidden -> hidden_out, cos, cos_nonorm. */
+export function mlp(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions = {}): Uint8Array {
+  const w = layer(spec, weights, l);
+  const b = new GraphBuilder(`droplab_mlp_${l}`);
+  const ctx = blocks.blockContext(b, spec, opts);
+  const m = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
+  outputs(b, spec, m, blocks.mlpSublayer(ctx, m, w, l));
+  return b.build();
+}
+
+function outputs(b: GraphBuilder, spec: ModelSpec, x: Value, s: blocks.SublayerOut): void {
+  b.output(s.out, IO.hiddenOut, [DIM.batch, DIM.seq, spec.hiddenSize]);
+  b.output(blocks.cosine(b, x, s.out), IO.cos, [DIM.batch, DIM.seq]);
+  b.output(blocks.cosine(b, s.normed, s.delta), IO.cosNoNorm, [DIM.batch, DIM.seq]);
+}
+
+/** Final norm, LM head, per-token NLL of the next token and argmax: hidden, input_ids -> nll, argmax. */
+export function head(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions = {}): Uint8Array {
+  const b = new GraphBuilder('droplab_head');
+  const ctx = blocks.blockContext(b, spec, opts);
+  const h = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
+  const ids = b.input(IO.inputIds, 'int64', [DIM.batch, DIM.seq]);
+  const { nll, argmax } = blocks.nllAndArgmax(b, blocks.lmHead(ctx, weights, h), ids);
+  b.output(nll, IO.nll, [DIM.batch, DIM.seqMinus1]);
+  b.output(argmax, IO.argmax, [DIM.batch, DIM.seq]);
+  return b.build();
+}
+
+/** a, b [B,T,d] -> cos [B,T] (any d). */
+export function cosine(): Uint8Array {
+  const g = new GraphBuilder('droplab_cosine');
+  const a = g.input(IO.a, 'float32', [DIM.batch, DIM.seq, DIM.hidden]);
+  const c = g.input(IO.b, 'float32', [DIM.batch, DIM.seq, DIM.hidden]);
+  g.output(blocks.cosine(g, a, c), IO.cos, [DIM.batch, DIM.seq]);
+  return g.build();
+}
