@@ -10,7 +10,8 @@ function walk(root: string, dir: string, out: string[]): void {
     if (e.name.startsWith('.')) continue; // .git, .cache, ...
     const path = join(dir, e.name);
     if (e.isDirectory()) walk(root, path, out);
-    else if (e.isFile() || (e.isSymbolicLink() && statSync(path).isFile())) out.push(relative(root, path).split(sep).join('/'));
+    else if (e.isFile() || (e.isSymbolicLink() && statSync(path).isFile()))
+      out.push(relative(root, path).split(sep).join('/'));
   }
 }
 
@@ -22,7 +23,8 @@ export function folderFiles(dir: string): ModelFiles {
   } catch {
     throw new MissingFileError(`The model folder ${dir} does not exist.`, { file: dir });
   }
-  if (!st.isDirectory()) throw new MissingFileError(`${dir} is not a folder; point DropLab at a Hugging Face model folder.`, { file: dir });
+  if (!st.isDirectory())
+    throw new MissingFileError(`${dir} is not a folder; point DropLab at a Hugging Face model folder.`, { file: dir });
   let names: string[] | null = null;
   const list = () => {
     if (!names) {
@@ -35,7 +37,8 @@ export function folderFiles(dir: string): ModelFiles {
   return {
     names: () => [...list()],
     read: async (name: string) => {
-      if (!list().includes(name)) throw new MissingFileError(`${name} is missing from the model folder ${dir}.`, { file: name });
+      if (!list().includes(name))
+        throw new MissingFileError(`${name} is missing from the model folder ${dir}.`, { file: name });
       const buf = await readFile(join(dir, ...name.split('/')));
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     },

@@ -26,12 +26,22 @@ export function hasFile(files: ModelFiles, name: string): boolean {
  * Read and parse a JSON object file. A missing file throws MissingFileError, or returns null when
  * `optional`; bad JSON or a non-object throws ConfigError naming the file.
  */
-export async function readJsonFile(files: ModelFiles, name: string, optional: true): Promise<Record<string, unknown> | null>;
+export async function readJsonFile(
+  files: ModelFiles,
+  name: string,
+  optional: true,
+): Promise<Record<string, unknown> | null>;
 export async function readJsonFile(files: ModelFiles, name: string, optional?: false): Promise<Record<string, unknown>>;
-export async function readJsonFile(files: ModelFiles, name: string, optional = false): Promise<Record<string, unknown> | null> {
+export async function readJsonFile(
+  files: ModelFiles,
+  name: string,
+  optional = false,
+): Promise<Record<string, unknown> | null> {
   if (!hasFile(files, name)) {
     if (optional) return null;
-    throw new MissingFileError(`${name} is missing from the model folder; a Hugging Face model folder needs it.`, { file: name });
+    throw new MissingFileError(`${name} is missing from the model folder; a Hugging Face model folder needs it.`, {
+      file: name,
+    });
   }
   return parseJsonObject(await files.read(name), name);
 }

@@ -15,7 +15,11 @@ export class Tokenizer {
   /** Highest token id + 1 (added tokens included). */
   readonly vocabSize: number;
 
-  constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}, opts: { eosTokenId?: number | null } = {}) {
+  constructor(
+    tokenizerJson: Record<string, unknown>,
+    tokenizerConfig: Record<string, unknown> = {},
+    opts: { eosTokenId?: number | null } = {},
+  ) {
     try {
       this.tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
     } catch (e) {
@@ -32,7 +36,11 @@ export class Tokenizer {
   }
 
   /** From the bytes of tokenizer.json and (optionally) tokenizer_config.json. */
-  static fromBytes(tokenizerJson: Uint8Array, tokenizerConfig?: Uint8Array | null, opts: { eosTokenId?: number | null } = {}): Tokenizer {
+  static fromBytes(
+    tokenizerJson: Uint8Array,
+    tokenizerConfig?: Uint8Array | null,
+    opts: { eosTokenId?: number | null } = {},
+  ): Tokenizer {
     return new Tokenizer(
       parseJsonObject(tokenizerJson, 'tokenizer.json'),
       tokenizerConfig ? parseJsonObject(tokenizerConfig, 'tokenizer_config.json') : {},
@@ -63,7 +71,11 @@ export class Tokenizer {
 
   /** Text of `ids`, special tokens included, no clean-up of spaces (exact inverse of encode for byte-level BPE). */
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
-    return this.tok.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+    if (ids.length === 0) return ''; // the library refuses an empty list
+    return this.tok.decode([...ids], {
+      skip_special_tokens: opts.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: false,
+    });
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { ModelFiles, ProgressFn } from '../api';
 import { MissingFileError, MissingWeightError, ModelTooLargeError, SafetensorsHeaderError } from '../errors';
 import { parseJsonObject } from '../files';
-import { DTYPE_SIZE, decodeToFloat32, numel, parse, type SafetensorsDtype, type SafetensorsTensor } from './safetensors';
+import { decodeToFloat32, numel, parse, type SafetensorsDtype, type SafetensorsTensor } from './safetensors';
 import type { ModelSpec, Param } from './spec';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -39,7 +39,9 @@ export interface TensorStore {
   storedBytes(): number;
 }
 
-export type WeightLayout = { kind: 'single'; files: [string] } | { kind: 'sharded'; files: string[]; weightMap: Record<string, string>; totalSize: number | null };
+export type WeightLayout =
+  | { kind: 'single'; files: [string] }
+  | { kind: 'sharded'; files: string[]; weightMap: Record<string, string>; totalSize: number | null };
 
 /** Which weight files a folder has, from its names and index (the index is read, no weights are). */
 export async function weightLayout(files: ModelFiles): Promise<WeightLayout> {
@@ -48,13 +50,17 @@ export async function weightLayout(files: ModelFiles): Promise<WeightLayout> {
     const index = parseJsonObject(await files.read(INDEX_FILE), INDEX_FILE);
     const wm = index.weight_map;
     if (!wm || typeof wm !== 'object' || Array.isArray(wm) || !Object.values(wm).every((v) => typeof v === 'string')) {
-      throw new SafetensorsHeaderError(`${INDEX_FILE} has no valid "weight_map" (tensor name -> shard file).`, { file: INDEX_FILE });
+      throw new SafetensorsHeaderError(`${INDEX_FILE} has no valid "weight_map" (tensor name -> shard file).`, {
+        file: INDEX_FILE,
+      });
     }
     const weightMap = wm as Record<string, string>;
     const shards = [...new Set(Object.values(weightMap))];
     for (const s of shards) {
       if (!names.includes(s)) {
-        throw new MissingFileError(`Shard ${s}, listed in ${INDEX_FILE}, is missing from the model folder.`, { file: s });
+        throw new MissingFileError(`Shard ${s}, listed in ${INDEX_FILE}, is missing from the model folder.`, {
+          file: s,
+        });
       }
     }
     const meta = index.metadata as { total_size?: unknown } | undefined;
@@ -65,7 +71,9 @@ export async function weightLayout(files: ModelFiles): Promise<WeightLayout> {
   const other = names.filter((n) => /\.(bin|pt|pth|gguf|ckpt|h5|msgpack)$/.test(n));
   throw new MissingFileError(
     `The model folder has no ${SINGLE_FILE} and no ${INDEX_FILE}.${
-      other.length ? ` It has ${other.join(', ')}: DropLab reads safetensors weights only; pick a repository or revision that has them.` : ''
+      other.length
+        ? ` It has ${other.join(', ')}: DropLab reads safetensors weights only; pick a repository or revision that has them.`
+        : ''
     }`,
     { file: SINGLE_FILE },
   );
@@ -87,7 +95,10 @@ export async function openCheckpoint(files: ModelFiles, opts: { onProgress?: Pro
   if (layout.kind === 'sharded') {
     for (const [name, file] of Object.entries(layout.weightMap)) {
       if (!store.has(name) || store.info(name).file !== file) {
-        throw new MissingWeightError(`${INDEX_FILE} places tensor "${name}" in ${file}, but that shard does not contain it.`, { weight: name, file });
+        throw new MissingWeightError(
+          `${INDEX_FILE} places tensor "${name}" in ${file}, but that shard does not contain it.`,
+          { weight: name, file },
+        );
       }
     }
   }
@@ -95,14 +106,20 @@ export async function openCheckpoint(files: ModelFiles, opts: { onProgress?: Pro
 }
 
 /** A store over already parsed files (used by openCheckpoint and by tests). A tensor in two files is refused. */
-export function storeFromParsed(parsed: readonly { file: string; tensors: Map<string, SafetensorsTensor>; metadata?: Record<string, string> }[]): TensorStore {
+export function storeFromParsed(
+  parsed: readonly { file: string; tensors: Map<string, SafetensorsTensor>; metadata?: Record<string, string> }[],
+): TensorStore {
   const where = new Map<string, { file: string; t: SafetensorsTensor }>();
   const metadata: Record<string, string> = {};
   for (const { file, tensors, metadata: m } of parsed) {
     Object.assign(metadata, m ?? {});
     for (const [name, t] of tensors) {
       const prev = where.get(name);
-      if (prev) throw new SafetensorsHeaderError(`Tensor "${name}" appears in both ${prev.file} and ${file}.`, { tensor: name, file });
+      if (prev)
+        throw new SafetensorsHeaderError(`Tensor "${name}" appears in both ${prev.file} and ${file}.`, {
+          tensor: name,
+          file,
+        });
       where.set(name, { file, t });
     }
   }
@@ -180,7 +197,10 @@ export function bytesPerParamFromConfig(config: Record<string, unknown>): number
   return null;
 }
 
-export function estimateModelSize(spec: ModelSpec, stored: { bytesPerParam?: number | null; totalSize?: number | null } = {}): SizeEstimate {
+export function estimateModelSize(
+  spec: ModelSpec,
+  stored: { bytesPerParam?: number | null; totalSize?: number | null } = {},
+): SizeEstimate {
   const parameters = countParameters(spec);
   const { hiddenSize: d, numHeads: H, headDim: hd, intermediateSize: I, vocabSize: V } = spec;
   const candidates: { role: string; shape: number[] }[] = [

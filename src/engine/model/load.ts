@@ -14,7 +14,14 @@ import {
   type TensorStore,
   weightLayout,
 } from './checkpoint';
-import { countWeightParameters, mapWeights, planTensorNames, resolvePlan, specFromConfig, type WeightPlan } from './families';
+import {
+  countWeightParameters,
+  mapWeights,
+  planTensorNames,
+  resolvePlan,
+  specFromConfig,
+  type WeightPlan,
+} from './families';
 import type { ModelSpec, ModelWeights } from './spec';
 
 export interface LoadedModel {

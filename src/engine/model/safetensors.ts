@@ -110,12 +110,17 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
-    throw new SafetensorsHeaderError(`${file} is not a valid safetensors file: its header is not JSON (${(e as Error).message}).`, {
-      file,
-    });
+    throw new SafetensorsHeaderError(
+      `${file} is not a valid safetensors file: its header is not JSON (${(e as Error).message}).`,
+      {
+        file,
+      },
+    );
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-    throw new SafetensorsHeaderError(`${file} is not a valid safetensors file: its header is not a JSON object.`, { file });
+    throw new SafetensorsHeaderError(`${file} is not a valid safetensors file: its header is not a JSON object.`, {
+      file,
+    });
   }
 
   const dataStart = 8 + headerLen;
@@ -130,14 +135,18 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
         throw new SafetensorsHeaderError(`${file}: "__metadata__" must be an object of strings.`, { file });
       }
       for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new SafetensorsHeaderError(`${file}: "__metadata__.${k}" must be a string.`, { file });
+        if (typeof v !== 'string')
+          throw new SafetensorsHeaderError(`${file}: "__metadata__.${k}" must be a string.`, { file });
         metadata[k] = v;
       }
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (e === null || typeof e !== 'object' || Array.isArray(e)) {
-      throw new SafetensorsHeaderError(`${file}: the header entry of tensor "${name}" is not an object.`, { file, tensor: name });
+      throw new SafetensorsHeaderError(`${file}: the header entry of tensor "${name}" is not an object.`, {
+        file,
+        tensor: name,
+      });
     }
     if (!isDtype(e.dtype)) {
       throw new SafetensorsDtypeError(
@@ -146,13 +155,23 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
       );
     }
     if (!Array.isArray(e.shape) || !e.shape.every(isIndex)) {
-      throw new SafetensorsHeaderError(`${file}: tensor "${name}" has shape ${JSON.stringify(e.shape)}; expected a list of non-negative integers.`, {
-        file,
-        tensor: name,
-      });
+      throw new SafetensorsHeaderError(
+        `${file}: tensor "${name}" has shape ${JSON.stringify(e.shape)}; expected a list of non-negative integers.`,
+        {
+          file,
+          tensor: name,
+        },
+      );
     }
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !isIndex(off[0]) || !isIndex(off[1]) || off[0] > off[1] || off[1] > dataLen) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !isIndex(off[0]) ||
+      !isIndex(off[1]) ||
+      off[0] > off[1] ||
+      off[1] > dataLen
+    ) {
       throw new SafetensorsRangeError(
         `${file}: tensor "${name}" has data_offsets ${JSON.stringify(off)}, which is not a range [begin, end] inside the ${dataLen}-byte data section${
           Array.isArray(off) && isIndex(off[1]) && off[1] > dataLen ? ' (is the file truncated?)' : ''
@@ -265,7 +284,10 @@ function aligned<T>(bytes: Uint8Array, size: number, make: (buf: ArrayBufferLike
  * Decode a float tensor to row-major float32. For aligned F32 data this is a view into the file's bytes
  * (no copy): treat the result as read-only. F16/BF16/F64 always give a fresh array.
  */
-export function decodeToFloat32(t: { dtype: string; bytes: Uint8Array; shape?: readonly number[] }, what = 'tensor'): Float32Array {
+export function decodeToFloat32(
+  t: { dtype: string; bytes: Uint8Array; shape?: readonly number[] },
+  what = 'tensor',
+): Float32Array {
   const { dtype, bytes } = t;
   if (!isLittleEndian) return decodeWithDataView(dtype, bytes, what);
   switch (dtype) {
@@ -288,7 +310,10 @@ export function decodeToFloat32(t: { dtype: string; bytes: Uint8Array; shape?: r
     case 'F64':
       return Float32Array.from(aligned(bytes, 8, (b, o, n) => new Float64Array(b, o, n)));
     default:
-      throw new SafetensorsDtypeError(`${what} has dtype ${dtype}; only F32, F16, BF16 and F64 weights can be used.`, { tensor: what, dtype });
+      throw new SafetensorsDtypeError(`${what} has dtype ${dtype}; only F32, F16, BF16 and F64 weights can be used.`, {
+        tensor: what,
+        dtype,
+      });
   }
 }
 
@@ -301,7 +326,11 @@ function decodeWithDataView(dtype: string, bytes: Uint8Array, what: string): Flo
     else if (dtype === 'F64') out[i] = dv.getFloat64(8 * i, true);
     else if (dtype === 'F16') out[i] = f16BitsToFloat(dv.getUint16(2 * i, true));
     else if (dtype === 'BF16') out[i] = bf16BitsToFloat(dv.getUint16(2 * i, true));
-    else throw new SafetensorsDtypeError(`${what} has dtype ${dtype}; only F32, F16, BF16 and F64 weights can be used.`, { tensor: what, dtype });
+    else
+      throw new SafetensorsDtypeError(`${what} has dtype ${dtype}; only F32, F16, BF16 and F64 weights can be used.`, {
+        tensor: what,
+        dtype,
+      });
   }
   return out;
 }
@@ -337,9 +366,11 @@ export interface SafetensorsEntry {
 export function writeSafetensors(entries: readonly SafetensorsEntry[], metadata?: Record<string, string>): Uint8Array {
   const names = new Set<string>();
   const encoded = entries.map((e) => {
-    if (names.has(e.name) || e.name === '__metadata__') throw new SafetensorsHeaderError(`writeSafetensors: duplicate or reserved tensor name "${e.name}".`);
+    if (names.has(e.name) || e.name === '__metadata__')
+      throw new SafetensorsHeaderError(`writeSafetensors: duplicate or reserved tensor name "${e.name}".`);
     names.add(e.name);
-    if (!isDtype(e.dtype)) throw new SafetensorsDtypeError(`writeSafetensors: tensor "${e.name}" has unknown dtype ${e.dtype as string}.`);
+    if (!isDtype(e.dtype))
+      throw new SafetensorsDtypeError(`writeSafetensors: tensor "${e.name}" has unknown dtype ${e.dtype as string}.`);
     const bytes = e.data instanceof Uint8Array ? e.data : encodeFromFloat32(e.data, e.dtype as WritableDtype);
     const expected = numel(e.shape) * DTYPE_SIZE[e.dtype];
     if (bytes.byteLength !== expected) {

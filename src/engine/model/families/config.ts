@@ -41,7 +41,9 @@ export function positiveInt(c: RawConfig, keys: readonly string[], fallback?: nu
     throw new ConfigError(`config.json has no ${keys.join(' / ')}; it is needed to build the model.`, { keys });
   }
   if (typeof f.value !== 'number' || !Number.isInteger(f.value) || f.value <= 0) {
-    throw new ConfigError(`config.json: ${f.key} must be a positive integer, got ${JSON.stringify(f.value)}.`, { key: f.key });
+    throw new ConfigError(`config.json: ${f.key} must be a positive integer, got ${JSON.stringify(f.value)}.`, {
+      key: f.key,
+    });
   }
   return f.value;
 }
@@ -50,14 +52,17 @@ export function positiveNumber(c: RawConfig, keys: readonly string[], fallback: 
   const f = first(c, keys);
   if (!f) return fallback;
   if (typeof f.value !== 'number' || !(f.value > 0) || !Number.isFinite(f.value)) {
-    throw new ConfigError(`config.json: ${f.key} must be a positive number, got ${JSON.stringify(f.value)}.`, { key: f.key });
+    throw new ConfigError(`config.json: ${f.key} must be a positive number, got ${JSON.stringify(f.value)}.`, {
+      key: f.key,
+    });
   }
   return f.value;
 }
 
 export function bool(c: RawConfig, key: string, fallback: boolean): boolean {
   if (!has(c, key)) return fallback;
-  if (typeof c[key] !== 'boolean') throw new ConfigError(`config.json: ${key} must be true or false, got ${JSON.stringify(c[key])}.`, { key });
+  if (typeof c[key] !== 'boolean')
+    throw new ConfigError(`config.json: ${key} must be true or false, got ${JSON.stringify(c[key])}.`, { key });
   return c[key] as boolean;
 }
 
@@ -69,7 +74,9 @@ function tokenId(c: RawConfig, key: string, fallback: number | null): number | n
   const id = Array.isArray(v) ? v[0] : v;
   if (id === undefined) return null;
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-    throw new ConfigError(`config.json: ${key} must be a token id or a list of them, got ${JSON.stringify(v)}.`, { key });
+    throw new ConfigError(`config.json: ${key} must be a token id or a list of them, got ${JSON.stringify(v)}.`, {
+      key,
+    });
   }
   return id;
 }
@@ -98,18 +105,28 @@ const ROPE_TYPES = ['default', 'linear', 'llama3'];
 
 /** rope_theta and rope_scaling (transformers <= 4.x), or rope_parameters (transformers 5). */
 export function rope(c: RawConfig, defaultTheta: number): { theta: number; scaling: RopeScaling | null } {
-  const params = (has(c, 'rope_parameters') && typeof c.rope_parameters === 'object' ? c.rope_parameters : null) as RawConfig | null;
-  const theta = has(c, 'rope_theta') ? positiveNumber(c, ['rope_theta'], defaultTheta) : params ? positiveNumber(params, ['rope_theta'], defaultTheta) : defaultTheta;
+  const params = (
+    has(c, 'rope_parameters') && typeof c.rope_parameters === 'object' ? c.rope_parameters : null
+  ) as RawConfig | null;
+  const theta = has(c, 'rope_theta')
+    ? positiveNumber(c, ['rope_theta'], defaultTheta)
+    : params
+      ? positiveNumber(params, ['rope_theta'], defaultTheta)
+      : defaultTheta;
   const rs = (has(c, 'rope_scaling') ? c.rope_scaling : params) as RawConfig | null;
   if (!rs) return { theta, scaling: null };
-  if (typeof rs !== 'object' || Array.isArray(rs)) throw new ConfigError('config.json: rope_scaling must be an object.', { key: 'rope_scaling' });
+  if (typeof rs !== 'object' || Array.isArray(rs))
+    throw new ConfigError('config.json: rope_scaling must be an object.', { key: 'rope_scaling' });
   const type = (rs.rope_type ?? rs.type ?? 'default') as string;
   const num = (k: string) => {
     const v = rs[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new ConfigError(`config.json: rope_scaling.${k} must be a positive number for rope type "${type}", got ${JSON.stringify(v)}.`, {
-        key: `rope_scaling.${k}`,
-      });
+      throw new ConfigError(
+        `config.json: rope_scaling.${k} must be a positive number for rope type "${type}", got ${JSON.stringify(v)}.`,
+        {
+          key: `rope_scaling.${k}`,
+        },
+      );
     }
     return v;
   };
@@ -127,33 +144,48 @@ export function rope(c: RawConfig, defaultTheta: number): { theta: number; scali
       },
     };
   }
-  throw new UnsupportedArchitectureError(`config.json: rope_scaling type "${type}" is not supported; supported rope types: ${ROPE_TYPES.join(', ')}.`, {
-    key: 'rope_scaling',
-    value: type,
-  });
+  throw new UnsupportedArchitectureError(
+    `config.json: rope_scaling type "${type}" is not supported; supported rope types: ${ROPE_TYPES.join(', ')}.`,
+    {
+      key: 'rope_scaling',
+      value: type,
+    },
+  );
 }
 
 /** Every key the families share, normalized with the family's defaults. */
-export function normalizeConfig(c: RawConfig, d: FamilyDefaults, fallback: { eosTokenId?: number | null } = {}): NormalizedConfig {
+export function normalizeConfig(
+  c: RawConfig,
+  d: FamilyDefaults,
+  fallback: { eosTokenId?: number | null } = {},
+): NormalizedConfig {
   const hiddenSize = positiveInt(c, ['hidden_size', 'n_embd', 'd_model']);
   const numLayers = positiveInt(c, ['num_hidden_layers', 'n_layer', 'num_layers']);
   const numHeads = positiveInt(c, ['num_attention_heads', 'n_head']);
   const numKvHeads = positiveInt(c, ['num_key_value_heads'], numHeads);
   if (numHeads % numKvHeads !== 0) {
-    throw new ConfigError(`config.json: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads}).`);
+    throw new ConfigError(
+      `config.json: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads}).`,
+    );
   }
   let headDim: number;
   if (has(c, 'head_dim')) headDim = positiveInt(c, ['head_dim']);
   else if (hiddenSize % numHeads === 0) headDim = hiddenSize / numHeads;
-  else throw new ConfigError(`config.json: hidden size ${hiddenSize} is not divisible by ${numHeads} heads and no head_dim is given.`);
+  else
+    throw new ConfigError(
+      `config.json: hidden size ${hiddenSize} is not divisible by ${numHeads} heads and no head_dim is given.`,
+    );
   const intermediate = first(c, ['intermediate_size', 'n_inner']);
   const intermediateSize = intermediate ? positiveInt(c, [intermediate.key]) : null;
   const { theta, scaling } = rope(c, d.ropeTheta);
   const eos = tokenId(c, 'eos_token_id', d.eosTokenId) ?? fallback.eosTokenId ?? null;
   if (eos === null) {
-    throw new ConfigError('config.json has no eos_token_id (and generation_config.json gives none); DropLab needs it to separate documents.', {
-      key: 'eos_token_id',
-    });
+    throw new ConfigError(
+      'config.json has no eos_token_id (and generation_config.json gives none); DropLab needs it to separate documents.',
+      {
+        key: 'eos_token_id',
+      },
+    );
   }
   const actKey = has(c, 'hidden_act') ? 'hidden_act' : 'activation_function';
   return {

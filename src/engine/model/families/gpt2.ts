@@ -10,7 +10,14 @@ import type { ModelSpec } from '../spec';
 import { bool, normalizeConfig } from './config';
 import type { Family, FamilyDefaults, LinearRef, NormRef, TensorRef, WeightPlan } from './types';
 
-const defaults: FamilyDefaults = { tieWordEmbeddings: true, normEps: 1e-5, ropeTheta: 10000, hiddenAct: 'gelu_new', bosTokenId: 50256, eosTokenId: 50256 };
+const defaults: FamilyDefaults = {
+  tieWordEmbeddings: true,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  hiddenAct: 'gelu_new',
+  bosTokenId: 50256,
+  eosTokenId: 50256,
+};
 
 function spec(c: Record<string, unknown>, fallback?: { eosTokenId?: number | null }): ModelSpec {
   if (bool(c, 'scale_attn_by_inverse_layer_idx', false) || !bool(c, 'scale_attn_weights', true)) {
@@ -47,7 +54,11 @@ function spec(c: Record<string, unknown>, fallback?: { eosTokenId?: number | nul
 
 function plan(s: ModelSpec, prefix: string): WeightPlan {
   const { hiddenSize: d, intermediateSize: I, vocabSize: V } = s;
-  const t = (name: string, shape: number[], extra: Partial<TensorRef> = {}): TensorRef => ({ name: prefix + name, shape, ...extra });
+  const t = (name: string, shape: number[], extra: Partial<TensorRef> = {}): TensorRef => ({
+    name: prefix + name,
+    shape,
+    ...extra,
+  });
   const norm = (name: string): NormRef => ({ weight: t(`${name}.weight`, [d]), bias: t(`${name}.bias`, [d]) });
   // Conv1D: weight stored [in, out], bias [out].
   const conv1d = (name: string, inp: number, out: number): LinearRef => ({

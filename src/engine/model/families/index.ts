@@ -28,7 +28,12 @@ export function familyFor(config: RawConfig): Family {
       ? Object.values(FAMILIES).find((f) => f.modelTypes.includes(mt))
       : Object.values(FAMILIES).find((f) => archs.some((a) => f.architectures.includes(a)));
   if (!fam) {
-    const what = typeof mt === 'string' ? `model_type "${mt}"` : archs.length ? `architectures ${JSON.stringify(archs)}` : 'no model_type';
+    const what =
+      typeof mt === 'string'
+        ? `model_type "${mt}"`
+        : archs.length
+          ? `architectures ${JSON.stringify(archs)}`
+          : 'no model_type';
     throw new UnsupportedArchitectureError(
       `config.json has ${what}, which DropLab does not support. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`,
       { modelType: mt ?? null, supported: [...SUPPORTED_MODEL_TYPES] },
@@ -42,7 +47,8 @@ export function familyFor(config: RawConfig): Family {
  * eos_token_id (e.g. from generation_config.json). Throws UnsupportedArchitectureError / ConfigError.
  */
 export function specFromConfig(config: unknown, fallback?: { eosTokenId?: number | null }): ModelSpec {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError('config.json must contain a JSON object.');
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new ConfigError('config.json must contain a JSON object.');
   const c = config as RawConfig;
   return familyFor(c).spec(c, fallback);
 }
@@ -115,7 +121,13 @@ function finalShape(ref: TensorRef): number[] {
 }
 
 /** Take part `index` of `parts` along `axis` of a row-major tensor. */
-function splitAxis(x: Float32Array, shape: readonly number[], axis: number, parts: number, index: number): Float32Array {
+function splitAxis(
+  x: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  parts: number,
+  index: number,
+): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const len = shape[axis] / parts;
@@ -156,7 +168,11 @@ function paramFor(store: TensorStore, ref: TensorRef): Param {
 }
 
 /** ModelWeights over the store (lazy: nothing is decoded here). Checks names and shapes first (resolvePlan). */
-export function mapWeights(store: TensorStore, spec: ModelSpec, plan: WeightPlan = resolvePlan(store, spec)): ModelWeights {
+export function mapWeights(
+  store: TensorStore,
+  spec: ModelSpec,
+  plan: WeightPlan = resolvePlan(store, spec),
+): ModelWeights {
   const p = (r: TensorRef) => paramFor(store, r);
   const lin = (l: LinearRef): Linear => ({ weight: p(l.weight), bias: l.bias ? p(l.bias) : null });
   const norm = (n: NormRef): Norm => ({ weight: p(n.weight), bias: n.bias ? p(n.bias) : null });

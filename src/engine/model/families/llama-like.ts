@@ -22,8 +22,12 @@ export function llamaLikeSpec(
   fallback?: { eosTokenId?: number | null },
 ): ModelSpec {
   const n = normalizeConfig(c, defaults, fallback);
-  if (n.intermediateSize === null) throw new ConfigError('config.json has no intermediate_size; it is needed to build the MLP.', { key: 'intermediate_size' });
-  if (n.headDim % 2 !== 0) throw new ConfigError(`config.json: rotary positions need an even head dimension, got ${n.headDim}.`);
+  if (n.intermediateSize === null)
+    throw new ConfigError('config.json has no intermediate_size; it is needed to build the MLP.', {
+      key: 'intermediate_size',
+    });
+  if (n.headDim % 2 !== 0)
+    throw new ConfigError(`config.json: rotary positions need an even head dimension, got ${n.headDim}.`);
   return {
     family,
     vocabSize: n.vocabSize,

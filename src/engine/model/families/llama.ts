@@ -7,7 +7,14 @@ import { bool } from './config';
 import { llamaLikePlan, llamaLikeSpec } from './llama-like';
 import type { Family, FamilyDefaults } from './types';
 
-const defaults: FamilyDefaults = { tieWordEmbeddings: false, normEps: 1e-6, ropeTheta: 10000, hiddenAct: 'silu', bosTokenId: 1, eosTokenId: 2 };
+const defaults: FamilyDefaults = {
+  tieWordEmbeddings: false,
+  normEps: 1e-6,
+  ropeTheta: 10000,
+  hiddenAct: 'silu',
+  bosTokenId: 1,
+  eosTokenId: 2,
+};
 
 export const llama: Family = {
   name: 'llama',
@@ -16,7 +23,13 @@ export const llama: Family = {
   prefixes: ['model.', ''],
   spec: (c, fallback) => {
     const attnBias = bool(c, 'attention_bias', false);
-    return llamaLikeSpec('llama', c, defaults, { qkvBias: attnBias, oBias: attnBias, mlpBias: bool(c, 'mlp_bias', false) }, fallback);
+    return llamaLikeSpec(
+      'llama',
+      c,
+      defaults,
+      { qkvBias: attnBias, oBias: attnBias, mlpBias: bool(c, 'mlp_bias', false) },
+      fallback,
+    );
   },
   plan: llamaLikePlan,
 };

@@ -6,13 +6,21 @@
 import { llamaLikePlan, llamaLikeSpec } from './llama-like';
 import type { Family, FamilyDefaults } from './types';
 
-const defaults: FamilyDefaults = { tieWordEmbeddings: false, normEps: 1e-6, ropeTheta: 10000, hiddenAct: 'silu', bosTokenId: 1, eosTokenId: 2 };
+const defaults: FamilyDefaults = {
+  tieWordEmbeddings: false,
+  normEps: 1e-6,
+  ropeTheta: 10000,
+  hiddenAct: 'silu',
+  bosTokenId: 1,
+  eosTokenId: 2,
+};
 
 export const mistral: Family = {
   name: 'mistral',
   modelTypes: ['mistral'],
   architectures: ['MistralForCausalLM'],
   prefixes: ['model.', ''],
-  spec: (c, fallback) => llamaLikeSpec('mistral', c, defaults, { qkvBias: false, oBias: false, mlpBias: false }, fallback),
+  spec: (c, fallback) =>
+    llamaLikeSpec('mistral', c, defaults, { qkvBias: false, oBias: false, mlpBias: false }, fallback),
   plan: llamaLikePlan,
 };

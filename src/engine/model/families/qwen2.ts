@@ -5,7 +5,14 @@
 import { llamaLikePlan, llamaLikeSpec } from './llama-like';
 import type { Family, FamilyDefaults } from './types';
 
-const defaults: FamilyDefaults = { tieWordEmbeddings: false, normEps: 1e-6, ropeTheta: 10000, hiddenAct: 'silu', bosTokenId: null, eosTokenId: null };
+const defaults: FamilyDefaults = {
+  tieWordEmbeddings: false,
+  normEps: 1e-6,
+  ropeTheta: 10000,
+  hiddenAct: 'silu',
+  bosTokenId: null,
+  eosTokenId: null,
+};
 
 export const qwen2: Family = {
   name: 'qwen2',

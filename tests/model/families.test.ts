@@ -1,0 +1,507 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, UnsupportedArchitectureError } from '../../src/engine/errors';
+import { countParameters, estimateModelSize } from '../../src/engine/model/checkpoint';
+import {
+  allParams,
+  familyFor,
+  planTensorNames,
+  SUPPORTED_MODEL_TYPES,
+  specFromConfig,
+} from '../../src/engine/model/families';
+import { numel } from '../../src/engine/model/safetensors';
+import type { Linear, ModelSpec, Param } from '../../src/engine/model/spec';
+import { loadTinyModel, TINY_VARIANTS, type TinyVariant, tinyModel } from '../fixtures/tiny-models';
+
+/** Expected specs of the fixtures (written out by hand from their config.json). */
+const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
+  'llama-gqa': {
+    family: 'llama',
+    hiddenSize: 32,
+    numLayers: 3,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 8,
+    intermediateSize: 64,
+    norm: 'rms',
+    mlp: 'gated',
+    activation: 'silu',
+    position: 'rope',
+    ropeTheta: 10000,
+    ropeScaling: null,
+    qkvBias: false,
+    oBias: false,
+    mlpBias: false,
+    tiedEmbeddings: false,
+    normEps: 1e-5,
+    bosTokenId: 0,
+    eosTokenId: 0,
+  },
+  'llama-tied': {
+    family: 'llama',
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 4,
+    headDim: 8,
+    intermediateSize: 48,
+    tiedEmbeddings: true,
+    normEps: 1e-6,
+    bosTokenId: 1,
+    eosTokenId: 2,
+  },
+  'llama3-rope': {
+    family: 'llama',
+    hiddenSize: 24,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 8,
+    ropeTheta: 500000,
+    ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 256 },
+    maxPositions: 512,
+    tiedEmbeddings: false,
+  },
+  mistral: {
+    family: 'mistral',
+    numHeads: 4,
+    numKvHeads: 1,
+    headDim: 8,
+    ropeTheta: 1e6,
+    qkvBias: false,
+    tiedEmbeddings: false,
+    bosTokenId: 1,
+    eosTokenId: 2,
+  },
+  qwen2: {
+    family: 'qwen2',
+    numKvHeads: 2,
+    ropeTheta: 1e6,
+    qkvBias: true,
+    oBias: false,
+    mlpBias: false,
+    tiedEmbeddings: true,
+    normEps: 1e-6,
+  },
+  gpt2: {
+    family: 'gpt2',
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 4,
+    headDim: 8,
+    intermediateSize: 128,
+    maxPositions: 64,
+    norm: 'layer',
+    normEps: 1e-5,
+    mlp: 'plain',
+    activation: 'gelu_tanh',
+    position: 'learned',
+    qkvBias: true,
+    oBias: true,
+    mlpBias: true,
+    tiedEmbeddings: true,
+  },
+};
+
+const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+  return out;
+}
+
+/** Columns [c0, c0 + w) of a row-major [rows, cols] matrix. */
+function columns(x: Float32Array, rows: number, cols: number, c0: number, w: number): Float32Array {
+  const out = new Float32Array(rows * w);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < w; c++) out[r * w + c] = x[r * cols + c0 + c];
+  return out;
+}
+
+function checkParam(p: Param, shape: number[], what: string) {
+  expect([...p.shape], what).toEqual(shape);
+  expect(p.load().length, what).toBe(numel(shape));
+}
+
+describe('specFromConfig on the fixtures', () => {
+  for (const v of TINY_VARIANTS) {
+    it(`${v}: spec matches config.json`, () => {
+      const m = tinyModel(v);
+      const spec = specFromConfig(m.config);
+      expect(spec).toMatchObject(EXPECTED[v]);
+      expect(spec.vocabSize).toBe(m.config.vocab_size);
+      expect(spec.eosTokenId).toBe(m.tokenizer.eosId);
+    });
+  }
+
+  it('qwen2 pads vocab_size past the tokenizer; llama3 takes the first of several eos ids', () => {
+    const q = tinyModel('qwen2');
+    expect(specFromConfig(q.config).vocabSize).toBeGreaterThan(q.tokenizer.size);
+    const l3 = tinyModel('llama3-rope');
+    expect(Array.isArray(l3.config.eos_token_id)).toBe(true);
+    expect(specFromConfig(l3.config).eosTokenId).toBe((l3.config.eos_token_id as number[])[0]);
+  });
+});
+
+describe('weight mapping on the fixtures', () => {
+  for (const v of TINY_VARIANTS) {
+    it(`${v}: every role has the nn.Linear shape the spec implies and loads`, async () => {
+      const { spec, weights } = await loadTinyModel(v);
+      const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = spec;
+      checkParam(weights.embed, [V, d], 'embed');
+      checkParam(weights.lmHead, [V, d], 'lmHead');
+      expect(weights.lmHead === weights.embed).toBe(spec.tiedEmbeddings);
+      if (spec.position === 'learned') checkParam(weights.posEmbed as Param, [spec.maxPositions, d], 'posEmbed');
+      else expect(weights.posEmbed).toBeNull();
+      expect(weights.layers.length).toBe(spec.numLayers);
+      const lin = (l: Linear | null, out: number, inp: number, bias: boolean, what: string) => {
+        expect(l, what).not.toBeNull();
+        checkParam((l as Linear).weight, [out, inp], `${what}.weight`);
+        if (bias) checkParam((l as Linear).bias as Param, [out], `${what}.bias`);
+        else expect((l as Linear).bias, `${what}.bias`).toBeNull();
+      };
+      weights.layers.forEach((l, i) => {
+        for (const n of [l.attnNorm, l.mlpNorm]) {
+          checkParam(n.weight, [d], `layer ${i} norm`);
+          expect(n.bias === null).toBe(spec.norm === 'rms');
+        }
+        lin(l.q, H * hd, d, spec.qkvBias, `layer ${i} q`);
+        lin(l.k, Hkv * hd, d, spec.qkvBias, `layer ${i} k`);
+        lin(l.v, Hkv * hd, d, spec.qkvBias, `layer ${i} v`);
+        lin(l.o, d, H * hd, spec.oBias, `layer ${i} o`);
+        if (spec.mlp === 'gated') lin(l.gate, I, d, spec.mlpBias, `layer ${i} gate`);
+        else expect(l.gate).toBeNull();
+        lin(l.up, I, d, spec.mlpBias, `layer ${i} up`);
+        lin(l.down, d, I, spec.mlpBias, `layer ${i} down`);
+      });
+      checkParam(weights.finalNorm.weight, [d], 'finalNorm');
+    });
+
+    it(`${v}: parameter count = config estimate = sum of used checkpoint tensors`, async () => {
+      const m = await loadTinyModel(v);
+      let stored = 0;
+      for (const t of m.tiny.tensors.values()) stored += numel(t.shape);
+      expect(m.parameters).toBe(stored);
+      expect(countParameters(m.spec)).toBe(stored);
+      expect(allParams(m.weights).reduce((n, p) => n + numel(p.shape), 0)).toBe(stored);
+      expect(planTensorNames(m.plan).sort()).toEqual([...m.tiny.tensors.keys()].sort());
+    });
+  }
+
+  for (const v of ['llama-gqa', 'llama3-rope', 'mistral', 'qwen2'] as const) {
+    it(`${v}: each role loads the HF tensor of its name, as stored`, async () => {
+      const { weights, tiny, spec } = await loadTinyModel(v, { dtype: 'bf16' });
+      const t = (name: string) => (tiny.tensors.get(name) as { data: Float32Array }).data;
+      expect(same(weights.embed.load(), t('model.embed_tokens.weight'))).toBe(true);
+      if (!spec.tiedEmbeddings) expect(same(weights.lmHead.load(), t('lm_head.weight'))).toBe(true);
+      expect(same(weights.finalNorm.weight.load(), t('model.norm.weight'))).toBe(true);
+      weights.layers.forEach((l, i) => {
+        const p = `model.layers.${i}`;
+        expect(same(l.attnNorm.weight.load(), t(`${p}.input_layernorm.weight`))).toBe(true);
+        expect(same(l.mlpNorm.weight.load(), t(`${p}.post_attention_layernorm.weight`))).toBe(true);
+        for (const [role, hf] of [
+          ['q', 'self_attn.q_proj'],
+          ['k', 'self_attn.k_proj'],
+          ['v', 'self_attn.v_proj'],
+          ['o', 'self_attn.o_proj'],
+          ['gate', 'mlp.gate_proj'],
+          ['up', 'mlp.up_proj'],
+          ['down', 'mlp.down_proj'],
+        ] as const) {
+          const lin = l[role] as Linear;
+          expect(same(lin.weight.load(), t(`${p}.${hf}.weight`)), `${p}.${hf}`).toBe(true);
+          if (lin.bias) expect(same(lin.bias.load(), t(`${p}.${hf}.bias`))).toBe(true);
+        }
+      });
+    });
+  }
+
+  for (const prefix of ['', 'transformer.']) {
+    it(`gpt2 (prefix "${prefix}"): q, k, v are the transposed column slices of the fused c_attn; Conv1D weights transposed`, async () => {
+      const { weights, tiny, spec } = await loadTinyModel('gpt2', { prefix, dtype: 'f16' });
+      const d = spec.hiddenSize;
+      const I = spec.intermediateSize;
+      const t = (name: string) => (tiny.tensors.get(prefix + name) as { data: Float32Array }).data;
+      expect(same(weights.embed.load(), t('wte.weight'))).toBe(true);
+      expect(weights.lmHead).toBe(weights.embed);
+      expect(same((weights.posEmbed as Param).load(), t('wpe.weight'))).toBe(true);
+      expect(same(weights.finalNorm.weight.load(), t('ln_f.weight'))).toBe(true);
+      expect(same((weights.finalNorm.bias as Param).load(), t('ln_f.bias'))).toBe(true);
+      weights.layers.forEach((l, i) => {
+        const p = `h.${i}`;
+        const cAttn = t(`${p}.attn.c_attn.weight`); // [d, 3d] = [in, out]
+        const cAttnBias = t(`${p}.attn.c_attn.bias`);
+        [l.q, l.k, l.v].forEach((lin, j) => {
+          expect(same(lin.weight.load(), transpose(columns(cAttn, d, 3 * d, j * d, d), d, d)), `${p} qkv ${j}`).toBe(
+            true,
+          );
+          expect(same((lin.bias as Param).load(), cAttnBias.slice(j * d, (j + 1) * d))).toBe(true);
+        });
+        // y = x @ W_conv1d + b  ==  x @ W_linear^T + b: check on a row vector too
+        const x = Float32Array.from({ length: d }, (_, k) => Math.sin(k + 1));
+        const q = l.q.weight.load();
+        for (let o = 0; o < d; o++) {
+          let viaFused = 0;
+          let viaLinear = 0;
+          for (let k = 0; k < d; k++) {
+            viaFused += x[k] * cAttn[k * 3 * d + o];
+            viaLinear += x[k] * q[o * d + k];
+          }
+          expect(viaLinear).toBeCloseTo(viaFused, 6);
+        }
+        expect(same(l.o.weight.load(), transpose(t(`${p}.attn.c_proj.weight`), d, d))).toBe(true);
+        expect(same((l.o.bias as Param).load(), t(`${p}.attn.c_proj.bias`))).toBe(true);
+        expect(same(l.up.weight.load(), transpose(t(`${p}.mlp.c_fc.weight`), d, I))).toBe(true);
+        expect(same((l.up.bias as Param).load(), t(`${p}.mlp.c_fc.bias`))).toBe(true);
+        expect(same(l.down.weight.load(), transpose(t(`${p}.mlp.c_proj.weight`), I, d))).toBe(true);
+        expect(same((l.down.bias as Param).load(), t(`${p}.mlp.c_proj.bias`))).toBe(true);
+        expect(same(l.attnNorm.weight.load(), t(`${p}.ln_1.weight`))).toBe(true);
+        expect(same((l.mlpNorm.bias as Param).load(), t(`${p}.ln_2.bias`))).toBe(true);
+      });
+    });
+  }
+
+  it('llama-like checkpoints without the "model." prefix load too', async () => {
+    const { weights, tiny, plan } = await loadTinyModel('llama-gqa', { prefix: '' });
+    expect(plan.embed.name).toBe('embed_tokens.weight');
+    expect(
+      same(
+        weights.layers[1].k.weight.load(),
+        (tiny.tensors.get('layers.1.self_attn.k_proj.weight') as { data: Float32Array }).data,
+      ),
+    ).toBe(true);
+  });
+
+  for (const dtype of ['f32', 'f16', 'bf16'] as const) {
+    it(`loads ${dtype} weights to the exact stored values`, async () => {
+      const { weights, tiny, store } = await loadTinyModel('qwen2', { dtype });
+      expect(store.info('model.layers.0.self_attn.q_proj.bias').dtype).toBe(
+        { f32: 'F32', f16: 'F16', bf16: 'BF16' }[dtype],
+      );
+      expect(
+        same(
+          weights.layers[0].q.bias?.load() as Float32Array,
+          (tiny.tensors.get('model.layers.0.self_attn.q_proj.bias') as { data: Float32Array }).data,
+        ),
+      ).toBe(true);
+    });
+  }
+});
+
+describe('configs of real checkpoints (values from their config.json)', () => {
+  const llama32_1b = {
+    architectures: ['LlamaForCausalLM'],
+    attention_bias: false,
+    bos_token_id: 128000,
+    eos_token_id: [128001, 128008, 128009],
+    head_dim: 64,
+    hidden_act: 'silu',
+    hidden_size: 2048,
+    intermediate_size: 8192,
+    max_position_embeddings: 131072,
+    mlp_bias: false,
+    model_type: 'llama',
+    num_attention_heads: 32,
+    num_hidden_layers: 16,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-5,
+    rope_scaling: {
+      factor: 32.0,
+      high_freq_factor: 4.0,
+      low_freq_factor: 1.0,
+      original_max_position_embeddings: 8192,
+      rope_type: 'llama3',
+    },
+    rope_theta: 500000.0,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+    vocab_size: 128256,
+  };
+  const gpt2Small = {
+    activation_function: 'gelu_new',
+    architectures: ['GPT2LMHeadModel'],
+    bos_token_id: 50256,
+    eos_token_id: 50256,
+    layer_norm_epsilon: 1e-5,
+    model_type: 'gpt2',
+    n_ctx: 1024,
+    n_embd: 768,
+    n_head: 12,
+    n_layer: 12,
+    n_positions: 1024,
+    vocab_size: 50257,
+  };
+  const qwen25_05b = {
+    architectures: ['Qwen2ForCausalLM'],
+    bos_token_id: 151643,
+    eos_token_id: 151643,
+    hidden_act: 'silu',
+    hidden_size: 896,
+    intermediate_size: 4864,
+    max_position_embeddings: 32768,
+    model_type: 'qwen2',
+    num_attention_heads: 14,
+    num_hidden_layers: 24,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000.0,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+    vocab_size: 151936,
+  };
+  const smollm2_135m = {
+    architectures: ['LlamaForCausalLM'],
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    hidden_size: 576,
+    intermediate_size: 1536,
+    max_position_embeddings: 8192,
+    model_type: 'llama',
+    num_attention_heads: 9,
+    num_hidden_layers: 30,
+    num_key_value_heads: 3,
+    rms_norm_eps: 1e-5,
+    rope_theta: 100000,
+    tie_word_embeddings: true,
+    vocab_size: 49152,
+  };
+  const mistral7b = {
+    architectures: ['MistralForCausalLM'],
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    hidden_size: 4096,
+    intermediate_size: 14336,
+    max_position_embeddings: 32768,
+    model_type: 'mistral',
+    num_attention_heads: 32,
+    num_hidden_layers: 32,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000.0,
+    sliding_window: 4096,
+    tie_word_embeddings: false,
+    vocab_size: 32000,
+  };
+
+  it('parameter counts match the published ones', () => {
+    expect(countParameters(specFromConfig(llama32_1b))).toBe(1_235_814_400);
+    expect(countParameters(specFromConfig(gpt2Small))).toBe(124_439_808);
+    expect(countParameters(specFromConfig(qwen25_05b))).toBe(494_032_768);
+    expect(countParameters(specFromConfig(smollm2_135m))).toBe(134_515_008);
+    expect(countParameters(specFromConfig(mistral7b))).toBe(7_241_732_096);
+  });
+
+  it('normalizes keys and applies family defaults', () => {
+    const l = specFromConfig(llama32_1b);
+    expect(l).toMatchObject({ eosTokenId: 128001, bosTokenId: 128000, headDim: 64, tiedEmbeddings: true });
+    expect(l.ropeScaling).toEqual({
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositions: 8192,
+    });
+    const g = specFromConfig(gpt2Small);
+    expect(g).toMatchObject({
+      intermediateSize: 3072,
+      headDim: 64,
+      maxPositions: 1024,
+      activation: 'gelu_tanh',
+      normEps: 1e-5,
+      tiedEmbeddings: true,
+    });
+    const s = specFromConfig(smollm2_135m);
+    expect(s).toMatchObject({ headDim: 64, ropeTheta: 100000, tiedEmbeddings: true });
+    // keys absent -> the transformers config class defaults
+    const bare = {
+      model_type: 'llama',
+      hidden_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 128,
+      vocab_size: 100,
+      max_position_embeddings: 64,
+    };
+    expect(specFromConfig(bare)).toMatchObject({
+      numKvHeads: 4,
+      headDim: 16,
+      ropeTheta: 10000,
+      normEps: 1e-6,
+      tiedEmbeddings: false,
+      bosTokenId: 1,
+      eosTokenId: 2,
+      activation: 'silu',
+    });
+    // rope_type "default" and the transformers 5 rope_parameters spelling
+    expect(specFromConfig({ ...bare, rope_scaling: { rope_type: 'default' } }).ropeScaling).toBeNull();
+    expect(specFromConfig({ ...bare, rope_scaling: { type: 'linear', factor: 2 } }).ropeScaling).toEqual({
+      type: 'linear',
+      factor: 2,
+    });
+    expect(specFromConfig({ ...bare, rope_parameters: { rope_type: 'default', rope_theta: 250000 } }).ropeTheta).toBe(
+      250000,
+    );
+    // a llama with attention_bias puts a bias on q, k, v and o
+    expect(specFromConfig({ ...bare, attention_bias: true })).toMatchObject({
+      qkvBias: true,
+      oBias: true,
+      mlpBias: false,
+    });
+    // the architectures list identifies the family when model_type is absent
+    const { model_type: _, ...noType } = mistral7b;
+    expect(familyFor(noType).name).toBe('mistral');
+  });
+
+  it('unsupported model_type -> UnsupportedArchitectureError listing the supported ones', () => {
+    let err: unknown;
+    try {
+      specFromConfig({ model_type: 'gemma2', hidden_size: 8 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnsupportedArchitectureError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('gemma2');
+    for (const t of ['llama', 'mistral', 'qwen2', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'gpt2']);
+    expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
+  });
+
+  it('unsupported rope scaling, activation or GPT-2 attention scaling -> UnsupportedArchitectureError', () => {
+    expect(() => specFromConfig({ ...llama32_1b, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(
+      /yarn.*default, linear, llama3/,
+    );
+    expect(() => specFromConfig({ ...llama32_1b, hidden_act: 'relu2' })).toThrow(UnsupportedArchitectureError);
+    expect(() => specFromConfig({ ...gpt2Small, scale_attn_by_inverse_layer_idx: true })).toThrow(
+      UnsupportedArchitectureError,
+    );
+  });
+
+  it('invalid configs -> ConfigError naming the key', () => {
+    const { hidden_size: _, ...noHidden } = qwen25_05b;
+    expect(() => specFromConfig(noHidden)).toThrow(ConfigError);
+    expect(() => specFromConfig(noHidden)).toThrow(/hidden_size/);
+    expect(() => specFromConfig({ ...qwen25_05b, num_key_value_heads: 3 })).toThrow(/multiple of num_key_value_heads/);
+    expect(() => specFromConfig({ ...qwen25_05b, num_attention_heads: 13, num_key_value_heads: 13 })).toThrow(
+      /not divisible/,
+    );
+    expect(() => specFromConfig({ ...qwen25_05b, vocab_size: '151936' })).toThrow(
+      /vocab_size must be a positive integer/,
+    );
+    expect(() => specFromConfig({ ...qwen25_05b, eos_token_id: null })).toThrow(/eos_token_id/);
+    expect(specFromConfig({ ...qwen25_05b, eos_token_id: null }, { eosTokenId: 7 }).eosTokenId).toBe(7);
+    expect(() => specFromConfig({ ...llama32_1b, rope_scaling: { rope_type: 'llama3', factor: 8 } })).toThrow(
+      /low_freq_factor/,
+    );
+    expect(() => specFromConfig([1, 2])).toThrow(ConfigError);
+  });
+
+  it('estimates sizes from the spec alone', () => {
+    const e = estimateModelSize(specFromConfig(llama32_1b), { bytesPerParam: 2 });
+    expect(e.parameters).toBe(1_235_814_400);
+    expect(e.float32Bytes).toBe(4 * 1_235_814_400);
+    expect(e.storedBytes).toBe(2 * 1_235_814_400);
+    expect(e.largestTensor).toEqual({ role: 'embed', shape: [128256, 2048], float32Bytes: 128256 * 2048 * 4 });
+  });
+});
