@@ -9,6 +9,7 @@ import {
   MissingFileError,
   MissingWeightError,
   ModelTooLargeError,
+  SafetensorsDtypeError,
   SafetensorsRangeError,
   SafetensorsTruncatedError,
   ShapeMismatchError,
@@ -283,6 +284,21 @@ describe('loadModelFromFiles', () => {
       ),
     );
     await rejects(loadModelFromFiles(last), ShapeMismatchError, 'lm_head.weight', '[10, 32]');
+  });
+
+  it('a quantized (integer-dtype) weight -> SafetensorsDtypeError naming it, before any load', async () => {
+    const m = tinyModel('llama-gqa');
+    const entries = [...m.tensors].map(([name, t]) =>
+      name === 'model.layers.0.self_attn.q_proj.weight'
+        ? { name, dtype: 'I8' as const, shape: t.shape, data: new Uint8Array(t.data.length) }
+        : { name, dtype: 'F32' as const, shape: t.shape, data: t.data },
+    );
+    await rejects(
+      loadModelFromFiles(patched(m, { 'model.safetensors': writeSafetensors(entries) })),
+      SafetensorsDtypeError,
+      'model.layers.0.self_attn.q_proj.weight',
+      'I8',
+    );
   });
 
   it('model too large -> ModelTooLargeError from config.json alone, before any weight file is read', async () => {

@@ -2,7 +2,13 @@
  * The family registry: config.json -> family -> ModelSpec, and checkpoint tensors -> ModelWeights.
  * Adding a family = one module in this folder + one line in FAMILIES.
  */
-import { ConfigError, MissingWeightError, ShapeMismatchError, UnsupportedArchitectureError } from '../../errors';
+import {
+  ConfigError,
+  MissingWeightError,
+  SafetensorsDtypeError,
+  ShapeMismatchError,
+  UnsupportedArchitectureError,
+} from '../../errors';
 import type { TensorStore } from '../checkpoint';
 import { numel } from '../safetensors';
 import type { FamilyName, Linear, ModelSpec, ModelWeights, Norm, Param } from '../spec';
@@ -84,8 +90,8 @@ export function planTensorNames(plan: WeightPlan): string[] {
 
 /**
  * The family's weight plan with the name prefix the checkpoint actually uses, checked against the
- * store up front (before any load()): every tensor present (MissingWeightError) and shaped as the
- * config says (ShapeMismatchError).
+ * store up front (before any load()): every tensor present (MissingWeightError), stored as a float
+ * dtype (SafetensorsDtypeError) and shaped as the config says (ShapeMismatchError).
  */
 export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
   const fam = FAMILIES[spec.family];
@@ -101,7 +107,14 @@ export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
         { weight: ref.name },
       );
     }
-    const actual = store.info(ref.name).shape;
+    const info = store.info(ref.name);
+    if (!FLOAT_DTYPES.has(info.dtype)) {
+      throw new SafetensorsDtypeError(
+        `${info.file}: weight "${ref.name}" is stored as ${info.dtype}; DropLab reads F32, F16, BF16 (and F64) weights, not quantized checkpoints. Use the original (unquantized) model.`,
+        { file: info.file, tensor: ref.name, dtype: info.dtype },
+      );
+    }
+    const actual = info.shape;
     if (actual.length !== ref.shape.length || actual.some((x, i) => x !== ref.shape[i])) {
       throw new ShapeMismatchError(
         `Weight "${ref.name}" has shape [${actual.join(', ')}] but config.json implies [${ref.shape.join(', ')}]. Does config.json belong to these weights?`,
@@ -111,6 +124,8 @@ export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
   }
   return plan;
 }
+
+const FLOAT_DTYPES = new Set<string>(['F32', 'F16', 'BF16', 'F64']);
 
 /** Shape of a ref after its split and transpose. */
 function finalShape(ref: TensorRef): number[] {
