@@ -69,7 +69,7 @@ export interface Importance {
 export interface AnalysisResult {
   drop: DropConfig; // the configuration the analysis ran on
   importance: Importance; // NaN for a dropped sublayer
-  /** S[i][j] = mean_t cos(b_i, b_j) over the 2L+1 sublayer boundaries b_0 = x_0, b_1 = m_0, b_2 = x_1, ... */
+  /** S[i][j] = mean_t cos(x_i, x_j) over the L+1 block boundaries x_0 (embedding) .. x_L; (L+1)x(L+1). */
   similarity: number[][];
   /** Gromov et al.: angular[l][n-1] = mean over windows of arccos(cos(x_l, x_{l+n}))/pi on the last token; NaN where l+n > L. */
   angular: number[][];

@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'DEVICE_LOST'
   | 'RUNTIME'
   | 'SHARE_LINK_INVALID'
-  | 'EXPORT_INVALID';
+  | 'EXPORT_INVALID'
+  | 'SETTINGS_INVALID';
 
 export class DropLabError extends Error {
   readonly code: ErrorCode;
@@ -67,6 +68,7 @@ export class DeviceLostError extends make('DeviceLostError', 'DEVICE_LOST') {}
 export class RuntimeError extends make('RuntimeError', 'RUNTIME') {}
 export class ShareLinkError extends make('ShareLinkError', 'SHARE_LINK_INVALID') {}
 export class ExportError extends make('ExportError', 'EXPORT_INVALID') {}
+export class SettingsError extends make('SettingsError', 'SETTINGS_INVALID') {}
 
 const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => DropLabError> = {
   SAFETENSORS_TRUNCATED: SafetensorsTruncatedError,
@@ -86,6 +88,7 @@ const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => 
   RUNTIME: RuntimeError,
   SHARE_LINK_INVALID: ShareLinkError,
   EXPORT_INVALID: ExportError,
+  SETTINGS_INVALID: SettingsError,
 };
 
 /** Rebuild a named error on the other side of a worker boundary. */

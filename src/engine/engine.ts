@@ -1,0 +1,316 @@
+/**
+ * Engine: the EngineApi over an injected ONNX runtime. The same class runs in the Web Worker
+ * (onnxruntime-web, WebGPU or wasm), in the Node CLI and in the tests (onnxruntime-node or
+ * onnxruntime-web's wasm in Node).
+ *
+ * Calls are serialized (one at a time, in order); cancel() makes the call in flight and every queued
+ * call reject with CancelledError at their next session run.
+ */
+import type {
+  AnalysisResult,
+  DataInfo,
+  DataSettings,
+  DropConfig,
+  DropOneResult,
+  EngineApi,
+  EvalResult,
+  ModelFiles,
+  ModelInfo,
+  ModelSource,
+  PlanRequest,
+  PlanResult,
+  ProgressFn,
+  TokenDelta,
+} from './api';
+import { buildWindows, splitDocuments } from './data';
+import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf } from './drops';
+import { CancelledError, DropLabError, RuntimeError, SettingsError, asDropLabError } from './errors';
+import * as graphs from './graphs/sublayers';
+import { loadModelFromFiles, type LoadedModel } from './model/load';
+import { blockMetrics, blockPairs, sublayerImportance } from './metrics';
+import { Pipeline, type PipelineSessions } from './pipeline';
+import { plan as planDrops } from './planner';
+import type { BackendChoice, OrtLike, OrtSession, OrtSessionOptions } from './runtime/ort';
+import { Tokenizer } from './tokenizer';
+
+export interface EngineOptions {
+  ort: OrtLike;
+  backend: BackendChoice;
+  executionProviders: string[];
+  /** Refuse models past these (estimated from config.json before any weight is read). */
+  limits?: { maxBufferBytes?: number; maxTotalBytes?: number };
+  /** Windows per session run (default 8). */
+  batchWindows?: number;
+  /** Extra session options (e.g. graphOptimizationLevel). */
+  sessionOptions?: OrtSessionOptions;
+}
+
+interface Loaded {
+  info: ModelInfo;
+  model: LoadedModel;
+  tokenizer: Tokenizer;
+  sessions: PipelineSessions;
+  pipeline: Pipeline;
+}
+
+export class Engine implements EngineApi {
+  private loaded: Loaded | null = null;
+  private data: { info: DataInfo; windowIds: Int32Array } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private generation = 0; // bumped by cancel(): calls started under an older generation stop
+  private runs = 0;
+
+  constructor(private readonly opts: EngineOptions) {}
+
+  get backend(): BackendChoice {
+    return this.opts.backend;
+  }
+
+  /** Session runs made so far (benchmarks and tests read it). */
+  get sessionRuns(): number {
+    return this.runs;
+  }
+
+  cancel(): void {
+    this.generation++;
+  }
+
+  async dispose(): Promise<void> {
+    await this.serial(async () => this.unload());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  loadModel(source: ModelSource, files: ModelFiles, onProgress?: ProgressFn): Promise<ModelInfo> {
+    return this.serial(async (hook) => {
+      await this.unload();
+      const limits = this.opts.limits ?? {};
+      const name = source.kind === 'hub' ? source.id : source.name;
+      const model = await loadModelFromFiles(files, { maxWeightBytes: limits.maxTotalBytes, maxTensorBytes: limits.maxBufferBytes, name, onProgress });
+      const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
+      const { spec, weights } = model;
+      const total = 2 * spec.numLayers + 3;
+      let done = 0;
+      const create = async (bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> => {
+        hook();
+        const s = await this.createSession(bytes, deviceOutputs);
+        onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
+        return s;
+      };
+      const sessions: PipelineSessions = { embed: await create(graphs.embedding(spec, weights), [graphs.IO.hidden]), sub: [], head: null as unknown as OrtSession, cosine: null as unknown as OrtSession };
+      try {
+        for (let l = 0; l < spec.numLayers; l++) {
+          sessions.sub.push(await create(graphs.attention(spec, weights, l), [graphs.IO.hiddenOut]));
+          sessions.sub.push(await create(graphs.mlp(spec, weights, l), [graphs.IO.hiddenOut]));
+        }
+        sessions.head = await create(graphs.head(spec, weights), []);
+        sessions.cosine = await create(graphs.cosine(), []);
+      } catch (e) {
+        await releaseAll(sessions);
+        throw e;
+      }
+      const info: ModelInfo = { source, name, spec, parameters: model.parameters, weightBytes: model.weightBytes, backend: this.opts.backend };
+      this.loaded = { info, model, tokenizer, sessions, pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers) };
+      if (this.data) this.data = null; // a new tokenizer: the text must be set again
+      return info;
+    });
+  }
+
+  /** Model config.json as read (for the export). */
+  get config(): Record<string, unknown> | null {
+    return this.loaded?.model.config ?? null;
+  }
+
+  get model(): LoadedModel | null {
+    return this.loaded?.model ?? null;
+  }
+
+  get tokenizer(): Tokenizer | null {
+    return this.loaded?.tokenizer ?? null;
+  }
+
+  setText(text: string | string[], settings: DataSettings): Promise<DataInfo> {
+    return this.serial(async () => {
+      const m = this.need();
+      const docs = Array.isArray(text) ? text : splitDocuments(text);
+      const eos = m.tokenizer.eosTokenId ?? m.info.spec.eosTokenId;
+      const maxLen = m.info.spec.maxPositions;
+      if (settings.seqLen > maxLen) throw new SettingsError(`Window length ${settings.seqLen} is longer than this model's ${maxLen} positions; choose ${maxLen} or less.`);
+      const w = buildWindows(docs, (s) => m.tokenizer.encode(s), eos, settings.seqLen, settings.windows);
+      const info: DataInfo = { seqLen: w.seqLen, windows: w.windows, textTokens: w.textTokens, availableWindows: w.availableWindows, predictedTokens: w.windows * (w.seqLen - 1) };
+      m.pipeline.setWindows(w.ids, w.windows, w.seqLen, this.opts.batchWindows ?? 8);
+      this.data = { info, windowIds: w.ids };
+      return info;
+    });
+  }
+
+  evaluate(drop: DropConfig, onProgress?: ProgressFn): Promise<EvalResult> {
+    return this.evaluateTokens(drop, onProgress).then(({ nll: _, ...r }) => r);
+  }
+
+  /** evaluate() plus the per-token NLL [windows * (seqLen-1)] (Node callers: tests, CLI, benchmarks). */
+  evaluateTokens(drop: DropConfig, onProgress?: ProgressFn): Promise<EvalResult & { nll: Float32Array }> {
+    return this.serial(async (hook) => {
+      const { pipeline, spec } = this.needData();
+      const d = normalizeDrop(drop, spec.numLayers);
+      const flags = dropFlags(d, spec.numLayers);
+      const total = pipeline.pendingRuns(flags) + 1;
+      const r = await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', total));
+      return { ...this.evalResult(d, r.sum, r.count), nll: r.tokens };
+    });
+  }
+
+  /** The windows in use, ids [windows * seqLen] (for tests and the export checks). */
+  get windowIds(): Int32Array | null {
+    return this.data?.windowIds ?? null;
+  }
+
+  analyze(drop: DropConfig, onProgress?: ProgressFn): Promise<AnalysisResult> {
+    return this.serial(async (hook) => this.analyzeNow(drop, hook, onProgress));
+  }
+
+  dropOne(base: DropConfig, onProgress?: ProgressFn): Promise<DropOneResult> {
+    return this.serial(async (hook) => {
+      const { pipeline, spec } = this.needData();
+      const d = normalizeDrop(base, spec.numLayers);
+      const flags = dropFlags(d, spec.numLayers);
+      const L = spec.numLayers;
+      const kept = flags.map((f, s) => (f ? -1 : s)).filter((s) => s >= 0);
+      const total = pipeline.pendingRuns(flags) + 1 + kept.reduce((n, s) => n + flags.slice(s + 1).filter((f) => !f).length + 1, 0);
+      const h = this.progress(hook, onProgress, 'drop-one', total);
+      const base0 = await pipeline.nll(flags, h);
+      const baseNll = base0.sum / base0.count;
+      const res: DropOneResult = { base: d, baseNll, attn: new Array(L).fill(null), mlp: new Array(L).fill(null) };
+      for (const s of kept) {
+        const r = await pipeline.nllWithout(flags, s, h);
+        const { kind, layer } = sublayerOf(s);
+        res[kind][layer] = r.sum / r.count - baseNll;
+      }
+      return res;
+    });
+  }
+
+  plan(req: PlanRequest, onProgress?: ProgressFn): Promise<PlanResult> {
+    return this.serial(async (hook) => {
+      const { spec } = this.needData();
+      const base = normalizeDrop(req.base ?? { attn: [], mlp: [] }, spec.numLayers);
+      let round = 0;
+      const rounds = req.iterative ? req.n : 1;
+      return planDrops({ ...req, base }, async (drop) => {
+        round++;
+        const sub: ProgressFn | undefined = onProgress && ((p) => onProgress({ ...p, stage: `plan ${round}/${rounds}` }));
+        return (await this.analyzeNow(drop, hook, sub)).importance;
+      });
+    });
+  }
+
+  tokenDelta(kind: 'attn' | 'mlp', layer: number, drop: DropConfig): Promise<TokenDelta> {
+    return this.serial(async (hook) => {
+      const { pipeline, spec, tokenizer } = this.needData();
+      const d = normalizeDrop(drop, spec.numLayers);
+      normalizeDrop({ attn: kind === 'attn' ? [layer] : [], mlp: kind === 'mlp' ? [layer] : [] }, spec.numLayers);
+      const flags = dropFlags(d, spec.numLayers);
+      const cos = await pipeline.sublayerTokenCos(flags, sublayerIndex(kind, layer), this.counting(hook));
+      const ids = Array.from(this.data?.windowIds.subarray(0, pipeline.shape.seqLen) ?? []);
+      return { kind, layer, tokens: tokenizer.tokenStrings(ids), delta: Array.from(cos, (c) => 1 - c) };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async analyzeNow(drop: DropConfig, hook: () => void, onProgress?: ProgressFn): Promise<AnalysisResult> {
+    const { pipeline, spec } = this.needData();
+    const L = spec.numLayers;
+    const d = normalizeDrop(drop, L);
+    const flags = dropFlags(d, L);
+    const pairs = blockPairs(L);
+    const chunks = Math.ceil(pipeline.shape.windows / (this.opts.batchWindows ?? 8));
+    const total = chunks * (1 + flags.filter((f) => !f).length + pairs.length + 1);
+    const h = this.progress(hook, onProgress, 'analyze', total);
+    const sums = await pipeline.analysisPass(flags, h);
+    const cos = await pipeline.cosinePairs(pairs, h);
+    const nll = await pipeline.nll(flags, h);
+    const sub = sublayerImportance(sums, L);
+    const blocks = blockMetrics(L, cos.sum, cos.last, sums.tokens, (l) => flags[2 * l] && flags[2 * l + 1]);
+    return {
+      drop: d,
+      importance: { ...sub, block: blocks.block },
+      similarity: blocks.similarity,
+      angular: blocks.angular,
+      eval: this.evalResult(d, nll.sum, nll.count),
+    };
+  }
+
+  private evalResult(drop: DropConfig, sum: number, count: number): EvalResult {
+    const meanNll = sum / count;
+    const { seqLen, windows } = this.data?.info ?? { seqLen: 0, windows: 0 };
+    return { drop, meanNll, perplexity: Math.exp(meanNll), tokens: count, seqLen, windows };
+  }
+
+  private need(): Loaded {
+    if (!this.loaded) throw new RuntimeError('No model is loaded yet: load a model first.');
+    return this.loaded;
+  }
+
+  private needData(): { pipeline: Pipeline; spec: Loaded['info']['spec']; tokenizer: Tokenizer } {
+    const m = this.need();
+    if (!this.data || !m.pipeline.ready) throw new RuntimeError('No evaluation text is set yet: choose a text first.');
+    return { pipeline: m.pipeline, spec: m.info.spec, tokenizer: m.tokenizer };
+  }
+
+  private async createSession(bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> {
+    const o: OrtSessionOptions = { executionProviders: this.opts.executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 3, ...this.opts.sessionOptions };
+    if (this.opts.backend.keepOnDevice && deviceOutputs.length) o.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer']));
+    return this.opts.ort.InferenceSession.create(bytes, o);
+  }
+
+  private async unload(): Promise<void> {
+    const m = this.loaded;
+    this.loaded = null;
+    this.data = null;
+    if (!m) return;
+    m.pipeline.clear();
+    await releaseAll(m.sessions);
+  }
+
+  private counting(hook: () => void): () => void {
+    return () => {
+      hook();
+      this.runs++;
+    };
+  }
+
+  private progress(hook: () => void, onProgress: ProgressFn | undefined, stage: string, total: number): () => void {
+    let done = 0;
+    return () => {
+      hook();
+      this.runs++;
+      onProgress?.({ stage, done: done++, total, unit: 'sublayers' });
+    };
+  }
+
+  /** Run `fn` after every earlier call; its hook throws CancelledError once cancel() was called. */
+  private serial<T>(fn: (hook: () => void) => Promise<T>): Promise<T> {
+    const gen = this.generation;
+    const hook = () => {
+      if (this.generation !== gen) throw new CancelledError('Cancelled.');
+    };
+    const run = async () => {
+      hook();
+      try {
+        return await fn(hook);
+      } catch (e) {
+        if (e instanceof RangeError) throw new SettingsError(e.message);
+        throw e instanceof DropLabError ? e : asDropLabError(e);
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+}
+
+async function releaseAll(s: PipelineSessions): Promise<void> {
+  const all = [s.embed, ...s.sub, s.head, s.cosine].filter(Boolean);
+  await Promise.all(all.map((x) => x.release().catch(() => undefined)));
+}

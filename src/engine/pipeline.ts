@@ -1,0 +1,293 @@
+/**
+ * The live forward pipeline (DESIGN.md §2): every kept sublayer runs as its own session over whole
+ * windows (no KV cache); hidden states stay where the runtime put them (GPU buffers on WebGPU) and
+ * only per-token numbers (NLL, cosines) are read back.
+ *
+ * The states at every sublayer boundary of the current configuration are cached per chunk of
+ * windows, so after a toggle at sublayer s only s and what follows it run again.
+ *
+ * Indexing (see drops.ts): sublayer s = 2l (attention l) or 2l+1 (MLP l); boundary b_0 = x_0,
+ * b_{s+1} = after sublayer s; a dropped sublayer aliases b_{s+1} = b_s.
+ */
+import { IO } from './graphs/sublayers';
+import type { OrtLike, OrtSession, OrtTensor } from './runtime/ort';
+
+export interface PipelineSessions {
+  embed: OrtSession; // input_ids [B,T] -> hidden [B,T,d]
+  sub: OrtSession[]; // 2L sublayers: hidden -> hidden_out, cos, cos_nonorm
+  head: OrtSession; // hidden, input_ids -> nll [B,T-1], argmax
+  cosine: OrtSession; // a, b -> cos [B,T]
+}
+
+interface Chunk {
+  ids: OrtTensor; // int64 [B,T]
+  B: number;
+  bounds: (OrtTensor | null)[]; // 2L+1
+  flags: boolean[] | null; // the drop flags `bounds` were computed with
+}
+
+/** Per-sublayer sums over every token of every window, from one analysis pass. */
+export interface AnalysisSums {
+  cos: Float64Array; // [2L] sum_t cos(b_s, b_{s+1})          (NaN where dropped)
+  cosNoNorm: Float64Array; // [2L] sum_t cos(N(b_s), F(N(b_s)))   (NaN where dropped)
+  tokens: number;
+}
+
+export interface NllSum {
+  sum: number; // summed NLL (nats) over predicted tokens
+  count: number; // predicted tokens: windows * (T - 1)
+  perWindow: Float64Array; // summed NLL per window
+  tokens: Float32Array; // per-token NLL [windows * (T-1)], window-major
+}
+
+export type RunHook = () => void; // called before every session run: cancellation + progress
+
+async function readFloats(t: OrtTensor): Promise<Float32Array> {
+  const data = t.location && t.location !== 'cpu' && t.getData ? await t.getData() : t.data;
+  return data as Float32Array;
+}
+
+export class Pipeline {
+  private chunks: Chunk[] = [];
+  private seqLen = 0;
+  private windows = 0;
+  readonly numSublayers: number;
+
+  constructor(
+    private readonly ort: OrtLike,
+    private readonly sessions: PipelineSessions,
+    numLayers: number,
+  ) {
+    this.numSublayers = 2 * numLayers;
+  }
+
+  get ready(): boolean {
+    return this.chunks.length > 0;
+  }
+
+  get shape(): { windows: number; seqLen: number } {
+    return { windows: this.windows, seqLen: this.seqLen };
+  }
+
+  /** Replace the windows (ids [windows*seqLen]); batches of `batch` windows share a session run. */
+  setWindows(ids: Int32Array, windows: number, seqLen: number, batch: number): void {
+    this.clear();
+    this.seqLen = seqLen;
+    this.windows = windows;
+    for (let w0 = 0; w0 < windows; w0 += batch) {
+      const B = Math.min(batch, windows - w0);
+      const data = BigInt64Array.from(ids.subarray(w0 * seqLen, (w0 + B) * seqLen), (v) => BigInt(v));
+      this.chunks.push({ ids: new this.ort.Tensor('int64', data, [B, seqLen]), B, bounds: new Array(this.numSublayers + 1).fill(null), flags: null });
+    }
+  }
+
+  clear(): void {
+    for (const c of this.chunks) {
+      this.release(c.bounds, 0);
+      c.ids.dispose();
+    }
+    this.chunks = [];
+  }
+
+  /** Sublayer runs a call to ensure(flags) would make (for progress totals). */
+  pendingRuns(flags: readonly boolean[]): number {
+    let n = 0;
+    for (const c of this.chunks) {
+      const s0 = this.firstStale(c, flags);
+      for (let s = s0; s < this.numSublayers; s++) if (!flags[s]) n++;
+      if (!c.bounds[0]) n++;
+    }
+    return n;
+  }
+
+  /** Make every boundary of every chunk valid for `flags`. */
+  async ensure(flags: readonly boolean[], hook: RunHook): Promise<void> {
+    for (const c of this.chunks) await this.ensureChunk(c, flags, hook);
+  }
+
+  /** Summed NLL of the final boundary under `flags` (computing what the cache lacks). */
+  async nll(flags: readonly boolean[], hook: RunHook): Promise<NllSum> {
+    await this.ensure(flags, hook);
+    const res = this.emptyNll();
+    let w = 0;
+    for (const c of this.chunks) {
+      const x = c.bounds[this.numSublayers] as OrtTensor;
+      w = await this.headInto(c, x, res, w, hook);
+    }
+    return res;
+  }
+
+  /**
+   * Run every kept sublayer with its cosine outputs (and refresh the cache for `flags`): the sums
+   * behind LLM-Drop's attention and MLP importance in both layer_drop_norm variants.
+   */
+  async analysisPass(flags: readonly boolean[], hook: RunHook): Promise<AnalysisSums> {
+    const S = this.numSublayers;
+    const cos = new Float64Array(S);
+    const cosNoNorm = new Float64Array(S);
+    for (let s = 0; s < S; s++) if (flags[s]) cos[s] = cosNoNorm[s] = Number.NaN;
+    for (const c of this.chunks) {
+      await this.ensureEmbedding(c, hook);
+      const fresh: (OrtTensor | null)[] = [c.bounds[0]];
+      for (let s = 0; s < S; s++) {
+        const x = fresh[s] as OrtTensor;
+        if (flags[s]) {
+          fresh.push(x);
+          continue;
+        }
+        hook();
+        const out = await this.sessions.sub[s].run({ [IO.hidden]: x }, [IO.hiddenOut, IO.cos, IO.cosNoNorm]);
+        cos[s] += sum(await readFloats(out[IO.cos]));
+        cosNoNorm[s] += sum(await readFloats(out[IO.cosNoNorm]));
+        out[IO.cos].dispose();
+        out[IO.cosNoNorm].dispose();
+        fresh.push(out[IO.hiddenOut]);
+      }
+      this.release(c.bounds, 1, new Set(fresh));
+      c.bounds = fresh;
+      c.flags = [...flags];
+    }
+    return { cos, cosNoNorm, tokens: this.windows * this.seqLen };
+  }
+
+  /**
+   * For boundary pairs (i, j) of the current cache: sum over all tokens of cos(b_i, b_j) and, per
+   * window, cos at the last position (Gromov et al.'s angular distance reads the last token).
+   */
+  async cosinePairs(pairs: readonly (readonly [number, number])[], hook: RunHook): Promise<{ sum: Float64Array; last: Float64Array[] }> {
+    const sumOut = new Float64Array(pairs.length);
+    const last = pairs.map(() => new Float64Array(this.windows));
+    const T = this.seqLen;
+    let w0 = 0;
+    for (const c of this.chunks) {
+      for (let p = 0; p < pairs.length; p++) {
+        const [i, j] = pairs[p];
+        const a = c.bounds[i];
+        const b = c.bounds[j];
+        if (!a || !b) throw new Error(`boundary ${a ? j : i} is not computed`);
+        let cosv: Float32Array;
+        if (a === b) {
+          cosv = new Float32Array(c.B * T).fill(1); // the same tensor: a dropped sublayer in between
+        } else {
+          hook();
+          const out = await this.sessions.cosine.run({ [IO.a]: a, [IO.b]: b });
+          cosv = await readFloats(out[IO.cos]);
+          out[IO.cos].dispose();
+        }
+        sumOut[p] += sum(cosv);
+        for (let w = 0; w < c.B; w++) last[p][w0 + w] = cosv[w * T + T - 1];
+      }
+      w0 += c.B;
+    }
+    return { sum: sumOut, last };
+  }
+
+  /**
+   * Summed NLL with sublayer `s` dropped on top of `flags`, starting from the cached b_s (which must be
+   * valid for `flags`); nothing is written to the cache.
+   */
+  async nllWithout(flags: readonly boolean[], s: number, hook: RunHook): Promise<NllSum> {
+    const res = this.emptyNll();
+    let w = 0;
+    for (const c of this.chunks) {
+      await this.ensureChunk(c, flags, hook);
+      const cached = new Set(c.bounds);
+      let x = c.bounds[s] as OrtTensor;
+      for (let t = s + 1; t < this.numSublayers; t++) {
+        if (flags[t]) continue;
+        const next = await this.runSub(t, x, hook);
+        if (!cached.has(x)) x.dispose();
+        x = next;
+      }
+      w = await this.headInto(c, x, res, w, hook);
+      if (!cached.has(x)) x.dispose();
+    }
+    return res;
+  }
+
+  /** Per-token cos(b_s, F_s(b_s)) for window 0, whether or not s is dropped in `flags` (state from the cache). */
+  async sublayerTokenCos(flags: readonly boolean[], s: number, hook: RunHook): Promise<Float32Array> {
+    const c = this.chunks[0];
+    await this.ensureChunk(c, flags, hook);
+    hook();
+    const out = await this.sessions.sub[s].run({ [IO.hidden]: c.bounds[s] as OrtTensor }, [IO.cos]);
+    const v = (await readFloats(out[IO.cos])).slice(0, this.seqLen);
+    out[IO.cos].dispose();
+    return v;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private emptyNll(): NllSum {
+    return { sum: 0, count: 0, perWindow: new Float64Array(this.windows), tokens: new Float32Array(this.windows * (this.seqLen - 1)) };
+  }
+
+  private firstStale(c: Chunk, flags: readonly boolean[]): number {
+    if (!c.flags) return 0;
+    for (let s = 0; s < this.numSublayers; s++) if (c.flags[s] !== flags[s] || !c.bounds[s + 1]) return s;
+    return this.numSublayers;
+  }
+
+  private async ensureEmbedding(c: Chunk, hook: RunHook): Promise<void> {
+    if (c.bounds[0]) return;
+    hook();
+    const out = await this.sessions.embed.run({ [IO.inputIds]: c.ids });
+    c.bounds[0] = out[IO.hidden];
+  }
+
+  private async ensureChunk(c: Chunk, flags: readonly boolean[], hook: RunHook): Promise<void> {
+    await this.ensureEmbedding(c, hook);
+    const s0 = this.firstStale(c, flags);
+    if (s0 === this.numSublayers && c.flags) return;
+    const keep = c.bounds.slice(0, s0 + 1);
+    this.release(c.bounds, s0 + 1, new Set(keep));
+    const bounds: (OrtTensor | null)[] = [...keep];
+    for (let s = s0; s < this.numSublayers; s++) {
+      const x = bounds[s] as OrtTensor;
+      bounds.push(flags[s] ? x : await this.runSub(s, x, hook));
+    }
+    c.bounds = bounds;
+    c.flags = [...flags];
+  }
+
+  private async runSub(s: number, x: OrtTensor, hook: RunHook): Promise<OrtTensor> {
+    hook();
+    const out = await this.sessions.sub[s].run({ [IO.hidden]: x }, [IO.hiddenOut]);
+    return out[IO.hiddenOut];
+  }
+
+  private async headInto(c: Chunk, x: OrtTensor, res: NllSum, w0: number, hook: RunHook): Promise<number> {
+    hook();
+    const out = await this.sessions.head.run({ [IO.hidden]: x, [IO.inputIds]: c.ids }, [IO.nll]);
+    const nll = await readFloats(out[IO.nll]);
+    const per = this.seqLen - 1;
+    res.tokens.set(nll.subarray(0, c.B * per), w0 * per);
+    for (let w = 0; w < c.B; w++) {
+      let s = 0;
+      for (let t = 0; t < per; t++) s += nll[w * per + t];
+      res.perWindow[w0 + w] = s;
+      res.sum += s;
+    }
+    res.count += c.B * per;
+    out[IO.nll].dispose();
+    return w0 + c.B;
+  }
+
+  /** Dispose bounds[from..] that are not in `keep` (aliases are disposed once). */
+  private release(bounds: (OrtTensor | null)[], from: number, keep: Set<OrtTensor | null> = new Set()): void {
+    const done = new Set<OrtTensor>();
+    for (let i = from; i < bounds.length; i++) {
+      const t = bounds[i];
+      if (t && !keep.has(t) && !done.has(t)) {
+        done.add(t);
+        t.dispose();
+      }
+    }
+  }
+}
+
+function sum(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}

@@ -1,0 +1,55 @@
+/** Engines on both runtimes the engine must run on in Node: onnxruntime-node (CPU) and onnxruntime-web (wasm). */
+import * as ortWeb from 'onnxruntime-web';
+import { nodeEngine, threads } from '../../src/cli/ort-node';
+import { Engine } from '../../src/engine/engine';
+import type { OrtLike } from '../../src/engine/runtime/ort';
+import { TINY_DOCUMENTS, type TinyVariant, loadTinyModel, tinyModel } from '../fixtures/tiny-models';
+import { referenceFor, type RefModel } from '../reference/forward64';
+import { splitWindows } from '../reference/metrics64';
+
+ortWeb.env.wasm.numThreads = 1;
+
+export const ENGINE_RUNTIMES = ['onnxruntime-node', 'onnxruntime-web wasm'] as const;
+export type EngineRuntime = (typeof ENGINE_RUNTIMES)[number];
+
+export function makeEngine(rt: EngineRuntime, batchWindows = 2): Engine {
+  if (rt === 'onnxruntime-node') return nodeEngine({ batchWindows, ...threads(1) });
+  return new Engine({ ort: ortWeb as unknown as OrtLike, backend: { name: 'wasm', detail: 'onnxruntime-web wasm in Node', keepOnDevice: false }, executionProviders: ['wasm'], batchWindows });
+}
+
+export interface Fixture {
+  engine: Engine;
+  ref: RefModel;
+  windows: Int32Array[];
+  seqLen: number;
+}
+
+/** A tiny model loaded into an engine, its windows set, and the float64 reference of the same weights. */
+export async function fixture(variant: TinyVariant, rt: EngineRuntime, seqLen = 12, windows = 3): Promise<Fixture> {
+  const engine = makeEngine(rt);
+  const tiny = tinyModel(variant);
+  await engine.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
+  await engine.setText([...TINY_DOCUMENTS], { seqLen, windows });
+  const loaded = await loadTinyModel(variant);
+  const ref = referenceFor(loaded.spec, loaded.weights);
+  const ids = engine.windowIds;
+  if (!ids) throw new Error('no windows');
+  return { engine, ref, windows: splitWindows(ids, seqLen), seqLen };
+}
+
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-6));
+  return m;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Number.POSITIVE_INFINITY;
+    if (!Number.isNaN(a[i])) m = Math.max(m, Math.abs(a[i] - b[i]));
+  }
+  return m;
+}
