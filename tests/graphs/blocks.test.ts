@@ -15,23 +15,34 @@ const B = 2;
 const T = 5;
 
 /** [B,T,F] float32 -> the rows of batch element b as float64. */
-const batchRows = (a: ArrayLike<number>, b: number, rows: number, F: number) => Float64Array.from(Array.prototype.slice.call(a, b * rows * F, (b + 1) * rows * F));
+const batchRows = (a: ArrayLike<number>, b: number, rows: number, F: number) =>
+  Float64Array.from(Array.prototype.slice.call(a, b * rows * F, (b + 1) * rows * F));
 const concat = (parts: ArrayLike<number>[]) => parts.flatMap((p) => Array.from(p));
 
-const LLAMA32_ROPE: ModelSpec['ropeScaling'] = { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 };
+const LLAMA32_ROPE: ModelSpec['ropeScaling'] = {
+  type: 'llama3',
+  factor: 32,
+  lowFreqFactor: 1,
+  highFreqFactor: 4,
+  originalMaxPositions: 8192,
+};
 
 describe('RoPE inv_freq (pure TypeScript)', () => {
   it('unscaled: 1 / theta^(2i/hd)', () => {
     const spec = tinySpec({ headDim: 8, ropeTheta: 10000 });
     const inv = blocks.ropeInvFreq(spec);
-    expect(Array.from(inv)).toEqual([1, 10000 ** -0.25, 10000 ** -0.5, 10000 ** -0.75].map((v) => expect.closeTo(v, 15)));
+    expect(Array.from(inv)).toEqual(
+      [1, 10000 ** -0.25, 10000 ** -0.5, 10000 ** -0.75].map((v) => expect.closeTo(v, 15)),
+    );
   });
 
   it('llama3 scaling (Llama 3.2 settings) matches HF _compute_llama3_parameters in all three bands', () => {
     const spec = tinySpec({ headDim: 64, ropeTheta: 500000, ropeScaling: LLAMA32_ROPE });
     const inv = blocks.ropeInvFreq(spec);
     const expected = ref.invFreqRef(spec);
-    expect(record('rope llama3 inv_freq (rel)', Math.max(...expected.map((e, i) => Math.abs(inv[i] - e) / e)))).toBeLessThan(1e-14);
+    expect(
+      record('rope llama3 inv_freq (rel)', Math.max(...expected.map((e, i) => Math.abs(inv[i] - e) / e))),
+    ).toBeLessThan(1e-14);
     // the three bands are all present: kept (wavelen < 2048), divided by 32 (wavelen > 8192), interpolated
     const raw = Array.from({ length: 32 }, (_, i) => 1 / 500000 ** ((2 * i) / 64));
     const wl = raw.map((f) => (2 * Math.PI) / f);
@@ -54,7 +65,9 @@ describe('RoPE inv_freq (pure TypeScript)', () => {
     const spec = tinySpec({ headDim: 8, ropeScaling: { type: 'linear', factor: 4 } });
     const inv = blocks.ropeInvFreq(spec);
     const plain = blocks.ropeInvFreq(tinySpec({ headDim: 8 }));
-    inv.forEach((v, i) => expect(v).toBeCloseTo(plain[i] / 4, 15));
+    inv.forEach((v, i) => {
+      expect(v).toBeCloseTo(plain[i] / 4, 15);
+    });
   });
 
   it('tables: cos/sin of pos * inv_freq, halves duplicated', () => {
@@ -64,7 +77,11 @@ describe('RoPE inv_freq (pure TypeScript)', () => {
     let d = 0;
     for (let p = 0; p < 100; p++)
       for (let i = 0; i < 8; i++) {
-        d = Math.max(d, Math.abs(cos[p * 8 + i] - Math.cos(p * inv[i % 4])), Math.abs(sin[p * 8 + i] - Math.sin(p * inv[i % 4])));
+        d = Math.max(
+          d,
+          Math.abs(cos[p * 8 + i] - Math.cos(p * inv[i % 4])),
+          Math.abs(sin[p * 8 + i] - Math.sin(p * inv[i % 4])),
+        );
       }
     expect(record('rope tables', d)).toBeLessThan(1e-5);
   });
@@ -100,9 +117,24 @@ describe('norms', () => {
 
 describe('rotary embedding applied to heads', () => {
   const cases: { name: string; spec: ModelSpec; mode: blocks.RopeMode; perBatch: boolean }[] = [
-    { name: 'table, positions [T]', spec: tinySpec({ headDim: 8 }), mode: { kind: 'table', length: 64 }, perBatch: false },
-    { name: 'table, llama3 scaling, positions [B,T]', spec: tinySpec({ headDim: 8, ropeTheta: 500000, ropeScaling: LLAMA32_ROPE }), mode: { kind: 'table', length: 64 }, perBatch: true },
-    { name: 'computed in graph, linear scaling, positions [B,T]', spec: tinySpec({ headDim: 8, ropeScaling: { type: 'linear', factor: 2 } }), mode: { kind: 'compute' }, perBatch: true },
+    {
+      name: 'table, positions [T]',
+      spec: tinySpec({ headDim: 8 }),
+      mode: { kind: 'table', length: 64 },
+      perBatch: false,
+    },
+    {
+      name: 'table, llama3 scaling, positions [B,T]',
+      spec: tinySpec({ headDim: 8, ropeTheta: 500000, ropeScaling: LLAMA32_ROPE }),
+      mode: { kind: 'table', length: 64 },
+      perBatch: true,
+    },
+    {
+      name: 'computed in graph, linear scaling, positions [B,T]',
+      spec: tinySpec({ headDim: 8, ropeScaling: { type: 'linear', factor: 2 } }),
+      mode: { kind: 'compute' },
+      perBatch: true,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -119,12 +151,18 @@ describe('rotary embedding applied to heads', () => {
       const expected: number[] = [];
       for (let bb = 0; bb < B; bb++) {
         const thd = new Float64Array(T * H * hd);
-        for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) for (let i = 0; i < hd; i++) thd[(t * H + h) * hd + i] = Q[((bb * H + h) * T + t) * hd + i];
+        for (let h = 0; h < H; h++)
+          for (let t = 0; t < T; t++)
+            for (let i = 0; i < hd; i++) thd[(t * H + h) * hd + i] = Q[((bb * H + h) * T + t) * hd + i];
         const positions = c.perBatch ? pos.slice(bb * T, bb * T + T) : pos;
         const y = ref.ropeRef(c.spec, thd, T, H, positions);
-        for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) for (let i = 0; i < hd; i++) expected.push(y[(t * H + h) * hd + i]);
+        for (let h = 0; h < H; h++)
+          for (let t = 0; t < T; t++) for (let i = 0; i < hd; i++) expected.push(y[(t * H + h) * hd + i]);
       }
-      for (const { rt, out } of await onAll(b.build(), { q: f32(Q, [B, H, T, hd]), pos: i64(pos, c.perBatch ? [B, T] : [T]) })) {
+      for (const { rt, out } of await onAll(b.build(), {
+        q: f32(Q, [B, H, T, hd]),
+        pos: i64(pos, c.perBatch ? [B, T] : [T]),
+      })) {
         expect(record(`rope ${c.mode.kind}`, maxAbsDiff(out.y.data as Float32Array, expected)), rt).toBeLessThan(2e-5);
       }
     });
@@ -145,17 +183,23 @@ describe('grouped-query attention', () => {
       const b = new GraphBuilder('attn');
       const ctx = blocks.blockContext(b, spec);
       const x = b.input('x', 'float32', ['B', 'T', d]);
-      const { out, present } = blocks.attention(ctx, x, W.layers[0], 'attn', { positions: blocks.sequencePositions(b, x) });
+      const { out, present } = blocks.attention(ctx, x, W.layers[0], 'attn', {
+        positions: blocks.sequencePositions(b, x),
+      });
       b.output(out, 'y');
       b.output(present.key, 'k');
       const refs = [0, 1].map((bb) => ref.attentionRef(spec, W.layers[0], batchRows(X, bb, T, d), T));
       const expected = concat(refs.map((r) => r.out));
       // present keys [B,Hkv,T,hd] from reference [T,Hkv,hd]
       const expectedK: number[] = [];
-      for (const r of refs) for (let g = 0; g < Hkv; g++) for (let t = 0; t < T; t++) for (let i = 0; i < 4; i++) expectedK.push(r.present.k[(t * Hkv + g) * 4 + i]);
+      for (const r of refs)
+        for (let g = 0; g < Hkv; g++)
+          for (let t = 0; t < T; t++) for (let i = 0; i < 4; i++) expectedK.push(r.present.k[(t * Hkv + g) * 4 + i]);
       for (const { rt, out: o } of await onAll(b.build(), { x: f32(X, [B, T, d]) })) {
         expect(o.y.dims).toEqual([B, T, d]);
-        expect(record(`attention H=${H} Hkv=${Hkv}`, maxAbsDiff(o.y.data as Float32Array, expected)), rt).toBeLessThan(1e-5);
+        expect(record(`attention H=${H} Hkv=${Hkv}`, maxAbsDiff(o.y.data as Float32Array, expected)), rt).toBeLessThan(
+          1e-5,
+        );
         expect(maxAbsDiff(o.k.data as Float32Array, expectedK), rt).toBeLessThan(1e-5);
       }
     });
@@ -183,12 +227,18 @@ describe('grouped-query attention', () => {
     const pv = b.input('past_v', 'float32', ['B', Hkv, 'P', hd]);
     const am = b.input('mask', 'int64', ['B', 'S']);
     const p = b.input('pos', 'int64', ['B', 'T']);
-    const { out, present } = blocks.attention(ctx, x, W.layers[0], 'attn', { positions: p, past: { key: pk, value: pv }, attentionMask: am });
+    const { out, present } = blocks.attention(ctx, x, W.layers[0], 'attn', {
+      positions: p,
+      past: { key: pk, value: pv },
+      attentionMask: am,
+    });
     b.output(out, 'y');
     b.output(present.value, 'v');
     const toRef = (a: Float32Array, bb: number) => {
       const o = new Float64Array(P * Hkv * hd);
-      for (let g = 0; g < Hkv; g++) for (let t = 0; t < P; t++) for (let i = 0; i < hd; i++) o[(t * Hkv + g) * hd + i] = a[((bb * Hkv + g) * P + t) * hd + i];
+      for (let g = 0; g < Hkv; g++)
+        for (let t = 0; t < P; t++)
+          for (let i = 0; i < hd; i++) o[(t * Hkv + g) * hd + i] = a[((bb * Hkv + g) * P + t) * hd + i];
       return o;
     };
     const refs = [0, 1].map((bb) =>
@@ -200,8 +250,16 @@ describe('grouped-query attention', () => {
     );
     const expected = concat(refs.map((q) => q.out));
     const expectedV: number[] = [];
-    for (const q of refs) for (let g = 0; g < Hkv; g++) for (let t = 0; t < S; t++) for (let i = 0; i < hd; i++) expectedV.push(q.present.v[(t * Hkv + g) * hd + i]);
-    const feeds = { x: f32(X, [B, Tn, d]), past_k: f32(PK, [B, Hkv, P, hd]), past_v: f32(PV, [B, Hkv, P, hd]), mask: i64(mask, [B, S]), pos: i64(pos, [B, Tn]) };
+    for (const q of refs)
+      for (let g = 0; g < Hkv; g++)
+        for (let t = 0; t < S; t++) for (let i = 0; i < hd; i++) expectedV.push(q.present.v[(t * Hkv + g) * hd + i]);
+    const feeds = {
+      x: f32(X, [B, Tn, d]),
+      past_k: f32(PK, [B, Hkv, P, hd]),
+      past_v: f32(PV, [B, Hkv, P, hd]),
+      mask: i64(mask, [B, S]),
+      pos: i64(pos, [B, Tn]),
+    };
     for (const { rt, out: o } of await onAll(b.build(), feeds)) {
       expect(o.v.dims).toEqual([B, Hkv, S, hd]);
       expect(maxAbsDiff(o.v.data as Float32Array, expectedV), rt).toBeLessThan(1e-6);
@@ -229,7 +287,10 @@ describe('MLP', () => {
       b.output(blocks.mlp(ctx, x, W.layers[1], 'mlp'), 'y');
       const expected = concat([0, 1].map((bb) => ref.mlpRef(spec, W.layers[1], batchRows(X, bb, T, d), T)));
       for (const { rt, out } of await onAll(b.build(), { x: f32(X, [B, T, d]) })) {
-        expect(record(`mlp ${c.mlp} ${c.activation}`, maxAbsDiff(out.y.data as Float32Array, expected)), rt).toBeLessThan(1e-5);
+        expect(
+          record(`mlp ${c.mlp} ${c.activation}`, maxAbsDiff(out.y.data as Float32Array, expected)),
+          rt,
+        ).toBeLessThan(1e-5);
       }
     });
   }
@@ -237,7 +298,10 @@ describe('MLP', () => {
 
 describe('linear', () => {
   it('stores nn.Linear [out,in] transposed as [in,out] and loads it once', async () => {
-    const w = param(Float32Array.from({ length: 6 }, (_, i) => i + 1), [2, 3]); // [[1,2,3],[4,5,6]]
+    const w = param(
+      Float32Array.from({ length: 6 }, (_, i) => i + 1),
+      [2, 3],
+    ); // [[1,2,3],[4,5,6]]
     const bias = param(Float32Array.from([0.5, -0.5]), [2]);
     const b = new GraphBuilder('lin');
     const x = b.input('x', 'float32', [1, 3]);
@@ -276,5 +340,7 @@ describe('cosine', () => {
 });
 
 afterAll(() => {
-  console.log(`blocks max-abs diffs: ${[...measured.entries()].map(([k, v]) => `${k}=${v.toExponential(2)}`).join(', ')}`);
+  console.log(
+    `blocks max-abs diffs: ${[...measured.entries()].map(([k, v]) => `${k}=${v.toExponential(2)}`).join(', ')}`,
+  );
 });

@@ -32,7 +32,14 @@ export function rmsNorm(x: Float64Array, n: number, d: number, w: Float32Array, 
   return y;
 }
 
-export function layerNorm(x: Float64Array, n: number, d: number, w: Float32Array, b: Float32Array | null, eps: number): Float64Array {
+export function layerNorm(
+  x: Float64Array,
+  n: number,
+  d: number,
+  w: Float32Array,
+  b: Float32Array | null,
+  eps: number,
+): Float64Array {
   const y = new Float64Array(n * d);
   for (let r = 0; r < n; r++) {
     let mu = 0;
@@ -222,7 +229,12 @@ export function embedRef(spec: ModelSpec, W: ModelWeights, ids: number[]): Float
 }
 
 /** Final norm, head, next-token NLL [T-1] and argmax [T] for one sequence. */
-export function headRef(spec: ModelSpec, W: ModelWeights, x: Float64Array, ids: number[]): { nll: number[]; argmax: number[] } {
+export function headRef(
+  spec: ModelSpec,
+  W: ModelWeights,
+  x: Float64Array,
+  ids: number[],
+): { nll: number[]; argmax: number[] } {
   const T = ids.length;
   const hn = normRef(spec, x, T, W.finalNorm);
   const logits = linear(hn, T, { weight: W.lmHead, bias: null });
@@ -252,7 +264,12 @@ export interface Forward64 {
 }
 
 /** The whole model on one sequence with drops applied. */
-export function forwardRef(spec: ModelSpec, W: ModelWeights, ids: number[], drop = { attn: [] as number[], mlp: [] as number[] }): Forward64 {
+export function forwardRef(
+  spec: ModelSpec,
+  W: ModelWeights,
+  ids: number[],
+  drop = { attn: [] as number[], mlp: [] as number[] },
+): Forward64 {
   const T = ids.length;
   let x = embedRef(spec, W, ids);
   const boundaries = [x];

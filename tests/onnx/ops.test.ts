@@ -64,13 +64,23 @@ const erf = (x: number) => {
 
 const CASES: Case[] = [
   // arithmetic with broadcasting and number operands
-  { name: 'Add broadcast [2,3,4]+[4]', build: (b, x, _y, w) => b.add(x, w), dims: XD, expected: () => gen(XD, (ix) => xe(ix) + W4[ix[2]]) },
+  {
+    name: 'Add broadcast [2,3,4]+[4]',
+    build: (b, x, _y, w) => b.add(x, w),
+    dims: XD,
+    expected: () => gen(XD, (ix) => xe(ix) + W4[ix[2]]),
+  },
   { name: 'Sub number', build: (b, x) => b.sub(1, x), dims: XD, expected: () => X.map((v) => 1 - v) },
   { name: 'Mul', build: (b, x, y) => b.mul(x, y), dims: XD, expected: () => X.map((v, i) => v * Y[i]) },
   { name: 'Div', build: (b, x, y) => b.div(x, y), dims: XD, expected: () => X.map((v, i) => v / Y[i]) },
   { name: 'Pow 2', build: (b, x) => b.pow(x, 2), dims: XD, expected: () => X.map((v) => v * v) },
   { name: 'Pow 0.5', build: (b, _x, y) => b.pow(y, 0.5), dims: XD, expected: () => Y.map(Math.sqrt) },
-  { name: 'Max/Min', build: (b, x) => b.min(b.max(x, -0.5), 0.5), dims: XD, expected: () => X.map((v) => Math.min(Math.max(v, -0.5), 0.5)) },
+  {
+    name: 'Max/Min',
+    build: (b, x) => b.min(b.max(x, -0.5), 0.5),
+    dims: XD,
+    expected: () => X.map((v) => Math.min(Math.max(v, -0.5), 0.5)),
+  },
   // unary math
   { name: 'Sqrt', build: (b, _x, y) => b.sqrt(y), dims: XD, expected: () => Y.map(Math.sqrt) },
   { name: 'Reciprocal', build: (b, _x, y) => b.reciprocal(y), dims: XD, expected: () => Y.map((v) => 1 / v) },
@@ -81,7 +91,12 @@ const CASES: Case[] = [
   { name: 'Tanh', build: (b, x) => b.tanh(x), dims: XD, expected: () => X.map(Math.tanh) },
   { name: 'Erf', build: (b, x) => b.erf(x), dims: XD, expected: () => X.map(erf) },
   { name: 'Sigmoid', build: (b, x) => b.sigmoid(x), dims: XD, expected: () => X.map((v) => 1 / (1 + Math.exp(-v))) },
-  { name: 'Cos/Sin', build: (b, x) => b.add(b.cos(x), b.mul(b.sin(x), 2)), dims: XD, expected: () => X.map((v) => Math.cos(v) + 2 * Math.sin(v)) },
+  {
+    name: 'Cos/Sin',
+    build: (b, x) => b.add(b.cos(x), b.mul(b.sin(x), 2)),
+    dims: XD,
+    expected: () => X.map((v) => Math.cos(v) + 2 * Math.sin(v)),
+  },
   { name: 'Identity', build: (b, x) => b.identity(x), dims: XD, expected: () => X },
   // comparison, selection, cast
   {
@@ -94,40 +109,95 @@ const CASES: Case[] = [
     dims: XD,
     expected: () => X.map((v, i) => (v < 0 || v > 1 ? v : 10) + (v !== Y[i] && Y[i] <= Math.fround(1.5) ? 100 : 0)),
   },
-  { name: 'Cast int64 -> float32', build: (b, _x, _y, _w, ids) => b.cast(ids, 'float32'), dims: [2, 3], expected: () => IDS },
+  {
+    name: 'Cast int64 -> float32',
+    build: (b, _x, _y, _w, ids) => b.cast(ids, 'float32'),
+    dims: [2, 3],
+    expected: () => IDS,
+  },
   // softmax family and reductions
   { name: 'Softmax -1', build: (b, x) => b.softmax(x, -1), dims: XD, expected: () => lastAxis(softmaxRow) },
-  { name: 'LogSoftmax -1', build: (b, x) => b.logSoftmax(x, -1), dims: XD, expected: () => lastAxis((row) => softmaxRow(row).map(Math.log)) },
-  { name: 'ReduceMean [-1] keepdims', build: (b, x) => b.reduceMean(x, [-1]), dims: [2, 3, 1], expected: () => lastAxis((row) => [row.reduce((a, v) => a + v, 0) / 4]) },
+  {
+    name: 'LogSoftmax -1',
+    build: (b, x) => b.logSoftmax(x, -1),
+    dims: XD,
+    expected: () => lastAxis((row) => softmaxRow(row).map(Math.log)),
+  },
+  {
+    name: 'ReduceMean [-1] keepdims',
+    build: (b, x) => b.reduceMean(x, [-1]),
+    dims: [2, 3, 1],
+    expected: () => lastAxis((row) => [row.reduce((a, v) => a + v, 0) / 4]),
+  },
   {
     name: 'ReduceSum [1] (axes input)',
     build: (b, x) => b.reduceSum(x, [1], false),
     dims: [2, 4],
     expected: () => gen([2, 4], ([i, k]) => [0, 1, 2].reduce((s, j) => s + xe([i, j, k]), 0)),
   },
-  { name: 'ReduceMax [-1]', build: (b, x) => b.reduceMax(x, [-1], false), dims: [2, 3], expected: () => lastAxis((row) => [Math.max(...row)]) },
-  { name: 'ReduceMin [0,2]', build: (b, x) => b.reduceMin(x, [0, 2], false), dims: [3], expected: () => [0, 1, 2].map((j) => Math.min(...gen([2, 4], ([i, k]) => xe([i, j, k])))) },
+  {
+    name: 'ReduceMax [-1]',
+    build: (b, x) => b.reduceMax(x, [-1], false),
+    dims: [2, 3],
+    expected: () => lastAxis((row) => [Math.max(...row)]),
+  },
+  {
+    name: 'ReduceMin [0,2]',
+    build: (b, x) => b.reduceMin(x, [0, 2], false),
+    dims: [3],
+    expected: () => [0, 1, 2].map((j) => Math.min(...gen([2, 4], ([i, k]) => xe([i, j, k])))),
+  },
   {
     name: 'ReduceLogSumExp [-1]',
     build: (b, x) => b.reduceLogSumExp(x, [-1], false),
     dims: [2, 3],
     expected: () => lastAxis((row) => [Math.log(row.reduce((a, v) => a + Math.exp(v), 0))]),
   },
-  { name: 'ReduceSumSquare [-1]', build: (b, x) => b.reduceSumSquare(x, [-1], false), dims: [2, 3], expected: () => lastAxis((row) => [row.reduce((a, v) => a + v * v, 0)]) },
-  { name: 'ArgMax -1', build: (b, x) => b.cast(b.argMax(x, -1), 'float32'), dims: [2, 3], expected: () => lastAxis((row) => [row.indexOf(Math.max(...row))]) },
+  {
+    name: 'ReduceSumSquare [-1]',
+    build: (b, x) => b.reduceSumSquare(x, [-1], false),
+    dims: [2, 3],
+    expected: () => lastAxis((row) => [row.reduce((a, v) => a + v * v, 0)]),
+  },
+  {
+    name: 'ArgMax -1',
+    build: (b, x) => b.cast(b.argMax(x, -1), 'float32'),
+    dims: [2, 3],
+    expected: () => lastAxis((row) => [row.indexOf(Math.max(...row))]),
+  },
   // shapes
   { name: 'Reshape [0,-1]', build: (b, x) => b.reshape(x, [0, -1]), dims: [2, 12], expected: () => X },
-  { name: 'Transpose [2,0,1]', build: (b, x) => b.transpose(x, [2, 0, 1]), dims: [4, 2, 3], expected: () => gen([4, 2, 3], ([k, i, j]) => xe([i, j, k])) },
-  { name: 'Unsqueeze [1] + Squeeze [1]', build: (b, x) => b.squeeze(b.unsqueeze(x, [1]), [1]), dims: XD, expected: () => X },
+  {
+    name: 'Transpose [2,0,1]',
+    build: (b, x) => b.transpose(x, [2, 0, 1]),
+    dims: [4, 2, 3],
+    expected: () => gen([4, 2, 3], ([k, i, j]) => xe([i, j, k])),
+  },
+  {
+    name: 'Unsqueeze [1] + Squeeze [1]',
+    build: (b, x) => b.squeeze(b.unsqueeze(x, [1]), [1]),
+    dims: XD,
+    expected: () => X,
+  },
   { name: 'Unsqueeze [-1]', build: (b, x) => b.unsqueeze(x, [-1]), dims: [2, 3, 4, 1], expected: () => X },
-  { name: 'Concat axis 1', build: (b, x, y) => b.concat([x, y], 1), dims: [2, 6, 4], expected: () => gen([2, 6, 4], ([i, j, k]) => (j < 3 ? xe([i, j, k]) : ye([i, j - 3, k]))) },
+  {
+    name: 'Concat axis 1',
+    build: (b, x, y) => b.concat([x, y], 1),
+    dims: [2, 6, 4],
+    expected: () => gen([2, 6, 4], ([i, j, k]) => (j < 3 ? xe([i, j, k]) : ye([i, j - 3, k]))),
+  },
   {
     name: 'Slice with axes and steps',
     build: (b, x) => b.slice(x, [3, 0], [-100, 10], [2, 1], [-2, 2]),
     dims: [2, 2, 2],
     expected: () => gen([2, 2, 2], ([i, j, k]) => xe([i, j * 2, 3 - 2 * k])),
   },
-  { name: 'Slice negative start, default axes', build: (b, x) => b.slice(x, [-1], [Number.MAX_SAFE_INTEGER]), dims: [1, 3, 4], expected: () => X.slice(12) },
+  {
+    name: 'Slice negative start, default axes',
+    build: (b, x) => b.slice(x, [-1], [Number.MAX_SAFE_INTEGER]),
+    dims: [1, 3, 4],
+    expected: () => X.slice(12),
+  },
   {
     name: 'Split [1,3] axis -1',
     build: (b, x) => {
@@ -137,26 +207,72 @@ const CASES: Case[] = [
     dims: XD,
     expected: () => gen(XD, ([i, j, k]) => xe([i, j, k < 3 ? k + 1 : 0])),
   },
-  { name: 'Gather axis 0 by ids [2,3]', build: (b, _x, y, _w, ids) => b.gather(b.reshape(y, [-1, 6]), ids, 0), dims: [2, 3, 6], expected: () => gen([2, 3, 6], ([i, j, k]) => Y[IDS[i * 3 + j] * 6 + k]) },
-  { name: 'Gather scalar index axis 1', build: (b, x) => b.gather(x, 2, 1), dims: [2, 4], expected: () => gen([2, 4], ([i, k]) => xe([i, 2, k])) },
+  {
+    name: 'Gather axis 0 by ids [2,3]',
+    build: (b, _x, y, _w, ids) => b.gather(b.reshape(y, [-1, 6]), ids, 0),
+    dims: [2, 3, 6],
+    expected: () => gen([2, 3, 6], ([i, j, k]) => Y[IDS[i * 3 + j] * 6 + k]),
+  },
+  {
+    name: 'Gather scalar index axis 1',
+    build: (b, x) => b.gather(x, 2, 1),
+    dims: [2, 4],
+    expected: () => gen([2, 4], ([i, k]) => xe([i, 2, k])),
+  },
   {
     name: 'GatherElements axis -1',
     build: (b, x, _y, _w, ids) => b.gatherElements(x, b.unsqueeze(ids, [-1]), -1),
     dims: [2, 3, 1],
     expected: () => gen([2, 3, 1], ([i, j]) => xe([i, j, IDS[i * 3 + j]])),
   },
-  { name: 'Expand [4] -> [2,3,4]', build: (b, _x, _y, w) => b.expand(w, [2, 3, 4]), dims: XD, expected: () => gen(XD, ([, , k]) => W4[k]) },
-  { name: 'Tile [1,2,1]', build: (b, x) => b.tile(x, [1, 2, 1]), dims: [2, 6, 4], expected: () => gen([2, 6, 4], ([i, j, k]) => xe([i, j % 3, k])) },
-  { name: 'Shape / dim / Range', build: (b, x) => b.cast(b.range(0, b.mul(b.dim(x, 1), 2), 1), 'float32'), dims: [6], expected: () => [0, 1, 2, 3, 4, 5] },
+  {
+    name: 'Expand [4] -> [2,3,4]',
+    build: (b, _x, _y, w) => b.expand(w, [2, 3, 4]),
+    dims: XD,
+    expected: () => gen(XD, ([, , k]) => W4[k]),
+  },
+  {
+    name: 'Tile [1,2,1]',
+    build: (b, x) => b.tile(x, [1, 2, 1]),
+    dims: [2, 6, 4],
+    expected: () => gen([2, 6, 4], ([i, j, k]) => xe([i, j % 3, k])),
+  },
+  {
+    name: 'Shape / dim / Range',
+    build: (b, x) => b.cast(b.range(0, b.mul(b.dim(x, 1), 2), 1), 'float32'),
+    dims: [6],
+    expected: () => [0, 1, 2, 3, 4, 5],
+  },
   { name: 'Shape start..end', build: (b, x) => b.cast(b.shape(x, 1, 3), 'float32'), dims: [2], expected: () => [3, 4] },
-  { name: 'Range float', build: (b, x) => b.range(b.f32(0.5), b.f32(2.5), b.f32(0.5)), dims: [4], expected: () => [0.5, 1, 1.5, 2] },
-  { name: 'Trilu upper', build: (b, x) => b.trilu(x, true), dims: XD, expected: () => gen(XD, ([i, j, k]) => (k >= j ? xe([i, j, k]) : 0)) },
-  { name: 'Trilu lower k=1', build: (b, x) => b.trilu(x, false, 1), dims: XD, expected: () => gen(XD, ([i, j, k]) => (k <= j + 1 ? xe([i, j, k]) : 0)) },
-  { name: 'ConstantOfShape', build: (b, x) => b.constantOfShape(b.shape(x), 0.25), dims: XD, expected: () => X.map(() => 0.25) },
+  {
+    name: 'Range float',
+    build: (b) => b.range(b.f32(0.5), b.f32(2.5), b.f32(0.5)),
+    dims: [4],
+    expected: () => [0.5, 1, 1.5, 2],
+  },
+  {
+    name: 'Trilu upper',
+    build: (b, x) => b.trilu(x, true),
+    dims: XD,
+    expected: () => gen(XD, ([i, j, k]) => (k >= j ? xe([i, j, k]) : 0)),
+  },
+  {
+    name: 'Trilu lower k=1',
+    build: (b, x) => b.trilu(x, false, 1),
+    dims: XD,
+    expected: () => gen(XD, ([i, j, k]) => (k <= j + 1 ? xe([i, j, k]) : 0)),
+  },
+  {
+    name: 'ConstantOfShape',
+    build: (b, x) => b.constantOfShape(b.shape(x), 0.25),
+    dims: XD,
+    expected: () => X.map(() => 0.25),
+  },
   // linear algebra and norms
   {
     name: 'MatMul [2,3,4]@[4,3] and batched [2,3,4]@[2,4,3]',
-    build: (b, x, y) => b.add(b.matmul(x, b.reshape(b.slice(y, [0], [1]), [4, 3])), b.matmul(x, b.transpose(y, [0, 2, 1]))),
+    build: (b, x, y) =>
+      b.add(b.matmul(x, b.reshape(b.slice(y, [0], [1]), [4, 3])), b.matmul(x, b.transpose(y, [0, 2, 1]))),
     dims: [2, 3, 3],
     expected: () =>
       gen([2, 3, 3], ([i, j, c]) => {
@@ -167,7 +283,8 @@ const CASES: Case[] = [
   },
   {
     name: 'Gemm transB + C, alpha, beta',
-    build: (b, x, y, w) => b.gemm(b.reshape(x, [6, 4]), b.reshape(y, [6, 4]), b.slice(w, [0], [1]), { transB: true, alpha: 0.5, beta: 2 }),
+    build: (b, x, y, w) =>
+      b.gemm(b.reshape(x, [6, 4]), b.reshape(y, [6, 4]), b.slice(w, [0], [1]), { transB: true, alpha: 0.5, beta: 2 }),
     dims: [6, 6],
     expected: () =>
       gen([6, 6], ([m, n]) => {
@@ -195,7 +312,9 @@ function buildAll(): Uint8Array {
   const y = b.input('y', 'float32', XD);
   const w = b.input('w', 'float32', [4]);
   const ids = b.input('ids', 'int64', [2, 3]);
-  CASES.forEach((c, i) => b.output(c.build(b, x, y, w, ids), `out${i}`));
+  CASES.forEach((c, i) => {
+    b.output(c.build(b, x, y, w, ids), `out${i}`);
+  });
   return b.build();
 }
 
@@ -226,7 +345,8 @@ describe.each(RUNTIMES)('MatMulNBits (com.microsoft) on $name', (rt) => {
     const q = Array.from({ length: N * K }, () => Math.floor(rr() * 16)); // 0..15, zero point 8
     const scales = Array.from({ length: N * nBlocks }, () => 0.01 + rr() * 0.1);
     const packed = new Uint8Array(N * nBlocks * (block / 2));
-    for (let n = 0; n < N; n++) for (let k = 0; k < K; k += 2) packed[(n * K + k) / 2] = q[n * K + k] | (q[n * K + k + 1] << 4); // low nibble first
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < K; k += 2) packed[(n * K + k) / 2] = q[n * K + k] | (q[n * K + k + 1] << 4); // low nibble first
     const A = Array.from(randn(rr, 2 * K, 1));
     const b = new GraphBuilder('nbits');
     const a = b.input('a', 'float32', [2, K]);
@@ -236,7 +356,8 @@ describe.each(RUNTIMES)('MatMulNBits (com.microsoft) on $name', (rt) => {
     const o = await runModel(rt, b.build(), { a: f32(A, [2, K]) });
     const expected = gen([2, N], ([m, n]) => {
       let s = 0;
-      for (let k = 0; k < K; k++) s += Math.fround(A[m * K + k]) * (q[n * K + k] - 8) * Math.fround(scales[n * nBlocks + Math.floor(k / block)]);
+      for (let k = 0; k < K; k++)
+        s += Math.fround(A[m * K + k]) * (q[n * K + k] - 8) * Math.fround(scales[n * nBlocks + Math.floor(k / block)]);
       return s;
     });
     expect(o.y.dims).toEqual([2, N]);
@@ -246,5 +367,10 @@ describe.each(RUNTIMES)('MatMulNBits (com.microsoft) on $name', (rt) => {
 
 afterAll(() => {
   const worst = [...measured.entries()].filter(([k]) => k.startsWith('op ')).sort((a, b) => b[1] - a[1]);
-  console.log(`ops: ${worst.length} families, largest max-abs diffs: ${worst.slice(0, 4).map(([k, v]) => `${k}=${v.toExponential(2)}`).join(', ')}`);
+  console.log(
+    `ops: ${worst.length} families, largest max-abs diffs: ${worst
+      .slice(0, 4)
+      .map(([k, v]) => `${k}=${v.toExponential(2)}`)
+      .join(', ')}`,
+  );
 });

@@ -52,14 +52,20 @@ describe('protobuf wire writer', () => {
     }
     expect(vals).toEqual([1n, -1n, 300n]);
     expect(Array.from(inner[1].value as Uint8Array)).toEqual(Array.from(big));
-    expect(new DataView((fs[2].value as Uint8Array).buffer, (fs[2].value as Uint8Array).byteOffset).getFloat32(0, true)).toBe(1.5);
+    expect(
+      new DataView((fs[2].value as Uint8Array).buffer, (fs[2].value as Uint8Array).byteOffset).getFloat32(0, true),
+    ).toBe(1.5);
   });
 });
 
 function sampleGraph(): GraphBuilder {
   const b = new GraphBuilder('sample');
   const x = b.input('x', 'float32', ['batch_size', 'sequence_length', 4]);
-  const w = b.initializer('w', new Float32Array(4 * 3).map((_, i) => i / 10), [4, 3]);
+  const w = b.initializer(
+    'w',
+    new Float32Array(4 * 3).map((_, i) => i / 10),
+    [4, 3],
+  );
   const h = b.scope('layer', () => b.matmul(x, w)); // [B,T,3]
   const r = b.reduceMean(h, [-1], false); // [B,T]
   b.output(h, 'h', ['batch_size', 'sequence_length', 3]);
@@ -78,7 +84,9 @@ describe('ONNX model encoding', () => {
     expect(m.graph.nodes[1].attributes.axes.ints).toEqual([-1]);
     expect(m.graph.nodes[1].attributes.keepdims.i).toBe(0);
     expect(m.graph.initializers.map((t) => [t.name, t.type, t.dims])).toEqual([['w', 'float32', [4, 3]]]);
-    expect(m.graph.inputs).toEqual([{ name: 'x', elemType: 1, type: 'float32', shape: ['batch_size', 'sequence_length', 4] }]);
+    expect(m.graph.inputs).toEqual([
+      { name: 'x', elemType: 1, type: 'float32', shape: ['batch_size', 'sequence_length', 4] },
+    ]);
     expect(m.graph.outputs.map((o) => [o.name, o.shape])).toEqual([
       ['h', ['batch_size', 'sequence_length', 3]],
       ['r', ['batch_size', 'sequence_length']],
@@ -97,14 +105,14 @@ describe('ONNX model encoding', () => {
       { domain: 'com.microsoft', version: 1 },
     ]);
     const n = m.graph.nodes[0];
-    expect([n.opType, n.domain, n.attributes.K.i, n.attributes.N.i, n.attributes.bits.i, n.attributes.block_size.i]).toEqual([
-      'MatMulNBits',
-      'com.microsoft',
-      32,
-      4,
-      4,
-      32,
-    ]);
+    expect([
+      n.opType,
+      n.domain,
+      n.attributes.K.i,
+      n.attributes.N.i,
+      n.attributes.bits.i,
+      n.attributes.block_size.i,
+    ]).toEqual(['MatMulNBits', 'com.microsoft', 32, 4, 4, 32]);
   });
 
   it('rejects undefined inputs, duplicate names and mismatched operand types', () => {
@@ -145,7 +153,8 @@ describe.each(RUNTIMES)('runs in $name', (rt) => {
     expect(out.r.dims).toEqual([2, 3]);
     const W = Array.from({ length: 12 }, (_, i) => i / 10);
     const h: number[] = [];
-    for (let r = 0; r < 6; r++) for (let c = 0; c < 3; c++) h.push([0, 1, 2, 3].reduce((s, k) => s + xs[r * 4 + k] * W[k * 3 + c], 0));
+    for (let r = 0; r < 6; r++)
+      for (let c = 0; c < 3; c++) h.push([0, 1, 2, 3].reduce((s, k) => s + xs[r * 4 + k] * W[k * 3 + c], 0));
     expect(maxAbsDiff(out.h.data as Float32Array, h)).toBeLessThan(1e-6);
   });
 
@@ -156,13 +165,19 @@ describe.each(RUNTIMES)('runs in $name', (rt) => {
     b.output(b.cast(h, 'float32'), 'y');
     const out = await runModel(rt, b.build(), {});
     // float16 has 11 significant bits: relative error <= 2^-11
-    vals.forEach((v, i) => expect(Math.abs((out.y.data as Float32Array)[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 1e-7));
+    vals.forEach((v, i) => {
+      expect(Math.abs((out.y.data as Float32Array)[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 1e-7);
+    });
   });
 
   it('a model with external data', async () => {
     const b = new GraphBuilder('ext');
     const x = b.input('x', 'float32', [4, 300]);
-    const w = b.initializer('w', new Float32Array(300 * 2).map((_, i) => (i % 7) - 3), [300, 2]);
+    const w = b.initializer(
+      'w',
+      new Float32Array(300 * 2).map((_, i) => (i % 7) - 3),
+      [300, 2],
+    );
     b.output(b.matmul(x, w), 'y');
     const built = b.buildWithExternalData({ location: 'model.onnx_data', minBytes: 64, align: 4096 });
     const data = new Uint8Array(built.dataBytes);
@@ -173,10 +188,17 @@ describe.each(RUNTIMES)('runs in $name', (rt) => {
     }
     const xs = Array.from({ length: 1200 }, (_, i) => (i % 5) / 5);
     const expected: number[] = [];
-    for (let r = 0; r < 4; r++) for (let c = 0; c < 2; c++) expected.push(Array.from({ length: 300 }, (_, k) => xs[r * 300 + k] * ((k * 2 + c) % 7 - 3)).reduce((a, v) => a + v, 0));
+    for (let r = 0; r < 4; r++)
+      for (let c = 0; c < 2; c++)
+        expected.push(
+          Array.from({ length: 300 }, (_, k) => xs[r * 300 + k] * (((k * 2 + c) % 7) - 3)).reduce((a, v) => a + v, 0),
+        );
     let y: Float32Array;
     if (rt.ep === 'wasm') {
-      const s = await rt.ort.InferenceSession.create(built.model, { executionProviders: ['wasm'], externalData: [{ path: 'model.onnx_data', data }] });
+      const s = await rt.ort.InferenceSession.create(built.model, {
+        executionProviders: ['wasm'],
+        externalData: [{ path: 'model.onnx_data', data }],
+      });
       y = (await s.run({ x: new rt.ort.Tensor('float32', Float32Array.from(xs), [4, 300]) })).y.data as Float32Array;
       await s.release();
     } else {
@@ -184,10 +206,11 @@ describe.each(RUNTIMES)('runs in $name', (rt) => {
       try {
         writeFileSync(join(dir, 'model.onnx'), built.model);
         writeFileSync(join(dir, 'model.onnx_data'), data);
-        const ortNode = (await import('onnxruntime-node')) as unknown as {
-          InferenceSession: { create(path: string): Promise<{ run(f: unknown): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }> };
-        };
-        const s = await ortNode.InferenceSession.create(join(dir, 'model.onnx'));
+        // onnxruntime-node reads external data next to a model file given by path
+        const create = rt.ort.InferenceSession.create as unknown as (
+          path: string,
+        ) => Promise<{ run(f: unknown): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }>;
+        const s = await create.call(rt.ort.InferenceSession, join(dir, 'model.onnx'));
         y = (await s.run({ x: new rt.ort.Tensor('float32', Float32Array.from(xs), [4, 300]) })).y.data;
         await s.release();
       } finally {

@@ -2,8 +2,8 @@
  * The two runtimes every graph test runs on: onnxruntime-node (CPU EP) and onnxruntime-web's wasm
  * backend, loaded in Node inside Vitest. Both are injected into the engine as OrtLike.
  */
-import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
+import { ortNode } from '../../src/cli/ort-node';
 import type { OrtLike, OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
 
 // One thread: CPU is scarce here, and the tests compare values, not speed.
@@ -16,7 +16,7 @@ export interface Runtime {
 }
 
 export const RUNTIMES: Runtime[] = [
-  { name: 'onnxruntime-node', ort: ortNode as unknown as OrtLike, ep: 'cpu' },
+  { name: 'onnxruntime-node', ort: ortNode, ep: 'cpu' },
   { name: 'onnxruntime-web wasm', ort: ortWeb as unknown as OrtLike, ep: 'wasm' },
 ];
 
@@ -32,7 +32,11 @@ export interface Fetched {
   data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
 }
 
-export const f32 = (data: ArrayLike<number>, dims: readonly number[]): Feed => ({ type: 'float32', data: Float32Array.from(data), dims });
+export const f32 = (data: ArrayLike<number>, dims: readonly number[]): Feed => ({
+  type: 'float32',
+  data: Float32Array.from(data),
+  dims,
+});
 export const i64 = (data: ArrayLike<number>, dims: readonly number[]): Feed => ({
   type: 'int64',
   data: BigInt64Array.from(Array.from(data), (v) => BigInt(v)),
@@ -43,17 +47,28 @@ export async function session(rt: Runtime, model: Uint8Array): Promise<OrtSessio
   return rt.ort.InferenceSession.create(model, { executionProviders: [rt.ep], logSeverityLevel: 3 });
 }
 
-export async function runSession(rt: Runtime, s: OrtSession, feeds: Record<string, Feed>, fetches?: readonly string[]): Promise<Record<string, Fetched>> {
+export async function runSession(
+  rt: Runtime,
+  s: OrtSession,
+  feeds: Record<string, Feed>,
+  fetches?: readonly string[],
+): Promise<Record<string, Fetched>> {
   const tensors: Record<string, OrtTensor> = {};
   for (const [k, f] of Object.entries(feeds)) tensors[k] = new rt.ort.Tensor(f.type, f.data, f.dims);
   const out = await s.run(tensors, fetches);
   const res: Record<string, Fetched> = {};
-  for (const [k, t] of Object.entries(out)) res[k] = { type: t.type, dims: [...t.dims], data: t.data as Fetched['data'] };
+  for (const [k, t] of Object.entries(out))
+    res[k] = { type: t.type, dims: [...t.dims], data: t.data as Fetched['data'] };
   return res;
 }
 
 /** Create a session, run once, release. */
-export async function runModel(rt: Runtime, model: Uint8Array, feeds: Record<string, Feed>, fetches?: readonly string[]): Promise<Record<string, Fetched>> {
+export async function runModel(
+  rt: Runtime,
+  model: Uint8Array,
+  feeds: Record<string, Feed>,
+  fetches?: readonly string[],
+): Promise<Record<string, Fetched>> {
   const s = await session(rt, model);
   try {
     return await runSession(rt, s, feeds, fetches);

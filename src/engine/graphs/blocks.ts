@@ -33,16 +33,32 @@ export interface BlockContext {
   ropeCache: Map<string, { cos: Value; sin: Value }>;
 }
 
-/** Default RoPE table length: enough for DropLab's windows without storing 128k-position tables per layer. */
+/** Longest RoPE table stored by default (4096 x hd x 2 floats per graph). */
 export const DEFAULT_ROPE_TABLE = 4096;
+
+/**
+ * RoPE mode when none is given: a table of every position when the model has at most
+ * DEFAULT_ROPE_TABLE of them (or of `maxLength` positions when the caller bounds the window), else
+ * cos/sin computed in the graph, so no window length can run past a table.
+ */
+export function defaultRope(spec: ModelSpec, maxLength?: number): RopeMode {
+  if (maxLength !== undefined) return { kind: 'table', length: Math.min(spec.maxPositions, maxLength) };
+  return spec.maxPositions <= DEFAULT_ROPE_TABLE ? { kind: 'table', length: spec.maxPositions } : { kind: 'compute' };
+}
 
 export function blockContext(
   b: GraphBuilder,
   spec: ModelSpec,
   opts: { linear?: LinearImpl; rope?: RopeMode; maxLength?: number } = {},
 ): BlockContext {
-  const length = Math.min(spec.maxPositions, opts.maxLength ?? DEFAULT_ROPE_TABLE);
-  return { b, spec, linear: opts.linear ?? fp32Linear, rope: opts.rope ?? { kind: 'table', length }, params: new Map(), ropeCache: new Map() };
+  return {
+    b,
+    spec,
+    linear: opts.linear ?? fp32Linear,
+    rope: opts.rope ?? defaultRope(spec, opts.maxLength),
+    params: new Map(),
+    ropeCache: new Map(),
+  };
 }
 
 /** A Param as an fp32 initializer in its stored layout (loaded once per graph). */
@@ -93,7 +109,14 @@ export function rmsNorm(b: GraphBuilder, x: Value, weight: Param, eps: number, n
 }
 
 /** LayerNorm with weight and optional bias: (x - mean) / sqrt(var + eps) * w + b (opset-17 LayerNormalization). */
-export function layerNorm(b: GraphBuilder, x: Value, weight: Param, bias: Param | null, eps: number, name: string): Value {
+export function layerNorm(
+  b: GraphBuilder,
+  x: Value,
+  weight: Param,
+  bias: Param | null,
+  eps: number,
+  name: string,
+): Value {
   const w = b.initializer(`${name}.weight`, weight.load(), weight.shape);
   const bb = bias ? b.initializer(`${name}.bias`, bias.load(), bias.shape) : null;
   return b.layerNormalization(x, w, bb, eps, -1); // [B,T,d]
@@ -102,7 +125,9 @@ export function layerNorm(b: GraphBuilder, x: Value, weight: Param, bias: Param 
 /** The family's norm (spec.norm). */
 export function norm(ctx: BlockContext, x: Value, n: Norm, name: string): Value {
   return ctx.b.scope(name, () =>
-    ctx.spec.norm === 'rms' ? rmsNorm(ctx.b, x, n.weight, ctx.spec.normEps, name) : layerNorm(ctx.b, x, n.weight, n.bias, ctx.spec.normEps, name),
+    ctx.spec.norm === 'rms'
+      ? rmsNorm(ctx.b, x, n.weight, ctx.spec.normEps, name)
+      : layerNorm(ctx.b, x, n.weight, n.bias, ctx.spec.normEps, name),
   );
 }
 
@@ -177,13 +202,13 @@ export function ropeCosSin(ctx: BlockContext, positions: Value): { cos: Value; s
   let sin: Value;
   if (ctx.rope.kind === 'table') {
     const t = ropeTables(spec, ctx.rope.length);
-    const cosT = b.initializer(b.fresh('rope.cos'), t.cos, [ctx.rope.length, hd]); // [P,hd]
-    const sinT = b.initializer(b.fresh('rope.sin'), t.sin, [ctx.rope.length, hd]);
+    const cosT = b.initializer(b.fresh('rope.cos', false), t.cos, [ctx.rope.length, hd]); // [P,hd]
+    const sinT = b.initializer(b.fresh('rope.sin', false), t.sin, [ctx.rope.length, hd]);
     cos = b.gather(cosT, positions, 0); // [T,hd] or [B,T,hd]
     sin = b.gather(sinT, positions, 0);
   } else {
     // HF's own float32 path: freqs = pos * inv_freq; emb = cat(freqs, freqs)
-    const inv = b.initializer(b.fresh('rope.inv_freq'), Float32Array.from(ropeInvFreq(spec)), [hd / 2]); // [hd/2]
+    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec)), [hd / 2]); // [hd/2]
     const freqs = b.mul(b.unsqueeze(b.cast(positions, 'float32'), [-1]), inv); // [..,T,hd/2]
     const emb = b.concat([freqs, freqs], -1); // [..,T,hd]
     cos = b.cos(emb);
@@ -240,7 +265,13 @@ export const MASK_VALUE = -3.4028234663852886e38;
  * k/v n_rep times, the queries are grouped by their kv head ([B,Hkv,n_rep,T,hd]) and the kv heads
  * broadcast over the group ([B,Hkv,1,S,hd]): same result, no copy.
  */
-export function attention(ctx: BlockContext, x: Value, w: LayerWeights, name: string, io: AttentionIO): { out: Value; present: KV } {
+export function attention(
+  ctx: BlockContext,
+  x: Value,
+  w: LayerWeights,
+  name: string,
+  io: AttentionIO,
+): { out: Value; present: KV } {
   const { b, spec } = ctx;
   const H = spec.numHeads;
   const Hkv = spec.numKvHeads;
@@ -328,7 +359,10 @@ export function mlp(ctx: BlockContext, x: Value, w: LayerWeights, name: string):
     let h: Value; // [B,T,I]
     if (spec.mlp === 'gated') {
       if (!w.gate) throw new Error(`mlp ${name}: gated MLP without gate weights`);
-      h = b.mul(activation(b, ctx.linear(b, x, w.gate, `${name}.gate`), spec.activation), ctx.linear(b, x, w.up, `${name}.up`));
+      h = b.mul(
+        activation(b, ctx.linear(b, x, w.gate, `${name}.gate`), spec.activation),
+        ctx.linear(b, x, w.up, `${name}.up`),
+      );
     } else {
       h = activation(b, ctx.linear(b, x, w.up, `${name}.up`), spec.activation);
     }
@@ -350,7 +384,13 @@ export interface SublayerOut {
 }
 
 /** m_l = x_l + Attn_l(N1_l(x_l)). */
-export function attentionSublayer(ctx: BlockContext, x: Value, w: LayerWeights, l: number, io: AttentionIO): SublayerOut & { present: KV } {
+export function attentionSublayer(
+  ctx: BlockContext,
+  x: Value,
+  w: LayerWeights,
+  l: number,
+  io: AttentionIO,
+): SublayerOut & { present: KV } {
   const normed = norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`);
   const { out: delta, present } = attention(ctx, normed, w, `layers.${l}.attn`, io);
   return { out: ctx.b.add(x, delta), normed, delta, present };
@@ -389,7 +429,11 @@ export function lmHead(ctx: BlockContext, weights: ModelWeights, h: Value): Valu
   const { b, spec } = ctx;
   const hn = norm(ctx, h, weights.finalNorm, 'final_norm'); // [B,T,d]
   return b.scope('lm_head', () => {
-    const E = paramValue(ctx, weights.lmHead, weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight'); // [V,d]
+    const E = paramValue(
+      ctx,
+      weights.lmHead,
+      weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight',
+    ); // [V,d]
     const flat = b.reshape(hn, [-1, spec.hiddenSize]); // [B*T,d]
     const logits = b.gemm(flat, E, null, { transB: true }); // [B*T,V]
     return b.reshape(logits, b.concat([b.shape(hn, 0, 2), b.i64([spec.vocabSize])], 0)); // [B,T,V]
@@ -407,7 +451,10 @@ export function nllAndArgmax(b: GraphBuilder, logits: Value, ids: Value): { nll:
     const mx = b.reduceMax(logits, [-1], true); // [B,T,1]
     const lse = b.add(b.log(b.reduceSum(b.exp(b.sub(logits, mx)), [-1], true)), mx); // [B,T,1]
     // targets: ids shifted left by one; the last position gets a placeholder (its own id) and is cut off
-    const next = b.concat([b.slice(ids, [1], [Number.MAX_SAFE_INTEGER], [1]), b.slice(ids, [-1], [Number.MAX_SAFE_INTEGER], [1])], 1); // [B,T]
+    const next = b.concat(
+      [b.slice(ids, [1], [Number.MAX_SAFE_INTEGER], [1]), b.slice(ids, [-1], [Number.MAX_SAFE_INTEGER], [1])],
+      1,
+    ); // [B,T]
     const picked = b.gatherElements(logits, b.unsqueeze(next, [-1]), -1); // [B,T,1]
     const nllAll = b.squeeze(b.sub(lse, picked), [-1]); // [B,T]
     const nll = b.slice(nllAll, [0], [-1], [1]); // [B,T-1]

@@ -21,7 +21,10 @@ export function validateDrop(spec: ModelSpec, drop: DropConfig): void {
   for (const kind of ['attn', 'mlp'] as const) {
     for (const l of drop[kind]) {
       if (!Number.isInteger(l) || l < 0 || l >= spec.numLayers)
-        throw new DropConfigError(`Cannot drop ${kind} layer ${l}: this model has layers 0 to ${spec.numLayers - 1}.`, { kind, layer: l });
+        throw new DropConfigError(`Cannot drop ${kind} layer ${l}: this model has layers 0 to ${spec.numLayers - 1}.`, {
+          kind,
+          layer: l,
+        });
     }
   }
 }
@@ -71,7 +74,12 @@ export function decoder(ctx: BlockContext, weights: ModelWeights, drop: DropConf
 }
 
 /** input_ids [B,T] -> nll [B,T-1], argmax [B,T], with `drop` applied. */
-export function monolithic(spec: ModelSpec, weights: ModelWeights, drop: DropConfig, opts: GraphOptions = {}): Uint8Array {
+export function monolithic(
+  spec: ModelSpec,
+  weights: ModelWeights,
+  drop: DropConfig,
+  opts: GraphOptions = {},
+): Uint8Array {
   const b = new GraphBuilder('droplab_model');
   b.metadata.drop_attn_list = JSON.stringify(drop.attn);
   b.metadata.drop_mlp_list = JSON.stringify(drop.mlp);

@@ -33,19 +33,28 @@ export const IO = {
 } as const;
 
 /** Symbolic dims (the names transformers.js exports use). */
-export const DIM = { batch: 'batch_size', seq: 'sequence_length', seqMinus1: 'sequence_length_minus_1', hidden: 'hidden_size' } as const;
+export const DIM = {
+  batch: 'batch_size',
+  seq: 'sequence_length',
+  seqMinus1: 'sequence_length_minus_1',
+  hidden: 'hidden_size',
+} as const;
 
 export interface GraphOptions {
-  /** Longest window the graph will see; sizes the RoPE table (default min(maxPositions, 4096)). */
+  /**
+   * Longest window the graph will see: RoPE then uses a table of that many positions. Default: a table
+   * of every position when maxPositions <= 4096, else cos/sin computed in the graph (blocks.defaultRope).
+   */
   maxLength?: number;
-  /** RoPE cos/sin as a precomputed table (default) or computed in the graph (no length limit). */
+  /** RoPE cos/sin as a precomputed table or computed in the graph (overrides maxLength). */
   rope?: RopeMode;
   /** Linear implementation (default fp32 MatMul). */
   linear?: LinearImpl;
 }
 
 function layer(spec: ModelSpec, weights: ModelWeights, l: number) {
-  if (!Number.isInteger(l) || l < 0 || l >= spec.numLayers) throw new RangeError(`layer ${l} is not in 0..${spec.numLayers - 1}`);
+  if (!Number.isInteger(l) || l < 0 || l >= spec.numLayers)
+    throw new RangeError(`layer ${l} is not in 0..${spec.numLayers - 1}`);
   return weights.layers[l];
 }
 

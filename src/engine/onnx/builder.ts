@@ -120,9 +120,9 @@ export class GraphBuilder {
     }
   }
 
-  /** A name not used before in this graph: "<scope>/<base>_<n>". */
-  fresh(base: string): string {
-    const prefix = this.scopes.length ? `${this.scopes.join('.')}/${base}` : base;
+  /** A name not used before in this graph: "<scope>/<base>_<n>" (or "<base>_<n>" unscoped). */
+  fresh(base: string, scoped = true): string {
+    const prefix = scoped && this.scopes.length ? `${this.scopes.join('.')}/${base}` : base;
     let n = this.counters.get(prefix) ?? 0;
     let name: string;
     do name = `${prefix}_${n++}`;
@@ -132,7 +132,8 @@ export class GraphBuilder {
   }
 
   private define(name: string): void {
-    if (this.defined.has(name)) throw new Error(`GraphBuilder: the name "${name}" is already used in graph ${this.name}`);
+    if (this.defined.has(name))
+      throw new Error(`GraphBuilder: the name "${name}" is already used in graph ${this.name}`);
     this.defined.add(name);
   }
 
@@ -153,8 +154,7 @@ export class GraphBuilder {
    * names differ. `shape` documents the output (symbolic dims as names), null = rank not stated.
    */
   output(v: Value, name: string = v.name, shape: readonly Dim[] | null = v.shape ?? null): Value {
-    let out = v;
-    if (name !== v.name) out = this.node('Identity', [v], [v.type], {}, { outputNames: [name] })[0];
+    if (name !== v.name) this.node('Identity', [v], [v.type], {}, { outputNames: [name] });
     this.outputs.push({ name, type: v.type, shape });
     return { name, type: v.type, shape: shape ?? undefined };
   }
@@ -166,7 +166,9 @@ export class GraphBuilder {
   initializer(name: string, data: TensorArray, dims: readonly number[], type: ElemType = TYPED_TO_ELEM(data)): Value {
     const bytes = bytesOf(data);
     if (bytes.length !== numel(dims) * elemSize[type])
-      throw new Error(`GraphBuilder: initializer ${name} has ${bytes.length} bytes, dims [${dims}] of ${type} need ${numel(dims) * elemSize[type]}`);
+      throw new Error(
+        `GraphBuilder: initializer ${name} has ${bytes.length} bytes, dims [${dims}] of ${type} need ${numel(dims) * elemSize[type]}`,
+      );
     this.define(name);
     this.inits.push({ name, type, dims: [...dims], bytes });
     return { name, type, shape: [...dims] };
@@ -201,7 +203,7 @@ export class GraphBuilder {
         data = Uint16Array.from(list, toHalfBits);
         break;
     }
-    const v = this.initializer(this.fresh(`const_${type}`), data, shape, type);
+    const v = this.initializer(this.fresh(`const_${type}`, false), data, shape, type); // shared graph-wide: not scoped
     this.constCache.set(key, v);
     return v;
   }
@@ -239,8 +241,12 @@ export class GraphBuilder {
   ): Value[] {
     const domain = opts.domain ?? '';
     if (domain === MS_DOMAIN) this.usesMs = true;
-    for (const i of inputs) if (i && !this.defined.has(i.name)) throw new Error(`GraphBuilder: ${opType} input "${i.name}" is not defined in graph ${this.name}`);
-    const outNames = outTypes.map((_, k) => opts.outputNames?.[k] ?? this.fresh(`${opType}${outTypes.length > 1 ? `.${k}` : ''}`));
+    for (const i of inputs)
+      if (i && !this.defined.has(i.name))
+        throw new Error(`GraphBuilder: ${opType} input "${i.name}" is not defined in graph ${this.name}`);
+    const outNames = outTypes.map(
+      (_, k) => opts.outputNames?.[k] ?? this.fresh(`${opType}${outTypes.length > 1 ? `.${k}` : ''}`),
+    );
     for (const n of outNames) this.define(n);
     this.nodes.push({
       opType,
@@ -259,16 +265,21 @@ export class GraphBuilder {
   }
 
   private binary(opType: string, a: Operand, b: Operand, outType?: ElemType): Value {
-    if (typeof a === 'number' && typeof b === 'number') throw new Error(`GraphBuilder: ${opType} needs at least one Value operand`);
+    if (typeof a === 'number' && typeof b === 'number')
+      throw new Error(`GraphBuilder: ${opType} needs at least one Value operand`);
     const like = typeof a === 'number' ? (b as Value).type : a.type;
     const va = this.operand(a, like);
     const vb = this.operand(b, like);
-    if (va.type !== vb.type) throw new Error(`GraphBuilder: ${opType} operands differ in type: ${va.name}:${va.type} vs ${vb.name}:${vb.type}`);
+    if (va.type !== vb.type)
+      throw new Error(
+        `GraphBuilder: ${opType} operands differ in type: ${va.name}:${va.type} vs ${vb.name}:${vb.type}`,
+      );
     return this.node(opType, [va, vb], [outType ?? va.type])[0];
   }
 
   private requireFloat(opType: string, x: Value): void {
-    if (!FLOATS.includes(x.type)) throw new Error(`GraphBuilder: ${opType} needs a float input, got ${x.name}:${x.type}`);
+    if (!FLOATS.includes(x.type))
+      throw new Error(`GraphBuilder: ${opType} needs a float input, got ${x.name}:${x.type}`);
   }
 
   // -- elementwise arithmetic -------------------------------------------------------------------
@@ -379,7 +390,12 @@ export class GraphBuilder {
   }
 
   /** Gemm: alpha * op(A) @ op(B) + beta * C, A and B 2-D. */
-  gemm(a: Value, b: Value, c: Value | null = null, o: { alpha?: number; beta?: number; transA?: boolean; transB?: boolean } = {}): Value {
+  gemm(
+    a: Value,
+    b: Value,
+    c: Value | null = null,
+    o: { alpha?: number; beta?: number; transA?: boolean; transB?: boolean } = {},
+  ): Value {
     const at: Record<string, AttrValue> = {};
     if (o.alpha !== undefined) at.alpha = attr.float(o.alpha);
     if (o.beta !== undefined) at.beta = attr.float(o.beta);
@@ -474,7 +490,9 @@ export class GraphBuilder {
   }
   concat(xs: readonly Value[], axis: number): Value {
     if (xs.length === 0) throw new Error('GraphBuilder: Concat of nothing');
-    for (const x of xs) if (x.type !== xs[0].type) throw new Error(`GraphBuilder: Concat inputs differ in type: ${x.type} vs ${xs[0].type}`);
+    for (const x of xs)
+      if (x.type !== xs[0].type)
+        throw new Error(`GraphBuilder: Concat inputs differ in type: ${x.type} vs ${xs[0].type}`);
     return this.node('Concat', xs, [xs[0].type], { axis: attr.int(axis) })[0];
   }
   /** x[starts:ends:steps] along `axes` (default: the first axes). Bounds past the end are clamped. */
@@ -492,11 +510,21 @@ export class GraphBuilder {
   }
   /** Split along `axis` into pieces of the given sizes. */
   split(x: Value, sizes: readonly number[], axis: number): Value[] {
-    return this.node('Split', [x, this.i64(sizes)], sizes.map(() => x.type), { axis: attr.int(axis) });
+    return this.node(
+      'Split',
+      [x, this.i64(sizes)],
+      sizes.map(() => x.type),
+      { axis: attr.int(axis) },
+    );
   }
   /** Gather along `axis`; a number index gives a 0-d index (the axis is removed). */
   gather(data: Value, indices: Value | number | readonly number[], axis = 0): Value {
-    const idx = typeof indices === 'number' ? this.i64(indices) : Array.isArray(indices) ? this.i64(indices as readonly number[]) : (indices as Value);
+    const idx =
+      typeof indices === 'number'
+        ? this.i64(indices)
+        : Array.isArray(indices)
+          ? this.i64(indices as readonly number[])
+          : (indices as Value);
     return this.node('Gather', [data, idx], [data.type], { axis: attr.int(axis) })[0];
   }
   gatherElements(data: Value, indices: Value, axis: number): Value {
@@ -564,7 +592,14 @@ export class GraphBuilder {
       irVersion: IR_VERSION,
       producerName: PRODUCER,
       opsets,
-      graph: { name: this.name, nodes: this.nodes, initializers: this.inits, inputs: this.inputs, outputs: this.outputs, docString: this.docString },
+      graph: {
+        name: this.name,
+        nodes: this.nodes,
+        initializers: this.inits,
+        inputs: this.inputs,
+        outputs: this.outputs,
+        docString: this.docString,
+      },
       metadata: this.metadata,
     };
   }
@@ -575,7 +610,9 @@ export class GraphBuilder {
     let bytes = 0;
     for (const t of this.inits) bytes += t.bytes.length;
     if (bytes > 2 ** 31 - 2 ** 24)
-      throw new Error(`GraphBuilder: ${(bytes / 2 ** 30).toFixed(2)} GiB of weights do not fit in one ONNX protobuf; use buildWithExternalData()`);
+      throw new Error(
+        `GraphBuilder: ${(bytes / 2 ** 30).toFixed(2)} GiB of weights do not fit in one ONNX protobuf; use buildWithExternalData()`,
+      );
     return encodeModel(m);
   }
 
