@@ -313,7 +313,7 @@ describe('linear', () => {
 });
 
 describe('cosine', () => {
-  it('per token, torch cosine_similarity semantics (eps 1e-8): zero vectors give 0', async () => {
+  it('per token, a.b / max(|a||b|, 1e-12): identical 1, opposite -1, zero vector 0', async () => {
     const d = 6;
     const r = rng(3);
     const A = Array.from(randn(r, B * T * d, 1));

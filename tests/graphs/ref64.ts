@@ -212,7 +212,7 @@ export function cosRef(a: Float64Array, b: Float64Array, T: number, d: number): 
       aa += a[t * d + i] ** 2;
       bb += b[t * d + i] ** 2;
     }
-    out.push(ab / (Math.max(Math.sqrt(aa), 1e-8) * Math.max(Math.sqrt(bb), 1e-8)));
+    out.push(ab / Math.max(Math.sqrt(aa) * Math.sqrt(bb), 1e-12));
   }
   return out;
 }

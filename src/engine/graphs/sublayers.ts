@@ -12,7 +12,7 @@
  *   cosine     a [B,T,d], b [B,T,d]                       -> cos [B,T]
  *
  * Fetch only what is needed (session.run(feeds, ['hidden_out'])): ORT then skips the cosine nodes.
- * Positions are 0..T-1 in every window. Cosines follow blocks.cosine (torch's cosine_similarity, eps 1e-8).
+ * Positions are 0..T-1 in every window. Cosines follow blocks.cosine: a.b / max(|a||b|, 1e-12).
  */
 import { GraphBuilder, type Value } from '../onnx/builder';
 import type { ModelSpec, ModelWeights } from '../model/spec';
