@@ -29,6 +29,7 @@ import {
   type TensorData,
   type ValueInfoData,
   elemSize,
+  elemTypeCode,
   encodeModel,
 } from './proto';
 
@@ -644,9 +645,7 @@ export class GraphBuilder {
 }
 
 /** TensorProto.DataType code for an element type. */
-export function dataTypeCode(t: ElemType): number {
-  return { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 }[t];
-}
+export const dataTypeCode = (t: ElemType): number => elemTypeCode(t);
 
 /** IEEE half bits of a number (round to nearest even). */
 export function toHalfBits(v: number): number {

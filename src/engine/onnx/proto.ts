@@ -204,7 +204,15 @@ const codeToElem = new Map<number, string>(Object.entries(DataType).map(([k, v])
 export const elemTypeName = (code: number): string => codeToElem.get(code) ?? `type${code}`;
 
 /** Bytes per element. */
-export const elemSize: Record<ElemType, number> = { float32: 4, float16: 2, int64: 8, int32: 4, uint8: 1, int8: 1, bool: 1 };
+export const elemSize: Record<ElemType, number> = {
+  float32: 4,
+  float16: 2,
+  int64: 8,
+  int32: 4,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+};
 
 /** AttributeProto.AttributeType */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
@@ -347,8 +355,11 @@ export function writeValueInfo(w: ProtoWriter, v: ValueInfoData): void {
         tt.message(2, (sh) => {
           for (const d of shape)
             sh.message(1, (dim) => {
-              if (typeof d === 'number') dim.int(1, d); // dim_value
-              else dim.string(2, d); // dim_param
+              if (typeof d === 'number') {
+                dim.int(1, d); // dim_value
+              } else {
+                dim.string(2, d); // dim_param
+              }
             });
         });
       }
@@ -533,7 +544,14 @@ export interface DecodedModel {
 
 export function decodeTensor(buf: Uint8Array): DecodedTensor {
   const fs = readFields(buf);
-  const t: DecodedTensor = { name: '', dataType: 0, type: '', dims: repeatedInts(fs, 1), rawData: null, external: null };
+  const t: DecodedTensor = {
+    name: '',
+    dataType: 0,
+    type: '',
+    dims: repeatedInts(fs, 1),
+    rawData: null,
+    external: null,
+  };
   let location = 0;
   const ext: Record<string, string> = {};
   for (const f of fs) {
