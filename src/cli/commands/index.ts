@@ -1,0 +1,10 @@
+/**
+ * The command registry: one module per command. To add one (e.g. `export`), write
+ * src/cli/commands/<name>.ts exporting a Command (see ../command.ts) and add it to this list.
+ */
+import type { Command } from '../command';
+import { analyze } from './analyze';
+import { evalCommand } from './eval';
+import { plan } from './plan';
+
+export const COMMANDS: readonly Command[] = [analyze, evalCommand, plan];

@@ -1,0 +1,176 @@
+/**
+ * What every model command does first: open the model folder, load it into an Engine on
+ * onnxruntime-node, read the text file and set the evaluation windows. Also the JSON shapes shared by
+ * the commands' --json output.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { DataInfo, DropConfig, EvalResult, ModelInfo, Progress } from '../engine/api';
+import type { Engine } from '../engine/engine';
+import { MissingFileError } from '../engine/errors';
+import type { Flags } from './args';
+import type { CliIo } from './command';
+import { compact, int, ppl } from './format';
+import { folderFiles } from './node-files';
+import { nodeEngine, threads } from './ort-node';
+
+export interface Session {
+  engine: Engine;
+  info: ModelInfo;
+  data: DataInfo;
+  modelDir: string;
+  textPath: string;
+  /** Progress reporter for the engine's long calls (stderr, terminals only). */
+  progress: (p: Progress) => void;
+  /** Clears the progress line. */
+  done(): void;
+  close(): Promise<void>;
+}
+
+/** The text of a file, or MissingFileError naming it. */
+export function readText(path: string): string {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new MissingFileError(`The text file ${path} does not exist.`, { file: path });
+  }
+  if (!st.isFile())
+    throw new MissingFileError(`${path} is not a file; --text wants a UTF-8 text file.`, { file: path });
+  return readFileSync(path, 'utf8');
+}
+
+/** A progress line on stderr, rewritten in place; silent unless stderr is a terminal. */
+export function progressLine(io: CliIo, quiet: boolean): { report: (p: Progress) => void; clear: () => void } {
+  let shown = false;
+  let last = 0;
+  if (quiet || !io.errIsTTY) return { report: () => undefined, clear: () => undefined };
+  return {
+    report: (p) => {
+      const now = Date.now();
+      if (now - last < 100 && p.done < p.total) return;
+      last = now;
+      const total = p.total > 0 ? `/${p.total}` : '';
+      const unit = p.unit === 'bytes' ? ` ${int(p.done / 1e6)} MB` : ` ${p.done}${total}${p.unit ? ` ${p.unit}` : ''}`;
+      io.err(`\r\x1b[2K${p.stage}${unit}`);
+      shown = true;
+    },
+    clear: () => {
+      if (shown) io.err('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+/** Load --model, read --text, set --seq-len/--windows. */
+export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
+  const modelDir = resolve(io.cwd, flags.model as string);
+  const textPath = resolve(io.cwd, flags.text as string);
+  const files = folderFiles(modelDir); // MissingFileError when the folder is absent
+  const text = readText(textPath); // before the (slow) model load
+  const n = flags.threads as number | undefined;
+  const engine = nodeEngine({ batchWindows: flags.batch as number, ...(n ? threads(n) : {}) });
+  const { report, clear } = progressLine(io, flags.quiet === true);
+  const onSigint = () => engine.cancel();
+  process.once('SIGINT', onSigint);
+  try {
+    const info = await engine.loadModel({ kind: 'local', name: basename(modelDir) }, files, report);
+    const data = await engine.setText(text, { seqLen: flags['seq-len'] as number, windows: flags.windows as number });
+    clear();
+    if (data.windows < (flags.windows as number))
+      io.err(
+        `droplab: the text holds only ${data.availableWindows} window${data.availableWindows === 1 ? '' : 's'} of ${data.seqLen} tokens; using ${data.windows} instead of ${String(flags.windows)}.\n`,
+      );
+    return {
+      engine,
+      info,
+      data,
+      modelDir,
+      textPath,
+      progress: report,
+      done: clear,
+      close: async () => {
+        clear();
+        process.removeListener('SIGINT', onSigint);
+        await engine.dispose();
+      },
+    };
+  } catch (e) {
+    clear();
+    process.removeListener('SIGINT', onSigint);
+    await engine.dispose().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Run `fn` with an open session, closing it afterwards. */
+export async function withSession<T>(flags: Flags, io: CliIo, fn: (s: Session) => Promise<T>): Promise<T> {
+  const s = await openSession(flags, io);
+  try {
+    const r = await fn(s);
+    s.done();
+    return r;
+  } finally {
+    await s.close();
+  }
+}
+
+/** Drop configuration from --drop-attn / --drop-mlp. */
+export function dropFromFlags(flags: Flags): DropConfig {
+  return {
+    attn: (flags['drop-attn'] as number[] | undefined) ?? [],
+    mlp: (flags['drop-mlp'] as number[] | undefined) ?? [],
+  };
+}
+
+// ---- shared JSON and text fragments ------------------------------------------------------------
+
+export function modelJson(s: Session) {
+  const { spec } = s.info;
+  return {
+    name: s.info.name,
+    path: s.modelDir,
+    family: spec.family,
+    layers: spec.numLayers,
+    hiddenSize: spec.hiddenSize,
+    heads: spec.numHeads,
+    kvHeads: spec.numKvHeads,
+    intermediateSize: spec.intermediateSize,
+    vocabSize: spec.vocabSize,
+    parameters: s.info.parameters,
+    weightBytes: s.info.weightBytes,
+    backend: s.info.backend.detail,
+  };
+}
+
+export function dataJson(s: Session) {
+  return { text: s.textPath, ...s.data };
+}
+
+/** The fields every --json output has at the top level for one evaluation. */
+export function evalJson(r: EvalResult) {
+  return { perplexity: r.perplexity, meanNll: r.meanNll, tokens: r.tokens, seqLen: r.seqLen, windows: r.windows };
+}
+
+/** "model  NAME (llama, 12 layers, d=128, 2.4M parameters) on onnxruntime-node (CPU)". */
+export function headerLines(s: Session): string {
+  const { spec } = s.info;
+  const params = compact(s.info.parameters);
+  const d = s.data;
+  return (
+    `model  ${s.info.name} (${spec.family}, ${spec.numLayers} layers, d=${spec.hiddenSize}, ${params} parameters) on ${s.info.backend.detail}\n` +
+    `text   ${s.textPath}: ${int(d.textTokens)} tokens; ${windowsText(d.windows, d.seqLen)}` +
+    (d.availableWindows > d.windows ? ` (of ${int(d.availableWindows)} available)` : '') +
+    '\n'
+  );
+}
+
+/** "perplexity 12.345 (mean NLL 2.5133 nats/token over 1,016 predicted tokens; 8 windows x 128 tokens)". */
+export function perplexityLine(r: EvalResult, label = 'perplexity'): string {
+  return `${label} ${ppl(r.perplexity)}  (mean NLL ${r.meanNll.toFixed(4)} nats/token over ${int(r.tokens)} predicted tokens; ${windowsText(r.windows, r.seqLen)})`;
+}
+
+/** "8 windows x 128 tokens". */
+export function windowsText(windows: number, seqLen: number): string {
+  return `${windows} window${windows === 1 ? '' : 's'} x ${seqLen} tokens`;
+}

@@ -1,0 +1,56 @@
+/** The CLI's flag parser (in-process; no engine). */
+import { describe, expect, it } from 'vitest';
+import { type FlagSpec, parseFlags, parseIntList, UsageError } from '../../src/cli/args';
+
+const SPECS: FlagSpec[] = [
+  { name: 'model', kind: 'string', required: true, help: '' },
+  { name: 'seq-len', kind: 'int', min: 2, default: 128, help: '' },
+  { name: 'drop-attn', kind: 'ints', default: [], help: '' },
+  { name: 'target', kind: 'choice', choices: ['attn', 'mlp'], help: '' },
+  { name: 'json', kind: 'bool', help: '' },
+];
+
+describe('parseFlags', () => {
+  it('reads --name value, --name=value, switches and defaults', () => {
+    expect(parseFlags(['--model', 'm', '--seq-len=64', '--json'], SPECS)).toEqual({
+      model: 'm',
+      'seq-len': 64,
+      'drop-attn': [],
+      target: undefined,
+      json: true,
+    });
+    expect(parseFlags(['--model=m', '--json=false', '--target', 'mlp'], SPECS)).toMatchObject({
+      json: false,
+      target: 'mlp',
+      'seq-len': 128,
+    });
+  });
+
+  it('refuses unknown, repeated, valueless, positional and out-of-range input', () => {
+    const bad: [string[], RegExp][] = [
+      [['--model', 'm', '--sq-len', '3'], /Unknown option --sq-len\. Did you mean --seq-len\?/],
+      [['--model', 'm', '--model', 'n'], /given twice/],
+      [['--model'], /needs a value/],
+      [['--model', '--json'], /needs a value/],
+      [['--model', 'm', 'x'], /Unexpected argument 'x'/],
+      [['--model', 'm', '-j'], /Unknown option '-j'/],
+      [['--model', 'm', '--seq-len', '1'], /at least 2/],
+      [['--model', 'm', '--seq-len', '1.5'], /whole number/],
+      [['--model', 'm', '--target', 'block'], /one of attn, mlp/],
+      [['--json'], /Missing --model/],
+    ];
+    for (const [argv, msg] of bad) expect(() => parseFlags(argv, SPECS)).toThrow(msg);
+    expect(() => parseFlags([], SPECS)).toThrow(UsageError);
+  });
+});
+
+describe('parseIntList', () => {
+  it('reads lists and inclusive ranges, sorted and unique', () => {
+    expect(parseIntList('3,5', 'x')).toEqual([3, 5]);
+    expect(parseIntList('7, 2-4,3', 'x')).toEqual([2, 3, 4, 7]);
+    expect(parseIntList('', 'x')).toEqual([]);
+    expect(() => parseIntList('4-2', 'x')).toThrow(/backwards/);
+    expect(() => parseIntList('-1', 'x')).toThrow(/layer indices/);
+    expect(() => parseIntList('a', 'x')).toThrow(/layer indices/);
+  });
+});
