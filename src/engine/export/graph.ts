@@ -1,0 +1,251 @@
+/**
+ * The exported ONNX graph: the pruned model with a KV cache, in the layout transformers.js and
+ * Hugging Face Optimum exports use for decoder-only models.
+ *
+ *   inputs   input_ids                 int64   [batch_size, sequence_length]
+ *            attention_mask            int64   [batch_size, total_sequence_length]   1 = attend, 0 = padding
+ *            position_ids              int64   [batch_size, sequence_length]
+ *            past_key_values.{l}.key   float32 [batch_size, Hkv, past_sequence_length, hd]   kept attention l only
+ *            past_key_values.{l}.value float32 [batch_size, Hkv, past_sequence_length, hd]
+ *   outputs  logits                    float32 [batch_size, sequence_length, vocab]
+ *            present.{l}.key / .value  float32 [batch_size, Hkv, total_sequence_length, hd]
+ *
+ * l keeps the ORIGINAL layer index; a dropped attention layer has no cache entry, a dropped sublayer no
+ * node and no weight. total_sequence_length = past_sequence_length + sequence_length. Hkv and hd are
+ * fixed dims (transformers.js sizes its empty first-step cache from them; batch_size from the input,
+ * every other symbolic dim as 0).
+ *
+ * The body is the live engine's: blocks.attentionSublayer / blocks.mlpSublayer for every kept
+ * sublayer, in order, with blocks.norm, the same RoPE and the same masking (DESIGN.md §1: one graph
+ * builder for analysis and export). Only the weights' encoding differs by format:
+ *
+ *   fp32  everything float32 (blocks.fp32Linear, blocks.embedding, blocks.lmHead).
+ *   fp16  every matrix (linears, embedding, position embedding, LM head) stored as float16 and Cast
+ *         to float32 where used; norm weights and biases stay float32 (they are tiny). Arithmetic,
+ *         inputs, outputs and the KV cache are float32, so the file runs on any backend (CPU, wasm,
+ *         WebGPU without shader-f16). onnxruntime constant-folds the Casts of the linears at session
+ *         creation, so it halves the download, not the runtime memory; the embedding is gathered in
+ *         float16 and only the gathered rows are cast.
+ *   q8    linears as com.microsoft MatMulNBits, bits 8, block 32, symmetric (no zero points), bias a
+ *         separate Add. onnxruntime's CPU, wasm and WebGPU (native and JSEP) kernels all run it, so
+ *         the WebGPU backend does not fall back to the CPU as it does for MatMulInteger /
+ *         DynamicQuantizeLinear graphs. Embedding float16 (gathered, then Cast); LM head MatMulNBits
+ *         8-bit (a tied model stores a quantized copy of the embedding for the head).
+ *   q4    linears as MatMulNBits bits 4, block 32, symmetric, bias a separate Add (DESIGN.md §4);
+ *         embedding float16 and LM head MatMulNBits 8-bit, as in q8: the head's error goes straight
+ *         into every logit, and 8 bits there costs little.
+ */
+import type { DropConfig } from '../api';
+import { normalizeDrop } from '../drops';
+import * as blocks from '../graphs/blocks';
+import type { BlockContext, KV, LinearImpl } from '../graphs/blocks';
+import type { ModelSpec, ModelWeights, Param } from '../model/spec';
+import { GraphBuilder, type Value } from '../onnx/builder';
+import { checkSomethingKept } from './llmdrop';
+import { type NBits, quantizeBlockwise, toFloat16 } from './quant';
+
+export type ExportFormat = 'fp32' | 'fp16' | 'q8' | 'q4';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['fp32', 'fp16', 'q8', 'q4'];
+
+/** File of each format inside the exported folder (transformers.js' dtype -> file-name convention). */
+export const ONNX_FILE: Readonly<Record<ExportFormat, string>> = {
+  fp32: 'onnx/model.onnx',
+  fp16: 'onnx/model_fp16.onnx',
+  q8: 'onnx/model_quantized.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
+
+/** The `dtype` to pass to transformers.js for each format. */
+export const TRANSFORMERS_JS_DTYPE: Readonly<Record<ExportFormat, string>> = {
+  fp32: 'fp32',
+  fp16: 'fp16',
+  q8: 'q8',
+  q4: 'q4',
+};
+
+/** MatMulNBits block size (DESIGN.md §4). */
+export const QUANT_BLOCK = 32;
+/** Bits of the LM head in the q8 and q4 formats. */
+export const HEAD_BITS: NBits = 8;
+
+export const KV_IO = {
+  inputIds: 'input_ids',
+  attentionMask: 'attention_mask',
+  positionIds: 'position_ids',
+  logits: 'logits',
+  pastKey: (l: number) => `past_key_values.${l}.key`,
+  pastValue: (l: number) => `past_key_values.${l}.value`,
+  presentKey: (l: number) => `present.${l}.key`,
+  presentValue: (l: number) => `present.${l}.value`,
+} as const;
+
+export const KV_DIM = {
+  batch: 'batch_size',
+  seq: 'sequence_length',
+  past: 'past_sequence_length',
+  total: 'total_sequence_length',
+} as const;
+
+/** Original indices of the attention layers the export keeps (those with a KV cache). */
+export function keptAttention(spec: ModelSpec, drop: DropConfig): number[] {
+  const dropped = new Set(drop.attn);
+  return Array.from({ length: spec.numLayers }, (_, l) => l).filter((l) => !dropped.has(l));
+}
+
+/** Bytes of KV cache per token of context (batch 1): 2 (k, v) x kept attention layers x Hkv x hd x 4. */
+export function kvBytesPerToken(spec: ModelSpec, drop: DropConfig): number {
+  return 2 * keptAttention(spec, drop).length * spec.numKvHeads * spec.headDim * 4;
+}
+
+export function isExportFormat(f: unknown): f is ExportFormat {
+  return typeof f === 'string' && (EXPORT_FORMATS as readonly string[]).includes(f);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// weight encodings
+
+const fp16Linear: LinearImpl = (b, x, lin, name) => {
+  const [out, inp] = lin.weight.shape;
+  const wt = toFloat16(blocks.transpose2d(lin.weight.load(), out, inp)); // [in, out]
+  let y = b.matmul(x, b.cast(b.initializer(`${name}.weight_t_fp16`, wt, [inp, out], 'float16'), 'float32'));
+  if (lin.bias) y = b.add(y, b.initializer(`${name}.bias`, lin.bias.load(), [out]));
+  return y;
+};
+
+/** MatMulNBits over W [N, K] as stored by nn.Linear; A [..., K] -> [..., N]. */
+function nbitsMatmul(b: GraphBuilder, x: Value, w: Param, bits: NBits, name: string): Value {
+  const [N, K] = w.shape;
+  const q = quantizeBlockwise(w.load(), N, K, bits, QUANT_BLOCK);
+  const packed = b.initializer(`${name}.weight_q${bits}`, q.packed, [N, q.blocks, (QUANT_BLOCK * bits) / 8]);
+  const scales = b.initializer(`${name}.weight_scales`, q.scales, [N * q.blocks]);
+  return b.matMulNBits(x, packed, scales, { K, N, bits, blockSize: QUANT_BLOCK });
+}
+
+const nbitsLinear =
+  (bits: NBits): LinearImpl =>
+  (b, x, lin, name) => {
+    const y = nbitsMatmul(b, x, lin.weight, bits, name);
+    return lin.bias ? b.add(y, b.initializer(`${name}.bias`, lin.bias.load(), [lin.weight.shape[0]])) : y;
+  };
+
+const LINEAR: Record<ExportFormat, LinearImpl> = {
+  fp32: blocks.fp32Linear,
+  fp16: fp16Linear,
+  q8: nbitsLinear(8),
+  q4: nbitsLinear(4),
+};
+
+/** A Param as one float16 initializer per graph (a tied embedding/head is stored once). */
+function f16Param(ctx: BlockContext, cache: Map<Param, Value>, p: Param, name: string): Value {
+  let v = cache.get(p);
+  if (!v) {
+    v = ctx.b.initializer(name, toFloat16(p.load()), p.shape, 'float16');
+    cache.set(p, v);
+  }
+  return v;
+}
+
+function embedding(
+  ctx: BlockContext,
+  format: ExportFormat,
+  f16: Map<Param, Value>,
+  w: ModelWeights,
+  ids: Value,
+  pos: Value,
+): Value {
+  if (format === 'fp32') return blocks.embedding(ctx, w, ids, pos);
+  const { b, spec } = ctx;
+  return b.scope('embed', () => {
+    const E = f16Param(ctx, f16, w.embed, 'embed_tokens.weight_fp16'); // [V,d] f16
+    let h = b.cast(b.gather(E, ids, 0), 'float32'); // [B,T,d]
+    if (spec.position === 'learned') {
+      if (!w.posEmbed) throw new Error('export: learned positions without a position embedding');
+      const P = f16Param(ctx, f16, w.posEmbed, 'embed_positions.weight_fp16'); // [P,d] f16
+      h = b.add(h, b.cast(b.gather(P, pos, 0), 'float32'));
+    }
+    return h;
+  });
+}
+
+function lmHead(ctx: BlockContext, format: ExportFormat, f16: Map<Param, Value>, w: ModelWeights, h: Value): Value {
+  if (format === 'fp32') return blocks.lmHead(ctx, w, h);
+  const { b, spec } = ctx;
+  const hn = blocks.norm(ctx, h, w.finalNorm, 'final_norm'); // [B,T,d]
+  return b.scope('lm_head', () => {
+    if (format === 'fp16') {
+      const tied = w.lmHead === w.embed;
+      const E = f16Param(ctx, f16, w.lmHead, tied ? 'embed_tokens.weight_fp16' : 'lm_head.weight_fp16'); // [V,d]
+      const flat = b.reshape(hn, [-1, spec.hiddenSize]);
+      const logits = b.gemm(flat, b.cast(E, 'float32'), null, { transB: true }); // [B*T,V]
+      return b.reshape(logits, b.concat([b.shape(hn, 0, 2), b.i64([spec.vocabSize])], 0));
+    }
+    return nbitsMatmul(b, hn, w.lmHead, HEAD_BITS, 'lm_head'); // [B,T,V]
+  });
+}
+
+export interface KvGraphOptions {
+  /** Called after each layer is built (progress, cancellation: throw to stop). */
+  onLayer?: (layer: number) => void;
+  /** Extra metadata_props. */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * The KV-cache graph of the model with `drop` applied, weights in `format`. Returns the builder
+ * (serialize with build(), or writeOnnxFiles for external data). Throws DropConfigError for a bad drop
+ * list and ExportError when nothing is kept.
+ */
+export function buildKvGraph(
+  spec: ModelSpec,
+  weights: ModelWeights,
+  drop: DropConfig,
+  format: ExportFormat,
+  opts: KvGraphOptions = {},
+): GraphBuilder {
+  const d = normalizeDrop(drop, spec.numLayers);
+  checkSomethingKept(spec, d);
+  const b = new GraphBuilder(`droplab_${spec.family}_kv_${format}`);
+  b.metadata = {
+    ...opts.metadata,
+    drop_attn_list: JSON.stringify(d.attn),
+    drop_mlp_list: JSON.stringify(d.mlp),
+    droplab_format: format,
+  };
+  const ctx = blocks.blockContext(b, spec, { linear: LINEAR[format] });
+  const f16 = new Map<Param, Value>();
+  const { batch, seq, past, total } = KV_DIM;
+  const Hkv = spec.numKvHeads;
+  const hd = spec.headDim;
+  const ids = b.input(KV_IO.inputIds, 'int64', [batch, seq]);
+  const mask = b.input(KV_IO.attentionMask, 'int64', [batch, total]);
+  const pos = b.input(KV_IO.positionIds, 'int64', [batch, seq]);
+  const kept = keptAttention(spec, d);
+  const pastKv = new Map<number, KV>();
+  for (const l of kept) {
+    pastKv.set(l, {
+      key: b.input(KV_IO.pastKey(l), 'float32', [batch, Hkv, past, hd]),
+      value: b.input(KV_IO.pastValue(l), 'float32', [batch, Hkv, past, hd]),
+    });
+  }
+  const droppedAttn = new Set(d.attn);
+  const droppedMlp = new Set(d.mlp);
+  const present = new Map<number, KV>();
+  let x = embedding(ctx, format, f16, weights, ids, pos); // x_0 [B,T,d]
+  for (let l = 0; l < spec.numLayers; l++) {
+    const w = weights.layers[l];
+    if (!droppedAttn.has(l)) {
+      const a = blocks.attentionSublayer(ctx, x, w, l, { positions: pos, past: pastKv.get(l), attentionMask: mask });
+      present.set(l, a.present);
+      x = a.out; // m_l
+    }
+    if (!droppedMlp.has(l)) x = blocks.mlpSublayer(ctx, x, w, l).out; // x_{l+1}
+    opts.onLayer?.(l);
+  }
+  b.output(lmHead(ctx, format, f16, weights, x), KV_IO.logits, [batch, seq, spec.vocabSize]);
+  for (const l of kept) {
+    const p = present.get(l) as KV;
+    b.output(p.key, KV_IO.presentKey(l), [batch, Hkv, total, hd]);
+    b.output(p.value, KV_IO.presentValue(l), [batch, Hkv, total, hd]);
+  }
+  return b;
+}
