@@ -6,7 +6,7 @@ export default mergeConfig(
   defineConfig({
     test: {
       environment: 'node',
-      include: ['tests/**/*.test.ts'],
+      include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],
       testTimeout: 120_000,
       hookTimeout: 120_000,
       // 2 cores, and several suites load models: one file at a time.

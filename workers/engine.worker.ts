@@ -1,61 +1,181 @@
 /**
- * The engine worker. For now it only answers `ping()`: which backend the engine would run on here.
- * WebGPU is probed inside the worker (that is where the engine runs) and the adapter it gets is reported
- * as is, so a fallback adapter such as SwiftShader is visible rather than silently used.
- * Later this module exposes the full EngineApi (src/engine/api.ts) through comlink.
+ * The engine worker: builds the Engine (src/engine/engine.ts) over onnxruntime-web (workers/ort-web.ts)
+ * and exposes it to the page with comlink (the API is workers/protocol.ts).
+ *
+ * - Backend: WebGPU when an adapter exists, else wasm with the reason; `init({ forceWasm })` forces wasm.
+ * - Models: bundled (this app's server), Hugging Face Hub by id (Cache API, offline on a second visit),
+ *   or a local folder's File objects. `inspect` reads config.json (and the shard index) only, so an
+ *   unsupported family or a model too large for this device is refused before any weight is downloaded.
+ * - Errors cross the boundary as SerializedError (plain objects); the page rebuilds them with
+ *   errorFromJSON. Progress callbacks arrive as comlink proxies.
  */
 import * as Comlink from 'comlink';
+import type { DataSettings, DropConfig, ModelSource, PlanRequest, Progress } from '../src/engine/api';
+import { Engine } from '../src/engine/engine';
+import { asDropLabError, CancelledError, RuntimeError } from '../src/engine/errors';
+import { memoryFiles } from '../src/engine/files';
+import { bytesPerParamFromConfig, estimateModelSize } from '../src/engine/model/checkpoint';
+import { readSpec } from '../src/engine/model/load';
+import {
+  bundledRemote,
+  clearCached,
+  CONFIG,
+  DEFAULT_HUB,
+  downloadFolder,
+  type FetchEnv,
+  GENERATION_CONFIG,
+  hubRemote,
+  INDEX,
+  localFolder,
+  openRemoteFolder,
+  type Remote,
+  type RemoteFolder,
+} from './model-files';
+import { deviceLimits, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
+import type { EngineWorkerApi, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput, WorkerInit } from './protocol';
 
-export interface GpuAdapterReport {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** From GPUAdapterInfo.isFallbackAdapter (newer) or GPUAdapter.isFallbackAdapter (older); null if neither. */
-  isFallbackAdapter: boolean | null;
-  features: string[];
-  maxBufferSize: number;
+let init: WorkerInit | null = null;
+let probe: ProbeResult | null = null;
+let engine: Engine | null = null;
+let downloads: AbortController | null = null;
+/** The last inspected remote folder (its config is reused by loadModel). */
+let inspected: { key: string; folder: RemoteFolder; estimate: ModelEstimate } | null = null;
+
+function need<T>(v: T | null, what: string): T {
+  if (v === null) throw new RuntimeError(`The engine worker is not ready: ${what}.`);
+  return v;
 }
 
-export type PingResult =
-  | { backend: 'webgpu'; adapter: GpuAdapterReport; crossOriginIsolated: boolean; threads: number }
-  | { backend: 'wasm'; reason: string; crossOriginIsolated: boolean; threads: number };
-
-async function probeWebGpu(): Promise<{ adapter: GpuAdapterReport } | { reason: string }> {
-  const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return { reason: 'WebGPU is not available in this browser (navigator.gpu is missing in workers).' };
-  let adapter: GPUAdapter | null;
+/** Every method rejects with a plain SerializedError, which survives structured cloning. */
+async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    adapter = await gpu.requestAdapter();
+    return await fn();
   } catch (e) {
-    return { reason: `requestAdapter() failed: ${e instanceof Error ? e.message : String(e)}` };
+    throw asDropLabError(e).toJSON();
   }
-  if (!adapter) return { reason: 'requestAdapter() returned no adapter (no usable GPU, or WebGPU is blocked).' };
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
-  return {
-    adapter: {
-      vendor: info.vendor,
-      architecture: info.architecture,
-      device: info.device,
-      description: info.description,
-      isFallbackAdapter: info.isFallbackAdapter ?? legacy.isFallbackAdapter ?? null,
-      features: [...adapter.features].sort(),
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-  };
 }
 
-const api = {
-  async ping(): Promise<PingResult> {
-    const common = { crossOriginIsolated: self.crossOriginIsolated, threads: self.navigator.hardwareConcurrency ?? 1 };
-    const probe = await probeWebGpu();
-    return 'adapter' in probe
-      ? { backend: 'webgpu', adapter: probe.adapter, ...common }
-      : { backend: 'wasm', reason: probe.reason, ...common };
-  },
-};
+function sourceOf(input: ModelInput): ModelSource {
+  if (input.kind === 'local') return { kind: 'local', name: input.name };
+  return input.kind === 'hub' ? { kind: 'hub', id: input.id, ...(input.revision ? { revision: input.revision } : {}) } : { kind: 'bundled', name: input.name };
+}
 
-export type EngineWorkerApi = typeof api;
+function remoteOf(input: ModelInput): Remote {
+  const i = need(init, 'init() was not called');
+  if (input.kind === 'hub') return hubRemote(i.hubEndpoint || DEFAULT_HUB, input.id, input.revision || 'main');
+  if (input.kind === 'bundled') return bundledRemote(i.baseUrl, input.name);
+  throw new RuntimeError('A local folder has no remote.');
+}
+
+function inputKey(input: ModelInput): string {
+  return input.kind === 'local' ? `local:${input.name}` : remoteOf(input).url(CONFIG);
+}
+
+function fetchEnv(): FetchEnv {
+  downloads?.abort();
+  downloads = new AbortController();
+  return { fetch: self.fetch.bind(self), caches: 'caches' in self ? self.caches : null, signal: downloads.signal };
+}
+
+function limits() {
+  return deviceLimits(need(probe, 'init() was not called'));
+}
+
+async function estimateFor(files: { config: Uint8Array; generationConfig: Uint8Array | null; index: Uint8Array | null }, storedBytes: number | null, fileList: string[], cached: boolean) {
+  const map: Record<string, Uint8Array> = { [CONFIG]: files.config };
+  if (files.generationConfig) map[GENERATION_CONFIG] = files.generationConfig;
+  if (files.index) map[INDEX] = files.index;
+  const { config, spec } = await readSpec(memoryFiles(map)); // UnsupportedArchitectureError, ConfigError
+  const e = estimateModelSize(spec, { bytesPerParam: bytesPerParamFromConfig(config), totalSize: storedBytes });
+  const lim = limits();
+  const fits = e.float32Bytes <= lim.maxTotalBytes && (lim.maxBufferBytes === undefined || e.largestTensor.float32Bytes <= lim.maxBufferBytes);
+  const estimate: ModelEstimate = {
+    parameters: e.parameters,
+    float32Bytes: e.float32Bytes,
+    storedBytes: e.storedBytes,
+    largestTensorBytes: e.largestTensor.float32Bytes,
+    limitBytes: lim.maxTotalBytes,
+    maxBufferBytes: lim.maxBufferBytes ?? null,
+    fits,
+    files: fileList,
+    cached,
+  };
+  return { spec, estimate };
+}
+
+async function inspectRemote(input: ModelInput): Promise<InspectResult> {
+  const folder = await openRemoteFolder(fetchEnv(), remoteOf(input));
+  const { spec, estimate } = await estimateFor(folder, folder.weightBytes, [CONFIG, ...folder.files], folder.cached);
+  inspected = { key: inputKey(input), folder, estimate };
+  return { source: sourceOf(input), spec, estimate };
+}
+
+const api: EngineWorkerApi = {
+  init: (opts) =>
+    wrap(async () => {
+      init = opts;
+      probe = await probeBackend(opts.forceWasm);
+      const rt = await loadRuntime(probe);
+      engine = new Engine({ ort: rt.ort, backend: rt.backend, executionProviders: rt.executionProviders, limits: deviceLimits(probe) });
+      return probe.report;
+    }),
+
+  inspect: (input) =>
+    wrap(async () => {
+      if (input.kind === 'local') throw new RuntimeError('A local folder is inspected when it is loaded.');
+      return inspectRemote(input);
+    }),
+
+  loadModel: (input, onProgress) =>
+    wrap(async () => {
+      const e = need(engine, 'the runtime did not start');
+      const progress = (p: LoadProgress) => onProgress?.(p);
+      const source = sourceOf(input);
+      if (input.kind === 'local') {
+        const files = localFolder(input.files, input.name, progress);
+        const info = await e.loadModel(source, files, (p: Progress) => progress(p));
+        const stored = input.files.reduce((n, f) => n + f.file.size, 0);
+        const estimate: ModelEstimate = {
+          parameters: info.parameters,
+          float32Bytes: info.parameters * 4,
+          storedBytes: stored,
+          largestTensorBytes: 0,
+          limitBytes: limits().maxTotalBytes,
+          maxBufferBytes: limits().maxBufferBytes ?? null,
+          fits: true,
+          files: files.names(),
+          cached: false,
+        };
+        return { ...info, estimate, fromCache: false } satisfies LoadResult;
+      }
+      const key = inputKey(input);
+      if (!inspected || inspected.key !== key) await inspectRemote(input);
+      const { folder, estimate } = inspected!;
+      const { files, fromCache } = await downloadFolder(fetchEnv(), folder, progress);
+      const info = await e.loadModel(source, files, (p: Progress) => progress(p));
+      return { ...info, estimate, fromCache } satisfies LoadResult;
+    }),
+
+  setText: (text: string, settings: DataSettings) => wrap(() => need(engine, 'no runtime').setText(text, settings)),
+  evaluate: (drop: DropConfig, onProgress) => wrap(() => need(engine, 'no runtime').evaluate(drop, onProgress)),
+  analyze: (drop: DropConfig, onProgress) => wrap(() => need(engine, 'no runtime').analyze(drop, onProgress)),
+  dropOne: (base: DropConfig, onProgress) => wrap(() => need(engine, 'no runtime').dropOne(base, onProgress)),
+  plan: (req: PlanRequest, onProgress) => wrap(() => need(engine, 'no runtime').plan(req, onProgress)),
+  tokenDelta: (kind, layer, drop) => wrap(() => need(engine, 'no runtime').tokenDelta(kind, layer, drop)),
+
+  cancel() {
+    downloads?.abort(new CancelledError('Loading was cancelled.'));
+    engine?.cancel();
+  },
+
+  clearCache: (input) =>
+    wrap(async () => {
+      if (input.kind === 'local') return;
+      const remote = remoteOf(input);
+      const env = fetchEnv();
+      const files = inspected?.key === inputKey(input) ? inspected.folder.files : ['tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
+      await clearCached(env, remote, files);
+    }),
+};
 
 Comlink.expose(api);

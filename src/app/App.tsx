@@ -1,4 +1,23 @@
-import { BackendBadge } from './BackendBadge';
+/**
+ * The workbench layout: a sidebar (model, text, quick plan, experiments) and the main views (perplexity
+ * and savings, the sublayer heatmap, boundary similarity and angular distance). At 1280 px the sidebar
+ * and the first views fit side by side; under 1000 px everything stacks in one column.
+ *
+ * Extension: new views are panels in `.views` (use ChartFrame); new sidebar tools are panels in `.sidebar`.
+ */
+import { HistoryControls } from './HistoryControls';
+import { NoticeBanner } from './NoticeBanner';
+import { TextPanel } from './data/TextPanel';
+import { BackendBadge } from './header/BackendBadge';
+import { ModelSummary } from './header/ModelSummary';
+import { SublayerPanel } from './heatmap/SublayerPanel';
+import { ModelPanel } from './model/ModelPanel';
+import { QuickPlan } from './plan/QuickPlan';
+import { CostPanel } from './results/CostPanel';
+import { PerplexityPanel } from './results/PerplexityPanel';
+import { SavedPanel } from './saved/SavedPanel';
+import { AngularPanel } from './views/AngularPanel';
+import { SimilarityPanel } from './views/SimilarityPanel';
 
 export function App() {
   return (
@@ -6,25 +25,39 @@ export function App() {
       <header className="app-header">
         <div className="brand">
           <h1>DropLab</h1>
-          <p className="tagline">Layer redundancy in transformer language models</p>
+          <p className="tagline">Which attention and MLP layers does a transformer need?</p>
         </div>
-        <BackendBadge />
+        <div className="header-right">
+          <ModelSummary />
+          <BackendBadge />
+        </div>
       </header>
-
-      <main className="app-main">
-        <section className="panel" aria-labelledby="layers-heading">
-          <div className="panel-head">
-            <h2 id="layers-heading">Layers</h2>
-            <span className="panel-note">attention and MLP sublayers, importance and drops</span>
+      <NoticeBanner />
+      <main className="workbench">
+        <aside className="sidebar" aria-label="Setup">
+          <ModelPanel />
+          <TextPanel />
+          <QuickPlan />
+          <SavedPanel />
+        </aside>
+        <div className="views">
+          <div className="top-row">
+            <PerplexityPanel />
+            <CostPanel />
           </div>
-          <div id="layer-table" className="placeholder" data-state="empty">
-            No model loaded yet. The layer table appears here once a model is loaded.
+          <div className="toolbar-row">
+            <HistoryControls />
           </div>
-        </section>
+          <SublayerPanel />
+          <div className="pair-row">
+            <SimilarityPanel />
+            <AngularPanel />
+          </div>
+        </div>
       </main>
-
       <footer className="app-footer">
-        Importance follows LLM-Drop (He et al., 2024): 1 − cosine similarity between a sublayer's input and output.
+        Importance follows LLM-Drop (He et al., 2024, “What Matters in Transformers? Not All Attention is Needed”): 1 − cosine similarity
+        between a sublayer's input and output. Angular distance: Gromov et al. (2024). Block influence: ShortGPT (Men et al., 2024).
       </footer>
     </div>
   );

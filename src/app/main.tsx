@@ -1,12 +1,38 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { WorkbenchController } from '../state/controller';
+import { openSavedExperiments } from '../state/saved';
+import { createWorkbenchStore } from '../state/store';
 import { App } from './App';
+import { WorkbenchProvider } from './context';
+import { browserHash, pageOptions } from './page';
+import { createWorkerClient } from './worker-client';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
+
+const options = pageOptions(window.location.search);
+const store = createWorkbenchStore();
+const saved = await openSavedExperiments().catch(() => null);
+const controller = new WorkbenchController({
+  store,
+  engine: createWorkerClient(),
+  init: { forceWasm: options.forceWasm, hubEndpoint: options.hubEndpoint, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href },
+  fetchText: async (path) => {
+    const res = await fetch(new URL(path, new URL(import.meta.env.BASE_URL, window.location.href)));
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    return res.text();
+  },
+  hash: browserHash(),
+  saved,
+});
+
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <WorkbenchProvider store={store} controller={controller}>
+      <App />
+    </WorkbenchProvider>
   </StrictMode>,
 );
+void controller.start();

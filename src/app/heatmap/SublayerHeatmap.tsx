@@ -1,0 +1,182 @@
+/**
+ * The sublayer heatmap (SVG): one row for attention and one for MLP (or one for blocks), one column per
+ * layer, colour = the metric. Every cell is a toggle button: click, or focus it (Tab, then the arrow
+ * keys move between cells) and press Enter or Space, to drop or restore that sublayer. Dropped cells are
+ * hatched and crossed out.
+ */
+import { type KeyboardEvent, useRef, useState } from 'react';
+import { normalize, textOn, viridis } from '../charts/color';
+import { formatValue } from '../format';
+import type { HeatmapRow, SublayerHeatmapData } from './metric-data';
+
+export interface SublayerHeatmapProps {
+  data: SublayerHeatmapData;
+  onToggle(kind: HeatmapRow['kind'], layer: number): void;
+  /** Disable toggling (no model, or the engine is loading). */
+  disabled?: boolean;
+}
+
+const LABEL_W = 92;
+const HEAD_H = 22;
+const ROW_H = 46;
+const GAP = 3;
+
+function cellName(row: HeatmapRow, layer: number): string {
+  return row.kind === 'attn' ? `Attention ${layer}` : row.kind === 'mlp' ? `MLP ${layer}` : `Block ${layer}`;
+}
+
+export function SublayerHeatmap({ data, onToggle, disabled }: SublayerHeatmapProps) {
+  const L = data.rows[0]?.values.length ?? 0;
+  const cellW = Math.max(22, Math.min(60, Math.floor(860 / Math.max(1, L))));
+  const width = LABEL_W + L * cellW;
+  const height = HEAD_H + data.rows.length * ROW_H;
+  const [hover, setHover] = useState<{ r: number; l: number } | null>(null);
+  const [focus, setFocus] = useState<{ r: number; l: number }>({ r: 0, l: 0 });
+  const refs = useRef(new Map<string, SVGGElement>());
+  const showNumbers = cellW >= 44;
+
+  const moveFocus = (r: number, l: number) => {
+    const rr = Math.max(0, Math.min(data.rows.length - 1, r));
+    const ll = Math.max(0, Math.min(L - 1, l));
+    setFocus({ r: rr, l: ll });
+    refs.current.get(`${rr}:${ll}`)?.focus();
+  };
+
+  const onKey = (e: KeyboardEvent, r: number, l: number) => {
+    const moves: Record<string, [number, number]> = {
+      ArrowLeft: [r, l - 1],
+      ArrowRight: [r, l + 1],
+      ArrowUp: [r - 1, l],
+      ArrowDown: [r + 1, l],
+      Home: [r, 0],
+      End: [r, L - 1],
+    };
+    const m = moves[e.key];
+    if (m) {
+      e.preventDefault();
+      moveFocus(m[0], m[1]);
+    } else if ((e.key === 'Enter' || e.key === ' ') && !disabled) {
+      e.preventDefault();
+      onToggle(data.rows[r].kind, l);
+    }
+  };
+
+  const shown = hover ?? null;
+  const shownRow = shown ? data.rows[shown.r] : null;
+
+  return (
+    <div className="sublayer-heatmap">
+      {/* biome-ignore lint/a11y/useSemanticElements: SVG has no <fieldset>; a group of toggle buttons */}
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        width="100%"
+        style={{ maxWidth: width * 1.25 }}
+        role="group"
+        aria-label={`${data.label} per sublayer; each cell toggles dropping that sublayer`}
+        data-testid="sublayer-heatmap"
+        onMouseLeave={() => setHover(null)}
+      >
+        <defs>
+          <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <rect width="6" height="6" fill="#eef0f3" />
+            <line x1="0" y1="0" x2="0" y2="6" stroke="#c3c9d2" strokeWidth="2.5" />
+          </pattern>
+        </defs>
+        {Array.from({ length: L }, (_, l) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: columns are layers
+          <text key={l} x={LABEL_W + l * cellW + cellW / 2} y={HEAD_H - 7} textAnchor="middle" className="axis-label">
+            {l}
+          </text>
+        ))}
+        {data.rows.map((row, r) => {
+          const y = HEAD_H + r * ROW_H;
+          return (
+            <g key={row.kind}>
+              <text x={LABEL_W - 10} y={y + ROW_H / 2 + 4} textAnchor="end" className="row-label">
+                {row.label}
+              </text>
+              {row.values.map((v, l) => {
+                const dropped = row.dropped[l];
+                const t = v === null ? 0 : normalize(v, data.domain);
+                const x = LABEL_W + l * cellW;
+                const focused = focus.r === r && focus.l === l;
+                const name = cellName(row, l);
+                const state = dropped ? 'dropped' : row.partial[l] ? 'partly dropped' : 'kept';
+                const label = `${name}: ${dropped ? 'dropped' : `${data.label} ${formatValue(v)}`}, ${state}. ${dropped ? 'Press to restore.' : 'Press to drop.'}`;
+                return (
+                  // biome-ignore lint/a11y/useSemanticElements: SVG cannot hold an HTML <button>; this <g> is one (role, tabindex, keys)
+                  <g
+                    // biome-ignore lint/suspicious/noArrayIndexKey: columns are layers
+                    key={l}
+                    ref={(el) => {
+                      if (el) refs.current.set(`${r}:${l}`, el);
+                      else refs.current.delete(`${r}:${l}`);
+                    }}
+                    role="button"
+                    tabIndex={focused ? 0 : -1}
+                    aria-pressed={dropped}
+                    aria-label={label}
+                    aria-disabled={disabled || undefined}
+                    data-kind={row.kind}
+                    data-layer={l}
+                    data-dropped={dropped}
+                    data-value={v ?? ''}
+                    className={`cell${dropped ? ' dropped' : ''}${disabled ? ' disabled' : ''}`}
+                    onClick={() => {
+                      setFocus({ r, l });
+                      if (!disabled) onToggle(row.kind, l);
+                    }}
+                    onKeyDown={(e) => onKey(e, r, l)}
+                    onFocus={() => setFocus({ r, l })}
+                    onMouseEnter={() => setHover({ r, l })}
+                  >
+                    <title>{label}</title>
+                    <rect
+                      x={x + GAP / 2}
+                      y={y + GAP / 2}
+                      width={cellW - GAP}
+                      height={ROW_H - GAP}
+                      rx={4}
+                      fill={dropped ? 'url(#hatch)' : v === null ? '#f1f3f5' : viridis(t)}
+                      className="cell-rect"
+                    />
+                    {dropped && (
+                      <path
+                        d={`M${x + cellW * 0.3} ${y + ROW_H * 0.3} L${x + cellW * 0.7} ${y + ROW_H * 0.7} M${x + cellW * 0.7} ${y + ROW_H * 0.3} L${x + cellW * 0.3} ${y + ROW_H * 0.7}`}
+                        stroke="#c92a2a"
+                        strokeWidth={2.5}
+                        strokeLinecap="round"
+                      />
+                    )}
+                    {!dropped && row.partial[l] && <circle cx={x + cellW - 8} cy={y + 8} r={3.5} fill="#c92a2a" stroke="#fff" />}
+                    {!dropped && showNumbers && v !== null && (
+                      <text x={x + cellW / 2} y={y + ROW_H / 2 + 4} textAnchor="middle" className="cell-value" fill={textOn(t)}>
+                        {formatValue(v)}
+                      </text>
+                    )}
+                    {(focused || (hover?.r === r && hover.l === l)) && (
+                      <rect
+                        x={x + 1}
+                        y={y + 1}
+                        width={cellW - 2}
+                        height={ROW_H - 2}
+                        rx={5}
+                        fill="none"
+                        className={focused ? 'cell-focus' : 'cell-hover'}
+                      />
+                    )}
+                  </g>
+                );
+              })}
+            </g>
+          );
+        })}
+      </svg>
+      <p className="readout" aria-live="polite" data-testid="heatmap-readout">
+        {shown && shownRow
+          ? `${cellName(shownRow, shown.l)} · ${shownRow.dropped[shown.l] ? 'dropped (click to restore)' : `${data.label} = ${formatValue(shownRow.values[shown.l])} (click to drop)`}`
+          : 'Hover a cell for its value; click it (or focus it and press Enter) to drop or restore that sublayer.'}
+      </p>
+    </div>
+  );
+}

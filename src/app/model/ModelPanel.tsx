@@ -1,0 +1,62 @@
+/** Model picker: the bundled model, a Hugging Face Hub id, or a local folder. */
+import { useState } from 'react';
+import { DEFAULT_MODEL } from '../../state/store';
+import { useController, useWorkbench } from '../context';
+import { HubForm } from './HubForm';
+import { LoadProgress } from './LoadProgress';
+import { LocalFolderPicker } from './LocalFolderPicker';
+
+type Tab = 'bundled' | 'hub' | 'local';
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'bundled', label: 'Bundled' },
+  { id: 'hub', label: 'Hugging Face' },
+  { id: 'local', label: 'Local folder' },
+];
+
+export function ModelPanel() {
+  const controller = useController();
+  const source = useWorkbench((s) => s.model.source);
+  const status = useWorkbench((s) => s.model.status);
+  const [tab, setTab] = useState<Tab | null>(null);
+  const active: Tab = tab ?? source?.kind ?? 'bundled';
+  const busy = status === 'inspecting' || status === 'loading';
+  return (
+    <section className="panel side-panel" aria-labelledby="model-title" data-testid="model-panel">
+      <header className="panel-head">
+        <h2 id="model-title">Model</h2>
+      </header>
+      <div className="tabs" role="tablist" aria-label="Model source">
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`model-tab-${t.id}`}
+            aria-selected={active === t.id}
+            aria-controls={`model-tabpanel-${t.id}`}
+            className={active === t.id ? 'on' : undefined}
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`model-tabpanel-${active}`} aria-labelledby={`model-tab-${active}`} className="tab-body">
+        {active === 'bundled' && (
+          <div className="bundled">
+            <p>
+              <strong>{DEFAULT_MODEL.kind === 'bundled' ? DEFAULT_MODEL.name : ''}</strong>: a 12-layer byte-level Llama that DropLab trains on
+              public-domain text. Loads offline.
+            </p>
+            <button type="button" disabled={busy} onClick={() => controller.loadModel({ kind: 'bundled', name: (DEFAULT_MODEL as { name: string }).name })}>
+              Load bundled model
+            </button>
+          </div>
+        )}
+        {active === 'hub' && <HubForm disabled={busy} />}
+        {active === 'local' && <LocalFolderPicker disabled={busy} />}
+      </div>
+      <LoadProgress />
+    </section>
+  );
+}

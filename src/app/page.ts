@@ -1,0 +1,46 @@
+/** Page-level options from the query string, and the URL hash as the controller's HashPort. */
+import type { HashPort } from '../state/controller';
+
+export interface PageOptions {
+  forceWasm: boolean;
+  hubEndpoint: string;
+}
+
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+/**
+ * `?backend=wasm` forces the wasm backend; `?hub=<origin>` points the Hub at a mirror or a test server
+ * (https, or http on localhost only). Anything else is ignored.
+ */
+export function pageOptions(search: string): PageOptions {
+  const q = new URLSearchParams(search);
+  let hubEndpoint = DEFAULT_HUB_ENDPOINT;
+  const hub = q.get('hub');
+  if (hub) {
+    try {
+      const u = new URL(hub);
+      const local = u.hostname === 'localhost' || u.hostname === '127.0.0.1';
+      if ((u.protocol === 'https:' || (u.protocol === 'http:' && local)) && !u.username && !u.password) {
+        hubEndpoint = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+      }
+    } catch {
+      // ignored: the default Hub
+    }
+  }
+  return { forceWasm: q.get('backend') === 'wasm', hubEndpoint };
+}
+
+export function browserHash(): HashPort {
+  return {
+    get: () => window.location.hash.replace(/^#/, ''),
+    replace: (hash) => {
+      const url = `${window.location.pathname}${window.location.search}#${hash}`;
+      window.history.replaceState(window.history.state, '', url);
+    },
+    onChange: (cb) => {
+      const on = () => cb(window.location.hash.replace(/^#/, ''));
+      window.addEventListener('hashchange', on);
+      return () => window.removeEventListener('hashchange', on);
+    },
+  };
+}

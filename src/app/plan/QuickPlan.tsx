@@ -1,0 +1,57 @@
+/** "Drop N attention|MLP|block|joint layers, one-shot|iterative": applies the engine planner's result. */
+import { type FormEvent, useState } from 'react';
+import type { PlanTarget } from '../../engine/api';
+import { useController, useWorkbench } from '../context';
+
+const TARGETS: { id: PlanTarget; label: string }[] = [
+  { id: 'attn', label: 'attention' },
+  { id: 'mlp', label: 'MLP' },
+  { id: 'block', label: 'block' },
+  { id: 'joint', label: 'joint (attention + MLP)' },
+];
+
+export function QuickPlan() {
+  const controller = useController();
+  const L = useWorkbench((s) => s.model.info?.spec.numLayers ?? 0);
+  const metric = useWorkbench((s) => s.ui.metric);
+  const planning = useWorkbench((s) => s.results.task?.name === 'plan');
+  const [n, setN] = useState('4');
+  const [target, setTarget] = useState<PlanTarget>('attn');
+  const [iterative, setIterative] = useState(false);
+  const norm = metric !== 'nonorm';
+  const max = target === 'joint' ? 2 * L : L;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void controller.plan({ target, n: Number(n), iterative, norm });
+  };
+  return (
+    <section className="panel side-panel" aria-labelledby="plan-title" data-testid="quick-plan">
+      <header className="panel-head">
+        <h2 id="plan-title">Quick plan</h2>
+      </header>
+      <form className="plan-form" onSubmit={submit}>
+        <span>Drop</span>
+        <input type="number" min={1} max={Math.max(1, max)} value={n} onChange={(e) => setN(e.target.value)} aria-label="How many" className="num" />
+        <select value={target} onChange={(e) => setTarget(e.target.value as PlanTarget)} aria-label="Which sublayers">
+          {TARGETS.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.label}
+            </option>
+          ))}
+        </select>
+        <span>layers,</span>
+        <select value={iterative ? 'iterative' : 'one-shot'} onChange={(e) => setIterative(e.target.value === 'iterative')} aria-label="Strategy">
+          <option value="one-shot">one-shot</option>
+          <option value="iterative">iterative</option>
+        </select>
+        <button type="submit" disabled={!L || planning}>
+          {planning ? 'Planning…' : 'Apply'}
+        </button>
+      </form>
+      <p className="hint">
+        Least important first, by LLM-Drop cosine importance {norm ? '(with norm)' : '(no norm)'}, starting from nothing dropped. One-shot
+        scores the full model once; iterative re-scores after each drop.
+      </p>
+    </section>
+  );
+}

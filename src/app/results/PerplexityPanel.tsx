@@ -1,0 +1,70 @@
+/**
+ * Baseline and current perplexity, the change in %, and what they were measured on (tokens, window
+ * length, windows) next to every number. The current value comes from the cache of results (instantly
+ * after a toggle when the drop-one results already hold it) or is being computed in the worker.
+ */
+import type { EvalResult } from '../../engine/api';
+import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
+import { useWorkbench } from '../context';
+import { formatInt, formatPercent, formatPpl } from '../format';
+import { TaskStatus } from './TaskStatus';
+
+function Measured({ r }: { r: EvalResult }) {
+  return (
+    <span className="measured" data-testid="measured">
+      {formatInt(r.tokens)} tokens · {r.windows} × {r.seqLen}-token windows
+    </span>
+  );
+}
+
+export function PerplexityPanel() {
+  const drops = useWorkbench((s) => s.drops.current);
+  const current = useWorkbench((s) => s.results.evals[dropKey(s.drops.current)] ?? null);
+  const baseline = useWorkbench((s) => s.results.evals[dropKey(NO_DROPS)] ?? null);
+  const error = useWorkbench((s) => s.results.error);
+  const dataError = useWorkbench((s) => s.data.error);
+  const hasModel = useWorkbench((s) => s.model.info !== null);
+  const change = current && baseline ? current.perplexity / baseline.perplexity - 1 : null;
+  const worse = change !== null && change > 0.0005;
+  const better = change !== null && change < -0.0005;
+
+  return (
+    <section className="panel ppl-panel" aria-labelledby="ppl-title" data-testid="perplexity-panel">
+      <header className="panel-head">
+        <h2 id="ppl-title">Perplexity</h2>
+        <TaskStatus />
+      </header>
+      <div className="ppl-grid">
+        <div className="stat">
+          <span className="stat-label">Baseline (nothing dropped)</span>
+          <span className="stat-value" data-testid="ppl-baseline">
+            {baseline ? formatPpl(baseline.perplexity) : '…'}
+          </span>
+          {baseline && <Measured r={baseline} />}
+        </div>
+        <div className="stat">
+          <span className="stat-label">Current</span>
+          <span className="stat-value current" data-testid="ppl-current" data-value={current?.perplexity ?? ''} aria-live="polite">
+            {current ? formatPpl(current.perplexity) : hasModel ? '…' : '—'}
+          </span>
+          {current ? <Measured r={current} /> : <span className="measured">computing…</span>}
+        </div>
+        <div className="stat">
+          <span className="stat-label">Change</span>
+          <span className={`stat-value${worse ? ' worse' : better ? ' better' : ''}`} data-testid="ppl-change">
+            {change === null ? '…' : formatPercent(change)}
+          </span>
+          <span className="measured">{current ? `mean NLL ${current.meanNll.toFixed(4)} nats/token` : ''}</span>
+        </div>
+      </div>
+      <p className="drops-line" data-testid="drops-line">
+        Dropped: <strong>{describeDrops(drops)}</strong>
+      </p>
+      {(error || dataError) && (
+        <p className="inline-error" role="alert">
+          {(dataError ?? error)!.message}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * What a drop configuration saves: parameters removed, forward FLOPs per token and KV-cache memory,
+ * computed from the ModelSpec alone (pure; no weights needed).
+ *
+ * Conventions (written down in docs/UI.md):
+ * - A dropped attention sublayer removes its norm (N1), q, k, v, o (and their biases); a dropped MLP
+ *   removes N2, gate (gated MLPs), up, down (and biases). Embeddings, final norm and lm_head stay.
+ * - FLOPs per token: 2 per multiply-accumulate of every kept linear layer and the lm_head, plus the
+ *   attention itself at context length T: Q·K^T and A·V, each H·hd·T multiply-accumulates, so
+ *   4·H·hd·T FLOPs per kept attention layer (the cost of the T-th token; Kaplan et al. 2020 count the
+ *   same terms). Norms, activations, softmax and RoPE are left out (a few percent at most).
+ * - KV cache: 2 (K and V) · Hkv · hd values per token per kept attention layer.
+ */
+import type { DropConfig, ModelSpec } from '../engine/api';
+
+export interface SublayerParams {
+  attn: number;
+  mlp: number;
+}
+
+/** Parameters of one attention sublayer and one MLP sublayer (every layer has the same shapes). */
+export function sublayerParams(spec: ModelSpec): SublayerParams {
+  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = spec;
+  const norm = spec.norm === 'layer' ? 2 * d : d;
+  const qkv = d * H * hd + 2 * d * Hkv * hd + (spec.qkvBias ? H * hd + 2 * Hkv * hd : 0);
+  const o = H * hd * d + (spec.oBias ? d : 0);
+  const mlpMats = spec.mlp === 'gated' ? 3 * d * I : 2 * d * I;
+  const mlpBias = spec.mlpBias ? (spec.mlp === 'gated' ? 2 * I : I) + d : 0;
+  return { attn: norm + qkv + o, mlp: norm + mlpMats + mlpBias };
+}
+
+/** Every parameter of the model (tied embeddings counted once). */
+export function totalParams(spec: ModelSpec): number {
+  const { hiddenSize: d, vocabSize: V, numLayers: L } = spec;
+  const s = sublayerParams(spec);
+  const embed = V * d + (spec.position === 'learned' ? spec.maxPositions * d : 0);
+  const finalNorm = spec.norm === 'layer' ? 2 * d : d;
+  const head = spec.tiedEmbeddings ? 0 : V * d;
+  return embed + L * (s.attn + s.mlp) + finalNorm + head;
+}
+
+/** Multiply-accumulates per token of the linear layers of one sublayer (biases and norms excluded). */
+function sublayerMacs(spec: ModelSpec): SublayerParams {
+  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = spec;
+  return {
+    attn: d * H * hd + 2 * d * Hkv * hd + H * hd * d,
+    mlp: (spec.mlp === 'gated' ? 3 : 2) * d * I,
+  };
+}
+
+export interface CostSummary {
+  totalParams: number;
+  removedParams: number;
+  removedFraction: number;
+  /** Forward FLOPs for one token at context `context`, full model and with the drops. */
+  flopsFull: number;
+  flopsKept: number;
+  context: number;
+  /** KV-cache bytes per token (fp16), full model and with the drops. */
+  kvBytesPerTokenFull: number;
+  kvBytesPerTokenKept: number;
+  keptAttn: number;
+  keptMlp: number;
+}
+
+export const KV_BYTES_PER_VALUE = 2; // fp16
+
+export function costSummary(spec: ModelSpec, drop: DropConfig, context: number): CostSummary {
+  const L = spec.numLayers;
+  const s = sublayerParams(spec);
+  const macs = sublayerMacs(spec);
+  const attnDropped = drop.attn.filter((l) => l >= 0 && l < L).length;
+  const mlpDropped = drop.mlp.filter((l) => l >= 0 && l < L).length;
+  const keptAttn = L - attnDropped;
+  const keptMlp = L - mlpDropped;
+  const total = totalParams(spec);
+  const removed = attnDropped * s.attn + mlpDropped * s.mlp;
+  const T = Math.max(1, Math.floor(context));
+  const attnCore = 4 * spec.numHeads * spec.headDim * T;
+  const head = 2 * spec.vocabSize * spec.hiddenSize;
+  const flops = (ka: number, km: number) => ka * (2 * macs.attn + attnCore) + km * 2 * macs.mlp + head;
+  const kvPerLayer = 2 * spec.numKvHeads * spec.headDim * KV_BYTES_PER_VALUE;
+  return {
+    totalParams: total,
+    removedParams: removed,
+    removedFraction: total > 0 ? removed / total : 0,
+    flopsFull: flops(L, L),
+    flopsKept: flops(keptAttn, keptMlp),
+    context: T,
+    kvBytesPerTokenFull: L * kvPerLayer,
+    kvBytesPerTokenKept: keptAttn * kvPerLayer,
+    keptAttn,
+    keptMlp,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Saved experiments and the autosaved current experiment, in IndexedDB. A record holds the share-link
+ * hash (one format for links and saved experiments), so reopening goes through the same validation as a
+ * link. Records read back are checked field by field: a damaged database is skipped, never trusted.
+ */
+import type { SavedExperiment } from './store';
+
+export interface SavedExperimentsDb {
+  list(): Promise<SavedExperiment[]>;
+  put(e: SavedExperiment): Promise<void>;
+  remove(id: string): Promise<void>;
+  getAutosave(): Promise<string | null>;
+  setAutosave(hash: string): Promise<void>;
+  close(): void;
+}
+
+const DB_VERSION = 1;
+const EXPERIMENTS = 'experiments';
+const META = 'meta';
+const AUTOSAVE_KEY = 'autosave';
+const MAX_SAVED_HASH = 200_000;
+
+function req<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
+}
+
+/** A stored record, if it has the right shape. */
+export function asSavedExperiment(v: unknown): SavedExperiment | null {
+  if (!v || typeof v !== 'object') return null;
+  const r = v as Record<string, unknown>;
+  if (typeof r.id !== 'string' || r.id.length === 0 || r.id.length > 100) return null;
+  if (typeof r.name !== 'string' || r.name.length > 200) return null;
+  if (typeof r.savedAt !== 'number' || !Number.isFinite(r.savedAt)) return null;
+  if (typeof r.hash !== 'string' || r.hash.length > MAX_SAVED_HASH) return null;
+  const summary = typeof r.summary === 'string' ? r.summary.slice(0, 300) : '';
+  return { id: r.id, name: r.name, savedAt: r.savedAt, hash: r.hash, summary };
+}
+
+export async function openSavedExperiments(factory: IDBFactory = indexedDB, name = 'droplab'): Promise<SavedExperimentsDb> {
+  const open = factory.open(name, DB_VERSION);
+  open.onupgradeneeded = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains(EXPERIMENTS)) db.createObjectStore(EXPERIMENTS, { keyPath: 'id' });
+    if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+  };
+  const db = await req(open);
+  return {
+    async list() {
+      const tx = db.transaction(EXPERIMENTS, 'readonly');
+      const all = await req(tx.objectStore(EXPERIMENTS).getAll());
+      return all
+        .map(asSavedExperiment)
+        .filter((x): x is SavedExperiment => x !== null)
+        .sort((a, b) => b.savedAt - a.savedAt);
+    },
+    async put(e) {
+      const rec = asSavedExperiment(e);
+      if (!rec) throw new Error('Not a valid saved experiment.');
+      const tx = db.transaction(EXPERIMENTS, 'readwrite');
+      tx.objectStore(EXPERIMENTS).put(rec);
+      await done(tx);
+    },
+    async remove(id) {
+      const tx = db.transaction(EXPERIMENTS, 'readwrite');
+      tx.objectStore(EXPERIMENTS).delete(id);
+      await done(tx);
+    },
+    async getAutosave() {
+      const tx = db.transaction(META, 'readonly');
+      const v = await req(tx.objectStore(META).get(AUTOSAVE_KEY));
+      return typeof v === 'string' && v.length <= MAX_SAVED_HASH ? v : null;
+    },
+    async setAutosave(hash) {
+      const tx = db.transaction(META, 'readwrite');
+      tx.objectStore(META).put(hash, AUTOSAVE_KEY);
+      await done(tx);
+    },
+    close: () => db.close(),
+  };
+}
+
+/** An id for a new saved experiment. */
+export function newExperimentId(now = Date.now()): string {
+  const rand = Math.floor(Math.random() * 0x100000000).toString(36);
+  return `${now.toString(36)}-${rand}`;
+}

@@ -1,0 +1,226 @@
+/**
+ * A fake EngineClient for UI and store tests (and the UI harness page): deterministic synthetic
+ * numbers with the engine's semantics. NLL is additive over dropped sublayers, so drop-one results are
+ * exactly the evaluate() differences, as they are for the real engine up to rounding.
+ */
+import type { AnalysisResult, DataInfo, DropConfig, DropOneResult, EvalResult, ModelInfo, ModelSpec, PlanResult, Progress } from '../../src/engine/api';
+import { CancelledError, MissingFileError, TextTooShortError, UnsupportedArchitectureError } from '../../src/engine/errors';
+import type { EngineClient } from '../../src/state/engine-client';
+import type { BackendReport, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput } from '../../workers/protocol';
+
+export function fakeSpec(L = 12): ModelSpec {
+  return {
+    family: 'llama',
+    vocabSize: 257,
+    hiddenSize: 128,
+    numLayers: L,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 32,
+    intermediateSize: 384,
+    maxPositions: 512,
+    norm: 'rms',
+    normEps: 1e-5,
+    mlp: 'gated',
+    activation: 'silu',
+    position: 'rope',
+    ropeTheta: 10000,
+    ropeScaling: null,
+    qkvBias: false,
+    oBias: false,
+    mlpBias: false,
+    tiedEmbeddings: true,
+    bosTokenId: null,
+    eosTokenId: 256,
+  };
+}
+
+export interface FakeOptions {
+  layers?: number;
+  /** Delay of each analysis call in ms (0: resolve on the next tick). */
+  delayMs?: number;
+  backend?: BackendReport;
+  /** Hub ids that behave specially. */
+  missing?: string[];
+  unsupported?: string[];
+  tooLarge?: string[];
+}
+
+export interface FakeEngine extends EngineClient {
+  calls: { method: string; arg?: unknown }[];
+  count(method: string): number;
+  readonly spec: ModelSpec;
+  /** The NLL the fake assigns to a configuration. */
+  nll(d: DropConfig): number;
+}
+
+/** Cost of dropping each sublayer (nats): early layers and MLPs matter more, late attention little. */
+function weights(L: number) {
+  const attn = Array.from({ length: L }, (_, l) => (l === 0 ? 0.9 : 0.004 + 0.05 * Math.exp(-l / 2) + 0.001 * ((l * 7) % 5)));
+  const mlp = Array.from({ length: L }, (_, l) => (l === 0 ? 1.2 : 0.03 + 0.2 * Math.exp(-l / 3) + 0.002 * ((l * 3) % 4)));
+  return { attn, mlp };
+}
+
+export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
+  const L = opts.layers ?? 12;
+  const spec = fakeSpec(L);
+  const w = weights(L);
+  const calls: { method: string; arg?: unknown }[] = [];
+  let generation = 0;
+  let data: DataInfo | null = null;
+  let loaded: ModelInfo | null = null;
+
+  const nll = (d: DropConfig) => 1.2 + d.attn.reduce((s, l) => s + w.attn[l], 0) + d.mlp.reduce((s, l) => s + w.mlp[l], 0);
+
+  const wait = async (gen: number, steps: number, onProgress?: (p: Progress) => void, stage = 'analyze') => {
+    for (let i = 0; i < steps; i++) {
+      if (gen !== generation) throw new CancelledError('Cancelled.');
+      onProgress?.({ stage, done: i, total: steps, unit: 'sublayers' });
+      await new Promise((r) => setTimeout(r, (opts.delayMs ?? 0) / steps));
+    }
+    if (gen !== generation) throw new CancelledError('Cancelled.');
+  };
+
+  const evalOf = (d: DropConfig): EvalResult => {
+    if (!data) throw new Error('no text');
+    const m = nll(d);
+    return { drop: d, meanNll: m, perplexity: Math.exp(m), tokens: data.predictedTokens, seqLen: data.seqLen, windows: data.windows };
+  };
+
+  const analysisOf = (d: DropConfig): AnalysisResult => {
+    const attnDropped = (l: number) => d.attn.includes(l);
+    const mlpDropped = (l: number) => d.mlp.includes(l);
+    const scale = (l: number, base: number) => base * (1 + 0.03 * d.attn.filter((x) => x < l).length);
+    const attn = w.attn.map((x, l) => (attnDropped(l) ? Number.NaN : scale(l, x * 0.5)));
+    const mlp = w.mlp.map((x, l) => (mlpDropped(l) ? Number.NaN : scale(l, x * 0.4)));
+    const block = Array.from({ length: L }, (_, l) => (attnDropped(l) && mlpDropped(l) ? Number.NaN : (w.attn[l] + w.mlp[l]) * 0.35));
+    const B = 2 * L + 1;
+    const similarity = Array.from({ length: B }, (_, i) => Array.from({ length: B }, (_, j) => (i === j ? 1 : Math.max(0.05, 1 - 0.025 * Math.abs(i - j) - (Math.min(i, j) < 2 ? 0.4 : 0)))));
+    const angular = Array.from({ length: L }, (_, l) => Array.from({ length: L }, (_, k) => (l + k + 1 > L ? Number.NaN : Math.min(0.6, 0.03 * (k + 1) + (l === 0 ? 0.25 : 0) + 0.01 * Math.abs(l - 6)))));
+    return {
+      drop: d,
+      importance: { attn, mlp, block, attnNoNorm: attn.map((x) => x * 1.7), mlpNoNorm: mlp.map((x) => x * 1.3) },
+      similarity,
+      angular,
+      eval: evalOf(d),
+    };
+  };
+
+  const estimate = (id: string, cached = false): ModelEstimate => ({
+    parameters: 2_400_000,
+    float32Bytes: 9_600_000,
+    storedBytes: 9_600_000,
+    largestTensorBytes: 200_000,
+    limitBytes: 1.5 * 2 ** 30,
+    maxBufferBytes: null,
+    fits: !(opts.tooLarge ?? []).includes(id),
+    files: ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'],
+    cached,
+  });
+
+  const idOf = (input: ModelInput) => (input.kind === 'hub' ? input.id : input.name);
+
+  const engine: FakeEngine = {
+    calls,
+    spec,
+    nll,
+    count: (m) => calls.filter((c) => c.method === m).length,
+    async init() {
+      calls.push({ method: 'init' });
+      return (
+        opts.backend ?? {
+          backend: 'webgpu',
+          adapter: { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader', isFallbackAdapter: true, features: ['subgroups'], maxBufferSize: 2 ** 30 },
+          crossOriginIsolated: true,
+          threads: 2,
+        }
+      );
+    },
+    async inspect(input): Promise<InspectResult> {
+      calls.push({ method: 'inspect', arg: input });
+      const id = idOf(input);
+      if ((opts.missing ?? []).includes(id)) throw new MissingFileError(`The Hub repository ${id} was not found (HTTP 404).`, { status: 404 });
+      if ((opts.unsupported ?? []).includes(id)) throw new UnsupportedArchitectureError(`model_type "bert" is not supported.`);
+      return { source: input.kind === 'hub' ? { kind: 'hub', id: input.id } : { kind: 'bundled', name: id }, spec, estimate: estimate(id) };
+    },
+    async loadModel(input, onProgress?: (p: LoadProgress) => void): Promise<LoadResult> {
+      calls.push({ method: 'loadModel', arg: input });
+      const total = 9_600_000;
+      for (let i = 0; i <= 4; i++) {
+        onProgress?.({ stage: 'download', done: (total * i) / 4, total, unit: 'bytes', files: { done: i, total: 4 }, file: 'model.safetensors' });
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      const source = input.kind === 'hub' ? { kind: 'hub' as const, id: input.id, ...(input.revision ? { revision: input.revision } : {}) } : { kind: input.kind, name: input.name };
+      loaded = { source, name: idOf(input), spec, parameters: 2_400_000, weightBytes: 9_600_000, backend: { name: 'webgpu', detail: 'fake', keepOnDevice: true } };
+      data = null;
+      return { ...loaded, estimate: estimate(idOf(input)), fromCache: false };
+    },
+    async setText(text, settings) {
+      calls.push({ method: 'setText', arg: settings });
+      if (!loaded) throw new Error('no model');
+      const textTokens = new TextEncoder().encode(text).length + 1;
+      const available = Math.floor(textTokens / settings.seqLen);
+      if (available < 1) throw new TextTooShortError(`The text has ${textTokens} tokens, but one window needs ${settings.seqLen}.`);
+      const windows = Math.min(settings.windows, available);
+      data = { seqLen: settings.seqLen, windows, textTokens, availableWindows: available, predictedTokens: windows * (settings.seqLen - 1) };
+      return data;
+    },
+    async evaluate(drop, onProgress) {
+      calls.push({ method: 'evaluate', arg: drop });
+      const gen = generation;
+      await wait(gen, 2, onProgress, 'evaluate');
+      return evalOf(drop);
+    },
+    async analyze(drop, onProgress) {
+      calls.push({ method: 'analyze', arg: drop });
+      const gen = generation;
+      await wait(gen, 4, onProgress);
+      return analysisOf(drop);
+    },
+    async dropOne(base, onProgress): Promise<DropOneResult> {
+      calls.push({ method: 'dropOne', arg: base });
+      const gen = generation;
+      await wait(gen, 6, onProgress, 'drop-one');
+      const b = nll(base);
+      return {
+        base,
+        baseNll: b,
+        attn: w.attn.map((x, l) => (base.attn.includes(l) ? null : x)),
+        mlp: w.mlp.map((x, l) => (base.mlp.includes(l) ? null : x)),
+      };
+    },
+    async plan(req, onProgress): Promise<PlanResult> {
+      calls.push({ method: 'plan', arg: req });
+      const gen = generation;
+      await wait(gen, 3, onProgress, 'plan');
+      const scores = analysisOf({ attn: [], mlp: [] }).importance;
+      const cands: { kind: 'attn' | 'mlp' | 'block'; layer: number; s: number }[] = [];
+      for (let l = 0; l < L; l++) {
+        if (req.target === 'attn' || req.target === 'joint') cands.push({ kind: 'attn', layer: l, s: scores.attn[l] });
+        if (req.target === 'mlp' || req.target === 'joint') cands.push({ kind: 'mlp', layer: l, s: scores.mlp[l] });
+        if (req.target === 'block') cands.push({ kind: 'block', layer: l, s: scores.block[l] });
+      }
+      const chosen = cands.sort((a, b) => a.s - b.s).slice(0, req.n);
+      const drop: DropConfig = { attn: [], mlp: [] };
+      for (const c of chosen) {
+        if (c.kind !== 'mlp') drop.attn.push(c.layer);
+        if (c.kind !== 'attn') drop.mlp.push(c.layer);
+      }
+      drop.attn.sort((a, b) => a - b);
+      drop.mlp.sort((a, b) => a - b);
+      return { drop, steps: [{ chosen: chosen.map(({ kind, layer }) => ({ kind, layer })), scores }] };
+    },
+    async tokenDelta(kind, layer) {
+      calls.push({ method: 'tokenDelta' });
+      return { kind, layer, tokens: ['a', 'b'], delta: [0.1, 0.2] };
+    },
+    cancel() {
+      calls.push({ method: 'cancel' });
+      generation++;
+    },
+    async clearCache() {
+      calls.push({ method: 'clearCache' });
+    },
+  };
+  return engine;
+}

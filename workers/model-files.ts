@@ -1,0 +1,338 @@
+/**
+ * Model folders for the engine worker, as ModelFiles (src/engine/api.ts):
+ *
+ * - bundled: `${baseUrl}models/<name>/<file>` from this app's server (the browser's HTTP cache applies);
+ * - Hugging Face Hub: `${endpoint}/<id>/resolve/<revision>/<file>`, kept in the Cache API so a second
+ *   visit loads offline;
+ * - local: the File objects of a folder the person picked or dropped.
+ *
+ * The folder is read in two phases. `openRemoteFolder` reads only config.json (and the shard index,
+ * and the sizes of the weight files where the server tells them): enough to refuse an unsupported
+ * family or a model too large for this device before any weight is downloaded. `download` then fetches
+ * the remaining files with byte and file progress and returns them in memory.
+ *
+ * Errors are DropLab's named errors with messages for the person: 401/403 (private or gated repo, or no
+ * such repo: the Hub answers 401 for both), 404 (no such repo, revision or file), network failures.
+ */
+import type { ModelFiles } from '../src/engine/api';
+import { CancelledError, MissingFileError, RuntimeError } from '../src/engine/errors';
+import { memoryFiles, parseJsonObject } from '../src/engine/files';
+import type { LoadProgress } from './protocol';
+
+export const CONFIG = 'config.json';
+export const TOKENIZER = 'tokenizer.json';
+export const TOKENIZER_CONFIG = 'tokenizer_config.json';
+export const GENERATION_CONFIG = 'generation_config.json';
+export const SINGLE = 'model.safetensors';
+export const INDEX = 'model.safetensors.index.json';
+export const HUB_CACHE = 'droplab-hub-v1';
+export const DEFAULT_HUB = 'https://huggingface.co';
+
+export interface Remote {
+  /** Absolute URL of a file of the folder. */
+  url(file: string): string;
+  /** Says where the files come from, in messages: "the Hub repository Qwen/Qwen2.5-0.5B". */
+  label: string;
+  /** Cache API cache name, or null for no Cache API (bundled models). */
+  cacheName: string | null;
+  /** 401/403 mean a private or missing repo (Hub), not just a missing file. */
+  hub: boolean;
+}
+
+export function hubRemote(endpoint: string, id: string, revision = 'main'): Remote {
+  const base = endpoint.replace(/\/+$/, '');
+  const rev = encodeURIComponent(revision);
+  return {
+    url: (file) => `${base}/${id}/resolve/${rev}/${file.split('/').map(encodeURIComponent).join('/')}`,
+    label: `the Hub repository ${id}${revision !== 'main' ? `@${revision}` : ''}`,
+    cacheName: HUB_CACHE,
+    hub: true,
+  };
+}
+
+export function bundledRemote(baseUrl: string, name: string): Remote {
+  const base = new URL(`models/${encodeURIComponent(name)}/`, baseUrl).href;
+  return { url: (file) => new URL(file, base).href, label: `the bundled model ${name}`, cacheName: null, hub: false };
+}
+
+export interface FetchEnv {
+  fetch: typeof fetch;
+  caches: CacheStorage | null;
+  signal?: AbortSignal;
+}
+
+function httpError(remote: Remote, file: string, status: number): Error {
+  if (remote.hub && (status === 401 || status === 403)) {
+    return new MissingFileError(
+      `${cap(remote.label)} could not be read (HTTP ${status}): it is private or gated, or it does not exist. ` +
+        'DropLab loads public models only; check the id (owner/name) on huggingface.co.',
+      { file, status },
+    );
+  }
+  if (status === 404) {
+    return new MissingFileError(
+      file === CONFIG
+        ? `${cap(remote.label)} was not found (HTTP 404): no such model, or no such revision. Check the id.`
+        : `${file} is missing from ${remote.label} (HTTP 404). A model folder needs config.json, tokenizer.json and safetensors weights.`,
+      { file, status },
+    );
+  }
+  return new RuntimeError(`Reading ${file} from ${remote.label} failed (HTTP ${status}). Try again later.`, { file, status });
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function aborted(env: FetchEnv): boolean {
+  return !!env.signal?.aborted;
+}
+
+async function cached(env: FetchEnv, remote: Remote, file: string): Promise<Response | null> {
+  if (!remote.cacheName || !env.caches) return null;
+  try {
+    const cache = await env.caches.open(remote.cacheName);
+    return (await cache.match(remote.url(file))) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function get(env: FetchEnv, remote: Remote, file: string, method: 'GET' | 'HEAD' = 'GET'): Promise<Response> {
+  if (aborted(env)) throw new CancelledError('Loading was cancelled.');
+  let res: Response;
+  try {
+    res = await env.fetch(remote.url(file), { method, signal: env.signal, mode: 'cors', credentials: 'omit' });
+  } catch (e) {
+    if (aborted(env)) throw new CancelledError('Loading was cancelled.');
+    throw new RuntimeError(
+      `Could not reach ${remote.label} to read ${file} (${e instanceof Error ? e.message : String(e)}). ` +
+        'Check the network connection; models loaded once before load offline from the cache.',
+      { file },
+    );
+  }
+  return res;
+}
+
+/** Fetch a small file (cache first). `optional`: null on 404 instead of an error. */
+export async function fetchSmall(env: FetchEnv, remote: Remote, file: string, optional = false): Promise<Uint8Array | null> {
+  const hit = await cached(env, remote, file);
+  if (hit) return new Uint8Array(await hit.arrayBuffer());
+  const res = await get(env, remote, file);
+  if (!res.ok) {
+    if (optional && (res.status === 404 || (remote.hub && res.status >= 400 && res.status < 500 && file !== CONFIG))) return null;
+    throw httpError(remote, file, res.status);
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  await store(env, remote, file, bytes);
+  return bytes;
+}
+
+async function store(env: FetchEnv, remote: Remote, file: string, bytes: Uint8Array): Promise<void> {
+  if (!remote.cacheName || !env.caches) return;
+  try {
+    const cache = await env.caches.open(remote.cacheName);
+    await cache.put(
+      remote.url(file),
+      new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } }),
+    );
+  } catch {
+    // Quota or a private window: the model still loads, only not offline next time.
+  }
+}
+
+/** What is known about a remote folder before its weights are downloaded. */
+export interface RemoteFolder {
+  remote: Remote;
+  config: Uint8Array;
+  generationConfig: Uint8Array | null;
+  index: Uint8Array | null;
+  /** Every file to download (config.json and the index excluded: they are already here). */
+  files: string[];
+  /** Weight files, with sizes where known (cache, index total_size, or the server's content-length). */
+  weightFiles: string[];
+  weightBytes: number | null;
+  /** Every file is already in the Cache API. */
+  cached: boolean;
+}
+
+export async function openRemoteFolder(env: FetchEnv, remote: Remote): Promise<RemoteFolder> {
+  const config = (await fetchSmall(env, remote, CONFIG))!;
+  parseJsonObject(config, CONFIG); // a clear error for a broken config.json before anything else
+  const generationConfig = await fetchSmall(env, remote, GENERATION_CONFIG, true);
+  const index = await fetchSmall(env, remote, INDEX, true);
+  let weightFiles: string[];
+  let weightBytes: number | null = null;
+  if (index) {
+    const parsed = parseJsonObject(index, INDEX) as { weight_map?: unknown; metadata?: { total_size?: unknown } };
+    const wm = parsed.weight_map;
+    if (!wm || typeof wm !== 'object' || Array.isArray(wm)) throw new MissingFileError(`${INDEX} in ${remote.label} has no weight_map.`, { file: INDEX });
+    weightFiles = [...new Set(Object.values(wm as Record<string, unknown>).filter((v): v is string => typeof v === 'string'))];
+    if (weightFiles.some((f) => f.includes('..') || f.startsWith('/'))) throw new MissingFileError(`${INDEX} names a shard outside the folder.`, { file: INDEX });
+    const total = parsed.metadata?.total_size;
+    weightBytes = typeof total === 'number' && Number.isFinite(total) ? total : null;
+  } else {
+    weightFiles = [SINGLE];
+    weightBytes = await remoteSize(env, remote, SINGLE);
+  }
+  const files = [TOKENIZER, TOKENIZER_CONFIG, ...weightFiles];
+  let allCached = !!remote.cacheName && !!env.caches;
+  if (allCached) {
+    for (const f of [TOKENIZER, ...weightFiles]) {
+      if (!(await cached(env, remote, f))) {
+        allCached = false;
+        break;
+      }
+    }
+  }
+  return { remote, config, generationConfig, index, files, weightFiles, weightBytes, cached: allCached };
+}
+
+/** A file's size without downloading it: from the cache, else a HEAD request; null if unknown. */
+async function remoteSize(env: FetchEnv, remote: Remote, file: string): Promise<number | null> {
+  const hit = await cached(env, remote, file);
+  if (hit) {
+    const n = Number(hit.headers.get('content-length'));
+    if (Number.isFinite(n) && n > 0) return n;
+  }
+  try {
+    const res = await get(env, remote, file, 'HEAD');
+    if (!res.ok) {
+      if (res.status === 404) throw httpError(remote, file, 404);
+      return null;
+    }
+    const linked = Number(res.headers.get('x-linked-size')); // the Hub, for LFS files
+    if (Number.isFinite(linked) && linked > 0) return linked;
+    const n = Number(res.headers.get('content-length'));
+    return Number.isFinite(n) && n > 0 ? n : null;
+  } catch (e) {
+    if (e instanceof MissingFileError || e instanceof CancelledError) throw e;
+    return null;
+  }
+}
+
+/** Download every file of the folder (cache first), reporting bytes and files; returns them in memory. */
+export async function downloadFolder(env: FetchEnv, folder: RemoteFolder, onProgress?: (p: LoadProgress) => void): Promise<{ files: ModelFiles; fromCache: boolean }> {
+  const { remote } = folder;
+  const map: Record<string, Uint8Array> = { [CONFIG]: folder.config };
+  if (folder.generationConfig) map[GENERATION_CONFIG] = folder.generationConfig;
+  if (folder.index) map[INDEX] = folder.index;
+  const total = folder.files.length;
+  let bytesDone = 0;
+  let bytesTotal = folder.weightBytes ?? 0;
+  let fromCache = true;
+  const report = (file: string, filesDone: number) =>
+    onProgress?.({ stage: 'download', done: bytesDone, total: Math.max(bytesTotal, bytesDone), unit: 'bytes', files: { done: filesDone, total }, file });
+
+  for (let i = 0; i < folder.files.length; i++) {
+    const file = folder.files[i];
+    const isWeight = folder.weightFiles.includes(file);
+    report(file, i);
+    const hit = await cached(env, remote, file);
+    let bytes: Uint8Array;
+    if (hit) {
+      bytes = new Uint8Array(await hit.arrayBuffer());
+      if (!isWeight) bytesTotal += bytes.length;
+      bytesDone += bytes.length;
+    } else {
+      const res = await get(env, remote, file);
+      if (!res.ok) {
+        if (file === TOKENIZER_CONFIG && (res.status === 404 || (remote.hub && res.status < 500))) continue; // optional
+        throw httpError(remote, file, res.status);
+      }
+      fromCache = false;
+      const length = Number(res.headers.get('content-length'));
+      if (!isWeight && Number.isFinite(length) && length > 0) bytesTotal += length;
+      bytes = await readBody(res, file, env, (n) => {
+        bytesDone += n;
+        report(file, i);
+      });
+      await store(env, remote, file, bytes);
+    }
+    map[file] = bytes;
+    report(file, i + 1);
+  }
+  return { files: memoryFiles(map, remote.label), fromCache };
+}
+
+async function readBody(res: Response, file: string, env: FetchEnv, onChunk: (n: number) => void): Promise<Uint8Array> {
+  const length = Number(res.headers.get('content-length'));
+  if (!res.body) {
+    const b = new Uint8Array(await res.arrayBuffer());
+    onChunk(b.length);
+    return b;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let out: Uint8Array | null = Number.isFinite(length) && length > 0 ? new Uint8Array(length) : null;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (out && size + value.length <= out.length) out.set(value, size);
+      else {
+        if (out) {
+          chunks.push(out.subarray(0, size));
+          out = null;
+        }
+        chunks.push(value);
+      }
+      size += value.length;
+      onChunk(value.length);
+    }
+  } catch (e) {
+    if (aborted(env)) throw new CancelledError('Loading was cancelled.');
+    throw new RuntimeError(`Downloading ${file} failed: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
+  if (out) return size === out.length ? out : out.subarray(0, size);
+  const all = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    all.set(c, o);
+    o += c.length;
+  }
+  return all;
+}
+
+/** Remove a remote folder's files from the Cache API. */
+export async function clearCached(env: FetchEnv, remote: Remote, files: string[]): Promise<void> {
+  if (!remote.cacheName || !env.caches) return;
+  const cache = await env.caches.open(remote.cacheName);
+  for (const f of [CONFIG, GENERATION_CONFIG, INDEX, ...files]) await cache.delete(remote.url(f));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Local folders.
+
+/**
+ * A picked or dropped folder's files, keyed by path relative to the folder (the folder's own name, the
+ * first path segment of every file, is removed when all files share it).
+ */
+export function localFolder(files: { path: string; file: Blob }[], name: string, onProgress?: (p: LoadProgress) => void): ModelFiles {
+  const parts = files.map((f) => f.path.replace(/^\/+/, '').split('/'));
+  const first = parts[0]?.[0];
+  const strip = parts.length > 0 && parts.every((p) => p.length > 1 && p[0] === first);
+  const byName = new Map<string, Blob>();
+  files.forEach((f, i) => {
+    const rel = (strip ? parts[i].slice(1) : parts[i]).join('/');
+    if (rel && !rel.split('/').some((s) => s === '..')) byName.set(rel, f.file);
+  });
+  const needed = [...byName.keys()].filter((n) => n.endsWith('.json') || n.endsWith('.safetensors'));
+  const total = needed.length;
+  let filesDone = 0;
+  let bytesDone = 0;
+  const bytesTotal = needed.reduce((s, n) => s + (byName.get(n)?.size ?? 0), 0);
+  return {
+    names: () => [...byName.keys()],
+    read: async (n: string) => {
+      const blob = byName.get(n);
+      if (!blob) throw new MissingFileError(`${n} is missing from the folder ${name}.`, { file: n });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      filesDone++;
+      bytesDone += bytes.length;
+      onProgress?.({ stage: 'read', done: bytesDone, total: Math.max(bytesTotal, bytesDone), unit: 'bytes', files: { done: Math.min(filesDone, total), total }, file: n });
+      return bytes;
+    },
+  };
+}

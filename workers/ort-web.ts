@@ -1,0 +1,115 @@
+/**
+ * The one importer of onnxruntime-web (docs/ARCHITECTURE.md rule 4): picks the backend, loads the
+ * matching build and configures it, so there is one runtime instance and one place that sets wasm
+ * paths, threads and WebGPU.
+ *
+ * - WebGPU when navigator.gpu.requestAdapter() gives an adapter (and `?backend=wasm` does not force
+ *   wasm): the native WebGPU build, `onnxruntime-web/webgpu`. The adapter is reported as is (vendor,
+ *   architecture, description, isFallbackAdapter), so a software adapter such as SwiftShader is visible.
+ *   Without `shader-f16` (SwiftShader has none) the engine must stay in fp32 (PLATFORM.md).
+ * - Otherwise the plain wasm build, `onnxruntime-web/wasm`, with the reason WebGPU is not used.
+ * - The .mjs/.wasm files come from this app's own bundle (Vite `?url` imports), never from a CDN.
+ * - Threads: hardwareConcurrency (at most 4) when cross-origin isolated (SharedArrayBuffer), else 1.
+ */
+import type { BackendChoice, OrtLike } from '../src/engine/runtime/ort';
+import type { AdapterReport, BackendReport } from './protocol';
+import wasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+
+export interface ProbeResult {
+  report: BackendReport;
+  adapter: GPUAdapter | null;
+}
+
+export function wasmThreads(): number {
+  const cores = self.navigator.hardwareConcurrency ?? 1;
+  return self.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
+}
+
+function adapterReport(adapter: GPUAdapter): AdapterReport {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isFallbackAdapter: info.isFallbackAdapter ?? legacy.isFallbackAdapter ?? null,
+    features: [...adapter.features].sort(),
+    maxBufferSize: adapter.limits.maxBufferSize,
+  };
+}
+
+/** Which backend this worker gets, and why. */
+export async function probeBackend(forceWasm: boolean): Promise<ProbeResult> {
+  const common = { crossOriginIsolated: self.crossOriginIsolated, threads: wasmThreads() };
+  const wasm = (reason: string): ProbeResult => ({ report: { backend: 'wasm', reason, ...common }, adapter: null });
+  if (forceWasm) return wasm('WebGPU is switched off by ?backend=wasm.');
+  const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return wasm('WebGPU is not available in this browser (no navigator.gpu in workers).');
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return wasm(`requestAdapter() failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!adapter) return wasm('requestAdapter() returned no adapter (no usable GPU, or WebGPU is blocked).');
+  return { report: { backend: 'webgpu', adapter: adapterReport(adapter), ...common }, adapter };
+}
+
+export interface LoadedRuntime {
+  ort: OrtLike;
+  backend: BackendChoice;
+  executionProviders: string[];
+}
+
+function adapterName(a: AdapterReport): string {
+  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || a.description || 'unknown adapter';
+  return `${name}${a.description && !name.includes(a.description) ? ` (${a.description})` : ''}${a.isFallbackAdapter ? ', fallback adapter' : ''}`;
+}
+
+/** Import and configure the onnxruntime-web build for the probed backend. */
+export async function loadRuntime(probe: ProbeResult): Promise<LoadedRuntime> {
+  const { report } = probe;
+  if (report.backend === 'webgpu') {
+    const ort = await import('onnxruntime-web/webgpu');
+    ort.env.wasm.wasmPaths = { mjs: asyncifyMjsUrl, wasm: asyncifyWasmUrl };
+    ort.env.wasm.numThreads = report.threads;
+    ort.env.wasm.proxy = false;
+    if (probe.adapter) ort.env.webgpu.adapter = probe.adapter;
+    const f16 = report.adapter.features.includes('shader-f16');
+    return {
+      ort: ort as unknown as OrtLike,
+      backend: {
+        name: 'webgpu',
+        detail: `${adapterName(report.adapter)}${f16 ? '' : '; no shader-f16, fp32 only'}`,
+        keepOnDevice: true,
+      },
+      executionProviders: ['webgpu'],
+    };
+  }
+  const ort = await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = { mjs: wasmMjsUrl, wasm: wasmUrl };
+  ort.env.wasm.numThreads = report.threads;
+  ort.env.wasm.proxy = false;
+  return {
+    ort: ort as unknown as OrtLike,
+    backend: { name: 'wasm', detail: `${report.reason} ${report.threads} thread${report.threads === 1 ? '' : 's'}.`, keepOnDevice: false },
+    executionProviders: ['wasm'],
+  };
+}
+
+/**
+ * Memory limits for the engine: the adapter's largest buffer on WebGPU, and a total that a tab can
+ * reasonably hold (wasm32 addresses 4 GiB; the page, ORT and the weights' JS copy share it).
+ */
+export function deviceLimits(probe: ProbeResult): { maxBufferBytes?: number; maxTotalBytes: number } {
+  const deviceMemory = (self.navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  const byRam = deviceMemory ? (deviceMemory * 2 ** 30) / 2 : 4 * 2 ** 30;
+  if (probe.report.backend === 'webgpu') {
+    return { maxBufferBytes: probe.report.adapter.maxBufferSize, maxTotalBytes: Math.min(byRam, 4 * 2 ** 30) };
+  }
+  return { maxTotalBytes: Math.min(byRam, 1.5 * 2 ** 30) };
+}
