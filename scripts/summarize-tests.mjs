@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Reads test-results/vitest.json and test-results/playwright.json and prints, last, exactly one line
 // `N passed, N failed` for CI. A result file that is missing, unreadable or holds zero tests counts as
-// one failure, and so does a non-zero exit of `npm test` (pass it with --exit-code N) that the result
+// one failure, a skipped test counts as a failure, and so does a non-zero exit of `npm test` (pass it with --exit-code N) that the result
 // files do not explain. If `npm test` failed before any tests ran (typecheck, lint), the line is
 // `0 passed, 1 failed`. Exit status: 0 only when nothing failed.
 //
@@ -72,6 +72,7 @@ function playwright(data) {
 
 const sources = [
   { name: 'unit (vitest)', file: join(dir, 'vitest.json'), read: vitest },
+  { name: 'webgpu-node (vitest)', file: join(dir, 'vitest-webgpu-node.json'), read: vitest },
   { name: 'e2e (playwright)', file: join(dir, 'playwright.json'), read: playwright },
 ];
 
@@ -96,7 +97,7 @@ for (const src of sources) {
   for (const n of res.notes) console.log(`  ${n}`);
   console.log(`${src.name}: ${res.passed} passed, ${res.failed} failed, ${res.skipped} skipped`);
   passed += res.passed;
-  failed += res.failed;
+  failed += res.failed + res.skipped; // a test that did not run is not a pass (DEVELOPERS.md: never pass by skipping)
   if (res.passed + res.failed === 0) {
     console.log(`${src.name}: no tests ran`);
     failed++;

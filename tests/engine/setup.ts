@@ -1,20 +1,19 @@
 /** Engines on both runtimes the engine must run on in Node: onnxruntime-node (CPU) and onnxruntime-web (wasm). */
-import * as ortWeb from 'onnxruntime-web';
 import { nodeEngine, threads } from '../../src/cli/ort-node';
 import { Engine } from '../../src/engine/engine';
-import type { OrtLike } from '../../src/engine/runtime/ort';
 import { TINY_DOCUMENTS, type TinyVariant, loadTinyModel, tinyModel } from '../fixtures/tiny-models';
 import { referenceFor, type RefModel } from '../reference/forward64';
 import { splitWindows } from '../reference/metrics64';
-
-ortWeb.env.wasm.numThreads = 1;
+import { RUNTIMES } from '../support/runtimes';
 
 export const ENGINE_RUNTIMES = ['onnxruntime-node', 'onnxruntime-web wasm'] as const;
 export type EngineRuntime = (typeof ENGINE_RUNTIMES)[number];
 
 export function makeEngine(rt: EngineRuntime, batchWindows = 2): Engine {
   if (rt === 'onnxruntime-node') return nodeEngine({ batchWindows, ...threads(1) });
-  return new Engine({ ort: ortWeb as unknown as OrtLike, backend: { name: 'wasm', detail: 'onnxruntime-web wasm in Node', keepOnDevice: false }, executionProviders: ['wasm'], batchWindows });
+  const web = RUNTIMES.find((r) => r.ep === 'wasm');
+  if (!web) throw new Error('no wasm runtime');
+  return new Engine({ ort: web.ort, backend: { name: 'wasm', detail: 'onnxruntime-web wasm in Node', keepOnDevice: false }, executionProviders: ['wasm'], batchWindows });
 }
 
 export interface Fixture {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as blocks from '../../src/engine/graphs/blocks';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
-import { RUNTIMES, f32, i64, maxAbsDiff, measured, randn, record, rng, runModel } from '../onnx/runtimes';
+import { RUNTIMES, f32, i64, maxAbsDiff, measured, randn, record, rng, runModel } from '../support/runtimes';
 import { param, randomWeights, tinySpec } from './random-weights';
 import * as ref from './ref64';
 

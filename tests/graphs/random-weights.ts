@@ -3,7 +3,7 @@
  * count their loads).
  */
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../../src/engine/model/spec';
-import { rng } from '../onnx/runtimes';
+import { rng } from '../support/runtimes';
 
 export interface CountingParam extends Param {
   readonly data: Float32Array;

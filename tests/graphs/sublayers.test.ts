@@ -25,7 +25,7 @@ import {
   record,
   runSession,
   session,
-} from '../onnx/runtimes';
+} from '../support/runtimes';
 import { type CountingParam, randomIds, randomWeights, tinyGpt2Spec, tinySpec } from './random-weights';
 import * as ref from './ref64';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, toHalfBits } from '../../src/engine/onnx/builder';
 import { ProtoWriter, decodeModel, readFields, readVarint } from '../../src/engine/onnx/proto';
-import { RUNTIMES, f32, maxAbsDiff, runModel } from './runtimes';
+import { RUNTIMES, f32, maxAbsDiff, runModel } from '../support/runtimes';
 
 describe('protobuf wire writer', () => {
   it('writes varints of every size, negative int64 as 10 bytes', () => {

@@ -1,27 +1,25 @@
 /**
- * Opt-in: the sublayer and monolithic graphs on onnxruntime-node's native WebGPU EP (the same WebGPU
+ * The sublayer and monolithic graphs on onnxruntime-node's native WebGPU EP (the same WebGPU
  * kernels as onnxruntime-web/webgpu), compared with its CPU EP. Needs a Vulkan device; without a GPU,
  * SwiftShader from Debian's chromium works:
  *
- *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium \
- *   DROPLAB_WEBGPU_NODE=1 npx vitest run tests/graphs/webgpu-node.test.ts
+ *   npm run test:webgpu-node   (sets VK_ICD_FILENAMES / LD_LIBRARY_PATH for that process only)
  *
- * Skipped unless DROPLAB_WEBGPU_NODE=1 (the variables must be set for the process, never globally).
+ * Part of `npm test`; the main Vitest run excludes this folder (see vitest.config.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { ortNode } from '../../src/cli/ort-node';
 import { monolithic } from '../../src/engine/graphs/monolithic';
 import * as graphs from '../../src/engine/graphs/sublayers';
-import { type Feed, type Fetched, type Runtime, i64, maxAbsDiff, record, runModel } from '../onnx/runtimes';
-import { randomIds, randomWeights, tinyGpt2Spec, tinySpec } from './random-weights';
+import { type Feed, type Fetched, type Runtime, i64, maxAbsDiff, record, runModel } from '../support/runtimes';
+import { randomIds, randomWeights, tinyGpt2Spec, tinySpec } from '../graphs/random-weights';
 
-const enabled = process.env.DROPLAB_WEBGPU_NODE === '1';
 const ort = ortNode;
 const CPU: Runtime = { name: 'node cpu', ort, ep: 'cpu' };
 const GPU: Runtime = { name: 'node webgpu', ort, ep: 'webgpu' };
 const asFeed = (f: Fetched): Feed => ({ type: 'float32', data: f.data as Float32Array, dims: f.dims });
 
-describe.skipIf(!enabled)('graphs on the native WebGPU EP = CPU EP', () => {
+describe('graphs on the native WebGPU EP = CPU EP', () => {
   const specs = [tinySpec(), tinyGpt2Spec(), tinySpec({ numKvHeads: 1, qkvBias: true })];
   for (const spec of specs) {
     it(`${spec.family} H=${spec.numHeads} Hkv=${spec.numKvHeads}`, async () => {

@@ -1,0 +1,100 @@
+/**
+ * The bundled model (public/models/droplab-byte-12l), trained by scripts/train: its files load as a
+ * Hugging Face Llama folder, its tokenizer maps text to its UTF-8 bytes, and two independent
+ * implementations agree on it — DropLab's engine (fp32 ONNX) and the numpy trainer (float64, whose
+ * per-token NLL on fixed held-out windows is in tests/fixtures/bundled-reference-nll.json and whose
+ * held-out bits per byte is stated in the model card).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { describe, expect, it } from 'vitest';
+import { folderFiles } from '../../src/cli/node-files';
+import { splitDocuments } from '../../src/engine/data';
+import { Tokenizer } from '../../src/engine/tokenizer';
+import { mulberry32 } from '../fixtures/tiny-models';
+import { ENGINE_RUNTIMES, makeEngine, maxRelDiff } from '../engine/setup';
+
+const ROOT = join(__dirname, '../..');
+const NAME = 'droplab-byte-12l';
+const DIR = join(ROOT, 'public/models', NAME);
+const HELDOUT = join(ROOT, 'public/data/moby-dick-heldout.txt');
+
+function cardValue(key: string): string {
+  const card = readFileSync(join(DIR, 'README.md'), 'utf8');
+  const m = card.match(new RegExp(`^${key}: (.+)$`, 'm'));
+  if (!m) throw new Error(`model card has no ${key}`);
+  return m[1].trim();
+}
+
+function randomUtf8(rand: () => number, n: number): string {
+  const pools = ['abcdefghijklmnopqrstuvwxyz ABC.,;:!?\n\t', 'äöüßéèçñ€£¥—–“”‘’…', '日本語の文章中文한국어', '🙂🐋🚢🌊', '\u0000\u0001\u007f\u00a0\u200b\ufeff'];
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const pool = [...pools[Math.floor(rand() * pools.length)]];
+    s += pool[Math.floor(rand() * pool.length)];
+  }
+  return s;
+}
+
+describe('bundled model', () => {
+  it('is a Hugging Face Llama folder within the size budget', () => {
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md']) {
+      expect(existsSync(join(DIR, f)), f).toBe(true);
+    }
+    const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'));
+    expect(config.model_type).toBe('llama');
+    expect(config.architectures).toEqual(['LlamaForCausalLM']);
+    expect(config.num_hidden_layers).toBeGreaterThanOrEqual(12);
+    expect(config.num_key_value_heads).toBeLessThan(config.num_attention_heads);
+    expect(config.vocab_size).toBe(257);
+    expect(statSync(join(DIR, 'model.safetensors')).size).toBeLessThanOrEqual(20 * 2 ** 20);
+  });
+
+  it('tokenizer encodes arbitrary UTF-8 to its bytes and round-trips (ours and transformers.js)', async () => {
+    const tok = await Tokenizer.fromFiles(folderFiles(DIR));
+    expect(tok.eosTokenId).toBe(256);
+    env.allowRemoteModels = false;
+    env.localModelPath = join(ROOT, 'public/models');
+    const hf = await AutoTokenizer.from_pretrained(NAME);
+    const rand = mulberry32(2026);
+    for (let i = 0; i < 50; i++) {
+      const text = randomUtf8(rand, 1 + Math.floor(rand() * 80));
+      const bytes = Array.from(new TextEncoder().encode(text));
+      expect(tok.encode(text)).toEqual(bytes);
+      expect(tok.decode(bytes)).toBe(text);
+      expect(hf.encode(text, { add_special_tokens: false })).toEqual(bytes);
+      expect(hf.decode(bytes)).toBe(text);
+    }
+  });
+
+  describe.each(ENGINE_RUNTIMES)('on %s', (rt) => {
+    it('per-token NLL equals the numpy trainer\'s (float64) within 1e-4 relative', async () => {
+      const ref = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/bundled-reference-nll.json'), 'utf8'));
+      const engine = makeEngine(rt, 8);
+      await engine.loadModel({ kind: 'bundled', name: NAME }, folderFiles(DIR));
+      await engine.setText(splitDocuments(readFileSync(join(ROOT, ref.text), 'utf8')), { seqLen: ref.seqLen, windows: ref.windows });
+      const r = await engine.evaluateTokens({ attn: [], mlp: [] });
+      const want = (ref.nll as number[][]).flat();
+      expect(r.nll.length).toBe(want.length);
+      expect(maxRelDiff(r.nll, want)).toBeLessThan(1e-4);
+      await engine.dispose();
+    });
+  });
+
+  it('held-out bits per byte measured by the engine is the one the model card states', async () => {
+    const seqLen = Number(cardValue('droplab_eval_seq_len'));
+    const windows = Number(cardValue('droplab_eval_windows'));
+    const stated = Number(cardValue('droplab_eval_bits_per_byte'));
+    expect(cardValue('droplab_eval_text')).toBe('public/data/moby-dick-heldout.txt');
+    const engine = makeEngine('onnxruntime-node', 16);
+    await engine.loadModel({ kind: 'bundled', name: NAME }, folderFiles(DIR));
+    const info = await engine.setText(splitDocuments(readFileSync(HELDOUT, 'utf8')), { seqLen, windows: 100000 });
+    expect(info.windows).toBe(windows); // every window of the text
+    const r = await engine.evaluate({ attn: [], mlp: [] });
+    const bpb = r.meanNll / Math.LN2;
+    expect(Math.abs(bpb - stated) / stated).toBeLessThan(1e-4);
+    expect(bpb).toBeLessThanOrEqual(2.2);
+    await engine.dispose();
+  });
+});
