@@ -16,7 +16,7 @@ import {
 import * as blocks from '../../src/engine/graphs/blocks';
 import type { ModelSpec } from '../../src/engine/model/spec';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
-import type { Runtime } from '../onnx/runtimes';
+import type { Runtime } from '../support/runtimes';
 
 /** The whole export in memory: path -> bytes, plus the result. */
 export async function exportToMemory(

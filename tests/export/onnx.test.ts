@@ -13,7 +13,7 @@ import { EXPORT_FORMATS, buildKvGraph, greedyGenerate, keptAttention } from '../
 import { decodeModel } from '../../src/engine/onnx/proto';
 import { makeEngine } from '../engine/setup';
 import { TINY_DOCUMENTS, TINY_VARIANTS, type TinyVariant, loadTinyModel, tinyModel } from '../fixtures/tiny-models';
-import { RUNTIMES, measured, record } from '../onnx/runtimes';
+import { RUNTIMES, measured, record } from '../support/runtimes';
 import { decoderOn, exportedNll, maxRel, mean } from './helpers';
 
 const SEQ = 12;

@@ -181,8 +181,8 @@ export function sampleToken(logits: Float32Array, o: SamplingOptions = {}): numb
 export interface GenerateOptions extends SamplingOptions {
   /** true (default): one token per step on the cache; false: the whole sequence again at every step. */
   useCache?: boolean;
-  /** Stop after this token (it is included). */
-  eosTokenId?: number | null;
+  /** Stop after this token, or any of these (it is included), as transformers.js does. */
+  eosTokenId?: number | readonly number[] | null;
   /** Called with each new token; return false to stop. */
   onToken?: (id: number) => boolean | undefined;
 }
@@ -196,6 +196,12 @@ export async function greedyGenerate(
 ): Promise<number[]> {
   if (prompt.length === 0) throw new RangeError('generation needs a prompt of at least one token');
   const useCache = o.useCache ?? true;
+  const eos =
+    o.eosTokenId === undefined || o.eosTokenId === null
+      ? []
+      : typeof o.eosTokenId === 'number'
+        ? [o.eosTokenId]
+        : o.eosTokenId;
   const out: number[] = [];
   let cache = dec.emptyCache();
   let next: number[] = [...prompt];
@@ -214,7 +220,7 @@ export async function greedyGenerate(
     out.push(id);
     next = [id];
     if (o.onToken?.(id) === false) break;
-    if (o.eosTokenId !== undefined && o.eosTokenId !== null && id === o.eosTokenId) break;
+    if (eos.includes(id)) break;
   }
   for (const t of Object.values(cache.tensors)) t.dispose();
   return out;

@@ -16,7 +16,7 @@
  * every other symbolic dim as 0).
  *
  * The body is the live engine's: blocks.attentionSublayer / blocks.mlpSublayer for every kept
- * sublayer, in order, with blocks.norm, the same RoPE and the same masking (DESIGN.md §1: one graph
+ * sublayer, in order, with blocks.norm, the same RoPE angles (EXPORT_ROPE) and the same masking (DESIGN.md §1: one graph
  * builder for analysis and export). Only the weights' encoding differs by format:
  *
  *   fp32  everything float32 (blocks.fp32Linear, blocks.embedding, blocks.lmHead).
@@ -38,7 +38,7 @@
 import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
 import * as blocks from '../graphs/blocks';
-import type { BlockContext, KV, LinearImpl } from '../graphs/blocks';
+import type { BlockContext, KV, LinearImpl, RopeMode } from '../graphs/blocks';
 import type { ModelSpec, ModelWeights, Param } from '../model/spec';
 import { GraphBuilder, type Value } from '../onnx/builder';
 import { checkSomethingKept } from './llmdrop';
@@ -85,6 +85,14 @@ export const KV_DIM = {
   past: 'past_sequence_length',
   total: 'total_sequence_length',
 } as const;
+
+/**
+ * RoPE in the export: cos/sin computed in the graph from position_ids (HF's own float32 path), never a
+ * table, so generation past max_position_embeddings keeps working as it does in transformers and
+ * transformers.js (a table would end in an out-of-range Gather). The live engine's table holds the
+ * same float32 angles; the two agree to float32 rounding of cos/sin (tests/export/onnx.test.ts).
+ */
+export const EXPORT_ROPE: RopeMode = { kind: 'compute' };
 
 /** Original indices of the attention layers the export keeps (those with a KV cache). */
 export function keptAttention(spec: ModelSpec, drop: DropConfig): number[] {
@@ -211,7 +219,7 @@ export function buildKvGraph(
     drop_mlp_list: JSON.stringify(d.mlp),
     droplab_format: format,
   };
-  const ctx = blocks.blockContext(b, spec, { linear: LINEAR[format] });
+  const ctx = blocks.blockContext(b, spec, { linear: LINEAR[format], rope: EXPORT_ROPE });
   const f16 = new Map<Param, Value>();
   const { batch, seq, past, total } = KV_DIM;
   const Hkv = spec.numKvHeads;

@@ -19,10 +19,8 @@
 import type { DropConfig, ModelFiles, ProgressFn } from '../api';
 import { normalizeDrop } from '../drops';
 import { CancelledError, ExportError } from '../errors';
-import { blockContext } from '../graphs/blocks';
 import type { LoadedModel } from '../model/load';
 import type { ModelSpec } from '../model/spec';
-import { GraphBuilder } from '../onnx/builder';
 import { prunedCheckpointFiles, prunedTensors } from './checkpoint';
 import {
   EXPORT_FORMATS,
@@ -194,10 +192,7 @@ export function estimateOnnxWeightBytes(spec: ModelSpec, drop: DropConfig, forma
   if (spec.position === 'learned') n += (format === 'fp32' ? 4 : 2) * spec.maxPositions * d;
   if (format === 'q8' || format === 'q4') n += linearBytes(V, d, false, 'head8');
   else if (!spec.tiedEmbeddings) n += embedBytes;
-  if (spec.position === 'rope' && keptAttention(spec, drop).length > 0) {
-    const rope = blockContext(new GraphBuilder(), spec).rope;
-    n += rope.kind === 'table' ? 2 * rope.length * hd * 4 : (hd / 2) * 4;
-  }
+  if (spec.position === 'rope' && keptAttention(spec, drop).length > 0) n += (hd / 2) * 4; // inv_freq (EXPORT_ROPE)
   return n;
 }
 
