@@ -23,14 +23,15 @@
  *   fp16  every matrix (linears, embedding, position embedding, LM head) stored as float16 and Cast
  *         to float32 where used; norm weights and biases stay float32 (they are tiny). Arithmetic,
  *         inputs, outputs and the KV cache are float32, so the file runs on any backend (CPU, wasm,
- *         WebGPU without shader-f16). onnxruntime constant-folds the Casts of the linears at session
- *         creation, so it halves the download, not the runtime memory; the embedding is gathered in
- *         float16 and only the gathered rows are cast.
+ *         WebGPU without shader-f16). onnxruntime constant-folds the Casts of initializers at session
+ *         creation, so fp16 halves the download, not the runtime memory.
  *   q8    linears as com.microsoft MatMulNBits, bits 8, block 32, symmetric (no zero points), bias a
- *         separate Add. onnxruntime's CPU, wasm and WebGPU (native and JSEP) kernels all run it, so
- *         the WebGPU backend does not fall back to the CPU as it does for MatMulInteger /
- *         DynamicQuantizeLinear graphs. Embedding float16 (gathered, then Cast); LM head MatMulNBits
- *         8-bit (a tied model stores a quantized copy of the embedding for the head).
+ *         separate Add. onnxruntime's CPU and wasm kernels run it, and so does the native WebGPU EP that
+ *         transformers.js uses (contrib_ops/webgpu/quantization/matmul_nbits.cc: "Only 4/8 bits are
+ *         supported for webgpu matmulnbits"), so WebGPU does not fall back to the CPU as it does for
+ *         the MatMulInteger / DynamicQuantizeLinear graphs of dynamic int8 quantization. Embedding
+ *         stored float16 (the table Cast to float32 as a whole, as in fp16); LM head MatMulNBits 8-bit
+ *         (a tied model stores a quantized copy of the embedding for the head).
  *   q4    linears as MatMulNBits bits 4, block 32, symmetric, bias a separate Add (DESIGN.md §4);
  *         embedding float16 and LM head MatMulNBits 8-bit, as in q8: the head's error goes straight
  *         into every logit, and 8 bits there costs little.
@@ -164,12 +165,15 @@ function embedding(
   if (format === 'fp32') return blocks.embedding(ctx, w, ids, pos);
   const { b, spec } = ctx;
   return b.scope('embed', () => {
-    const E = f16Param(ctx, f16, w.embed, 'embed_tokens.weight_fp16'); // [V,d] f16
-    let h = b.cast(b.gather(E, ids, 0), 'float32'); // [B,T,d]
+    // The whole float16 table is Cast to float32 before the Gather, not the gathered rows: onnxruntime
+    // folds that Cast at session creation, so no kernel touches float16 (a float16 Gather fails on
+    // WebGPU adapters without shader-f16, e.g. SwiftShader; tests/webgpu-node/export.test.ts).
+    const E = b.cast(f16Param(ctx, f16, w.embed, 'embed_tokens.weight_fp16'), 'float32'); // [V,d]
+    let h = b.gather(E, ids, 0); // [B,T,d]
     if (spec.position === 'learned') {
       if (!w.posEmbed) throw new Error('export: learned positions without a position embedding');
-      const P = f16Param(ctx, f16, w.posEmbed, 'embed_positions.weight_fp16'); // [P,d] f16
-      h = b.add(h, b.cast(b.gather(P, pos, 0), 'float32'));
+      const P = b.cast(f16Param(ctx, f16, w.posEmbed, 'embed_positions.weight_fp16'), 'float32'); // [P,d]
+      h = b.add(h, b.gather(P, pos, 0));
     }
     return h;
   });
