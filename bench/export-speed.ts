@@ -23,7 +23,7 @@
  * export computes RoPE in the graph, so speed is measured all the same (quality is not the point there).
  *
  * Options: --models bundled|tiny|smol[,..]  --formats fp32,q4  --runtimes node,wasm  --threads N
- *          --reps N  --contexts 32,64,...  --out FILE
+ *          --reps N  --contexts 32,64,...  --smol-layers N  --out FILE
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -49,6 +49,10 @@ import { type BenchRuntime, nodeRuntime, ORT_VERSIONS, wasmRuntime } from './run
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DECODE_STEPS = 32;
+const FRACTIONS = [
+  ['attn-25%', 0.25],
+  ['attn-50%', 0.5],
+] as const;
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,41 +77,53 @@ interface ContextResult {
   kvCacheBytes: number;
 }
 
-/** Prefill and decode timings of one decoder at one context. */
-async function measure(dec: KvDecoder, tokens: number[], context: number, reps: number): Promise<ContextResult> {
-  const prompt = tokens.slice(0, context);
-  const prefill: number[] = [];
-  const decode: number[] = [];
-  let kvBytes = 0;
-  for (let r = 0; r <= reps; r++) {
-    const t0 = performance.now();
-    const p = await dec.forward(prompt, dec.emptyCache(), { lastOnly: true });
-    const t1 = performance.now();
-    kvBytes = KvDecoder.cacheBytes(p.cache);
-    let cache = p.cache;
-    let next = argmax(p.logits);
-    const t2 = performance.now();
-    for (let s = 0; s < DECODE_STEPS; s++) {
-      const o = await dec.forward([next], cache, { lastOnly: true }); // disposes the previous cache
-      cache = o.cache;
-      next = argmax(o.logits);
-    }
-    const t3 = performance.now();
-    disposeCache(cache);
-    if (r === 0) continue; // warm-up
-    prefill.push(t1 - t0);
-    decode.push(t3 - t2);
+/** One prefill of `context` tokens and DECODE_STEPS single-token steps on the fed-back cache. */
+async function once(dec: KvDecoder, prompt: number[]): Promise<{ prefill: number; decode: number; kvBytes: number }> {
+  const t0 = performance.now();
+  const p = await dec.forward(prompt, dec.emptyCache(), { lastOnly: true });
+  const t1 = performance.now();
+  const kvBytes = KvDecoder.cacheBytes(p.cache);
+  let cache = p.cache;
+  let next = argmax(p.logits);
+  const t2 = performance.now();
+  for (let s = 0; s < DECODE_STEPS; s++) {
+    const o = await dec.forward([next], cache, { lastOnly: true }); // the step's past = the last step's present
+    cache = o.cache;
+    next = argmax(o.logits);
   }
-  const pf = median(prefill);
-  const dc = median(decode);
-  return {
-    context,
-    prefillTokensPerS: (context / pf) * 1000,
-    decodeTokensPerS: (DECODE_STEPS / dc) * 1000,
-    prefillMs: pf,
-    decodeMsPerToken: dc / DECODE_STEPS,
-    kvCacheBytes: kvBytes,
-  };
+  const t3 = performance.now();
+  disposeCache(cache);
+  return { prefill: t1 - t0, decode: t3 - t2, kvBytes };
+}
+
+/**
+ * Timings of several decoders at one context, interleaved (rep r of every decoder, then rep r + 1),
+ * so that load changes on a shared machine hit every configuration alike. Medians after one warm-up.
+ */
+async function measure(decs: KvDecoder[], tokens: number[], context: number, reps: number): Promise<ContextResult[]> {
+  const prompt = tokens.slice(0, context);
+  const runs = decs.map(() => ({ prefill: [] as number[], decode: [] as number[], kvBytes: 0 }));
+  for (let r = 0; r <= reps; r++) {
+    for (let i = 0; i < decs.length; i++) {
+      const x = await once(decs[i], prompt);
+      runs[i].kvBytes = x.kvBytes;
+      if (r === 0) continue; // warm-up
+      runs[i].prefill.push(x.prefill);
+      runs[i].decode.push(x.decode);
+    }
+  }
+  return runs.map((x) => {
+    const pf = median(x.prefill);
+    const dc = median(x.decode);
+    return {
+      context,
+      prefillTokensPerS: (context / pf) * 1000,
+      decodeTokensPerS: (DECODE_STEPS / dc) * 1000,
+      prefillMs: pf,
+      decodeMsPerToken: dc / DECODE_STEPS,
+      kvCacheBytes: x.kvBytes,
+    };
+  });
 }
 
 /** The cache is fed back correctly: 16 greedy tokens with it = without it, and the last logits agree. */
@@ -136,7 +152,7 @@ async function main() {
   const formats = arg('formats', 'fp32,q4').split(',') as ExportFormat[];
   const runtimes = arg('runtimes', 'node').split(',');
   const threads = Number(arg('threads', '1'));
-  const reps = Number(arg('reps', '5'));
+  const reps = Number(arg('reps', '7'));
   const contexts = arg('contexts', '32,64,128,256,512').split(',').map(Number);
   const out = arg('out', join(ROOT, 'bench/results/speed.json'));
   const text = readFileSync(join(ROOT, 'public/data/moby-dick-heldout.txt'), 'utf8');
@@ -162,48 +178,52 @@ async function main() {
     const { spec } = model;
     const L = spec.numLayers;
     const trained = bm.id === 'droplab-byte-12l';
-    // drop lists: LLM-Drop's one-shot attention ranking on the calibration text (trained model only)
-    const engine = new Engine({
-      ort: rts[0].ort,
-      backend: rts[0].backend,
-      executionProviders: rts[0].executionProviders,
-      sessionOptions: rts[0].sessionOptions,
-      batchWindows: 8,
-    });
-    await engine.loadModel({ kind: 'local', name: bm.id }, bm.files);
     const seqLen = Math.min(256, spec.maxPositions);
-    await engine.setText(splitDocuments(text), { seqLen, windows: 32 });
     const configs: { name: string; drop: DropConfig; how: string }[] = [
       { name: 'full', drop: { attn: [], mlp: [] }, how: 'nothing dropped' },
     ];
-    for (const [name, frac] of [
-      ['attn-25%', 0.25],
-      ['attn-50%', 0.5],
-    ] as const) {
-      const n = Math.round(L * frac);
-      if (trained) {
+    const ppl: Record<string, { perplexity: number; tokens: number; seqLen: number; windows: number }> = {};
+    let windowIds: Int32Array | null = null;
+    if (trained) {
+      // drop lists: LLM-Drop's one-shot attention ranking on the calibration text; perplexity of each
+      const rt0 = rts[0];
+      const engine = new Engine({
+        ort: rt0.ort,
+        backend: rt0.backend,
+        executionProviders: rt0.executionProviders,
+        sessionOptions: rt0.sessionOptions,
+        batchWindows: 8,
+      });
+      await engine.loadModel({ kind: 'local', name: bm.id }, bm.files);
+      await engine.setText(splitDocuments(text), { seqLen, windows: 32 });
+      for (const [name, frac] of FRACTIONS) {
+        const n = Math.round(L * frac);
         const plan = await engine.plan({ target: 'attn', n, iterative: false });
         configs.push({ name, drop: plan.drop, how: `LLM-Drop one-shot attention ranking (engine.plan), ${n} of ${L}` });
-      } else
+      }
+      for (const c of configs) {
+        const r = await engine.evaluate(c.drop);
+        ppl[c.name] = { perplexity: r.perplexity, tokens: r.tokens, seqLen: r.seqLen, windows: r.windows };
+      }
+      windowIds = engine.windowIds;
+      await engine.dispose();
+    } else {
+      for (const [name, frac] of FRACTIONS) {
+        const n = Math.round(L * frac);
         configs.push({
           name,
           drop: { attn: evenly(L, n), mlp: [] },
           how: `evenly spaced (random weights), ${n} of ${L}`,
         });
+      }
     }
-    const ppl: Record<string, { perplexity: number; tokens: number; seqLen: number; windows: number }> = {};
-    for (const c of configs) {
-      const r = await engine.evaluate(c.drop);
-      ppl[c.name] = { perplexity: r.perplexity, tokens: r.tokens, seqLen: r.seqLen, windows: r.windows };
-    }
-    const windowIds = engine.windowIds as Int32Array;
-    await engine.dispose();
 
     const tokens = trained
       ? Array.from(new TextEncoder().encode(text.slice(10_000)))
       : Array.from({ length: 1024 }, (_, i) => (i * 7919) % spec.vocabSize);
     for (const rt of rts) {
       for (const format of formats) {
+        const decs: KvDecoder[] = [];
         const rows: Record<string, unknown>[] = [];
         for (const c of configs) {
           const onnx = buildKvGraph(spec, model.weights, c.drop, format).build();
@@ -216,18 +236,17 @@ async function main() {
             throw new Error(
               `${bm.id} ${c.name} ${format}: the KV cache does not reproduce full recompute (${check.maxAbsLogitDiff})`,
             );
-          const perContext: ContextResult[] = [];
-          for (const ctx of contexts) {
-            const r = await measure(dec, tokens, ctx, reps);
-            perContext.push(r);
-            console.log(
-              `${bm.id} ${rt.id} ${format} ${c.name.padEnd(8)} ctx ${String(ctx).padStart(3)}: prefill ${r.prefillTokensPerS.toFixed(0).padStart(7)} tok/s, decode ${r.decodeTokensPerS.toFixed(0).padStart(6)} tok/s, KV ${r.kvCacheBytes} B`,
+          let perplexityExport: number | null = null;
+          if (windowIds) {
+            const nll = await exportedNll(
+              { name: rt.label, ort: rt.ort, ep: rt.executionProviders[0] },
+              dec,
+              windowIds,
+              seqLen,
             );
+            perplexityExport = Math.exp(mean(nll));
           }
-          // export perplexity of this format (fp32 = the engine's; the others show what the format costs)
-          const rtLike = { name: rt.label, ort: rt.ort, ep: rt.executionProviders[0] };
-          const nll = await exportedNll(rtLike, dec, windowIds, seqLen);
-          await dec.release();
+          decs.push(dec);
           rows.push({
             config: c.name,
             drop: c.drop,
@@ -235,12 +254,22 @@ async function main() {
             keptAttentionLayers: L - c.drop.attn.length,
             onnxBytes: onnx.byteLength,
             kvBytesPerToken: kvBytesPerToken(spec, c.drop),
-            perplexityEngine: ppl[c.name],
-            perplexityExport: Math.exp(mean(nll)),
+            perplexityEngine: ppl[c.name] ?? null,
+            perplexityExport,
             cacheCheck: check,
-            contexts: perContext,
+            contexts: [] as ContextResult[],
           });
         }
+        for (const ctx of contexts) {
+          const rs = await measure(decs, tokens, ctx, reps);
+          rs.forEach((r, i) => {
+            (rows[i].contexts as ContextResult[]).push(r);
+            console.log(
+              `${bm.id} ${rt.id} ${format} ${String(rows[i].config).padEnd(8)} ctx ${String(ctx).padStart(3)}: prefill ${r.prefillTokensPerS.toFixed(0).padStart(7)} tok/s, decode ${r.decodeTokensPerS.toFixed(0).padStart(6)} tok/s, KV ${r.kvCacheBytes} B`,
+            );
+          });
+        }
+        for (const d of decs) await d.release();
         const full = rows[0].contexts as ContextResult[];
         const ratios = Object.fromEntries(
           rows.slice(1).map((r) => [
@@ -272,7 +301,7 @@ async function main() {
     settings: { threads, reps, contexts, decodeSteps: DECODE_STEPS, batch: 1 },
     notes: [
       'Prefill: tokens/s of one run over `context` tokens from an empty cache. Decode: tokens/s of 32 single-token steps after that prefill, each fed the previous present.* as past_key_values.*.',
-      'Medians over reps after one warm-up; the machine is shared (see loadavg), so compare configurations within one run.',
+      'Medians over reps after one warm-up, configurations interleaved rep by rep; the machine is shared (see loadavg), so compare configurations within one run.',
     ],
     results,
   };

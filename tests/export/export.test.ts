@@ -22,9 +22,10 @@ import {
   KvDecoder,
   kvLayout,
   readDropConfig,
+  sampleToken,
   zipSink,
 } from '../../src/engine/export';
-import { loadTinyModel } from '../fixtures/tiny-models';
+import { loadTinyModel, mulberry32 } from '../fixtures/tiny-models';
 import { RUNTIMES } from '../support/runtimes';
 import { exportToMemory, maxRel } from './helpers';
 import { nodeFolderFs } from './node-fs';
@@ -233,6 +234,23 @@ describe('external data past the threshold', () => {
       await ref.release();
       await ext.release();
     }
+  });
+});
+
+describe('sampling', () => {
+  it('temperature 0 and top-k 1 are greedy; a seeded sampler is reproducible and follows the softmax', () => {
+    const logits = Float32Array.from([0.1, 2.0, -1, 1.9]);
+    expect(sampleToken(logits)).toBe(1);
+    expect(sampleToken(logits, { temperature: 1, topK: 1, random: () => 0.99 })).toBe(1);
+    const counts = [0, 0, 0, 0];
+    const rand = mulberry32(3);
+    for (let i = 0; i < 4000; i++) counts[sampleToken(logits, { temperature: 1, random: rand })]++;
+    const z = Array.from(logits, Math.exp);
+    const sum = z.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 4; i++) expect(Math.abs(counts[i] / 4000 - z[i] / sum)).toBeLessThan(0.03);
+    // top-p 0.5 keeps only the two best tokens (0.48 + 0.43 of the mass)
+    for (let i = 0; i < 200; i++)
+      expect([1, 3]).toContain(sampleToken(logits, { temperature: 1, topP: 0.5, random: rand }));
   });
 });
 

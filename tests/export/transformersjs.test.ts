@@ -111,6 +111,31 @@ describe('transformers.js runs the exported folder', () => {
     });
   }
 
+  it('every attention layer dropped (no KV cache at all): transformers.js recomputes, same tokens', async () => {
+    for (const variant of ['llama-gqa', 'gpt2'] as const) {
+      const m = await loadTinyModel(variant);
+      const drop = { attn: Array.from({ length: m.spec.numLayers }, (_, l) => l), mlp: [] };
+      const name = `export-${variant}-no-attention`;
+      const dir = join(ROOT, name);
+      await exportModel({ model: m, files: m.tiny.files }, { drop, formats: ['fp32'] }, folderSink(nodeFolderFs, dir));
+      const tokenizer = await AutoTokenizer.from_pretrained(name);
+      const prompt = Array.from(tokenizer.encode(PROMPT) as number[]);
+      const mine = await ours(dir, 'fp32', m, drop, prompt, eosIds(m));
+      const model = await AutoModelForCausalLM.from_pretrained(name, { dtype: 'fp32', device: 'cpu' });
+      const gen = (await model.generate({
+        input_ids: new Tensor(
+          'int64',
+          BigInt64Array.from(prompt, (v) => BigInt(v)),
+          [1, prompt.length],
+        ),
+        max_new_tokens: NEW,
+        do_sample: false,
+      })) as Tensor;
+      expect(Array.from(gen.data as BigInt64Array, Number).slice(prompt.length), variant).toEqual(mine);
+      await model.dispose();
+    }
+  });
+
   it('loads weights split into external data files (use_external_data_format in config.json)', async () => {
     const m = await loadTinyModel('qwen2');
     const drop = { attn: [0], mlp: [] };
