@@ -83,6 +83,8 @@ export interface ExportOptions extends OnnxFileOptions {
   onProgress?: ProgressFn;
   /** Checked between layers and files; when set, the export throws CancelledError. */
   signal?: CancelSignal;
+  /** The source model's name for README.md (e.g. the Hub id); default config.json's _name_or_path. */
+  name?: string;
 }
 
 export interface ExportSource {
@@ -358,10 +360,8 @@ export async function* exportFiles(src: ExportSource, opts: ExportOptions): Asyn
   }
   check();
   yield emit(exportFile('config.json', json(config)));
-  const name =
-    typeof model.config._name_or_path === 'string' && model.config._name_or_path
-      ? model.config._name_or_path
-      : `${spec.family} model`;
+  const sourceName = model.config._name_or_path;
+  const name = opts.name ?? (typeof sourceName === 'string' && sourceName ? sourceName : `${spec.family} model`);
   yield emit(
     exportFile(
       'README.md',
