@@ -68,7 +68,7 @@ def tokenizer_json():
     }
 
 
-def write_card(out, cfg, ck, final, ev, nparams):
+def write_card(out, cfg, ck, final, evals, nparams):
     a = ck["args"]
     minutes = ck.get("seconds", 0) / 60
     front = "\n".join([
@@ -77,11 +77,11 @@ def write_card(out, cfg, ck, final, ev, nparams):
         "language: en",
         "library_name: transformers",
         "pipeline_tag: text-generation",
-        f"droplab_eval_text: {ev['text']}",
-        f"droplab_eval_seq_len: {ev['seq_len']}",
-        f"droplab_eval_windows: {ev['windows']}",
-        f"droplab_eval_bits_per_byte: {ev['bits_per_byte']:.6f}",
-        f"droplab_eval_perplexity: {ev['perplexity']:.6f}",
+        *[line for ev in evals for line in (
+            f"droplab_eval_{ev['id'].replace('-', '_')}_seq_len: {ev['seq_len']}",
+            f"droplab_eval_{ev['id'].replace('-', '_')}_windows: {ev['windows']}",
+            f"droplab_eval_{ev['id'].replace('-', '_')}_bits_per_byte: {ev['bits_per_byte']:.6f}",
+        )],
         f"droplab_heldout_bits_per_byte: {final.get('heldout_bpb', float('nan')):.6f}",
         "---",
     ])
@@ -123,9 +123,9 @@ Export: `python3 scripts/train/export_hf.py`.
 ## Results (measured)
 - Held-out bits per byte (mean NLL per predicted token / ln 2, 256-token windows, whole held-out split):
   **{final.get('heldout_bpb', float('nan')):.4f}**.
-- On the shipped text `{ev['text']}` ({ev['windows']} windows of {ev['seq_len']} tokens, {ev['predicted_tokens']:,}
+""" + "".join(f"""- On the shipped text `{ev['text']}` ({ev['windows']} windows of {ev['seq_len']} tokens, {ev['predicted_tokens']:,}
   predicted tokens): **{ev['bits_per_byte']:.4f} bits per byte**, perplexity {ev['perplexity']:.4f} (per byte token).
-  DropLab's engine re-measures this in `tests/bundled/bundled.test.ts`.
+""" for ev in evals) + """  DropLab's engine re-measures these in `tests/bundled/bundled.test.ts` (numpy float64 here, ONNX fp32 there).
 """
     open(os.path.join(out, "README.md"), "w").write(front + "\n" + body)
 
@@ -201,17 +201,21 @@ def main():
     ref = {"text": "public/data/moby-dick-heldout.txt", "seqLen": seq, "windows": nw, "computedBy": "scripts/train/model.py nll() in float64 from the f32 weights", "meanNll": float(v.mean()), "nll": [[round(float(x), 9) for x in row] for row in v]}
     os.makedirs(os.path.join(ROOT, "tests/fixtures"), exist_ok=True)
     json.dump(ref, open(os.path.join(ROOT, "tests/fixtures/bundled-reference-nll.json"), "w"))
-    # Held-out bits per byte on the shipped held-out text, every window of 256 (what the model card states
-    # and the engine test re-measures).
+    # Held-out bits per byte on each shipped held-out text, every window of 256 (what the model card
+    # states and the engine test re-measures).
     card_seq = 256
-    Wc = stream[: (len(stream) // card_seq) * card_seq].reshape(-1, card_seq)
-    tot = 0.0
-    for i in range(0, len(Wc), 16):
-        tot += float(nll(p, cfg, Wc[i : i + 16]).sum())
-    cnt = len(Wc) * (card_seq - 1)
-    card_eval = {"text": "public/data/moby-dick-heldout.txt", "seq_len": card_seq, "windows": int(len(Wc)), "predicted_tokens": int(cnt), "mean_nll": tot / cnt, "bits_per_byte": tot / cnt / math.log(2), "perplexity": math.exp(tot / cnt)}
+    evals = []
+    for name in ("moby-dick-heldout", "sotu-heldout"):
+        raw_t = open(os.path.join(ROOT, "public/data", name + ".txt"), "rb").read()
+        st = np.concatenate([np.concatenate([np.frombuffer(d, np.uint8).astype(np.int64), [EOS]]) for d in raw_t.split(b"\f")])
+        Wc = st[: (len(st) // card_seq) * card_seq].reshape(-1, card_seq)
+        tot = 0.0
+        for i in range(0, len(Wc), 16):
+            tot += float(nll(p, cfg, Wc[i : i + 16]).sum())
+        cnt = len(Wc) * (card_seq - 1)
+        evals.append({"id": name, "text": f"public/data/{name}.txt", "seq_len": card_seq, "windows": int(len(Wc)), "predicted_tokens": int(cnt), "mean_nll": tot / cnt, "bits_per_byte": tot / cnt / math.log(2), "perplexity": math.exp(tot / cnt)})
     final = ck.get("final", {})
-    write_card(args.out, cfg, ck, final, card_eval, nparams=sum(v.size for v in p.values()))
+    write_card(args.out, cfg, ck, final, evals, nparams=sum(v.size for v in p.values()))
     run = os.path.dirname(args.ckpt)
     for f in ("loss.jsonl", "final.json"):
         if os.path.exists(os.path.join(run, f)):
