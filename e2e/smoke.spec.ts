@@ -23,7 +23,7 @@ test('the workbench loads, and its engine worker gets a WebGPU adapter', async (
 
   await expect(page).toHaveTitle('DropLab');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('DropLab');
-  await expect(page.locator('#layer-table')).toBeVisible();
+  await expect(page.locator('[data-chart="sublayers"]')).toBeVisible();
 
   const badge = page.getByTestId('backend');
   await expect(badge).not.toHaveAttribute('data-backend', 'probing');

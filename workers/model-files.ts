@@ -88,6 +88,15 @@ function aborted(env: FetchEnv): boolean {
   return !!env.signal?.aborted;
 }
 
+/**
+ * A missing file: HTTP 404, or an HTML page where a model file was asked for (single-page-app servers,
+ * `vite preview` included, answer unknown paths with index.html and status 200).
+ */
+function responseStatus(res: Response): number {
+  if (res.ok && (res.headers.get('content-type') ?? '').includes('text/html')) return 404;
+  return res.status;
+}
+
 async function cached(env: FetchEnv, remote: Remote, file: string): Promise<Response | null> {
   if (!remote.cacheName || !env.caches) return null;
   try {
@@ -117,15 +126,31 @@ async function get(env: FetchEnv, remote: Remote, file: string, method: 'GET' | 
 /** Fetch a small file (cache first). `optional`: null on 404 instead of an error. */
 export async function fetchSmall(env: FetchEnv, remote: Remote, file: string, optional = false): Promise<Uint8Array | null> {
   const hit = await cached(env, remote, file);
-  if (hit) return new Uint8Array(await hit.arrayBuffer());
+  if (hit) return hit.headers.get(ABSENT_HEADER) ? null : new Uint8Array(await hit.arrayBuffer());
   const res = await get(env, remote, file);
-  if (!res.ok) {
-    if (optional && (res.status === 404 || (remote.hub && res.status >= 400 && res.status < 500 && file !== CONFIG))) return null;
-    throw httpError(remote, file, res.status);
+  const status = responseStatus(res);
+  if (status !== 200 && !(status >= 200 && status < 300)) {
+    if (optional && (status === 404 || (remote.hub && status >= 400 && status < 500 && file !== CONFIG))) {
+      await storeAbsent(env, remote, file); // so that an offline visit knows it is absent, not unreachable
+      return null;
+    }
+    throw httpError(remote, file, status);
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   await store(env, remote, file, bytes);
   return bytes;
+}
+
+const ABSENT_HEADER = 'x-droplab-absent';
+
+async function storeAbsent(env: FetchEnv, remote: Remote, file: string): Promise<void> {
+  if (!remote.cacheName || !env.caches) return;
+  try {
+    const cache = await env.caches.open(remote.cacheName);
+    await cache.put(remote.url(file), new Response(new Uint8Array(0), { headers: { [ABSENT_HEADER]: '1' } }));
+  } catch {
+    // not cached: only an offline visit notices
+  }
 }
 
 async function store(env: FetchEnv, remote: Remote, file: string, bytes: Uint8Array): Promise<void> {
@@ -197,8 +222,9 @@ async function remoteSize(env: FetchEnv, remote: Remote, file: string): Promise<
   }
   try {
     const res = await get(env, remote, file, 'HEAD');
-    if (!res.ok) {
-      if (res.status === 404) throw httpError(remote, file, 404);
+    const status = responseStatus(res);
+    if (status < 200 || status >= 300) {
+      if (status === 404 || (remote.hub && (status === 401 || status === 403))) throw httpError(remote, file, status);
       return null;
     }
     const linked = Number(res.headers.get('x-linked-size')); // the Hub, for LFS files
@@ -230,15 +256,20 @@ export async function downloadFolder(env: FetchEnv, folder: RemoteFolder, onProg
     report(file, i);
     const hit = await cached(env, remote, file);
     let bytes: Uint8Array;
+    if (hit?.headers.get(ABSENT_HEADER)) continue;
     if (hit) {
       bytes = new Uint8Array(await hit.arrayBuffer());
       if (!isWeight) bytesTotal += bytes.length;
       bytesDone += bytes.length;
     } else {
       const res = await get(env, remote, file);
-      if (!res.ok) {
-        if (file === TOKENIZER_CONFIG && (res.status === 404 || (remote.hub && res.status < 500))) continue; // optional
-        throw httpError(remote, file, res.status);
+      const status = responseStatus(res);
+      if (status < 200 || status >= 300) {
+        if (file === TOKENIZER_CONFIG && (status === 404 || (remote.hub && status < 500))) {
+          await storeAbsent(env, remote, file); // optional
+          continue;
+        }
+        throw httpError(remote, file, status);
       }
       fromCache = false;
       const length = Number(res.headers.get('content-length'));

@@ -139,14 +139,14 @@ export interface Notice {
 export interface UiSlice {
   ui: {
     metric: MetricView;
-    /** Similarity heatmap over block boundaries x_0..x_L only, or every sublayer boundary. */
-    similarityScope: 'blocks' | 'sublayers';
+    /** Colour scale of the sublayer heatmap (log applies when every value is positive). */
+    colorScale: 'linear' | 'log';
     notice: Notice | null;
     /** The experiment is applied (start-up restore finished): from then on the URL hash follows the store. */
     ready: boolean;
   };
   setMetric(m: MetricView): void;
-  setSimilarityScope(s: 'blocks' | 'sublayers'): void;
+  setColorScale(s: 'linear' | 'log'): void;
   setNotice(n: Notice | null): void;
   setReady(r: boolean): void;
 }
@@ -264,9 +264,9 @@ const createResultsSlice = (set: Set, get: Get): ResultsSlice => {
 };
 
 const createUiSlice = (set: Set): UiSlice => ({
-  ui: { metric: 'cosine', similarityScope: 'blocks', notice: null, ready: false },
+  ui: { metric: 'cosine', colorScale: 'log', notice: null, ready: false },
   setMetric: (metric) => set((s) => ({ ui: { ...s.ui, metric } })),
-  setSimilarityScope: (similarityScope) => set((s) => ({ ui: { ...s.ui, similarityScope } })),
+  setColorScale: (colorScale) => set((s) => ({ ui: { ...s.ui, colorScale } })),
   setNotice: (notice) => set((s) => ({ ui: { ...s.ui, notice } })),
   setReady: (ready) => set((s) => ({ ui: { ...s.ui, ready } })),
 });

@@ -94,8 +94,8 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     const attn = w.attn.map((x, l) => (attnDropped(l) ? Number.NaN : scale(l, x * 0.5)));
     const mlp = w.mlp.map((x, l) => (mlpDropped(l) ? Number.NaN : scale(l, x * 0.4)));
     const block = Array.from({ length: L }, (_, l) => (attnDropped(l) && mlpDropped(l) ? Number.NaN : (w.attn[l] + w.mlp[l]) * 0.35));
-    const B = 2 * L + 1;
-    const similarity = Array.from({ length: B }, (_, i) => Array.from({ length: B }, (_, j) => (i === j ? 1 : Math.max(0.05, 1 - 0.025 * Math.abs(i - j) - (Math.min(i, j) < 2 ? 0.4 : 0)))));
+    const B = L + 1;
+    const similarity = Array.from({ length: B }, (_, i) => Array.from({ length: B }, (_, j) => (i === j ? 1 : Math.max(0.05, 1 - 0.05 * Math.abs(i - j) - (Math.min(i, j) < 1 ? 0.4 : 0)))));
     const angular = Array.from({ length: L }, (_, l) => Array.from({ length: L }, (_, k) => (l + k + 1 > L ? Number.NaN : Math.min(0.6, 0.03 * (k + 1) + (l === 0 ? 0.25 : 0) + 0.01 * Math.abs(l - 6)))));
     return {
       drop: d,

@@ -46,6 +46,13 @@ export function textOn(t: number): string {
 export interface Domain {
   min: number;
   max: number;
+  /** Logarithmic mapping (only when min > 0). */
+  log?: boolean;
+}
+
+/** The domain on a log scale when asked for and possible (every value positive), else linear. */
+export function withScale(d: Domain, scale: 'linear' | 'log'): Domain {
+  return { min: d.min, max: d.max, log: scale === 'log' && d.min > 0 && d.max > d.min };
 }
 
 /** The finite values' range; a flat or empty range is widened so that t is defined. */
@@ -65,10 +72,12 @@ export function domainOf(values: Iterable<number | null | undefined>, fixed: Par
 }
 
 export function normalize(v: number, d: Domain): number {
+  if (d.log) return v <= 0 ? 0 : (Math.log(v) - Math.log(d.min)) / (Math.log(d.max) - Math.log(d.min));
   return (v - d.min) / (d.max - d.min);
 }
 
 /** Evenly spaced tick values across the domain. */
 export function ticks(d: Domain, n = 5): number[] {
+  if (d.log) return Array.from({ length: n }, (_, i) => d.min * (d.max / d.min) ** (i / (n - 1)));
   return Array.from({ length: n }, (_, i) => d.min + ((d.max - d.min) * i) / (n - 1));
 }

@@ -17,6 +17,8 @@ export function SublayerPanel() {
   const analyses = useWorkbench((s) => s.results.analyses);
   const dropOnes = useWorkbench((s) => s.results.dropOnes);
   const task = useWorkbench((s) => s.results.task);
+  const scale = useWorkbench((s) => s.ui.colorScale);
+  const setScale = useWorkbench((s) => s.setColorScale);
   const L = info?.spec.numLayers ?? 0;
 
   const { data, stale } = useMemo(() => {
@@ -24,9 +26,9 @@ export function SublayerPanel() {
     const exact = analyses[key];
     const all = Object.values(analyses);
     const analysis = exact ?? all[all.length - 1] ?? null;
-    const d = sublayerHeatmapData(metric, L, drops, analysis, dropOnes[key] ?? null);
+    const d = sublayerHeatmapData(metric, L, drops, analysis, dropOnes[key] ?? null, scale);
     return { data: d, stale: !exact && !!analysis && metric !== 'dnll' };
-  }, [metric, L, drops, analyses, dropOnes]);
+  }, [metric, L, drops, analyses, dropOnes, scale]);
 
   const empty = !info
     ? modelStatus === 'error'
@@ -61,6 +63,10 @@ export function SublayerPanel() {
       />
       <div className="legend-row">
         <ColorScale domain={data.domain} label={data.label} />
+        <label className="legend-item">
+          <input type="checkbox" checked={scale === 'log'} onChange={(e) => setScale(e.target.checked ? 'log' : 'linear')} />
+          log colour scale{scale === 'log' && !data.domain.log ? ' (not for values ≤ 0)' : ''}
+        </label>
         <span className="legend-item">
           <svg width="18" height="14" aria-hidden="true">
             <rect width="18" height="14" rx="3" fill="#eef0f3" stroke="#c3c9d2" />

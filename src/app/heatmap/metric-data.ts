@@ -6,7 +6,7 @@
  */
 import type { AnalysisResult, DropConfig, DropOneResult } from '../../engine/api';
 import type { MetricView } from '../../state/share-link';
-import { type Domain, domainOf } from '../charts/color';
+import { type Domain, domainOf, withScale } from '../charts/color';
 
 export interface HeatmapRow {
   kind: 'attn' | 'mlp' | 'block';
@@ -56,6 +56,7 @@ export function sublayerHeatmapData(
   drops: DropConfig,
   analysis: AnalysisResult | null,
   dropOne: DropOneResult | null,
+  scale: 'linear' | 'log' = 'linear',
 ): SublayerHeatmapData {
   const attnDropped = Array.from({ length: L }, (_, l) => drops.attn.includes(l));
   const mlpDropped = Array.from({ length: L }, (_, l) => drops.mlp.includes(l));
@@ -91,7 +92,7 @@ export function sublayerHeatmapData(
   }
   return {
     rows,
-    domain: domainOf(rows.flatMap((r) => r.values)),
+    domain: withScale(domainOf(rows.flatMap((r) => r.values)), scale),
     label: METRIC_LABELS[metric],
     description: METRIC_DESCRIPTIONS[metric],
     pending,

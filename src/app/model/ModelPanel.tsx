@@ -9,7 +9,7 @@ import { LocalFolderPicker } from './LocalFolderPicker';
 type Tab = 'bundled' | 'hub' | 'local';
 const TABS: { id: Tab; label: string }[] = [
   { id: 'bundled', label: 'Bundled' },
-  { id: 'hub', label: 'Hugging Face' },
+  { id: 'hub', label: 'Hub' },
   { id: 'local', label: 'Local folder' },
 ];
 

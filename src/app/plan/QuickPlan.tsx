@@ -7,7 +7,7 @@ const TARGETS: { id: PlanTarget; label: string }[] = [
   { id: 'attn', label: 'attention' },
   { id: 'mlp', label: 'MLP' },
   { id: 'block', label: 'block' },
-  { id: 'joint', label: 'joint (attention + MLP)' },
+  { id: 'joint', label: 'joint' },
 ];
 
 export function QuickPlan() {
@@ -29,24 +29,28 @@ export function QuickPlan() {
       <header className="panel-head">
         <h2 id="plan-title">Quick plan</h2>
       </header>
-      <form className="plan-form" onSubmit={submit}>
-        <span>Drop</span>
-        <input type="number" min={1} max={Math.max(1, max)} value={n} onChange={(e) => setN(e.target.value)} aria-label="How many" className="num" />
-        <select value={target} onChange={(e) => setTarget(e.target.value as PlanTarget)} aria-label="Which sublayers">
-          {TARGETS.map((t) => (
-            <option key={t.id} value={t.id}>
-              {t.label}
-            </option>
-          ))}
-        </select>
-        <span>layers,</span>
-        <select value={iterative ? 'iterative' : 'one-shot'} onChange={(e) => setIterative(e.target.value === 'iterative')} aria-label="Strategy">
-          <option value="one-shot">one-shot</option>
-          <option value="iterative">iterative</option>
-        </select>
-        <button type="submit" disabled={!L || planning}>
-          {planning ? 'Planning…' : 'Apply'}
-        </button>
+      <form className="plan-form" onSubmit={submit} data-testid="plan-form">
+        <div className="plan-line">
+          <span>Drop</span>
+          <input type="number" min={1} max={Math.max(1, max)} value={n} onChange={(e) => setN(e.target.value)} aria-label="How many" className="num" />
+          <select value={target} onChange={(e) => setTarget(e.target.value as PlanTarget)} aria-label="Which sublayers">
+            {TARGETS.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+          <span>layers</span>
+        </div>
+        <div className="plan-line">
+          <select value={iterative ? 'iterative' : 'one-shot'} onChange={(e) => setIterative(e.target.value === 'iterative')} aria-label="Strategy">
+            <option value="one-shot">one-shot</option>
+            <option value="iterative">iterative</option>
+          </select>
+          <button type="submit" disabled={!L || planning}>
+            {planning ? 'Planning…' : 'Apply plan'}
+          </button>
+        </div>
       </form>
       <p className="hint">
         Least important first, by LLM-Drop cosine importance {norm ? '(with norm)' : '(no norm)'}, starting from nothing dropped. One-shot

@@ -9,24 +9,15 @@ export interface MatrixData {
   domain: Domain;
 }
 
-/** Boundary b_i: i even = x_{i/2} (block input), i odd = m_{(i-1)/2} (between attention and MLP). */
-export function boundaryName(i: number): string {
-  return i % 2 === 0 ? `x${i / 2}` : `m${(i - 1) / 2}`;
-}
-
 function finite(v: number | undefined): number | null {
   return v === undefined || !Number.isFinite(v) ? null : v;
 }
 
-/**
- * The similarity matrix over block boundaries x_0..x_L ('blocks') or every sublayer boundary
- * x_0, m_0, x_1, …, x_L ('sublayers').
- */
-export function similarityData(a: AnalysisResult, scope: 'blocks' | 'sublayers'): MatrixData {
+/** S[i][j] = mean cos(x_i, x_j) over the block boundaries x_0 (embedding) .. x_L. */
+export function similarityData(a: AnalysisResult): MatrixData {
   const n = a.similarity.length;
-  const idx = scope === 'blocks' ? Array.from({ length: Math.floor((n + 1) / 2) }, (_, i) => 2 * i) : Array.from({ length: n }, (_, i) => i);
-  const values = idx.map((i) => idx.map((j) => finite(a.similarity[i]?.[j])));
-  const labels = idx.map((i) => (scope === 'blocks' ? String(i / 2) : boundaryName(i)));
+  const values = a.similarity.map((row) => Array.from({ length: n }, (_, j) => finite(row[j])));
+  const labels = Array.from({ length: n }, (_, i) => String(i));
   const offDiag = values.flatMap((row, r) => row.filter((_, c) => c !== r));
   return { values, rowLabels: labels, colLabels: labels, domain: domainOf(offDiag, { max: 1 }) };
 }

@@ -1,0 +1,62 @@
+/**
+ * The Hugging Face Hub path, against a local stand-in (e2e/hub-server.ts) in the Hub's URL layout:
+ * download with byte and file progress, clear errors for a private repository and an unsupported
+ * family (refused before any weight is downloaded), and an offline second visit from the Cache API.
+ */
+import { expect, test } from '@playwright/test';
+import { type HubServer, startHubServer } from './hub-server';
+import { currentPerplexity, link, nodePerplexity, watch } from './support';
+
+let hub: HubServer;
+
+test.beforeAll(async () => {
+  hub = await startHubServer({ chunkDelayMs: 120 });
+});
+
+test.afterAll(async () => {
+  await hub?.close();
+});
+
+test('loads a Hub model with progress, refuses private and unsupported repos, and loads offline the second time', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  const w = watch(page);
+  const url = `/?backend=wasm&hub=${encodeURIComponent(hub.url)}${link({ model: 'h:tiny/model', seqLen: 32, windows: 2 })}`;
+  await page.goto(url);
+
+  // Size known before the download, then byte and file progress.
+  await expect(page.getByTestId('model-estimate')).toContainText('parameters');
+  await expect(page.getByTestId('progress-bytes')).toBeVisible();
+  await expect(page.getByTestId('progress-files')).toContainText(/file \d of 3/);
+  await page.screenshot({ path: testInfo.outputPath('hub-progress.png') });
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('model-summary')).toContainText('tiny/model');
+  const ppl = await currentPerplexity(page);
+  if (hub.modelFrom === 'bundled') expect(Math.abs(ppl / (await nodePerplexity({ attn: [], mlp: [] }, 32, 2)) - 1)).toBeLessThan(1e-4);
+  expect(hub.log).toContain('GET /tiny/model/resolve/main/config.json');
+  expect(hub.log).toContain('GET /tiny/model/resolve/main/tokenizer.json');
+  expect(hub.log).toContain('GET /tiny/model/resolve/main/model.safetensors');
+  await expect(page).toHaveURL(/m=h:tiny\/model&/);
+
+  // A private (or missing) repository.
+  await page.getByRole('tab', { name: 'Hub' }).click();
+  const id = page.getByRole('textbox', { name: 'Model id' });
+  await id.fill('private/model');
+  await page.getByRole('button', { name: 'Load', exact: true }).click();
+  await expect(page.getByTestId('model-error')).toContainText('private or gated, or it does not exist');
+
+  // An unsupported family: refused from config.json, before any weight is requested.
+  await id.fill('unsupported/bert');
+  await page.getByRole('button', { name: 'Load', exact: true }).click();
+  await expect(page.getByTestId('model-error')).toContainText(/bert/i);
+  expect(hub.log.filter((l) => l.startsWith('GET /unsupported/bert/')).map((l) => l.split('/').pop())).toEqual(['config.json']);
+  await page.screenshot({ path: testInfo.outputPath('hub-error.png') });
+
+  // Second visit with the Hub unreachable: everything comes from the Cache API.
+  await hub.close();
+  await page.goto('about:blank');
+  await page.goto(url);
+  await expect(page.getByTestId('model-ready')).toContainText('from the cache', { timeout: 120_000 });
+  expect(Math.abs((await currentPerplexity(page)) / ppl - 1)).toBeLessThan(1e-9);
+  expect(w.errors).toEqual([]);
+  hub = await startHubServer(); // for afterAll
+});
