@@ -24,6 +24,11 @@ export function cell(page: Page, kind: 'attn' | 'mlp' | 'block', layer: number):
   return page.locator(`[data-testid="sublayer-heatmap"] [data-kind="${kind}"][data-layer="${layer}"]`);
 }
 
+/** The heatmap metric switch's option (a label around a visually hidden radio button). */
+export function metric(page: Page, name: 'LLM-Drop' | 'No norm' | 'Block' | 'Drop-one ΔNLL'): Locator {
+  return page.locator('fieldset.segmented label').filter({ hasText: new RegExp(`^${name}$`) });
+}
+
 /** Waits until the current perplexity is shown (optionally: a value other than `not`) and returns it. */
 export async function currentPerplexity(page: Page, opts: { not?: number; timeout?: number } = {}): Promise<number> {
   const el = page.getByTestId('ppl-current');

@@ -6,7 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { deflateSync } from 'fflate';
 import { bundledModelExists } from './hub-server';
-import { cell, currentPerplexity, droppedCells, link, nodePerplexity, watch } from './support';
+import { cell, currentPerplexity, droppedCells, link, metric, nodePerplexity, watch } from './support';
 
 test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-12l) is not there yet');
 
@@ -74,7 +74,7 @@ test('the URL round-trips the experiment through a reload: same drops, same perp
   const one = await currentPerplexity(page, { not: base });
   await cell(page, 'mlp', 10).click();
   const two = await currentPerplexity(page, { not: one });
-  await page.getByRole('radio', { name: 'Block' }).check();
+  await metric(page, 'Block').click();
   await expect(page).toHaveURL(/#v1&m=b:droplab-byte-12l&da=7&dm=10&t=b:moby-dick-heldout&L=48&n=3&x=block$/);
   const shown = await page.getByTestId('ppl-current').textContent();
 
@@ -83,7 +83,7 @@ test('the URL round-trips the experiment through a reload: same drops, same perp
   expect(Math.abs(again / two - 1)).toBeLessThan(1e-6);
   await expect(page.getByTestId('ppl-current')).toHaveText(shown ?? '');
   await expect(page.getByRole('radio', { name: 'Block' })).toBeChecked();
-  await page.getByRole('radio', { name: 'LLM-Drop', exact: true }).check();
+  await metric(page, 'LLM-Drop').click();
   expect((await droppedCells(page)).sort()).toEqual(['attn7', 'mlp10']);
   await expect(page.getByTestId('token-info')).toContainText('3 × 48');
 });

@@ -113,6 +113,7 @@ export class WorkbenchController {
   private texts = new Map<string, string>();
   private pendingLocal: Experiment | null = null;
   private lastWrittenHash: string | null = null;
+  private pendingHash: string | null = null;
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribers: (() => void)[] = [];
   private stopped = false;
@@ -136,6 +137,8 @@ export class WorkbenchController {
   // Start-up and the URL hash.
 
   async start(): Promise<void> {
+    // Links pasted while starting are opened once the start-up experiment is in place.
+    this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
     const backend = this.engine.init(this.deps.init).then(
       (report) => this.s.setBackend({ state: 'ready', report }),
       (e) => {
@@ -180,8 +183,10 @@ export class WorkbenchController {
     if (!opened && !this.pendingLocal) await this.openExperiment(this.defaultExperiment(), 'default');
     this.s.setReady(true);
     this.unsubscribers.push(this.store.subscribe(() => this.scheduleWrite()));
-    this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
-    this.scheduleWrite();
+    const pending = this.pendingHash;
+    this.pendingHash = null;
+    if (pending !== null) this.onHashChange(pending);
+    else this.scheduleWrite();
   }
 
   stop(): void {
@@ -232,6 +237,10 @@ export class WorkbenchController {
 
   private onHashChange(hash: string): void {
     const h = hash.replace(/^#/, '');
+    if (!this.s.ui.ready) {
+      this.pendingHash = h;
+      return;
+    }
     if (isEmptyHash(h) || h === this.lastWrittenHash) return;
     let e: Experiment;
     try {

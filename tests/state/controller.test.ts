@@ -272,6 +272,28 @@ describe('controller: links', () => {
     expect(s().drops.current).toEqual({ attn: [1], mlp: [] });
   });
 
+  it('opens a link pasted while the start-up experiment is still loading, after it', async () => {
+    const store = createWorkbenchStore();
+    const engine = createFakeEngine({ delayMs: 30 });
+    const hash = memoryHash('');
+    const controller = new WorkbenchController({
+      store,
+      engine,
+      init: { forceWasm: false, hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
+      fetchText: async (p) => TEXTS[p],
+      hash,
+      saved: null,
+      writeDelayMs: 0,
+    });
+    const started = controller.start();
+    await new Promise((r) => setTimeout(r, 5));
+    hash.fire(link({ drops: { attn: [2], mlp: [] } }));
+    await started;
+    await controller.idle();
+    expect(store.getState().drops.current).toEqual({ attn: [2], mlp: [] });
+    expect(store.getState().data.seqLen).toBe(64);
+  });
+
   it('round-trips: the hash written after work reopens the same experiment and perplexity', async () => {
     const first = await setup();
     await first.controller.setWindowSettings(48, 6);
