@@ -104,7 +104,9 @@ async function estimateFor(files: { config: Uint8Array; generationConfig: Uint8A
 }
 
 async function inspectRemote(input: ModelInput): Promise<InspectResult> {
-  const folder = await openRemoteFolder(fetchEnv(), remoteOf(input));
+  const folder = await openRemoteFolder(fetchEnv(), remoteOf(input), async (config, generationConfig) => {
+    await estimateFor({ config, generationConfig, index: null }, null, [], false); // unsupported family, bad config
+  });
   const { spec, estimate } = await estimateFor(folder, folder.weightBytes, [CONFIG, ...folder.files], folder.cached);
   inspected = { key: inputKey(input), folder, estimate };
   return { source: sourceOf(input), spec, estimate };

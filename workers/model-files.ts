@@ -181,10 +181,19 @@ export interface RemoteFolder {
   cached: boolean;
 }
 
-export async function openRemoteFolder(env: FetchEnv, remote: Remote): Promise<RemoteFolder> {
+/**
+ * `checkConfig` runs on config.json (and generation_config.json) before anything else is requested:
+ * the worker refuses an unsupported family there, before even the weights' size is asked for.
+ */
+export async function openRemoteFolder(
+  env: FetchEnv,
+  remote: Remote,
+  checkConfig?: (config: Uint8Array, generationConfig: Uint8Array | null) => Promise<void>,
+): Promise<RemoteFolder> {
   const config = (await fetchSmall(env, remote, CONFIG))!;
   parseJsonObject(config, CONFIG); // a clear error for a broken config.json before anything else
   const generationConfig = await fetchSmall(env, remote, GENERATION_CONFIG, true);
+  await checkConfig?.(config, generationConfig);
   const index = await fetchSmall(env, remote, INDEX, true);
   let weightFiles: string[];
   let weightBytes: number | null = null;

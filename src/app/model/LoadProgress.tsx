@@ -1,4 +1,5 @@
 /** Model loading status: the size estimate (before download), byte and file progress, errors. */
+import { sourceLabel } from '../../state/controller';
 import { useController, useWorkbench } from '../context';
 import { formatBytes, formatCount } from '../format';
 
@@ -16,6 +17,7 @@ export function LoadProgress() {
     return (
       <div className="load-error" role="alert" data-testid="model-error" data-code={m.error.code}>
         <strong>Could not load the model.</strong> {m.error.message}
+        {m.info && <span className="still-loaded"> {sourceLabel(m.info.source)} is still loaded.</span>}
       </div>
     );
   }

@@ -12,6 +12,14 @@ const NAMES: Record<string, string> = {
 export function TaskStatus() {
   const task = useWorkbench((s) => s.results.task);
   const tokenizing = useWorkbench((s) => s.data.status === 'tokenizing');
+  const hasModel = useWorkbench((s) => s.model.info !== null);
+  if (!task && !tokenizing && !hasModel) {
+    return (
+      <span className="task-status idle" data-testid="task-status" data-task="no-model">
+        waiting for a model
+      </span>
+    );
+  }
   if (!task && !tokenizing) {
     return (
       <span className="task-status idle" data-testid="task-status" data-task="idle">
