@@ -66,6 +66,15 @@ export const TRANSFORMERS_JS_DTYPE: Readonly<Record<ExportFormat, string>> = {
 
 /** MatMulNBits block size (DESIGN.md §4). */
 export const QUANT_BLOCK = 32;
+/**
+ * MatMulNBits accuracy_level 4: the CPU and wasm kernels quantize the activations to int8 per block
+ * and use integer dot products. Measured with onnxruntime-node 1.30 (1 thread), a [1, 576] x 8-bit
+ * [49152, 576] product takes 5 ms at level 4 and 1.4 s at the default level 0 (no fast float path for
+ * 8 bits), while 4 bits is fast either way; the WebGPU EP may use its DP4A kernel at this level. Level 4
+ * is also what onnxruntime-genai's model builder writes. The perplexity cost is measured in
+ * tests/export/bundled.test.ts.
+ */
+export const QUANT_ACCURACY_LEVEL = 4;
 /** Bits of the LM head in the q8 and q4 formats. */
 export const HEAD_BITS: NBits = 8;
 
@@ -127,7 +136,7 @@ function nbitsMatmul(b: GraphBuilder, x: Value, w: Param, bits: NBits, name: str
   const q = quantizeBlockwise(w.load(), N, K, bits, QUANT_BLOCK);
   const packed = b.initializer(`${name}.weight_q${bits}`, q.packed, [N, q.blocks, (QUANT_BLOCK * bits) / 8]);
   const scales = b.initializer(`${name}.weight_scales`, q.scales, [N * q.blocks]);
-  return b.matMulNBits(x, packed, scales, { K, N, bits, blockSize: QUANT_BLOCK });
+  return b.matMulNBits(x, packed, scales, { K, N, bits, blockSize: QUANT_BLOCK, accuracyLevel: QUANT_ACCURACY_LEVEL });
 }
 
 const nbitsLinear =

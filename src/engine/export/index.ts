@@ -44,6 +44,7 @@ export {
   KV_IO,
   KV_DIM,
   QUANT_BLOCK,
+  QUANT_ACCURACY_LEVEL,
   HEAD_BITS,
   TRANSFORMERS_JS_DTYPE,
   buildKvGraph,
