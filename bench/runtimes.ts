@@ -2,12 +2,19 @@
  * The runtimes the benchmark compares, as the engine sees them (OrtLike), plus a profiling wrapper that
  * times every session run by what the session is (embedding, attention l, MLP l, head, cosine).
  *
- * onnxruntime-web is imported here to run its wasm backend in Node (as tests/onnx/runtimes.ts does);
- * the CLI's runtime comes from src/cli/ort-node.ts.
+ * onnxruntime-web's wasm backend in Node comes from tests/support/runtimes.ts (the one module besides the
+ * worker's that may import the package); the CLI's runtime from src/cli/ort-node.ts.
  */
-import * as ortWeb from 'onnxruntime-web';
 import { NODE_BACKEND, ortNode } from '../src/cli/ort-node';
 import type { BackendChoice, OrtLike, OrtSession, OrtSessionOptions } from '../src/engine/runtime/ort';
+import { RUNTIMES } from '../tests/support/runtimes';
+
+interface OrtWebEnv {
+  env: { wasm: { numThreads?: number }; logLevel?: string; versions?: Record<string, string> };
+}
+const ortWebRuntime = RUNTIMES.find((r) => r.ep === 'wasm');
+if (!ortWebRuntime) throw new Error('tests/support/runtimes.ts lists no wasm runtime');
+const ortWeb = ortWebRuntime.ort as OrtLike & OrtWebEnv;
 
 export interface BenchRuntime {
   id: 'node' | 'wasm';
@@ -37,7 +44,7 @@ export function wasmRuntime(threads: number): BenchRuntime {
   return {
     id: 'wasm',
     label: `onnxruntime-web wasm in Node, ${threads} thread${threads === 1 ? '' : 's'}`,
-    ort: ortWeb as unknown as OrtLike,
+    ort: ortWeb,
     executionProviders: ['wasm'],
     backend: { name: 'wasm', detail: 'onnxruntime-web wasm in Node', keepOnDevice: false },
     sessionOptions: {},

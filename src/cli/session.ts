@@ -20,6 +20,8 @@ export interface Session {
   data: DataInfo;
   modelDir: string;
   textPath: string;
+  /** --text as given (shown in the human output). */
+  textArg: string;
   /** Progress reporter for the engine's long calls (stderr, terminals only). */
   progress: (p: Progress) => void;
   /** Clears the progress line. */
@@ -87,6 +89,7 @@ export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
       data,
       modelDir,
       textPath,
+      textArg: flags.text as string,
       progress: report,
       done: clear,
       close: async () => {
@@ -159,7 +162,7 @@ export function headerLines(s: Session): string {
   const d = s.data;
   return (
     `model  ${s.info.name} (${spec.family}, ${spec.numLayers} layers, d=${spec.hiddenSize}, ${params} parameters) on ${s.info.backend.detail}\n` +
-    `text   ${s.textPath}: ${int(d.textTokens)} tokens; ${windowsText(d.windows, d.seqLen)}` +
+    `text   ${s.textArg}: ${int(d.textTokens)} tokens; ${windowsText(d.windows, d.seqLen)}` +
     (d.availableWindows > d.windows ? ` (of ${int(d.availableWindows)} available)` : '') +
     '\n'
   );

@@ -96,7 +96,7 @@ export const plan: Command = {
         `drop   ${describeDrop(p.drop)}`,
         `flags  ${dropFlagsText(p.drop) || '(none)'}`,
         perplexityLine(after),
-        `before ${ppl(before.perplexity)}  (${pctChange(after.perplexity, before.perplexity)} after the drops)`,
+        `before ${ppl(before.perplexity)}  (${base.attn.length || base.mlp.length ? 'with the starting drops; ' : 'no drops; '}${pctChange(after.perplexity, before.perplexity)} after the plan)`,
       ];
       io.out(`${lines.join('\n')}\n`);
       return 0;
