@@ -189,8 +189,14 @@ function encodeModel(m: ModelSource): string {
   return `l:${m.name}`;
 }
 
+// The hash is rewritten as the person works: remember the last packed text (deflate of 200 kB ~ 10 ms).
+let lastPacked: { text: string; packed: string } | null = null;
+
 function packText(text: string): string {
-  return base64url(deflateSync(utf8Bytes(text), { level: 9 }));
+  if (lastPacked?.text === text) return lastPacked.packed;
+  const packed = base64url(deflateSync(utf8Bytes(text), { level: 9 }));
+  lastPacked = { text, packed };
+  return packed;
 }
 
 function encodeText(t: TextChoice): string {
