@@ -23,12 +23,12 @@ import type {
   TokenDelta,
 } from './api';
 import { buildWindows, splitDocuments } from './data';
-import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf } from './drops';
+import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from './drops';
 import { CancelledError, DropLabError, RuntimeError, SettingsError, asDropLabError } from './errors';
 import * as graphs from './graphs/sublayers';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
-import { blockMetrics, blockPairs, sublayerImportance } from './metrics';
-import { Pipeline, type PipelineSessions } from './pipeline';
+import { blockBoundaries, blockMetrics, sublayerImportance } from './metrics';
+import { type NllSum, Pipeline, type PipelineSessions } from './pipeline';
 import { plan as planDrops } from './planner';
 import type { BackendChoice, OrtLike, OrtSession, OrtSessionOptions } from './runtime/ort';
 import { Tokenizer } from './tokenizer';
@@ -56,6 +56,8 @@ interface Loaded {
 export class Engine implements EngineApi {
   private loaded: Loaded | null = null;
   private data: { info: DataInfo; windowIds: Int32Array } | null = null;
+  /** Results by drop configuration for the current model and windows (a toggle back, or to a drop-one neighbour, is free). */
+  private memo = new Map<string, NllSum>();
   private queue: Promise<unknown> = Promise.resolve();
   private generation = 0; // bumped by cancel(): calls started under an older generation stop
   private runs = 0;
@@ -97,14 +99,14 @@ export class Engine implements EngineApi {
         onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
         return s;
       };
-      const sessions: PipelineSessions = { embed: await create(graphs.embedding(spec, weights), [graphs.IO.hidden]), sub: [], head: null as unknown as OrtSession, cosine: null as unknown as OrtSession };
+      const sessions: PipelineSessions = { embed: await create(graphs.embedding(spec, weights), [graphs.IO.hidden]), sub: [], head: null as unknown as OrtSession, gram: null as unknown as OrtSession };
       try {
         for (let l = 0; l < spec.numLayers; l++) {
           sessions.sub.push(await create(graphs.attention(spec, weights, l), [graphs.IO.hiddenOut]));
           sessions.sub.push(await create(graphs.mlp(spec, weights, l), [graphs.IO.hiddenOut]));
         }
         sessions.head = await create(graphs.head(spec, weights), []);
-        sessions.cosine = await create(graphs.cosine(), []);
+        sessions.gram = await create(graphs.gram(spec.numLayers + 1), []);
       } catch (e) {
         await releaseAll(sessions);
         throw e;
@@ -139,6 +141,7 @@ export class Engine implements EngineApi {
       const w = buildWindows(docs, (s) => m.tokenizer.encode(s), eos, settings.seqLen, settings.windows);
       const info: DataInfo = { seqLen: w.seqLen, windows: w.windows, textTokens: w.textTokens, availableWindows: w.availableWindows, predictedTokens: w.windows * (w.seqLen - 1) };
       m.pipeline.setWindows(w.ids, w.windows, w.seqLen, this.opts.batchWindows ?? 8);
+      this.memo.clear();
       this.data = { info, windowIds: w.ids };
       return info;
     });
@@ -154,8 +157,8 @@ export class Engine implements EngineApi {
       const { pipeline, spec } = this.needData();
       const d = normalizeDrop(drop, spec.numLayers);
       const flags = dropFlags(d, spec.numLayers);
-      const total = pipeline.pendingRuns(flags) + 1;
-      const r = await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', total));
+      const r = this.memo.get(key(d)) ?? (await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', pipeline.pendingRuns(flags) + 1)));
+      this.memo.set(key(d), r);
       return { ...this.evalResult(d, r.sum, r.count), nll: r.tokens };
     });
   }
@@ -179,11 +182,14 @@ export class Engine implements EngineApi {
       const total = pipeline.pendingRuns(flags) + 1 + kept.reduce((n, s) => n + flags.slice(s + 1).filter((f) => !f).length + 1, 0);
       const h = this.progress(hook, onProgress, 'drop-one', total);
       const base0 = await pipeline.nll(flags, h);
+      this.memo.set(key(d), base0);
       const baseNll = base0.sum / base0.count;
       const res: DropOneResult = { base: d, baseNll, attn: new Array(L).fill(null), mlp: new Array(L).fill(null) };
       for (const s of kept) {
-        const r = await pipeline.nllWithout(flags, s, h);
         const { kind, layer } = sublayerOf(s);
+        const next = withDropped(d, kind, layer);
+        const r = this.memo.get(key(next)) ?? (await pipeline.nllWithout(flags, s, h));
+        this.memo.set(key(next), r);
         res[kind][layer] = r.sum / r.count - baseNll;
       }
       return res;
@@ -223,18 +229,16 @@ export class Engine implements EngineApi {
     const L = spec.numLayers;
     const d = normalizeDrop(drop, L);
     const flags = dropFlags(d, L);
-    const pairs = blockPairs(L);
     const chunks = Math.ceil(pipeline.shape.windows / (this.opts.batchWindows ?? 8));
-    const total = chunks * (1 + flags.filter((f) => !f).length + pairs.length + 1);
-    const h = this.progress(hook, onProgress, 'analyze', total);
-    const sums = await pipeline.analysisPass(flags, h);
-    const cos = await pipeline.cosinePairs(pairs, h);
-    const nll = await pipeline.nll(flags, h);
-    const sub = sublayerImportance(sums, L);
-    const blocks = blockMetrics(L, cos.sum, cos.last, sums.tokens, (l) => flags[2 * l] && flags[2 * l + 1]);
+    const h = this.progress(hook, onProgress, 'analyze', pipeline.pendingRuns(flags) + 2 * chunks);
+    const sums = await pipeline.analysisSums(flags, h);
+    const gram = await pipeline.gram(flags, blockBoundaries(L), h);
+    const nll = this.memo.get(key(d)) ?? (await pipeline.nll(flags, h));
+    this.memo.set(key(d), nll);
+    const blocks = blockMetrics(L, gram, sums.tokens, (l) => flags[2 * l] && flags[2 * l + 1]);
     return {
       drop: d,
-      importance: { ...sub, block: blocks.block },
+      importance: { ...sublayerImportance(sums, L), block: blocks.block },
       similarity: blocks.similarity,
       angular: blocks.angular,
       eval: this.evalResult(d, nll.sum, nll.count),
@@ -268,6 +272,7 @@ export class Engine implements EngineApi {
     const m = this.loaded;
     this.loaded = null;
     this.data = null;
+    this.memo.clear();
     if (!m) return;
     m.pipeline.clear();
     await releaseAll(m.sessions);
@@ -310,7 +315,9 @@ export class Engine implements EngineApi {
   }
 }
 
+const key = (d: DropConfig): string => `${d.attn.join(',')}|${d.mlp.join(',')}`;
+
 async function releaseAll(s: PipelineSessions): Promise<void> {
-  const all = [s.embed, ...s.sub, s.head, s.cosine].filter(Boolean);
+  const all = [s.embed, ...s.sub, s.head, s.gram].filter(Boolean);
   await Promise.all(all.map((x) => x.release().catch(() => undefined)));
 }

@@ -17,41 +17,34 @@ export function sublayerImportance(sums: AnalysisSums, numLayers: number): Omit<
   return out;
 }
 
-/** Block boundary index of x_l among the sublayer boundaries. */
-export const blockBoundary = (l: number): number => 2 * l;
-
-/** Every pair (i <= j) of the block boundaries x_0..x_L, as sublayer-boundary indices. */
-export function blockPairs(numLayers: number): [number, number][] {
-  const pairs: [number, number][] = [];
-  for (let i = 0; i <= numLayers; i++) for (let j = i + 1; j <= numLayers; j++) pairs.push([blockBoundary(i), blockBoundary(j)]);
-  return pairs;
+/** Sublayer-boundary indices of the block boundaries x_0..x_L (b_{2l} = x_l). */
+export function blockBoundaries(numLayers: number): number[] {
+  return Array.from({ length: numLayers + 1 }, (_, l) => 2 * l);
 }
 
 /**
- * From the pair cosines of blockPairs(): the similarity matrix S[i][j] = mean_t cos(x_i, x_j)
- * ((L+1)x(L+1), symmetric, 1 on the diagonal), ShortGPT's Block Influence 1 - S[l][l+1], and
- * Gromov et al.'s angular distance angular[l][n-1] = mean_windows arccos(cos(x_l, x_{l+n}) on the last token)/pi.
+ * From the gram pass over x_0..x_L: the similarity matrix S[i][j] = mean_t cos(x_i, x_j) ((L+1)x(L+1),
+ * symmetric), ShortGPT's Block Influence 1 - S[l][l+1] (NaN when attention and MLP l are both dropped),
+ * and Gromov et al.'s angular distance angular[l][n-1] = mean over windows of
+ * arccos(cos(x_l, x_{l+n}) at the last token) / pi (NaN where l+n > L).
  */
 export function blockMetrics(
   numLayers: number,
-  sums: Float64Array,
-  last: Float64Array[],
+  gram: { sum: Float64Array; last: Float32Array[] },
   tokens: number,
   blockDropped: (l: number) => boolean,
 ): { similarity: number[][]; block: number[]; angular: number[][] } {
-  const L = numLayers;
-  const similarity = Array.from({ length: L + 1 }, (_, i) => Array.from({ length: L + 1 }, (_, j) => (i === j ? 1 : Number.NaN)));
-  const angular = Array.from({ length: L }, () => new Array<number>(L).fill(Number.NaN));
-  let p = 0;
-  for (let i = 0; i <= L; i++) {
-    for (let j = i + 1; j <= L; j++, p++) {
-      similarity[i][j] = similarity[j][i] = sums[p] / tokens;
-      const lastCos = last[p];
+  const K = numLayers + 1;
+  const similarity = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => (i === j ? 1 : (gram.sum[i * K + j] + gram.sum[j * K + i]) / 2 / tokens)));
+  const angular = Array.from({ length: numLayers }, (_, l) =>
+    Array.from({ length: numLayers }, (_, n) => {
+      const j = l + n + 1;
+      if (j > numLayers) return Number.NaN;
       let a = 0;
-      for (let w = 0; w < lastCos.length; w++) a += Math.acos(Math.min(1, Math.max(-1, lastCos[w]))) / Math.PI;
-      angular[i][j - i - 1] = a / lastCos.length;
-    }
-  }
-  const block = Array.from({ length: L }, (_, l) => (blockDropped(l) ? Number.NaN : 1 - similarity[l][l + 1]));
+      for (const w of gram.last) a += Math.acos(Math.min(1, Math.max(-1, w[l * K + j]))) / Math.PI;
+      return a / gram.last.length;
+    }),
+  );
+  const block = Array.from({ length: numLayers }, (_, l) => (blockDropped(l) ? Number.NaN : 1 - similarity[l][l + 1]));
   return { similarity, block, angular };
 }

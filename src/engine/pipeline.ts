@@ -16,7 +16,7 @@ export interface PipelineSessions {
   embed: OrtSession; // input_ids [B,T] -> hidden [B,T,d]
   sub: OrtSession[]; // 2L sublayers: hidden -> hidden_out, cos, cos_nonorm
   head: OrtSession; // hidden, input_ids -> nll [B,T-1], argmax
-  cosine: OrtSession; // a, b -> cos [B,T]
+  gram: OrtSession; // x0..x_L [B,T,d] -> gram_sum [L+1,L+1], gram_last [B,L+1,L+1]
 }
 
 interface Chunk {
@@ -24,6 +24,8 @@ interface Chunk {
   B: number;
   bounds: (OrtTensor | null)[]; // 2L+1
   flags: boolean[] | null; // the drop flags `bounds` were computed with
+  cos: Float64Array; // [2L] sum_t cos(b_s, b_{s+1}) of the run that made bounds[s+1]
+  cosNoNorm: Float64Array; // [2L] sum_t cos(N(b_s), F(N(b_s))) likewise
 }
 
 /** Per-sublayer sums over every token of every window, from one analysis pass. */
@@ -77,7 +79,8 @@ export class Pipeline {
     for (let w0 = 0; w0 < windows; w0 += batch) {
       const B = Math.min(batch, windows - w0);
       const data = BigInt64Array.from(ids.subarray(w0 * seqLen, (w0 + B) * seqLen), (v) => BigInt(v));
-      this.chunks.push({ ids: new this.ort.Tensor('int64', data, [B, seqLen]), B, bounds: new Array(this.numSublayers + 1).fill(null), flags: null });
+      const S = this.numSublayers;
+      this.chunks.push({ ids: new this.ort.Tensor('int64', data, [B, seqLen]), B, bounds: new Array(S + 1).fill(null), flags: null, cos: new Float64Array(S), cosNoNorm: new Float64Array(S) });
     }
   }
 
@@ -118,66 +121,47 @@ export class Pipeline {
   }
 
   /**
-   * Run every kept sublayer with its cosine outputs (and refresh the cache for `flags`): the sums
-   * behind LLM-Drop's attention and MLP importance in both layer_drop_norm variants.
+   * The sums behind LLM-Drop's attention and MLP importance in both layer_drop_norm variants, for
+   * `flags`: every sublayer run records its cosines, so this only computes what the cache lacks.
    */
-  async analysisPass(flags: readonly boolean[], hook: RunHook): Promise<AnalysisSums> {
+  async analysisSums(flags: readonly boolean[], hook: RunHook): Promise<AnalysisSums> {
     const S = this.numSublayers;
     const cos = new Float64Array(S);
     const cosNoNorm = new Float64Array(S);
-    for (let s = 0; s < S; s++) if (flags[s]) cos[s] = cosNoNorm[s] = Number.NaN;
     for (const c of this.chunks) {
-      await this.ensureEmbedding(c, hook);
-      const fresh: (OrtTensor | null)[] = [c.bounds[0]];
+      await this.ensureChunk(c, flags, hook);
       for (let s = 0; s < S; s++) {
-        const x = fresh[s] as OrtTensor;
-        if (flags[s]) {
-          fresh.push(x);
-          continue;
-        }
-        hook();
-        const out = await this.sessions.sub[s].run({ [IO.hidden]: x }, [IO.hiddenOut, IO.cos, IO.cosNoNorm]);
-        cos[s] += sum(await readFloats(out[IO.cos]));
-        cosNoNorm[s] += sum(await readFloats(out[IO.cosNoNorm]));
-        out[IO.cos].dispose();
-        out[IO.cosNoNorm].dispose();
-        fresh.push(out[IO.hiddenOut]);
+        cos[s] += c.cos[s];
+        cosNoNorm[s] += c.cosNoNorm[s];
       }
-      this.release(c.bounds, 1, new Set(fresh));
-      c.bounds = fresh;
-      c.flags = [...flags];
     }
+    for (let s = 0; s < S; s++) if (flags[s]) cos[s] = cosNoNorm[s] = Number.NaN;
     return { cos, cosNoNorm, tokens: this.windows * this.seqLen };
   }
 
   /**
-   * For boundary pairs (i, j) of the current cache: sum over all tokens of cos(b_i, b_j) and, per
-   * window, cos at the last position (Gromov et al.'s angular distance reads the last token).
+   * Over the boundaries `indices` (block boundaries x_0..x_L) of the cache for `flags`: the sum over
+   * every token of cos(b_i, b_j) ([K][K], row-major) and, per window, cos at the last position
+   * ([windows][K][K]; Gromov et al.'s angular distance reads the last token). One gram session run per chunk.
    */
-  async cosinePairs(pairs: readonly (readonly [number, number])[], hook: RunHook): Promise<{ sum: Float64Array; last: Float64Array[] }> {
-    const sumOut = new Float64Array(pairs.length);
-    const last = pairs.map(() => new Float64Array(this.windows));
-    const T = this.seqLen;
-    let w0 = 0;
+  async gram(flags: readonly boolean[], indices: readonly number[], hook: RunHook): Promise<{ sum: Float64Array; last: Float32Array[] }> {
+    const K = indices.length;
+    const sumOut = new Float64Array(K * K);
+    const last: Float32Array[] = [];
     for (const c of this.chunks) {
-      for (let p = 0; p < pairs.length; p++) {
-        const [i, j] = pairs[p];
-        const a = c.bounds[i];
-        const b = c.bounds[j];
-        if (!a || !b) throw new Error(`boundary ${a ? j : i} is not computed`);
-        let cosv: Float32Array;
-        if (a === b) {
-          cosv = new Float32Array(c.B * T).fill(1); // the same tensor: a dropped sublayer in between
-        } else {
-          hook();
-          const out = await this.sessions.cosine.run({ [IO.a]: a, [IO.b]: b });
-          cosv = await readFloats(out[IO.cos]);
-          out[IO.cos].dispose();
-        }
-        sumOut[p] += sum(cosv);
-        for (let w = 0; w < c.B; w++) last[p][w0 + w] = cosv[w * T + T - 1];
-      }
-      w0 += c.B;
+      await this.ensureChunk(c, flags, hook);
+      hook();
+      const feeds: Record<string, OrtTensor> = {};
+      indices.forEach((b, i) => {
+        feeds[`x${i}`] = c.bounds[b] as OrtTensor;
+      });
+      const out = await this.sessions.gram.run(feeds);
+      const g = await readFloats(out[IO.gramSum]);
+      for (let i = 0; i < K * K; i++) sumOut[i] += g[i];
+      const l = await readFloats(out[IO.gramLast]);
+      for (let w = 0; w < c.B; w++) last.push(l.slice(w * K * K, (w + 1) * K * K));
+      out[IO.gramSum].dispose();
+      out[IO.gramLast].dispose();
     }
     return { sum: sumOut, last };
   }
@@ -195,7 +179,7 @@ export class Pipeline {
       let x = c.bounds[s] as OrtTensor;
       for (let t = s + 1; t < this.numSublayers; t++) {
         if (flags[t]) continue;
-        const next = await this.runSub(t, x, hook);
+        const next = (await this.runSub(t, x, hook)).out;
         if (!cached.has(x)) x.dispose();
         x = next;
       }
@@ -244,16 +228,29 @@ export class Pipeline {
     const bounds: (OrtTensor | null)[] = [...keep];
     for (let s = s0; s < this.numSublayers; s++) {
       const x = bounds[s] as OrtTensor;
-      bounds.push(flags[s] ? x : await this.runSub(s, x, hook));
+      if (flags[s]) {
+        bounds.push(x);
+        c.cos[s] = c.cosNoNorm[s] = Number.NaN;
+      } else {
+        const r = await this.runSub(s, x, hook);
+        bounds.push(r.out);
+        c.cos[s] = r.cos;
+        c.cosNoNorm[s] = r.cosNoNorm;
+      }
     }
     c.bounds = bounds;
     c.flags = [...flags];
   }
 
-  private async runSub(s: number, x: OrtTensor, hook: RunHook): Promise<OrtTensor> {
+  /** One sublayer run. ORT computes every graph output anyway, so the cosine sums come along. */
+  private async runSub(s: number, x: OrtTensor, hook: RunHook): Promise<{ out: OrtTensor; cos: number; cosNoNorm: number }> {
     hook();
-    const out = await this.sessions.sub[s].run({ [IO.hidden]: x }, [IO.hiddenOut]);
-    return out[IO.hiddenOut];
+    const out = await this.sessions.sub[s].run({ [IO.hidden]: x }, [IO.hiddenOut, IO.cos, IO.cosNoNorm]);
+    const cos = sum(await readFloats(out[IO.cos]));
+    const cosNoNorm = sum(await readFloats(out[IO.cosNoNorm]));
+    out[IO.cos].dispose();
+    out[IO.cosNoNorm].dispose();
+    return { out: out[IO.hiddenOut], cos, cosNoNorm };
   }
 
   private async headInto(c: Chunk, x: OrtTensor, res: NllSum, w0: number, hook: RunHook): Promise<number> {

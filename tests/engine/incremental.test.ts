@@ -50,13 +50,20 @@ describe('incremental evaluation', () => {
     expect(e.sessionRuns - runs).toBe(1 + 2 * L + 1); // embedding, every sublayer, head
     runs = e.sessionRuns;
     await e.evaluate({ attn: [], mlp: [] });
-    expect(e.sessionRuns - runs).toBe(1); // everything cached: only the head
+    expect(e.sessionRuns - runs).toBe(0); // the same configuration again: remembered, nothing runs
     runs = e.sessionRuns;
     await e.evaluate({ attn: [L - 1], mlp: [] }); // drop the last attention: only the last MLP and the head run
     expect(e.sessionRuns - runs).toBe(2);
     runs = e.sessionRuns;
     await e.evaluate({ attn: [L - 1], mlp: [0] }); // drop MLP 0: sublayers 2.. (minus the dropped attention) rerun
     expect(e.sessionRuns - runs).toBe(2 * L - 2 - 1 + 1);
+    runs = e.sessionRuns;
+    const r = await e.dropOne({ attn: [L - 1], mlp: [0] });
+    const again = await e.evaluate({ attn: [L - 1], mlp: [0, 1] }); // a drop-one neighbour: remembered
+    expect(again.meanNll - r.baseNll).toBeCloseTo(r.mlp[1] as number, 12);
+    runs = e.sessionRuns;
+    await e.evaluate({ attn: [L - 1], mlp: [0, 1] });
+    expect(e.sessionRuns - runs).toBe(0);
     await e.dispose();
   });
 });

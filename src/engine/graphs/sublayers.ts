@@ -10,8 +10,10 @@
  *   mlp        hidden [B,T,d]                              -> hidden_out = m + MLP(N2(m)), cos, cos_nonorm
  *   head       hidden [B,T,d], input_ids [B,T]            -> nll [B,T-1] float32, argmax [B,T] int64
  *   cosine     a [B,T,d], b [B,T,d]                       -> cos [B,T]
+ *   gram       x_0..x_K-1 [B,T,d]                          -> gram_sum [K,K] = sum_t cos(x_i, x_j), gram_last [B,K,K] at t = T-1
  *
- * Fetch only what is needed (session.run(feeds, ['hidden_out'])): ORT then skips the cosine nodes.
+ * ORT computes every output of a graph whether or not it is fetched, so the pipeline fetches the
+ * sublayer cosines on every run and keeps their sums (they cost little next to the sublayer).
  * Positions are 0..T-1 in every window. Cosines follow blocks.cosine: a.b / max(|a||b|, 1e-12).
  */
 import { GraphBuilder, type Value } from '../onnx/builder';
@@ -30,6 +32,8 @@ export const IO = {
   argmax: 'argmax',
   a: 'a',
   b: 'b',
+  gramSum: 'gram_sum',
+  gramLast: 'gram_last',
 } as const;
 
 /** Symbolic dims (the names transformers.js exports use). */
@@ -112,5 +116,27 @@ export function cosine(): Uint8Array {
   const a = g.input(IO.a, 'float32', [DIM.batch, DIM.seq, DIM.hidden]);
   const c = g.input(IO.b, 'float32', [DIM.batch, DIM.seq, DIM.hidden]);
   g.output(blocks.cosine(g, a, c), IO.cos, [DIM.batch, DIM.seq]);
+  return g.build();
+}
+
+/**
+ * All pairwise cosines of K states in one graph: gram_sum [K,K] = sum over every token of cos(x_i, x_j),
+ * gram_last [B,K,K] = cos at the last position (Gromov et al.'s angular distance). Vectors are scaled
+ * to unit length first (|x| floored at 1e-6, which for any real hidden state equals the project-wide
+ * a.b / max(|a||b|, 1e-12)). Inputs are named x0..x{K-1}.
+ */
+export function gram(K: number): Uint8Array {
+  const g = new GraphBuilder(`droplab_gram_${K}`);
+  const xs: Value[] = [];
+  for (let i = 0; i < K; i++) {
+    const x = g.input(`x${i}`, 'float32', [DIM.batch, DIM.seq, DIM.hidden]); // [B,T,d]
+    const norm = g.sqrt(g.reduceSum(g.mul(x, x), [-1], true)); // [B,T,1]
+    xs.push(g.unsqueeze(g.div(x, g.max(norm, 1e-6)), [2])); // [B,T,1,d]
+  }
+  const n = g.concat(xs, 2); // [B,T,K,d]
+  const cos = g.matmul(n, g.transpose(n, [0, 1, 3, 2])); // [B,T,K,K]
+  g.output(g.reduceSum(cos, [0, 1], false), IO.gramSum, [K, K]);
+  const last = g.squeeze(g.slice(cos, [-1], [2 ** 31 - 1], [1]), [1]); // [B,K,K]
+  g.output(last, IO.gramLast, [DIM.batch, K, K]);
   return g.build();
 }
