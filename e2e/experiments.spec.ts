@@ -1,0 +1,65 @@
+/**
+ * Local model folders, quick plans, saved experiments (IndexedDB) and the autosave, in Chromium.
+ */
+import { expect, test } from '@playwright/test';
+import { BUNDLED_DIR, bundledModelExists } from './hub-server';
+import { currentPerplexity, droppedCells, link, watch } from './support';
+
+test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-12l) is not there yet');
+
+test('a local model folder loads, and a local-folder link asks for its folder before applying', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  const w = watch(page);
+  await page.goto(`/?backend=wasm${link({ seqLen: 32, windows: 2 })}`);
+  const bundled = await currentPerplexity(page);
+  await page.getByRole('tab', { name: 'Local folder' }).click();
+  await page.getByTestId('folder-input').setInputFiles(BUNDLED_DIR);
+  await expect(page.getByTestId('model-summary')).toContainText('droplab-byte-12l (local folder)', { timeout: 120_000 });
+  // Same weights, same text and windows: the same perplexity.
+  await expect.poll(async () => Math.abs((await currentPerplexity(page)) / bundled - 1), { timeout: 120_000 }).toBeLessThan(1e-9);
+  await page.locator('[data-testid="sublayer-heatmap"] [data-kind="attn"][data-layer="2"]').click();
+  await expect(page).toHaveURL(/m=l:droplab-byte-12l&da=2&/);
+
+  await page.reload();
+  await expect(page.getByTestId('notice')).toContainText('Pick the model folder');
+  await page.screenshot({ path: testInfo.outputPath('local-folder-link.png') });
+  await page.getByRole('tab', { name: 'Local folder' }).click();
+  await page.getByTestId('folder-input').setInputFiles(BUNDLED_DIR);
+  await expect(page.getByTestId('model-summary')).toContainText('(local folder)', { timeout: 120_000 });
+  await expect.poll(() => droppedCells(page), { timeout: 120_000 }).toEqual(['attn2']);
+  await expect(page.getByTestId('notice')).toBeHidden();
+  expect(w.errors).toEqual([]);
+});
+
+test('quick plan, saved experiments and the autosave', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  const w = watch(page);
+  await page.goto(`/?backend=wasm${link({ seqLen: 32, windows: 2 })}`);
+  const base = await currentPerplexity(page);
+  const plan = page.getByTestId('plan-form');
+  await plan.getByRole('spinbutton', { name: 'How many' }).fill('3');
+  await plan.getByRole('combobox', { name: 'Which sublayers' }).selectOption('attn');
+  await plan.getByRole('button', { name: 'Apply plan' }).click();
+  await expect.poll(async () => (await droppedCells(page)).length, { timeout: 120_000 }).toBe(3);
+  const planned = await droppedCells(page);
+  expect(planned.every((c) => c.startsWith('attn'))).toBe(true);
+  await currentPerplexity(page, { not: base });
+
+  await page.getByRole('textbox', { name: 'Experiment name' }).fill('three attention layers');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByTestId('saved-list')).toContainText('three attention layers');
+  await page.getByTestId('restore-all').click();
+  await expect.poll(() => droppedCells(page)).toEqual([]);
+  await page.getByTestId('saved-list').getByRole('button', { name: /^three attention layers/ }).click();
+  await expect.poll(() => droppedCells(page)).toEqual(planned);
+  await page.screenshot({ path: testInfo.outputPath('saved-experiments.png') });
+
+  // A visit without a hash reopens the autosaved experiment.
+  await page.waitForTimeout(500);
+  await page.goto('about:blank');
+  await page.goto('/?backend=wasm');
+  await expect.poll(() => droppedCells(page), { timeout: 120_000 }).toEqual(planned);
+  await expect(page.getByTestId('token-info')).toContainText('2 × 32');
+  await expect(page.getByTestId('saved-list')).toContainText('three attention layers');
+  expect(w.errors).toEqual([]);
+});
