@@ -71,7 +71,7 @@ function httpError(remote: Remote, file: string, status: number): Error {
   }
   if (status === 404) {
     return new MissingFileError(
-      file === CONFIG
+      file === CONFIG && remote.hub
         ? `${cap(remote.label)} was not found (HTTP 404): no such model, or no such revision. Check the id.`
         : `${file} is missing from ${remote.label} (HTTP 404). A model folder needs config.json, tokenizer.json and safetensors weights.`,
       { file, status },
