@@ -14,7 +14,11 @@ if (!root) throw new Error('index.html has no #root element');
 
 const options = pageOptions(window.location.search);
 const store = createWorkbenchStore();
-const saved = await openSavedExperiments().catch(() => null);
+// Saved experiments are optional (private windows may refuse IndexedDB): never wait long for them.
+const saved = await Promise.race([
+  openSavedExperiments().catch(() => null),
+  new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000)),
+]);
 const controller = new WorkbenchController({
   store,
   engine: createWorkerClient(),
