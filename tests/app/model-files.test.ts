@@ -21,9 +21,8 @@ import { tinyModel } from '../fixtures/tiny-models';
 class FakeCaches {
   stores = new Map<string, Map<string, { body: Uint8Array; headers: [string, string][] }>>();
   async open(name: string) {
-    let m = this.stores.get(name);
-    if (!m) this.stores.set(name, (m = new Map()));
-    const store = m;
+    if (!this.stores.has(name)) this.stores.set(name, new Map());
+    const store = this.stores.get(name)!;
     return {
       match: async (url: string) => {
         const hit = store.get(url);
