@@ -10,7 +10,7 @@
  *   errorFromJSON. Progress callbacks arrive as comlink proxies.
  */
 import * as Comlink from 'comlink';
-import type { DataSettings, DropConfig, ModelSource, PlanRequest, Progress } from '../src/engine/api';
+import type { DataSettings, DropConfig, ModelFiles, ModelSource, PlanRequest, Progress } from '../src/engine/api';
 import { Engine } from '../src/engine/engine';
 import { asDropLabError, CancelledError, RuntimeError } from '../src/engine/errors';
 import { memoryFiles } from '../src/engine/files';
@@ -31,8 +31,10 @@ import {
   type Remote,
   type RemoteFolder,
 } from './model-files';
-import { deviceLimits, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
-import type { EngineWorkerApi, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput, WorkerInit } from './protocol';
+import { createExportApi } from './export-api';
+import { serializeRuns } from './ort-queue';
+import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
+import type { EngineWorkerApi, ExportWorkerApi, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput, WorkerInit } from './protocol';
 
 let init: WorkerInit | null = null;
 let probe: ProbeResult | null = null;
@@ -40,6 +42,9 @@ let engine: Engine | null = null;
 let downloads: AbortController | null = null;
 /** The last inspected remote folder (its config is reused by loadModel). */
 let inspected: { key: string; folder: RemoteFolder; estimate: ModelEstimate } | null = null;
+/** The runtime and the files of the loaded model (the export reads them; workers/export-api.ts). */
+let runtime: LoadedRuntime | null = null;
+let loadedSource: { files: ModelFiles; name: string } | null = null;
 
 function need<T>(v: T | null, what: string): T {
   if (v === null) throw new RuntimeError(`The engine worker is not ready: ${what}.`);
@@ -117,7 +122,10 @@ const api: EngineWorkerApi = {
     wrap(async () => {
       init = opts;
       probe = await probeBackend(opts.forceWasm);
-      const rt = await loadRuntime(probe);
+      // One session run at a time in this worker: the engine's and the generation panel's (ort-queue.ts).
+      const rt = { ...(await loadRuntime(probe)) };
+      rt.ort = serializeRuns(rt.ort);
+      runtime = rt;
       engine = new Engine({ ort: rt.ort, backend: rt.backend, executionProviders: rt.executionProviders, limits: deviceLimits(probe) });
       return probe.report;
     }),
@@ -136,6 +144,7 @@ const api: EngineWorkerApi = {
       if (input.kind === 'local') {
         const files = localFolder(input.files, input.name, progress);
         const info = await e.loadModel(source, files, (p: Progress) => progress(p));
+        loadedSource = { files, name: info.name };
         const stored = input.files.reduce((n, f) => n + f.file.size, 0);
         const estimate: ModelEstimate = {
           parameters: info.parameters,
@@ -155,6 +164,7 @@ const api: EngineWorkerApi = {
       const { folder, estimate } = inspected!;
       const { files, fromCache } = await downloadFolder(fetchEnv(), folder, progress);
       const info = await e.loadModel(source, files, (p: Progress) => progress(p));
+      loadedSource = { files, name: info.name };
       return { ...info, estimate, fromCache } satisfies LoadResult;
     }),
 
@@ -180,4 +190,16 @@ const api: EngineWorkerApi = {
     }),
 };
 
-Comlink.expose(api);
+/** Export, generation and speed (ExportWorkerApi), beside the engine's API on the same endpoint. */
+const exportApi = createExportApi({ engine: () => engine, source: () => loadedSource, runtime: () => runtime });
+const exportMethods: ExportWorkerApi = {
+  previewExport: (req) => wrap(() => exportApi.previewExport(req)),
+  exportZip: (req, onChunks, onProgress) => wrap(() => exportApi.exportZip(req, onChunks, onProgress)),
+  cancelExport: () => exportApi.cancelExport(),
+  generate: (req, onEvent) => wrap(() => exportApi.generate(req, onEvent)),
+  cancelGenerate: () => exportApi.cancelGenerate(),
+  measureSpeed: (req, onProgress) => wrap(() => exportApi.measureSpeed(req, onProgress)),
+  cancelSpeed: () => exportApi.cancelSpeed(),
+};
+
+Comlink.expose({ ...api, ...exportMethods } satisfies EngineWorkerApi & ExportWorkerApi);

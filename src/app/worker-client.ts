@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import type { SerializedError } from '../engine/api';
 import { errorFromJSON, RuntimeError } from '../engine/errors';
 import type { EngineClient } from '../state/engine-client';
-import type { BackendReport, EngineWorkerApi } from '../../workers/protocol';
+import type { BackendReport, EngineWorkerApi, ExportWorkerApi } from '../../workers/protocol';
 
 function isSerializedError(e: unknown): e is SerializedError {
   return !!e && typeof e === 'object' && typeof (e as SerializedError).code === 'string' && typeof (e as SerializedError).message === 'string';
@@ -46,7 +46,16 @@ export function clientFor(remote: Comlink.Remote<EngineWorkerApi>): EngineClient
   };
 }
 
+/** The comlink endpoint of the worker createWorkerClient() made (the export panels use it too). */
+let shared: Comlink.Remote<EngineWorkerApi & ExportWorkerApi> | null = null;
+
 export function createWorkerClient(): EngineClient {
   const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'droplab-engine' });
-  return clientFor(Comlink.wrap<EngineWorkerApi>(worker));
+  shared = Comlink.wrap<EngineWorkerApi & ExportWorkerApi>(worker);
+  return clientFor(shared);
+}
+
+/** The engine worker's endpoint, once createWorkerClient() has made it (null before, and in tests). */
+export function sharedWorkerRemote(): Comlink.Remote<EngineWorkerApi & ExportWorkerApi> | null {
+  return shared;
 }

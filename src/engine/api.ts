@@ -131,3 +131,7 @@ export interface EngineApi {
 
 /** Errors cross the worker boundary as this shape. */
 export type WireError = SerializedError;
+
+// Export types the workbench's export, generation and speed panels show (types only; the export itself
+// runs in the worker).
+export type { ExportFormat, ExportEstimate, ExportResult } from './export';

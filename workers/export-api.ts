@@ -1,0 +1,318 @@
+/**
+ * The worker's export, generation and speed methods (ExportWorkerApi, workers/protocol.ts), over the
+ * model the Engine has loaded and the files it was loaded from. engine.worker.ts exposes them next to
+ * EngineWorkerApi on the same comlink endpoint.
+ *
+ * - Export: src/engine/export's exportModel into its zipSink; the archive's bytes go to the page in
+ *   batches (copied out of the weights' buffers, then transferred), each batch await-ed, so the worker
+ *   stays at most one batch ahead. Cancel flips the export's signal: it stops at the next layer or file,
+ *   the zip is terminated, and the page drops what it has (no download is ever started for it).
+ * - Generation and speed: workers/generation.ts on KV-cache sessions kept per drop configuration.
+ *
+ * These calls run beside the Engine's own queue (they never touch its sessions): the model's weights
+ * are read, not changed. One generation or speed measurement at a time, and one export at a time.
+ */
+import * as Comlink from 'comlink';
+import type { DropConfig, ModelFiles, Progress } from '../src/engine/api';
+import type { Engine } from '../src/engine/engine';
+import { CancelledError, ExportError, RuntimeError } from '../src/engine/errors';
+import {
+  checkExportOptions,
+  estimateExport,
+  type ExportSink,
+  exportModel,
+  llmDropConfig,
+  TOKENIZER_FILES,
+  ZIP_MAX_BYTES,
+  zipSink,
+} from '../src/engine/export';
+import type { BackendChoice, OrtLike, OrtSessionOptions } from '../src/engine/runtime/ort';
+import {
+  checkGenerateRequest,
+  eosIds,
+  generateSideBySide,
+  KvSessionCache,
+  measureDecoders,
+  NO_DROP,
+} from './generation';
+import type {
+  ExportPreview,
+  ExportRequest,
+  ExportSummary,
+  ExportWorkerApi,
+  GenerateEvent,
+  GenerateRequest,
+  GenerateSummary,
+  SpeedReport,
+  SpeedRequest,
+} from './protocol';
+
+/** Bytes of ONNX weights past which the export writes external data files (src/engine/export/onnx-file.ts). */
+export const EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 2 ** 26;
+
+/** What the export needs from the worker: the engine, the files its model came from, the runtime. */
+export interface ExportHost {
+  engine(): Engine | null;
+  /** The folder the engine's current model was loaded from, and its display name. */
+  source(): { files: ModelFiles; name: string } | null;
+  runtime(): { ort: OrtLike; executionProviders: string[]; backend: BackendChoice } | null;
+}
+
+/** Per-file overhead zipSink counts (local header, data descriptor, central directory entry). */
+export const zipEntryBytes = (path: string, size: number) => size + 128 + path.length * 2;
+
+/**
+ * Collects an archive's chunks and hands them out in batches of about `batchBytes`: each batch is one
+ * new buffer (the chunks may be views into the model's weights, which must not be transferred away).
+ */
+export class ChunkBatcher {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  total = 0;
+
+  constructor(private readonly batchBytes = 16 * 2 ** 20) {}
+
+  push(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    this.total += chunk.byteLength;
+  }
+
+  /** Full batches (all that is pending when `flush`), each a fresh Uint8Array. */
+  take(flush: boolean): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    while (this.pendingBytes > 0 && (flush || this.pendingBytes >= this.batchBytes)) {
+      const n = Math.min(this.pendingBytes, this.batchBytes);
+      const batch = new Uint8Array(n);
+      let o = 0;
+      while (o < n) {
+        const c = this.pending[0];
+        const k = Math.min(c.byteLength, n - o);
+        batch.set(k === c.byteLength ? c : c.subarray(0, k), o);
+        o += k;
+        if (k === c.byteLength) this.pending.shift();
+        else this.pending[0] = c.subarray(k);
+      }
+      this.pendingBytes -= n;
+      out.push(batch);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+function describeBackend(b: BackendChoice): string {
+  return b.name === 'webgpu' ? `WebGPU (${b.detail})` : b.name === 'wasm' ? `wasm (${b.detail.replace(/^.*?(\d+ threads?)\.?$/, '$1')})` : b.detail;
+}
+
+export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose(): Promise<void> } {
+  let exportSignal: { aborted: boolean } | null = null;
+  let decodeCancel: { cancelled: boolean } | null = null;
+  let busy: 'generate' | 'speed' | null = null;
+  let sessions: KvSessionCache | null = null;
+
+  const need = () => {
+    const engine = host.engine();
+    const model = engine?.model ?? null;
+    const src = host.source();
+    if (!engine || !model || !src) throw new RuntimeError('No model is loaded yet: load a model first.');
+    return { engine, model, src };
+  };
+
+  const kv = (): KvSessionCache => {
+    const rt = host.runtime();
+    if (!rt) throw new RuntimeError('The engine worker is not ready: the runtime did not start.');
+    if (!sessions) {
+      sessions = new KvSessionCache(rt.ort, (outputs) => {
+        const o: OrtSessionOptions = { executionProviders: rt.executionProviders };
+        // On WebGPU the cache stays on the device between steps, as the engine's hidden states do.
+        if (rt.backend.keepOnDevice) o.preferredOutputLocation = Object.fromEntries(outputs.map((n) => [n, 'gpu-buffer']));
+        return o;
+      });
+    }
+    return sessions;
+  };
+
+  const claim = (what: 'generate' | 'speed') => {
+    if (busy) throw new RuntimeError(`A ${busy === 'generate' ? 'generation' : 'speed measurement'} is running: stop it first.`);
+    busy = what;
+    const c = { cancelled: false };
+    decodeCancel = c;
+    return c;
+  };
+
+  const preview = async (req: ExportRequest): Promise<ExportPreview> => {
+    const { model, src } = need();
+    const { drop, formats } = checkExportOptions(model.spec, req); // ExportError, DropConfigError
+    const est = estimateExport(model, { drop, formats, checkpoint: req.checkpoint ?? true });
+    const cfg = llmDropConfig(model.config, model.spec, drop);
+    const files: ExportPreview['files'] = [];
+    const names = src.files.names();
+    for (const name of ['generation_config.json', ...TOKENIZER_FILES]) {
+      if (names.includes(name)) files.push({ path: name, bytes: (await src.files.read(name)).byteLength, estimated: false });
+    }
+    for (const f of est.files) files.push({ path: f.path, bytes: f.bytes, estimated: true });
+    files.push({ path: 'config.json', bytes: JSON.stringify(cfg.config, null, 2).length + 1, estimated: false });
+    files.push({ path: 'README.md', bytes: 1500 + 200 * cfg.warnings.length, estimated: true });
+    const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
+    return {
+      drop,
+      formats,
+      files,
+      totalBytes,
+      zipBytes: files.reduce((n, f) => n + zipEntryBytes(f.path, f.bytes), 22),
+      zipLimitBytes: ZIP_MAX_BYTES,
+      externalData: est.externalData,
+      externalDataThresholdBytes: EXTERNAL_DATA_THRESHOLD,
+      llmDropLoadable: cfg.llmDropLoadable,
+      family: model.spec.family,
+      warnings: cfg.warnings,
+      kvBytesPerToken: est.kvBytesPerToken,
+      modelName: src.name,
+    };
+  };
+
+  const api: ExportWorkerApi & { dispose(): Promise<void> } = {
+    previewExport: (req) => preview(req),
+
+    async exportZip(req, onChunks, onProgress) {
+      if (exportSignal) throw new RuntimeError('An export is already running: wait for it or cancel it.');
+      const signal = { aborted: false };
+      exportSignal = signal;
+      const t0 = performance.now();
+      try {
+        const { model, src } = need();
+        const p = await preview(req);
+        if (p.zipBytes > p.zipLimitBytes) {
+          throw new ExportError(
+            `This export is about ${(p.zipBytes / 2 ** 30).toFixed(2)} GiB, more than one zip download can hold (4 GiB: the zip writer has no ZIP64). ` +
+              'Export fewer formats at a time (q4 alone is the smallest), or export to a folder with the CLI (npm run cli -- export ...): ONNX weights past 2 GB are written as external data files of under 2 GiB each, which transformers.js loads.',
+            { reason: 'zip-too-large', totalBytes: p.zipBytes, limitBytes: p.zipLimitBytes },
+          );
+        }
+        const batcher = new ChunkBatcher();
+        const zip = zipSink((chunk) => batcher.push(chunk));
+        const send = async (flush: boolean) => {
+          const batches = batcher.take(flush);
+          for (let i = 0; i < batches.length; i++) {
+            if (signal.aborted) throw new CancelledError('Export cancelled: nothing was written.');
+            const final = flush && i === batches.length - 1;
+            await onChunks(Comlink.transfer([batches[i]], [batches[i].buffer]), final);
+          }
+        };
+        const sink: ExportSink = {
+          async write(f) {
+            await zip.write(f);
+            await send(false);
+          },
+          async commit() {
+            await zip.commit?.();
+            if (signal.aborted) throw new CancelledError('Export cancelled: nothing was written.');
+            await send(true);
+          },
+          async abort(reason) {
+            batcher.clear();
+            await zip.abort?.(reason);
+          },
+        };
+        const progress = onProgress ? (x: Progress) => void onProgress(x) : undefined;
+        const result = await exportModel({ model, files: src.files }, { drop: p.drop, formats: p.formats, checkpoint: req.checkpoint ?? true, signal, onProgress: progress, name: src.name }, sink);
+        return { ...result, zipBytes: batcher.total, ms: performance.now() - t0 } satisfies ExportSummary;
+      } finally {
+        if (exportSignal === signal) exportSignal = null;
+      }
+    },
+
+    cancelExport() {
+      if (exportSignal) exportSignal.aborted = true;
+    },
+
+    async generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateSummary> {
+      const c = claim('generate');
+      try {
+        const { engine, model } = need();
+        const tokenizer = engine.tokenizer;
+        if (!tokenizer) throw new RuntimeError('The model has no tokenizer loaded.');
+        const { drop } = checkExportOptions(model.spec, { drop: req.drop, formats: ['fp32'] });
+        const promptIds = tokenizer.encode(req.prompt);
+        const r = checkGenerateRequest({ ...req, drop }, promptIds.length, model.spec.position === 'learned' ? model.spec.maxPositions : null);
+        const cache = kv();
+        const full = await cache.get(model, NO_DROP);
+        const pruned = await cache.get(model, drop);
+        const runs = await generateSideBySide({
+          tokenizer,
+          promptIds,
+          request: r,
+          eos: eosIds(tokenizer, model),
+          decoders: { full, pruned },
+          onEvent: (e) => void onEvent(e),
+          cancelled: () => c.cancelled,
+        });
+        return { promptIds, promptTokens: promptIds.length, ...runs, backend: describeBackend(host.runtime()!.backend), format: 'fp32' };
+      } finally {
+        busy = null;
+      }
+    },
+
+    cancelGenerate() {
+      if (busy === 'generate' && decodeCancel) decodeCancel.cancelled = true;
+    },
+
+    async measureSpeed(req: SpeedRequest, onProgress?: (p: Progress) => void): Promise<SpeedReport> {
+      const c = claim('speed');
+      const t0 = performance.now();
+      try {
+        const { engine, model } = need();
+        const { drop } = checkExportOptions(model.spec, { drop: req.drop, formats: ['fp32'] });
+        const contexts = [...new Set(req.contexts)].filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
+        if (!contexts.length) throw new RangeError('Choose at least one context length.');
+        const decodeSteps = Math.max(1, Math.min(256, Math.floor(req.decodeSteps ?? 16)));
+        const reps = Math.max(1, Math.min(20, Math.floor(req.reps ?? 3)));
+        if (model.spec.position === 'learned' && contexts[contexts.length - 1] + decodeSteps > model.spec.maxPositions)
+          throw new RangeError(`This model has ${model.spec.maxPositions} positions: choose contexts up to ${model.spec.maxPositions - decodeSteps}.`);
+        const windowIds = engine.windowIds;
+        const fromText = windowIds && windowIds.length > 0;
+        const tokens = fromText ? windowIds : (engine.tokenizer?.encode('Call me Ishmael. Some years ago, never mind how long precisely, ') ?? [0]);
+        const cache = kv();
+        const full = await cache.get(model, NO_DROP);
+        const pruned = await cache.get(model, drop);
+        const [f, p] = await measureDecoders([full.dec, pruned.dec], {
+          contexts,
+          decodeSteps,
+          reps,
+          tokens,
+          cancelled: () => c.cancelled,
+          onProgress: (done, total) => void onProgress?.({ stage: 'speed', done, total, unit: 'steps' }),
+        });
+        return {
+          drop: drop as DropConfig,
+          full: f,
+          pruned: p,
+          decodeSteps,
+          reps,
+          backend: describeBackend(host.runtime()!.backend),
+          format: 'fp32',
+          cachedLayers: { full: full.dec.layout.layers.length, pruned: pruned.dec.layout.layers.length },
+          tokens: fromText ? 'evaluation text' : 'prompt text',
+          ms: performance.now() - t0,
+        };
+      } finally {
+        busy = null;
+      }
+    },
+
+    cancelSpeed() {
+      if (busy === 'speed' && decodeCancel) decodeCancel.cancelled = true;
+    },
+
+    async dispose() {
+      await sessions?.clear();
+    },
+  };
+  return api;
+}
