@@ -8,6 +8,9 @@
 import { HistoryControls } from './HistoryControls';
 import { NoticeBanner } from './NoticeBanner';
 import { TextPanel } from './data/TextPanel';
+import { ExportPanel } from './export/ExportPanel';
+import { GenerationPanel } from './generate/GenerationPanel';
+import { SpeedPanel } from './generate/SpeedPanel';
 import { BackendBadge } from './header/BackendBadge';
 import { ModelSummary } from './header/ModelSummary';
 import { SublayerPanel } from './heatmap/SublayerPanel';
@@ -52,6 +55,11 @@ export function App() {
           <div className="pair-row">
             <SimilarityPanel />
             <AngularPanel />
+          </div>
+          <GenerationPanel />
+          <div className="use-row">
+            <ExportPanel />
+            <SpeedPanel />
           </div>
         </div>
       </main>
