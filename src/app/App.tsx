@@ -5,6 +5,9 @@
  *
  * Extension: new views are panels in `.views` (use ChartFrame); new sidebar tools are panels in `.sidebar`.
  */
+import { ClassroomBar, ClassroomToggle } from './classroom/Classroom';
+import { TourCard } from './classroom/TourCard';
+import { CurvesPanel } from './curves/CurvesPanel';
 import { HistoryControls } from './HistoryControls';
 import { NoticeBanner } from './NoticeBanner';
 import { TextPanel } from './data/TextPanel';
@@ -19,6 +22,7 @@ import { QuickPlan } from './plan/QuickPlan';
 import { CostPanel } from './results/CostPanel';
 import { PerplexityPanel } from './results/PerplexityPanel';
 import { SavedPanel } from './saved/SavedPanel';
+import { TokenPanel } from './tokens/TokenPanel';
 import { AngularPanel } from './views/AngularPanel';
 import { SimilarityPanel } from './views/SimilarityPanel';
 
@@ -33,9 +37,11 @@ export function App() {
         <div className="header-right">
           <ModelSummary />
           <BackendBadge />
+          <ClassroomToggle />
         </div>
       </header>
       <NoticeBanner />
+      <ClassroomBar />
       <main className="workbench">
         <aside className="sidebar" aria-label="Setup">
           <ModelPanel />
@@ -52,6 +58,8 @@ export function App() {
             <HistoryControls />
           </div>
           <SublayerPanel />
+          <TokenPanel />
+          <CurvesPanel />
           <div className="pair-row">
             <SimilarityPanel />
             <AngularPanel />
@@ -67,6 +75,7 @@ export function App() {
         Importance follows LLM-Drop (He et al., 2024, “What Matters in Transformers? Not All Attention is Needed”): 1 − cosine similarity
         between a sublayer's input and output. Angular distance: Gromov et al. (2024). Block influence: ShortGPT (Men et al., 2024).
       </footer>
+      <TourCard />
     </div>
   );
 }

@@ -29,3 +29,8 @@ export function useWorkbench<T>(selector: (s: WorkbenchState) => T): T {
 export function useController(): WorkbenchController {
   return useWorkbenchContext().controller;
 }
+
+/** The store itself (extension views hand it to their own controller, src/state/lab-controller.ts). */
+export function useWorkbenchStore(): WorkbenchStore {
+  return useWorkbenchContext().store;
+}

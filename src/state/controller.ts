@@ -596,6 +596,39 @@ export class WorkbenchController {
     }
   }
 
+  /**
+   * Extension point for views with their own engine calls (curves, per-token view: src/state/lab-controller.ts).
+   * Runs `fn` on the engine queue, behind the calls already queued. Like a pipeline step, a newer change of
+   * drops, model or text cancels it (it resolves null), and so does `signal`. Other errors reject. The
+   * store's task line is left to the pipeline: the caller shows its own progress (pass the engine an
+   * onProgress of its own).
+   */
+  async extensionCall<T>(name: TaskName, fn: (engine: EngineClient) => Promise<T>, signal?: AbortSignal): Promise<T | null> {
+    const g = this.gen;
+    if (signal?.aborted) return null;
+    let running = false;
+    const onAbort = () => {
+      if (running) this.engine.cancel();
+    };
+    signal?.addEventListener('abort', onAbort);
+    try {
+      return await this.enqueue(name, async () => {
+        if (g !== this.gen || signal?.aborted) return null;
+        running = true;
+        try {
+          return await fn(this.engine);
+        } finally {
+          running = false;
+        }
+      });
+    } catch (e) {
+      if (isCancelled(e)) return null;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** Resolves when the engine queue is idle (tests). */
   async idle(): Promise<void> {
     for (;;) {

@@ -27,6 +27,9 @@ import type { DropLabError } from '../engine/errors';
 import type { BackendReport, LoadProgress, ModelEstimate } from '../../workers/protocol';
 import { NO_DROPS, dropKey, normalizeDrops, sameDrops } from './drops';
 import type { MetricView, TextChoice } from './share-link';
+import { type ClassroomSlice, createClassroomSlice } from './classroom';
+import { createCurvesSlice, type CurvesSlice } from './curves';
+import { createTokenViewSlice, type TokenViewSlice } from './token-view';
 
 /** An error as the UI shows it. */
 export interface UiError {
@@ -166,7 +169,16 @@ export interface SavedSlice {
   setSaved(list: SavedExperiment[]): void;
 }
 
-export type WorkbenchState = ModelSlice & DataSlice & DropsSlice & ResultsSlice & UiSlice & SavedSlice;
+export type WorkbenchState = ModelSlice &
+  DataSlice &
+  DropsSlice &
+  ResultsSlice &
+  UiSlice &
+  SavedSlice &
+  // Views with engine calls of their own (src/state/lab-controller.ts drives them).
+  CurvesSlice &
+  TokenViewSlice &
+  ClassroomSlice;
 export type WorkbenchStore = StoreApi<WorkbenchState>;
 
 type Set = StoreApi<WorkbenchState>['setState'];
@@ -284,6 +296,9 @@ export function createWorkbenchStore(): WorkbenchStore {
     ...createResultsSlice(set, get),
     ...createUiSlice(set),
     ...createSavedSlice(set),
+    ...createCurvesSlice<WorkbenchState>(set),
+    ...createTokenViewSlice<WorkbenchState>(set),
+    ...createClassroomSlice<WorkbenchState>(set),
   }));
 }
 

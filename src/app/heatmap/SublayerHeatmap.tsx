@@ -14,6 +14,8 @@ export interface SublayerHeatmapProps {
   onToggle(kind: HeatmapRow['kind'], layer: number): void;
   /** Disable toggling (no model, or the engine is loading). */
   disabled?: boolean;
+  /** A cell was clicked or got keyboard focus (the per-token view follows it). */
+  onSelect?(kind: HeatmapRow['kind'], layer: number): void;
 }
 
 const LABEL_W = 92;
@@ -25,7 +27,7 @@ function cellName(row: HeatmapRow, layer: number): string {
   return row.kind === 'attn' ? `Attention ${layer}` : row.kind === 'mlp' ? `MLP ${layer}` : `Block ${layer}`;
 }
 
-export function SublayerHeatmap({ data, onToggle, disabled }: SublayerHeatmapProps) {
+export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: SublayerHeatmapProps) {
   const L = data.rows[0]?.values.length ?? 0;
   const cellW = Math.max(22, Math.min(60, Math.floor(860 / Math.max(1, L))));
   const width = LABEL_W + L * cellW;
@@ -125,9 +127,13 @@ export function SublayerHeatmap({ data, onToggle, disabled }: SublayerHeatmapPro
                     onClick={() => {
                       setFocus({ r, l });
                       if (!disabled) onToggle(row.kind, l);
+                      onSelect?.(row.kind, l);
                     }}
                     onKeyDown={(e) => onKey(e, r, l)}
-                    onFocus={() => setFocus({ r, l })}
+                    onFocus={() => {
+                      setFocus({ r, l });
+                      onSelect?.(row.kind, l);
+                    }}
                     onMouseEnter={() => setHover({ r, l })}
                   >
                     <title>{label}</title>

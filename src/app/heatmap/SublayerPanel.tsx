@@ -3,13 +3,16 @@ import { useMemo } from 'react';
 import { dropKey } from '../../state/drops';
 import { ChartFrame } from '../charts/ChartFrame';
 import { ColorScale } from '../charts/ColorScale';
+import { SublayerExport } from '../chart-export/panel-exports';
 import { useController, useWorkbench } from '../context';
+import { useLab } from '../lab/use-lab';
 import { MetricSwitch } from './MetricSwitch';
 import { sublayerHeatmapData } from './metric-data';
 import { SublayerHeatmap } from './SublayerHeatmap';
 
 export function SublayerPanel() {
   const controller = useController();
+  const lab = useLab();
   const metric = useWorkbench((s) => s.ui.metric);
   const info = useWorkbench((s) => s.model.info);
   const modelStatus = useWorkbench((s) => s.model.status);
@@ -54,12 +57,18 @@ export function SublayerPanel() {
       subtitle={data.description}
       stale={stale}
       empty={empty}
-      actions={<MetricSwitch value={metric} onChange={(m) => controller.setMetric(m)} />}
+      actions={
+        <>
+          <MetricSwitch value={metric} onChange={(m) => controller.setMetric(m)} />
+          <SublayerExport data={data} metric={metric} />
+        </>
+      }
     >
       <SublayerHeatmap
         data={data}
         disabled={!info}
         onToggle={(kind, layer) => (kind === 'block' ? controller.toggleBlock(layer) : controller.toggle(kind, layer))}
+        onSelect={(kind, layer) => lab.fromHeatmap(kind, layer)}
       />
       <div className="legend-row">
         <ColorScale domain={data.domain} label={data.label} />

@@ -1,10 +1,14 @@
 /** Layer x layer cosine similarity of the residual-stream states at the block boundaries x_0..x_L. */
 import { useMemo } from 'react';
+import { MatrixExport } from '../chart-export/panel-exports';
 import { ChartFrame } from '../charts/ChartFrame';
 import { MatrixHeatmap } from '../charts/MatrixHeatmap';
 import { formatValue } from '../format';
 import { similarityData } from './similarity-data';
 import { useShownAnalysis } from './use-shown-analysis';
+
+const SUBTITLE =
+  'Mean cosine similarity of the hidden states x_i and x_j (x_l enters block l; x_0 is the embedding). Bright off the diagonal = the blocks between change little.';
 
 export function SimilarityPanel() {
   const shown = useShownAnalysis();
@@ -13,7 +17,18 @@ export function SimilarityPanel() {
     <ChartFrame
       id="similarity"
       title="Layer similarity"
-      subtitle="Mean cosine similarity of the hidden states x_i and x_j (x_l enters block l; x_0 is the embedding). Bright off the diagonal = the blocks between change little."
+      subtitle={SUBTITLE}
+      actions={
+        <MatrixExport
+          chartId="similarity"
+          title="Layer similarity"
+          subtitle={SUBTITLE}
+          data={data}
+          rowName="state x_i"
+          colName="state x_j"
+          valueName="Cosine similarity"
+        />
+      }
       stale={shown?.stale}
       empty={data ? null : 'Appears once the model is measured.'}
     >

@@ -1,0 +1,218 @@
+/**
+ * Engine work for the curves and the per-token view, and the classroom presets. Every engine call goes
+ * through WorkbenchController.extensionCall, so it queues behind the refresh pipeline and a change of
+ * drops, model or text cancels it. The curves are independent of the current drops: a toggle pre-empts
+ * the call in flight, the pipeline refreshes the perplexity first, then the curves resume where they were.
+ */
+import type { Progress, TokenDelta } from '../engine/api';
+import type { WorkbenchController } from './controller';
+import { type PresetId, presets } from './classroom';
+import { evalCount, maxSteps, missingWork, type RankedChoice, STRATEGIES, type Strategy } from './curves';
+import { dropKey, NO_DROPS } from './drops';
+import { DEFAULT_MODEL, uiError, type WorkbenchStore } from './store';
+import { tokenKey, type TokenSublayer } from './token-view';
+
+export class LabController {
+  private curvesAbort: AbortController | null = null;
+  private tokenRun = 0;
+
+  constructor(
+    private readonly store: WorkbenchStore,
+    private readonly controller: WorkbenchController,
+  ) {}
+
+  private get s() {
+    return this.store.getState();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Curves.
+
+  get curvesRunning(): boolean {
+    return this.curvesAbort !== null;
+  }
+
+  /**
+   * Compute whatever the curves still lack up to `maxSublayers` dropped sublayers (default: the slice's
+   * setting, else the number of layers): one one-shot plan per strategy, then one evaluation per point.
+   * Resolves when done, cancelled or failed (the slice's job says which).
+   */
+  async computeCurves(maxSublayers?: number): Promise<void> {
+    this.cancelCurves(false);
+    const info = this.s.model.info;
+    const ctx = this.s.results.context;
+    if (!info || !ctx) return;
+    const L = info.spec.numLayers;
+    const max = Math.max(1, Math.min(2 * L, Math.round(maxSublayers ?? (this.s.curves.maxSublayers || L))));
+    this.s.setCurvesMax(max);
+    if (this.s.curves.context !== ctx)
+      this.store.setState((s) => ({ curves: { ...s.curves, context: ctx, rankings: {} } }));
+    const ac = new AbortController();
+    this.curvesAbort = ac;
+    let done = 0;
+    const set = this.s.setCurvesJob;
+    set({ state: 'running', done: 0, total: 0, partial: 0, current: null, error: null });
+    const onProgress = (p: Progress) => {
+      if (!ac.signal.aborted && p.total > 0) set({ partial: Math.min(1, p.done / p.total) });
+    };
+    try {
+      for (;;) {
+        if (ac.signal.aborted) return;
+        const s = this.s;
+        if (s.results.context !== ctx || s.model.info !== info) {
+          set({
+            state: 'cancelled',
+            current: null,
+            error: 'The model, text or windows changed: compute the curves again.',
+          });
+          return;
+        }
+        const rankings = s.curves.context === ctx ? s.curves.rankings : {};
+        const needBase = !s.results.evals[dropKey(NO_DROPS)];
+        const work = missingWork(rankings, s.results.evals, L, max);
+        const unplanned = work.plans.reduce((n, p) => n + maxSteps(p.strategy, L, max), 0);
+        const remaining = (needBase ? 1 : 0) + work.plans.length + work.evals.length + unplanned;
+        set({ total: done + remaining, done, partial: 0 });
+        if (remaining === 0) {
+          set({ state: 'done', current: null });
+          return;
+        }
+        let ok: boolean;
+        if (needBase) {
+          set({ current: null });
+          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(NO_DROPS, onProgress), ac.signal);
+          ok = !!r;
+          if (r) s.putEval(ctx, r);
+        } else if (work.plans.length > 0) {
+          const { strategy, n } = work.plans[0];
+          set({ current: { strategy, n: 0 } });
+          const r = await this.controller.extensionCall(
+            'plan',
+            (e) => e.plan({ target: strategy, n, iterative: false }, onProgress),
+            ac.signal,
+          );
+          ok = !!r;
+          if (r) {
+            const ranking = (r.steps[0]?.chosen ?? []).map((c): RankedChoice => ({ kind: c.kind, layer: c.layer }));
+            if (ranking.length < n) throw new Error(`The ${strategy} plan chose ${ranking.length} of ${n} sublayers.`);
+            this.s.setCurveRanking(ctx, strategy, ranking);
+          }
+        } else {
+          const t = work.evals[0];
+          set({ current: { strategy: t.strategy, n: t.n } });
+          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(t.drop, onProgress), ac.signal);
+          ok = !!r;
+          if (r) this.s.putEval(ctx, r);
+        }
+        if (ac.signal.aborted) return;
+        if (ok) done++;
+        // Pre-empted by a change of drops: let the pipeline refresh what the person looks at first.
+        else await this.controller.idle();
+      }
+    } catch (e) {
+      if (!ac.signal.aborted) set({ state: 'error', current: null, error: uiError(e).message });
+    } finally {
+      if (this.curvesAbort === ac) this.curvesAbort = null;
+    }
+  }
+
+  /** Stop computing the curves (the points measured so far stay). */
+  cancelCurves(mark = true): void {
+    const ac = this.curvesAbort;
+    if (!ac) return;
+    this.curvesAbort = null;
+    ac.abort();
+    if (mark) this.s.setCurvesJob({ state: 'cancelled', current: null, partial: 0, error: null });
+  }
+
+  /** Engine calls the curves need at most, before any ranking is known (for the button's hint). */
+  curvesCost(maxSublayers: number): number {
+    const L = this.s.model.info?.spec.numLayers ?? 0;
+    return STRATEGIES.filter((s: Strategy) => maxSteps(s, L, maxSublayers) > 0).length + evalCount(L, maxSublayers);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Per-token view.
+
+  selectTokens(sel: TokenSublayer): void {
+    const L = this.s.model.info?.spec.numLayers ?? 0;
+    if (!Number.isInteger(sel.layer) || sel.layer < 0 || sel.layer >= L) return;
+    this.s.selectTokenSublayer({ kind: sel.kind, layer: sel.layer });
+  }
+
+  /** A heatmap cell was clicked or focused: show it here when the view follows the heatmap. */
+  fromHeatmap(kind: 'attn' | 'mlp' | 'block', layer: number): void {
+    if (kind === 'block' || !this.s.tokenView.follow) return;
+    const cur = this.s.tokenView.selected;
+    if (cur && cur.kind === kind && cur.layer === layer) return;
+    this.selectTokens({ kind, layer });
+  }
+
+  /** Compute the per-token result of the chosen sublayer under the current drops, unless known. */
+  async requestTokens(): Promise<void> {
+    for (;;) {
+      const s = this.s;
+      const sel = s.tokenView.selected;
+      const ctx = s.results.context;
+      if (!sel || !ctx || !s.model.info || s.data.status !== 'ready') return;
+      const drop = s.drops.current;
+      const key = tokenKey(ctx, drop, sel);
+      if (s.tokenView.context === ctx && s.tokenView.results[key]) return;
+      if (s.tokenView.pending === key) return;
+      const run = ++this.tokenRun;
+      s.setTokenPending(key);
+      let r: TokenDelta | null;
+      try {
+        r = await this.controller.extensionCall('analyze', (e) => e.tokenDelta(sel.kind, sel.layer, drop));
+      } catch (e) {
+        if (this.s.tokenView.pending === key) this.s.setTokenPending(null);
+        this.s.setTokenError(uiError(e).message);
+        return;
+      }
+      if (this.s.tokenView.pending === key) this.s.setTokenPending(null);
+      if (r) {
+        if (this.s.results.context === ctx) this.s.putTokenDelta(ctx, key, r);
+        return;
+      }
+      // Pre-empted (drops, model or text changed): a newer request may have started; else try again.
+      if (run !== this.tokenRun) return;
+      await this.controller.idle();
+      if (run !== this.tokenRun) return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Classroom.
+
+  applyPreset(id: PresetId): boolean {
+    const s = this.s;
+    const info = s.model.info;
+    if (!info) return false;
+    const full = s.results.analyses[dropKey(NO_DROPS)];
+    const p = presets(info.spec.numLayers, full?.importance ?? null).find((x) => x.id === id);
+    if (!p?.drop) return false;
+    this.controller.setDrops(p.drop);
+    return true;
+  }
+
+  /** The tour runs on the bundled model: load it unless it is loaded (or loading). */
+  async loadBundledModel(): Promise<boolean> {
+    const src = this.s.model.info?.source;
+    const def = DEFAULT_MODEL;
+    if (def.kind !== 'bundled') return false;
+    if (src?.kind === 'bundled' && src.name === def.name) return true;
+    return this.controller.loadModel({ kind: 'bundled', name: def.name });
+  }
+}
+
+const labs = new WeakMap<WorkbenchController, LabController>();
+
+/** The one LabController of a workbench. */
+export function labFor(store: WorkbenchStore, controller: WorkbenchController): LabController {
+  let lab = labs.get(controller);
+  if (!lab) {
+    lab = new LabController(store, controller);
+    labs.set(controller, lab);
+  }
+  return lab;
+}
