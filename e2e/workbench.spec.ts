@@ -15,8 +15,16 @@ test('first visit: the bundled model loads by default and both heatmaps appear',
   // for it on two cores (webgpu.spec.ts checks WebGPU on small windows).
   test.setTimeout(300_000);
   const w = watch(page);
+  await page.addInitScript(() => {
+    const tasks: { start: number; duration: number }[] = [];
+    (window as unknown as { __longTasks: typeof tasks }).__longTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) tasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
   await page.goto('/?backend=wasm');
   await expect(page.getByTestId('model-ready')).toContainText('12 layers', { timeout: 120_000 });
+  const analysisStart = await page.evaluate(() => performance.now());
   await expect(page.getByTestId('model-summary')).toContainText('droplab-byte-12l (bundled)');
   await expect(page.getByTestId('token-info')).toContainText('8 × 256');
   await expect(page.locator('[data-testid="sublayer-heatmap"] [role="button"]')).toHaveCount(24, { timeout: 240_000 });
@@ -31,6 +39,11 @@ test('first visit: the bundled model loads by default and both heatmaps appear',
   const values = await page.locator('[data-testid="sublayer-heatmap"] [data-kind]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
   expect(values.every((v) => Number.isFinite(v) && v >= 0 && v <= 2)).toBe(true);
   await expect(page).toHaveURL(/#v1&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=256&n=8&x=cos$/);
+  // Main-thread long tasks while the worker analyses, recorded (the issue asks for them in a benchmark:
+  // on a loaded 2-core machine their wall time says more about the machine than about the page).
+  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks);
+  const during = longTasks.filter((t) => t.start >= analysisStart);
+  testInfo.annotations.push({ type: 'long tasks during analysis (ms)', description: JSON.stringify(during.map((t) => Math.round(t.duration))) });
   await page.screenshot({ path: testInfo.outputPath('first-visit-1280.png'), fullPage: true });
   expect(w.errors).toEqual([]);
 });

@@ -9,7 +9,7 @@
  *   Without `shader-f16` (SwiftShader has none) the engine must stay in fp32 (PLATFORM.md).
  * - Otherwise the plain wasm build, `onnxruntime-web/wasm`, with the reason WebGPU is not used.
  * - The .mjs/.wasm files come from this app's own bundle (Vite `?url` imports), never from a CDN.
- * - Threads: hardwareConcurrency (at most 4) when cross-origin isolated (SharedArrayBuffer), else 1.
+ * - Threads: half the cores (at most 4) when cross-origin isolated (SharedArrayBuffer), else 1.
  */
 import type { BackendChoice, OrtLike } from '../src/engine/runtime/ort';
 import type { AdapterReport, BackendReport } from './protocol';
@@ -23,9 +23,13 @@ export interface ProbeResult {
   adapter: GPUAdapter | null;
 }
 
+/**
+ * onnxruntime-web's own default: half the cores, at most 4. ORT's wasm threads spin while they wait, so
+ * taking every core starves the page's main thread (long tasks of seconds on a 2-core machine).
+ */
 export function wasmThreads(): number {
   const cores = self.navigator.hardwareConcurrency ?? 1;
-  return self.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
+  return self.crossOriginIsolated ? Math.max(1, Math.min(4, Math.ceil(cores / 2))) : 1;
 }
 
 function adapterReport(adapter: GPUAdapter): AdapterReport {

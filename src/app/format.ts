@@ -2,7 +2,7 @@
 
 export function formatPpl(x: number): string {
   if (!Number.isFinite(x)) return '—';
-  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (x >= 1000) return formatInt(x);
   if (x >= 100) return x.toFixed(1);
   return x.toFixed(2);
 }
@@ -13,8 +13,11 @@ export function formatPercent(x: number, digits = 1): string {
   return `${x > 0 ? '+' : ''}${s}%`;
 }
 
+// One formatter: toLocaleString() builds an Intl.NumberFormat on every call (about a millisecond).
+const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return INT.format(Math.round(n));
 }
 
 /** 1234567 -> "1.23M". */
