@@ -87,7 +87,9 @@ async function setFormats(page: Page, formats: ExportFormat[]) {
   }
 }
 
-test('export: the zip download is the export API output for the same drops, with the expected files', async ({ page }, testInfo) => {
+test('export: the zip download is the export API output for the same drops, with the expected files', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(240_000);
   const w = watch(page);
   await open(page, DROP);
@@ -97,14 +99,18 @@ test('export: the zip download is the export API output for the same drops, with
   // The size estimate, before anything is built.
   const estimate = page.getByTestId('export-estimate');
   await expect(estimate).toBeVisible();
-  for (const f of ['fp32', 'fp16', 'q8', 'q4']) await expect(page.getByTestId(`export-size-${f}`)).toContainText(/≈ \d/);
+  for (const f of ['fp32', 'fp16', 'q8', 'q4'])
+    await expect(page.getByTestId(`export-size-${f}`)).toContainText(/≈ \d/);
   const estZip = Number(await estimate.getAttribute('data-zip'));
   expect(estZip).toBeGreaterThan(20e6);
   await expect(panel).toContainText('attention 3, 5 · MLP 7');
   expect(await page.getByTestId('export-notice').count()).toBe(0); // llama: LLM-Drop loads it; small: no external data
   await panel.screenshot({ path: testInfo.outputPath('export-panel-1280.png') });
 
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByTestId('export-start').click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 120_000 }),
+    page.getByTestId('export-start').click(),
+  ]);
   expect(download.suggestedFilename()).toBe('droplab-byte-12l-pruned-a3.5-m7.zip');
   const zipPath = testInfo.outputPath('export.zip');
   await download.saveAs(zipPath);
@@ -137,7 +143,10 @@ test('export: the zip download is the export API output for the same drops, with
   // Sizes: the source checkpoint is 9.59 MB of float32; the pruned one lacks 2 attention and 1 MLP.
   const source = readFileSync(`${BUNDLED_DIR}/model.safetensors`).byteLength;
   const sizes = Object.fromEntries(names.map((n) => [n, files[n].byteLength]));
-  testInfo.annotations.push({ type: 'export sizes (bytes)', description: JSON.stringify({ zip: zip.byteLength, ...sizes }) });
+  testInfo.annotations.push({
+    type: 'export sizes (bytes)',
+    description: JSON.stringify({ zip: zip.byteLength, ...sizes }),
+  });
   expect(sizes['model.safetensors']).toBeLessThan(source);
   expect(sizes['model.safetensors']).toBeGreaterThan(0.8 * source);
   expect(Math.abs(sizes['onnx/model.onnx'] / sizes['model.safetensors'] - 1)).toBeLessThan(0.05);
@@ -171,7 +180,10 @@ test('export: cancel leaves no download; every sublayer dropped is refused with 
 
   // The next export runs (the worker is not stuck).
   await setFormats(page, ['q4']);
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByTestId('export-start').click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 120_000 }),
+    page.getByTestId('export-start').click(),
+  ]);
   expect(download.suggestedFilename()).toBe('droplab-byte-12l-full.zip');
   const files = unzipSync(new Uint8Array(readFileSync(await download.path())));
   expect(Object.keys(files)).toContain('onnx/model_q4.onnx');
@@ -188,7 +200,9 @@ test('export: cancel leaves no download; every sublayer dropped is refused with 
   expect(w.errors).toEqual([]);
 });
 
-test('generation: both models stream tokens; greedy tokens = the export decoding loop in Node', async ({ page }, testInfo) => {
+test('generation: both models stream tokens; greedy tokens = the export decoding loop in Node', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(240_000);
   const w = watch(page);
   await open(page, DROP);
@@ -202,15 +216,21 @@ test('generation: both models stream tokens; greedy tokens = the export decoding
     (window as unknown as { __genSeen: typeof seen }).__genSeen = seen;
     for (const m of ['full', 'pruned']) {
       const el = document.querySelector(`[data-testid="gen-${m}"]`)!;
-      new MutationObserver(() => seen[m].push(Number(el.getAttribute('data-tokens')))).observe(el, { attributes: true, attributeFilter: ['data-tokens'] });
+      new MutationObserver(() => seen[m].push(Number(el.getAttribute('data-tokens')))).observe(el, {
+        attributes: true,
+        attributeFilter: ['data-tokens'],
+      });
     }
   });
   await page.getByTestId('gen-start').click();
-  for (const m of ['full', 'pruned']) await expect(page.getByTestId(`gen-${m}`)).toHaveAttribute('data-ids', /\d/, { timeout: 120_000 });
+  for (const m of ['full', 'pruned'])
+    await expect(page.getByTestId(`gen-${m}`)).toHaveAttribute('data-ids', /\d/, { timeout: 120_000 });
   const seen = await page.evaluate(() => (window as unknown as { __genSeen: Record<string, number[]> }).__genSeen);
-  for (const m of ['full', 'pruned']) expect(new Set(seen[m].filter((n) => n > 0)).size, `${m} streamed`).toBeGreaterThanOrEqual(3);
+  for (const m of ['full', 'pruned'])
+    expect(new Set(seen[m].filter((n) => n > 0)).size, `${m} streamed`).toBeGreaterThanOrEqual(3);
 
-  const ids = async (m: string) => (await page.getByTestId(`gen-${m}`).getAttribute('data-ids'))!.split(',').map(Number);
+  const ids = async (m: string) =>
+    (await page.getByTestId(`gen-${m}`).getAttribute('data-ids'))!.split(',').map(Number);
   const full = await nodeGreedy(NONE, PROMPT, 48);
   const pruned = await nodeGreedy(DROP, PROMPT, 48);
   expect(await ids('full')).toEqual(full.ids);
@@ -232,7 +252,9 @@ test('generation: both models stream tokens; greedy tokens = the export decoding
   expect(w.errors).toEqual([]);
 });
 
-test('speed: prefill and decode tokens/s and KV-cache bytes for full and pruned; layouts at 1280 and 800 px', async ({ page }, testInfo) => {
+test('speed: prefill and decode tokens/s and KV-cache bytes for full and pruned; layouts at 1280 and 800 px', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(240_000);
   const w = watch(page);
   await open(page, DROP);
@@ -248,9 +270,11 @@ test('speed: prefill and decode tokens/s and KV-cache bytes for full and pruned;
     const row = page.locator(`[data-testid="speed-table"] tbody tr[data-context="${ctx}"]`);
     const v = async (id: string) => Number(await row.getByTestId(id).getAttribute('data-value'));
     const f: Record<string, number> = {};
-    for (const id of ['prefill-full', 'prefill-pruned', 'decode-full', 'decode-pruned', 'kv-full', 'kv-pruned']) f[id] = await v(`speed-${id}`);
+    for (const id of ['prefill-full', 'prefill-pruned', 'decode-full', 'decode-pruned', 'kv-full', 'kv-pruned'])
+      f[id] = await v(`speed-${id}`);
     figures[ctx] = f;
-    for (const id of ['prefill-full', 'prefill-pruned', 'decode-full', 'decode-pruned']) expect(f[id], `${id} @ ${ctx}`).toBeGreaterThan(0);
+    for (const id of ['prefill-full', 'prefill-pruned', 'decode-full', 'decode-pruned'])
+      expect(f[id], `${id} @ ${ctx}`).toBeGreaterThan(0);
     // float32 keys and values: 2 x kept attention layers x 2 KV heads x 32 dims x 4 bytes per token.
     expect(f['kv-full']).toBe(2 * 12 * 2 * 32 * 4 * ctx);
     expect(f['kv-pruned']).toBe(2 * 10 * 2 * 32 * 4 * ctx);
@@ -264,7 +288,30 @@ test('speed: prefill and decode tokens/s and KV-cache bytes for full and pruned;
   await page.getByTestId('export-panel').scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('use-panels-800.png'), fullPage: true });
   // Nothing wider than the page at 800 px.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow).toBeLessThanOrEqual(0);
+  expect(w.errors).toEqual([]);
+});
+
+test('generation on WebGPU (SwiftShader): the KV cache stays on the device; greedy tokens = Node', async ({ page }) => {
+  // The software adapter is slow (PLATFORM.md): few tokens, tiny windows for the analysis beside it.
+  test.setTimeout(420_000);
+  const w = watch(page);
+  await page.goto(`/${link({ drops: DROP, seqLen: 8, windows: 1 })}`);
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgpu', { timeout: 120_000 });
+  await expect(page.getByTestId('model-ready')).toContainText('12 layers', { timeout: 300_000 });
+  await page.getByTestId('generation-panel').scrollIntoViewIfNeeded();
+  await page.getByTestId('gen-prompt').fill(PROMPT);
+  await page.getByTestId('gen-max').fill('8');
+  await page.getByTestId('gen-start').click();
+  for (const m of ['full', 'pruned'])
+    await expect(page.getByTestId(`gen-${m}`)).toHaveAttribute('data-ids', /\d/, { timeout: 360_000 });
+  const ids = async (m: string) =>
+    (await page.getByTestId(`gen-${m}`).getAttribute('data-ids'))!.split(',').map(Number);
+  expect(await ids('full')).toEqual((await nodeGreedy(NONE, PROMPT, 8)).ids);
+  expect(await ids('pruned')).toEqual((await nodeGreedy(DROP, PROMPT, 8)).ids);
+  await expect(page.getByTestId('gen-summary')).toContainText('fp32 graph on WebGPU');
   expect(w.errors).toEqual([]);
 });

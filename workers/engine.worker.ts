@@ -32,7 +32,7 @@ import {
   type RemoteFolder,
 } from './model-files';
 import { createExportApi } from './export-api';
-import { serializeRuns } from './ort-queue';
+import { createRunQueue, type RunQueue } from './ort-queue';
 import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
 import type { EngineWorkerApi, ExportWorkerApi, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput, WorkerInit } from './protocol';
 
@@ -43,7 +43,7 @@ let downloads: AbortController | null = null;
 /** The last inspected remote folder (its config is reused by loadModel). */
 let inspected: { key: string; folder: RemoteFolder; estimate: ModelEstimate } | null = null;
 /** The runtime and the files of the loaded model (the export reads them; workers/export-api.ts). */
-let runtime: LoadedRuntime | null = null;
+let runtime: (LoadedRuntime & { exclusive: RunQueue['exclusive'] }) | null = null;
 let loadedSource: { files: ModelFiles; name: string } | null = null;
 
 function need<T>(v: T | null, what: string): T {
@@ -122,11 +122,12 @@ const api: EngineWorkerApi = {
     wrap(async () => {
       init = opts;
       probe = await probeBackend(opts.forceWasm);
-      // One session run at a time in this worker: the engine's and the generation panel's (ort-queue.ts).
-      const rt = { ...(await loadRuntime(probe)) };
-      rt.ort = serializeRuns(rt.ort);
-      runtime = rt;
-      engine = new Engine({ ort: rt.ort, backend: rt.backend, executionProviders: rt.executionProviders, limits: deviceLimits(probe) });
+      // One session run at a time in this worker: the engine's in the background lane, the generation and
+      // speed panels' in the foreground (ort-queue.ts).
+      const rt = await loadRuntime(probe);
+      const queue = createRunQueue(rt.ort);
+      runtime = { ...rt, ort: queue.foreground, exclusive: queue.exclusive };
+      engine = new Engine({ ort: queue.background, backend: rt.backend, executionProviders: rt.executionProviders, limits: deviceLimits(probe) });
       return probe.report;
     }),
 

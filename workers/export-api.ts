@@ -55,7 +55,13 @@ export interface ExportHost {
   engine(): Engine | null;
   /** The folder the engine's current model was loaded from, and its display name. */
   source(): { files: ModelFiles; name: string } | null;
-  runtime(): { ort: OrtLike; executionProviders: string[]; backend: BackendChoice } | null;
+  runtime(): {
+    ort: OrtLike;
+    executionProviders: string[];
+    backend: BackendChoice;
+    /** Runs fn with the engine's own session runs held back (ort-queue.ts); absent: no holding. */
+    exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  } | null;
 }
 
 /** Per-file overhead zipSink counts (local header, data descriptor, central directory entry). */
@@ -107,7 +113,11 @@ export class ChunkBatcher {
 }
 
 function describeBackend(b: BackendChoice): string {
-  return b.name === 'webgpu' ? `WebGPU (${b.detail})` : b.name === 'wasm' ? `wasm (${b.detail.replace(/^.*?(\d+ threads?)\.?$/, '$1')})` : b.detail;
+  return b.name === 'webgpu'
+    ? `WebGPU (${b.detail})`
+    : b.name === 'wasm'
+      ? `wasm (${b.detail.replace(/^.*?(\d+ threads?)\.?$/, '$1')})`
+      : b.detail;
 }
 
 export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose(): Promise<void> } {
@@ -131,15 +141,24 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
       sessions = new KvSessionCache(rt.ort, (outputs) => {
         const o: OrtSessionOptions = { executionProviders: rt.executionProviders };
         // On WebGPU the cache stays on the device between steps, as the engine's hidden states do.
-        if (rt.backend.keepOnDevice) o.preferredOutputLocation = Object.fromEntries(outputs.map((n) => [n, 'gpu-buffer']));
+        if (rt.backend.keepOnDevice)
+          o.preferredOutputLocation = Object.fromEntries(outputs.map((n) => [n, 'gpu-buffer']));
         return o;
       });
     }
     return sessions;
   };
 
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const x = host.runtime()?.exclusive;
+    return x ? x(fn) : fn();
+  };
+
   const claim = (what: 'generate' | 'speed') => {
-    if (busy) throw new RuntimeError(`A ${busy === 'generate' ? 'generation' : 'speed measurement'} is running: stop it first.`);
+    if (busy)
+      throw new RuntimeError(
+        `A ${busy === 'generate' ? 'generation' : 'speed measurement'} is running: stop it first.`,
+      );
     busy = what;
     const c = { cancelled: false };
     decodeCancel = c;
@@ -154,7 +173,8 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
     const files: ExportPreview['files'] = [];
     const names = src.files.names();
     for (const name of ['generation_config.json', ...TOKENIZER_FILES]) {
-      if (names.includes(name)) files.push({ path: name, bytes: (await src.files.read(name)).byteLength, estimated: false });
+      if (names.includes(name))
+        files.push({ path: name, bytes: (await src.files.read(name)).byteLength, estimated: false });
     }
     for (const f of est.files) files.push({ path: f.path, bytes: f.bytes, estimated: true });
     files.push({ path: 'config.json', bytes: JSON.stringify(cfg.config, null, 2).length + 1, estimated: false });
@@ -221,7 +241,18 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
           },
         };
         const progress = onProgress ? (x: Progress) => void onProgress(x) : undefined;
-        const result = await exportModel({ model, files: src.files }, { drop: p.drop, formats: p.formats, checkpoint: req.checkpoint ?? true, signal, onProgress: progress, name: src.name }, sink);
+        const result = await exportModel(
+          { model, files: src.files },
+          {
+            drop: p.drop,
+            formats: p.formats,
+            checkpoint: req.checkpoint ?? true,
+            signal,
+            onProgress: progress,
+            name: src.name,
+          },
+          sink,
+        );
         return { ...result, zipBytes: batcher.total, ms: performance.now() - t0 } satisfies ExportSummary;
       } finally {
         if (exportSignal === signal) exportSignal = null;
@@ -235,25 +266,7 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
     async generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateSummary> {
       const c = claim('generate');
       try {
-        const { engine, model } = need();
-        const tokenizer = engine.tokenizer;
-        if (!tokenizer) throw new RuntimeError('The model has no tokenizer loaded.');
-        const { drop } = checkExportOptions(model.spec, { drop: req.drop, formats: ['fp32'] });
-        const promptIds = tokenizer.encode(req.prompt);
-        const r = checkGenerateRequest({ ...req, drop }, promptIds.length, model.spec.position === 'learned' ? model.spec.maxPositions : null);
-        const cache = kv();
-        const full = await cache.get(model, NO_DROP);
-        const pruned = await cache.get(model, drop);
-        const runs = await generateSideBySide({
-          tokenizer,
-          promptIds,
-          request: r,
-          eos: eosIds(tokenizer, model),
-          decoders: { full, pruned },
-          onEvent: (e) => void onEvent(e),
-          cancelled: () => c.cancelled,
-        });
-        return { promptIds, promptTokens: promptIds.length, ...runs, backend: describeBackend(host.runtime()!.backend), format: 'fp32' };
+        return await exclusive(() => generate(req, onEvent, c));
       } finally {
         busy = null;
       }
@@ -265,42 +278,8 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
 
     async measureSpeed(req: SpeedRequest, onProgress?: (p: Progress) => void): Promise<SpeedReport> {
       const c = claim('speed');
-      const t0 = performance.now();
       try {
-        const { engine, model } = need();
-        const { drop } = checkExportOptions(model.spec, { drop: req.drop, formats: ['fp32'] });
-        const contexts = [...new Set(req.contexts)].filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
-        if (!contexts.length) throw new RangeError('Choose at least one context length.');
-        const decodeSteps = Math.max(1, Math.min(256, Math.floor(req.decodeSteps ?? 16)));
-        const reps = Math.max(1, Math.min(20, Math.floor(req.reps ?? 3)));
-        if (model.spec.position === 'learned' && contexts[contexts.length - 1] + decodeSteps > model.spec.maxPositions)
-          throw new RangeError(`This model has ${model.spec.maxPositions} positions: choose contexts up to ${model.spec.maxPositions - decodeSteps}.`);
-        const windowIds = engine.windowIds;
-        const fromText = windowIds && windowIds.length > 0;
-        const tokens = fromText ? windowIds : (engine.tokenizer?.encode('Call me Ishmael. Some years ago, never mind how long precisely, ') ?? [0]);
-        const cache = kv();
-        const full = await cache.get(model, NO_DROP);
-        const pruned = await cache.get(model, drop);
-        const [f, p] = await measureDecoders([full.dec, pruned.dec], {
-          contexts,
-          decodeSteps,
-          reps,
-          tokens,
-          cancelled: () => c.cancelled,
-          onProgress: (done, total) => void onProgress?.({ stage: 'speed', done, total, unit: 'steps' }),
-        });
-        return {
-          drop: drop as DropConfig,
-          full: f,
-          pruned: p,
-          decodeSteps,
-          reps,
-          backend: describeBackend(host.runtime()!.backend),
-          format: 'fp32',
-          cachedLayers: { full: full.dec.layout.layers.length, pruned: pruned.dec.layout.layers.length },
-          tokens: fromText ? 'evaluation text' : 'prompt text',
-          ms: performance.now() - t0,
-        };
+        return await exclusive(() => measure(req, onProgress, c));
       } finally {
         busy = null;
       }
@@ -314,5 +293,88 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
       await sessions?.clear();
     },
   };
+
+  async function generate(
+    req: GenerateRequest,
+    onEvent: (e: GenerateEvent) => void,
+    c: { cancelled: boolean },
+  ): Promise<GenerateSummary> {
+    const { engine, model } = need();
+    const tokenizer = engine.tokenizer;
+    if (!tokenizer) throw new RuntimeError('The model has no tokenizer loaded.');
+    const { drop } = checkExportOptions(model.spec, { drop: req.drop, formats: ['fp32'] });
+    const promptIds = tokenizer.encode(req.prompt);
+    const r = checkGenerateRequest(
+      { ...req, drop },
+      promptIds.length,
+      model.spec.position === 'learned' ? model.spec.maxPositions : null,
+    );
+    const cache = kv();
+    const full = await cache.get(model, NO_DROP);
+    const pruned = await cache.get(model, drop);
+    const runs = await generateSideBySide({
+      tokenizer,
+      promptIds,
+      request: r,
+      eos: eosIds(tokenizer, model),
+      decoders: { full, pruned },
+      onEvent: (e) => void onEvent(e),
+      cancelled: () => c.cancelled,
+    });
+    return {
+      promptIds,
+      promptTokens: promptIds.length,
+      ...runs,
+      backend: describeBackend(host.runtime()!.backend),
+      format: 'fp32',
+    };
+  }
+
+  async function measure(
+    req: SpeedRequest,
+    onProgress: ((p: Progress) => void) | undefined,
+    c: { cancelled: boolean },
+  ): Promise<SpeedReport> {
+    const t0 = performance.now();
+    const { engine, model } = need();
+    const { drop } = checkExportOptions(model.spec, { drop: req.drop, formats: ['fp32'] });
+    const contexts = [...new Set(req.contexts)].filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
+    if (!contexts.length) throw new RangeError('Choose at least one context length.');
+    const decodeSteps = Math.max(1, Math.min(256, Math.floor(req.decodeSteps ?? 16)));
+    const reps = Math.max(1, Math.min(20, Math.floor(req.reps ?? 3)));
+    if (model.spec.position === 'learned' && contexts[contexts.length - 1] + decodeSteps > model.spec.maxPositions)
+      throw new RangeError(
+        `This model has ${model.spec.maxPositions} positions: choose contexts up to ${model.spec.maxPositions - decodeSteps}.`,
+      );
+    const windowIds = engine.windowIds;
+    const fromText = windowIds && windowIds.length > 0;
+    const tokens = fromText
+      ? windowIds
+      : (engine.tokenizer?.encode('Call me Ishmael. Some years ago, never mind how long precisely, ') ?? [0]);
+    const cache = kv();
+    const full = await cache.get(model, NO_DROP);
+    const pruned = await cache.get(model, drop);
+    const [f, p] = await measureDecoders([full.dec, pruned.dec], {
+      contexts,
+      decodeSteps,
+      reps,
+      tokens,
+      cancelled: () => c.cancelled,
+      onProgress: (done, total) => void onProgress?.({ stage: 'speed', done, total, unit: 'steps' }),
+    });
+    return {
+      drop: drop as DropConfig,
+      full: f,
+      pruned: p,
+      decodeSteps,
+      reps,
+      backend: describeBackend(host.runtime()!.backend),
+      format: 'fp32',
+      cachedLayers: { full: full.dec.layout.layers.length, pruned: pruned.dec.layout.layers.length },
+      tokens: fromText ? 'evaluation text' : 'prompt text',
+      ms: performance.now() - t0,
+    };
+  }
+
   return api;
 }

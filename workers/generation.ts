@@ -23,7 +23,14 @@ import {
 import type { LoadedModel } from '../src/engine/model/load';
 import type { OrtLike, OrtSession, OrtSessionOptions } from '../src/engine/runtime/ort';
 import type { Tokenizer } from '../src/engine/tokenizer';
-import type { GenerateEvent, GenerateRequest, GenerationModel, GenerationRun, GenerationStop, SpeedPoint } from './protocol';
+import type {
+  GenerateEvent,
+  GenerateRequest,
+  GenerationModel,
+  GenerationRun,
+  GenerationStop,
+  SpeedPoint,
+} from './protocol';
 
 export const NO_DROP: DropConfig = { attn: [], mlp: [] };
 const dropKey = (d: DropConfig) => `${d.attn.join(',')}|${d.mlp.join(',')}`;
@@ -157,7 +164,12 @@ export function seededRandom(seed: number): () => number {
  * that treat a word-initial space specially keep it), else decode(ids). While streaming (`partial`), a
  * trailing U+FFFD (part of a UTF-8 character still to come) is held back.
  */
-export function continuationText(tok: Pick<Tokenizer, 'decode'>, prompt: readonly number[], ids: readonly number[], partial: boolean): string {
+export function continuationText(
+  tok: Pick<Tokenizer, 'decode'>,
+  prompt: readonly number[],
+  ids: readonly number[],
+  partial: boolean,
+): string {
   if (ids.length === 0) return '';
   const head = tok.decode(prompt);
   const all = tok.decode([...prompt, ...ids]);
@@ -173,11 +185,17 @@ export function eosIds(tok: Pick<Tokenizer, 'eosTokenId'>, model: Pick<LoadedMod
 }
 
 /** Clamp a request to what the model can take (positions of a learned-position model, at least one token). */
-export function checkGenerateRequest(req: GenerateRequest, promptTokens: number, maxPositions: number | null): GenerateRequest {
+export function checkGenerateRequest(
+  req: GenerateRequest,
+  promptTokens: number,
+  maxPositions: number | null,
+): GenerateRequest {
   if (promptTokens === 0) throw new RangeError('The prompt is empty: type at least one character to generate from.');
   const room = maxPositions === null ? Number.POSITIVE_INFINITY : maxPositions - promptTokens;
   if (room < 1)
-    throw new RangeError(`The prompt is ${promptTokens} tokens, and this model has ${maxPositions} positions: shorten the prompt.`);
+    throw new RangeError(
+      `The prompt is ${promptTokens} tokens, and this model has ${maxPositions} positions: shorten the prompt.`,
+    );
   return { ...req, maxNewTokens: Math.max(1, Math.min(Math.floor(req.maxNewTokens), room)) };
 }
 

@@ -13,7 +13,15 @@ import { useWorkbench } from '../context';
 import { formatBytes, formatInt } from '../format';
 import type { ExportPreview, ExportSummary } from '../../../workers/protocol';
 import { useExportClient } from './export-client';
-import { DEFAULT_FORMATS, exportNotices, FORMATS, fileGroups, progressFraction, toggleFormat, zipFileName } from './export-view';
+import {
+  DEFAULT_FORMATS,
+  exportNotices,
+  FORMATS,
+  fileGroups,
+  progressFraction,
+  toggleFormat,
+  zipFileName,
+} from './export-view';
 import './export.css';
 
 type Job =
@@ -44,7 +52,9 @@ export function ExportPanel() {
   const drops = useWorkbench((s) => s.drops.current);
   const [formats, setFormats] = useState<ExportFormat[]>(DEFAULT_FORMATS);
   const [checkpoint, setCheckpoint] = useState(true);
-  const [preview, setPreview] = useState<{ key: string; value: ExportPreview | null; error: UiError | null } | null>(null);
+  const [preview, setPreview] = useState<{ key: string; value: ExportPreview | null; error: UiError | null } | null>(
+    null,
+  );
   const [job, setJob] = useState<Job>({ state: 'idle' });
   const urlRef = useRef<string | null>(null);
   const key = `${generation}|${drops.attn.join(',')}|${drops.mlp.join(',')}|${formats.join(',')}|${checkpoint}`;
@@ -137,8 +147,17 @@ export function ExportPanel() {
         {FORMATS.map((f) => {
           const size = p?.files.find((x) => x.path === f.file)?.bytes;
           return (
-            <label key={f.id} className={`xp-format${formats.includes(f.id) ? ' on' : ''}`} title={f.note} data-format={f.id}>
-              <input type="checkbox" checked={formats.includes(f.id)} onChange={() => setFormats((fs) => toggleFormat(fs, f.id))} />
+            <label
+              key={f.id}
+              className={`xp-format${formats.includes(f.id) ? ' on' : ''}`}
+              title={f.note}
+              data-format={f.id}
+            >
+              <input
+                type="checkbox"
+                checked={formats.includes(f.id)}
+                onChange={() => setFormats((fs) => toggleFormat(fs, f.id))}
+              />
               <span className="xp-format-name">{f.label}</span>
               <span className="xp-format-size" data-testid={`export-size-${f.id}`}>
                 {formats.includes(f.id) && size !== undefined ? `≈ ${formatBytes(size)}` : ''}
@@ -171,9 +190,7 @@ export function ExportPanel() {
             </tbody>
             <tfoot>
               <tr>
-                <td>
-                  zip download · {p.files.length} files
-                </td>
+                <td>zip download · {p.files.length} files</td>
                 <td className="xp-num" data-testid="export-total">
                   ≈ {formatBytes(p.zipBytes)}
                 </td>
@@ -181,13 +198,20 @@ export function ExportPanel() {
             </tfoot>
           </table>
           <p className="hint">
-            KV cache of the pruned model {formatBytes(p.kvBytesPerToken.pruned)}/token (full {formatBytes(p.kvBytesPerToken.full)}), float32. ONNX and
-            checkpoint sizes are estimates from the weights' shapes.
+            KV cache of the pruned model {formatBytes(p.kvBytesPerToken.pruned)}/token (full{' '}
+            {formatBytes(p.kvBytesPerToken.full)}), float32. ONNX and checkpoint sizes are estimates from the weights'
+            shapes.
           </p>
         </div>
       )}
       {notices.map((n) => (
-        <p key={n.id} className={`xp-notice ${n.kind}`} data-testid="export-notice" data-notice={n.id} role={n.kind === 'error' ? 'alert' : undefined}>
+        <p
+          key={n.id}
+          className={`xp-notice ${n.kind}`}
+          data-testid="export-notice"
+          data-notice={n.id}
+          role={n.kind === 'error' ? 'alert' : undefined}
+        >
           {n.text}
         </p>
       ))}
@@ -197,14 +221,21 @@ export function ExportPanel() {
           <>
             <progress max={1} value={frac} aria-label="export progress" data-testid="export-progress" />
             <span className="xp-progress-text">
-              {Math.round(frac * 100)}% · {formatBytes(job.progress?.done ?? 0)} of {formatBytes(job.progress?.total ?? p?.totalBytes ?? 0)}
+              {Math.round(frac * 100)}% · {formatBytes(job.progress?.done ?? 0)} of{' '}
+              {formatBytes(job.progress?.total ?? p?.totalBytes ?? 0)}
             </span>
             <button type="button" onClick={() => client().cancelExport()} data-testid="export-cancel">
               Cancel
             </button>
           </>
         ) : (
-          <button type="button" className="primary" disabled={blocked} onClick={() => void start()} data-testid="export-start">
+          <button
+            type="button"
+            className="primary"
+            disabled={blocked}
+            onClick={() => void start()}
+            data-testid="export-start"
+          >
             Export zip
           </button>
         )}
@@ -212,9 +243,18 @@ export function ExportPanel() {
       <div aria-live="polite" data-testid="export-status" data-state={job.state}>
         {job.state === 'done' && (
           <p className="xp-notice ok">
-            Downloaded <a href={job.url} download={job.fileName}>{job.fileName}</a>: {formatBytes(job.summary.zipBytes)}, {job.summary.files.length} files
-            ({job.summary.formats.join(', ') || 'no ONNX'}) in {(job.summary.ms / 1000).toFixed(1)} s. Load it in transformers.js with{' '}
-            <code>pipeline('text-generation', dir, {'{'} dtype: '{job.summary.formats.includes('q4') ? 'q4' : (job.summary.formats[0] ?? 'fp32')}' {'}'})</code>.
+            Downloaded{' '}
+            <a href={job.url} download={job.fileName}>
+              {job.fileName}
+            </a>
+            : {formatBytes(job.summary.zipBytes)}, {job.summary.files.length} files (
+            {job.summary.formats.join(', ') || 'no ONNX'}) in {(job.summary.ms / 1000).toFixed(1)} s. Load it in
+            transformers.js with{' '}
+            <code>
+              pipeline('text-generation', dir, {'{'} dtype: '
+              {job.summary.formats.includes('q4') ? 'q4' : (job.summary.formats[0] ?? 'fp32')}' {'}'})
+            </code>
+            .
           </p>
         )}
         {job.state === 'cancelled' && <p className="xp-notice info">Export cancelled: nothing was downloaded.</p>}
@@ -223,7 +263,11 @@ export function ExportPanel() {
             Export failed: {job.error.message}
           </p>
         )}
-        {running && <p className="hint">Exporting {describeDrops(job.drop)} · {formatInt(job.received)} bytes of the zip received</p>}
+        {running && (
+          <p className="hint">
+            Exporting {describeDrops(job.drop)} · {formatInt(job.received)} bytes of the zip received
+          </p>
+        )}
       </div>
     </section>
   );

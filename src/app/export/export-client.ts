@@ -28,7 +28,8 @@ export function exportClientFor(remote: Comlink.Remote<ExportWorkerApi>): Export
     cancelExport: () => void remote.cancelExport(),
     generate: (req, onEvent) => call(remote.generate(req, Comlink.proxy(onEvent))),
     cancelGenerate: () => void remote.cancelGenerate(),
-    measureSpeed: (req, onProgress) => call(remote.measureSpeed(req, onProgress ? Comlink.proxy(onProgress) : undefined)),
+    measureSpeed: (req, onProgress) =>
+      call(remote.measureSpeed(req, onProgress ? Comlink.proxy(onProgress) : undefined)),
     cancelSpeed: () => void remote.cancelSpeed(),
   };
 }

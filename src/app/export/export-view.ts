@@ -17,8 +17,20 @@ export interface FormatInfo {
 
 /** The four weight formats (src/engine/export, docs/EXPORT.md), in the order they are offered. */
 export const FORMATS: readonly FormatInfo[] = [
-  { id: 'fp32', label: 'fp32', file: 'onnx/model.onnx', dtype: 'fp32', note: 'float32 weights: exactly the model measured here' },
-  { id: 'fp16', label: 'fp16', file: 'onnx/model_fp16.onnx', dtype: 'fp16', note: 'float16 weights, float32 arithmetic: half the download' },
+  {
+    id: 'fp32',
+    label: 'fp32',
+    file: 'onnx/model.onnx',
+    dtype: 'fp32',
+    note: 'float32 weights: exactly the model measured here',
+  },
+  {
+    id: 'fp16',
+    label: 'fp16',
+    file: 'onnx/model_fp16.onnx',
+    dtype: 'fp16',
+    note: 'float16 weights, float32 arithmetic: half the download',
+  },
   {
     id: 'q8',
     label: 'q8',
@@ -59,7 +71,11 @@ export interface ExportNotice {
 export function exportNotices(p: ExportPreview): ExportNotice[] {
   const out: ExportNotice[] = [];
   if (p.formats.length === 0)
-    out.push({ id: 'no-onnx', kind: 'info', text: 'No ONNX format chosen: the zip holds the LLM-Drop config and the pruned checkpoint only.' });
+    out.push({
+      id: 'no-onnx',
+      kind: 'info',
+      text: 'No ONNX format chosen: the zip holds the LLM-Drop config and the pruned checkpoint only.',
+    });
   if (p.zipBytes > p.zipLimitBytes)
     out.push({
       id: 'zip-too-large',

@@ -11,7 +11,17 @@ import { useWorkbench } from '../context';
 import type { GenerateEvent, GenerateSummary, GenerationModel } from '../../../workers/protocol';
 import { useExportClient } from '../export/export-client';
 import '../export/export.css';
-import { agreementText, DEFAULT_PROMPT, DEFAULT_SAMPLING, formatRate, generateRequest, MAX_NEW_TOKENS, type SamplingSettings, stopText } from './generate-view';
+import {
+  agreementText,
+  DEFAULT_PROMPT,
+  DEFAULT_SAMPLING,
+  finalStreams,
+  formatRate,
+  generateRequest,
+  MAX_NEW_TOKENS,
+  type SamplingSettings,
+  stopText,
+} from './generate-view';
 
 type Stream = Partial<Record<GenerationModel, GenerateEvent>>;
 
@@ -25,7 +35,14 @@ function kept(spec: ModelSpec, d: DropConfig): string {
   return `${spec.numLayers - d.attn.length} attention + ${spec.numLayers - d.mlp.length} MLP`;
 }
 
-function Column({ model, title, sub, prompt, ev, run }: {
+function Column({
+  model,
+  title,
+  sub,
+  prompt,
+  ev,
+  run,
+}: {
   model: GenerationModel;
   title: string;
   sub: string;
@@ -33,9 +50,20 @@ function Column({ model, title, sub, prompt, ev, run }: {
   ev?: GenerateEvent;
   run?: GenerateSummary['full'];
 }) {
-  const rate = run?.decodeTokensPerS ?? (ev && ev.ids.length > 1 && ev.firstTokenMs !== undefined ? ((ev.ids.length - 1) / (ev.elapsedMs - ev.firstTokenMs)) * 1000 : null);
+  const rate =
+    run?.decodeTokensPerS ??
+    (ev && ev.ids.length > 1 && ev.firstTokenMs !== undefined
+      ? ((ev.ids.length - 1) / (ev.elapsedMs - ev.firstTokenMs)) * 1000
+      : null);
   return (
-    <div className="gen-col" data-testid={`gen-${model}`} data-tokens={ev?.ids.length ?? 0} data-done={ev?.done ? 'true' : 'false'} data-stop={ev?.stop ?? ''} data-ids={run ? run.ids.join(',') : undefined}>
+    <div
+      className="gen-col"
+      data-testid={`gen-${model}`}
+      data-tokens={ev?.ids.length ?? 0}
+      data-done={ev?.done ? 'true' : 'false'}
+      data-stop={ev?.stop ?? ''}
+      data-ids={run ? run.ids.join(',') : undefined}
+    >
       <div className="gen-col-head">
         <strong>{title}</strong>
         <span>{sub}</span>
@@ -70,7 +98,8 @@ export function GenerationPanel() {
   const [settings, setSettings] = useState<SamplingSettings>(DEFAULT_SAMPLING);
   const [job, setJob] = useState<Job>({ state: 'idle' });
   const running = job.state === 'running';
-  const set = <K extends keyof SamplingSettings>(k: K, v: SamplingSettings[K]) => setSettings((s) => ({ ...s, [k]: v }));
+  const set = <K extends keyof SamplingSettings>(k: K, v: SamplingSettings[K]) =>
+    setSettings((s) => ({ ...s, [k]: v }));
 
   const start = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -79,14 +108,22 @@ export function GenerationPanel() {
     const drop = drops;
     setJob({ state: 'running', drop, prompt, stream: {}, stopping: false });
     let stream: Stream = {};
+    // At most one render per frame however fast tokens come (the page shares the CPU with the worker).
+    let frame: number | null = null;
+    const flush = () => {
+      frame = null;
+      const s = stream;
+      setJob((j) => (j.state === 'running' ? { ...j, stream: s } : j));
+    };
     try {
       const summary = await client().generate(req, (ev) => {
         stream = { ...stream, [ev.model]: ev };
-        const s = stream;
-        setJob((j) => (j.state === 'running' ? { ...j, stream: s } : j));
+        if (frame === null) frame = requestAnimationFrame(flush);
       });
-      setJob({ state: 'done', drop, prompt, stream, summary });
+      if (frame !== null) cancelAnimationFrame(frame);
+      setJob({ state: 'done', drop, prompt, stream: finalStreams(stream, summary), summary });
     } catch (err) {
+      if (frame !== null) cancelAnimationFrame(frame);
       setJob({ state: 'failed', error: uiError(err), drop, prompt, stream });
     }
   };
@@ -102,7 +139,10 @@ export function GenerationPanel() {
       <header className="panel-head">
         <div>
           <h2 id="gen-title">Generate</h2>
-          <p className="panel-note">Full and pruned model side by side, each on the exported fp32 KV-cache graph (onnx/model.onnx), in the worker</p>
+          <p className="panel-note">
+            Full and pruned model side by side, each on the exported fp32 KV-cache graph (onnx/model.onnx), in the
+            worker
+          </p>
         </div>
       </header>
       {!info ? (
@@ -112,7 +152,13 @@ export function GenerationPanel() {
           <form className="gen-form" onSubmit={(e) => void start(e)}>
             <label className="field gen-prompt-field">
               <span>Prompt</span>
-              <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={2} disabled={running} data-testid="gen-prompt" />
+              <textarea
+                value={prompt}
+                onChange={(e) => setPrompt(e.target.value)}
+                rows={2}
+                disabled={running}
+                data-testid="gen-prompt"
+              />
             </label>
             <div className="gen-settings">
               <fieldset className="segmented" disabled={running}>
@@ -139,15 +185,39 @@ export function GenerationPanel() {
               </label>
               <label className="gen-num" title="Sample among the k most likely tokens (0 = all)">
                 <span>top-k</span>
-                <input type="number" min={0} step={1} value={settings.topK} disabled={running || settings.mode === 'greedy'} onChange={(e) => set('topK', Number(e.target.value))} data-testid="gen-topk" />
+                <input
+                  type="number"
+                  min={0}
+                  step={1}
+                  value={settings.topK}
+                  disabled={running || settings.mode === 'greedy'}
+                  onChange={(e) => set('topK', Number(e.target.value))}
+                  data-testid="gen-topk"
+                />
               </label>
               <label className="gen-num" title="Seed of the sampler; both models get the same random numbers">
                 <span>seed</span>
-                <input type="number" min={0} step={1} value={settings.seed} disabled={running || settings.mode === 'greedy'} onChange={(e) => set('seed', Number(e.target.value))} />
+                <input
+                  type="number"
+                  min={0}
+                  step={1}
+                  value={settings.seed}
+                  disabled={running || settings.mode === 'greedy'}
+                  onChange={(e) => set('seed', Number(e.target.value))}
+                />
               </label>
               <label className="gen-num">
                 <span>max tokens</span>
-                <input type="number" min={1} max={MAX_NEW_TOKENS} step={1} value={settings.maxNewTokens} disabled={running} onChange={(e) => set('maxNewTokens', Number(e.target.value))} data-testid="gen-max" />
+                <input
+                  type="number"
+                  min={1}
+                  max={MAX_NEW_TOKENS}
+                  step={1}
+                  value={settings.maxNewTokens}
+                  disabled={running}
+                  onChange={(e) => set('maxNewTokens', Number(e.target.value))}
+                  data-testid="gen-max"
+                />
               </label>
               {running ? (
                 <button type="button" onClick={() => client().cancelGenerate()} data-testid="gen-stop">

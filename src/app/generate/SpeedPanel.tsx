@@ -4,10 +4,10 @@
  * The method is bench/export-speed.ts's, smaller: per context a warm-up, then `reps` interleaved
  * repetitions, medians; each decode step is fed the previous step's cache.
  */
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { describeDrops } from '../../state/drops';
 import { uiError, type UiError } from '../../state/store';
-import { useController, useWorkbench } from '../context';
+import { useWorkbench } from '../context';
 import { formatBytes } from '../format';
 import type { SpeedReport } from '../../../workers/protocol';
 import { useExportClient } from '../export/export-client';
@@ -19,14 +19,12 @@ const REPS = 3;
 
 type Job =
   | { state: 'idle' }
-  | { state: 'waiting' }
   | { state: 'running'; done: number; total: number }
   | { state: 'done'; report: SpeedReport }
   | { state: 'failed'; error: UiError };
 
 export function SpeedPanel() {
   const client = useExportClient();
-  const controller = useController();
   const info = useWorkbench((s) => (s.model.status === 'ready' ? s.model.info : null));
   const drops = useWorkbench((s) => s.drops.current);
   const maxPos = info && info.spec.position === 'learned' ? info.spec.maxPositions : null;
@@ -34,24 +32,17 @@ export function SpeedPanel() {
   const [contexts, setContexts] = useState<number[]>([32, 128]);
   const [job, setJob] = useState<Job>({ state: 'idle' });
   const [last, setLast] = useState<SpeedReport | null>(null);
-  const stopWaiting = useRef(false);
   const chosen = contexts.filter((c) => choices.includes(c));
-  const busy = job.state === 'waiting' || job.state === 'running';
+  const busy = job.state === 'running';
 
   const start = async () => {
     if (!info || busy || chosen.length === 0) return;
-    setJob({ state: 'waiting' });
-    stopWaiting.current = false;
+    // The worker holds the workbench's own analyses back while it measures (workers/ort-queue.ts).
+    setJob({ state: 'running', done: 0, total: 1 });
     try {
-      // Measure on a quiet worker: after the analyses in flight.
-      await controller.idle();
-      if (stopWaiting.current) {
-        setJob({ state: 'idle' });
-        return;
-      }
-      setJob({ state: 'running', done: 0, total: 1 });
-      const report = await client().measureSpeed({ drop: drops, contexts: chosen, decodeSteps: DECODE_STEPS, reps: REPS }, (p) =>
-        setJob((j) => (j.state === 'running' ? { state: 'running', done: p.done, total: p.total } : j)),
+      const report = await client().measureSpeed(
+        { drop: drops, contexts: chosen, decodeSteps: DECODE_STEPS, reps: REPS },
+        (p) => setJob((j) => (j.state === 'running' ? { state: 'running', done: p.done, total: p.total } : j)),
       );
       setLast(report);
       setJob({ state: 'done', report });
@@ -84,7 +75,11 @@ export function SpeedPanel() {
                   <input
                     type="checkbox"
                     checked={contexts.includes(c)}
-                    onChange={() => setContexts((cs) => (cs.includes(c) ? cs.filter((x) => x !== c) : [...cs, c].sort((a, b) => a - b)))}
+                    onChange={() =>
+                      setContexts((cs) =>
+                        cs.includes(c) ? cs.filter((x) => x !== c) : [...cs, c].sort((a, b) => a - b),
+                      )
+                    }
                   />
                   {c}
                 </label>
@@ -92,24 +87,21 @@ export function SpeedPanel() {
             </fieldset>
             {busy ? (
               <>
-                {job.state === 'running' ? (
+                {job.state === 'running' && (
                   <progress max={job.total} value={job.done} aria-label="measurement progress" />
-                ) : (
-                  <span className="xp-progress-text">waiting for the analysis to finish…</span>
                 )}
-                <button
-                  type="button"
-                  onClick={() => {
-                    stopWaiting.current = true;
-                    client().cancelSpeed();
-                  }}
-                  data-testid="speed-cancel"
-                >
+                <button type="button" onClick={() => client().cancelSpeed()} data-testid="speed-cancel">
                   Stop
                 </button>
               </>
             ) : (
-              <button type="button" className="primary" disabled={chosen.length === 0} onClick={() => void start()} data-testid="speed-start">
+              <button
+                type="button"
+                className="primary"
+                disabled={chosen.length === 0}
+                onClick={() => void start()}
+                data-testid="speed-start"
+              >
                 Measure
               </button>
             )}
@@ -174,9 +166,9 @@ export function SpeedPanel() {
             {report
               ? `Measured ${describeDrops(report.drop)} against the full model: fp32 KV-cache graph on ${report.backend}, batch 1; ` +
                 `prefill = one run over the context from an empty cache; decode = ${report.decodeSteps} single-token steps after it, each fed the previous step's cache; ` +
-                `median of ${report.reps} runs after a warm-up, full and pruned interleaved; context tokens from the ${report.tokens}. ` +
+                `median of ${report.reps} runs after a warm-up, full and pruned interleaved, the workbench's own analyses held back meanwhile; context tokens from the ${report.tokens}. ` +
                 `KV cache = float32 bytes after the prefill (${report.cachedLayers.full} vs ${report.cachedLayers.pruned} cached attention layers). ` +
-                'Wall-clock in the worker: other tabs and the analysis share the CPU, so repeat before trusting a small difference.'
+                'Wall-clock in the worker: other tabs and programs share the CPU, so repeat before trusting a small difference.'
               : `Times the full and the pruned model (${describeDrops(drops)}) on this browser's backend: prefill and decode tokens/s, and the KV cache.`}
           </p>
         </>

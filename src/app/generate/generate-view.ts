@@ -1,6 +1,14 @@
 /** Pure helpers of the generation and speed panels: settings, agreement of two runs, speed rows. */
 import type { DropConfig } from '../../engine/api';
-import type { GenerateRequest, GenerationRun, SpeedPoint, SpeedReport } from '../../../workers/protocol';
+import type {
+  GenerateEvent,
+  GenerateRequest,
+  GenerateSummary,
+  GenerationModel,
+  GenerationRun,
+  SpeedPoint,
+  SpeedReport,
+} from '../../../workers/protocol';
 
 export interface SamplingSettings {
   mode: 'greedy' | 'sample';
@@ -10,11 +18,18 @@ export interface SamplingSettings {
   seed: number;
 }
 
-export const DEFAULT_SAMPLING: SamplingSettings = { mode: 'greedy', temperature: 0.8, topK: 40, maxNewTokens: 64, seed: 1 };
+export const DEFAULT_SAMPLING: SamplingSettings = {
+  mode: 'greedy',
+  temperature: 0.8,
+  topK: 40,
+  maxNewTokens: 64,
+  seed: 1,
+};
 export const MAX_NEW_TOKENS = 512;
 export const DEFAULT_PROMPT = 'Call me Ishmael. Some years ago';
 
-const clamp = (x: number, lo: number, hi: number, dflt: number) => (Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : dflt);
+const clamp = (x: number, lo: number, hi: number, dflt: number) =>
+  Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : dflt;
 
 /** The worker request for these settings: greedy is temperature 0; numbers clamped to sane ranges. */
 export function generateRequest(prompt: string, drop: DropConfig, s: SamplingSettings): GenerateRequest {
@@ -47,7 +62,7 @@ export function agreementText(full: readonly number[], pruned: readonly number[]
 export function stopText(r: Pick<GenerationRun, 'stop' | 'ids'>): string {
   if (r.stop === 'eos') return 'stopped at end-of-text';
   if (r.stop === 'cancelled') return 'stopped';
-  return `${r.ids.length} tokens (the limit)`;
+  return 'max tokens reached';
 }
 
 export function formatRate(x: number | null | undefined): string {
@@ -93,4 +108,28 @@ export function contextChoices(maxPositions: number | null, decodeSteps: number)
   const all = [32, 64, 128, 256, 512];
   const ok = maxPositions === null ? all : all.filter((c) => c + decodeSteps <= maxPositions);
   return ok.length ? ok : [Math.max(1, (maxPositions ?? 33) - decodeSteps)];
+}
+
+/**
+ * The streams as the finished run has them. Token events travel on their own message port, so the last
+ * ones can arrive after the result: the result is the truth.
+ */
+export function finalStreams(
+  streams: Partial<Record<GenerationModel, GenerateEvent>>,
+  summary: Pick<GenerateSummary, 'full' | 'pruned'>,
+): Record<GenerationModel, GenerateEvent> {
+  const one = (model: GenerationModel): GenerateEvent => {
+    const r = summary[model];
+    const ev = streams[model];
+    return {
+      model,
+      ids: r.ids,
+      text: r.text,
+      done: true,
+      stop: r.stop,
+      firstTokenMs: ev?.firstTokenMs,
+      elapsedMs: ev?.elapsedMs ?? 0,
+    };
+  };
+  return { full: one('full'), pruned: one('pruned') };
 }

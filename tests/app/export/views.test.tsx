@@ -8,7 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { App } from '../../../src/app/App';
 import { WorkbenchProvider } from '../../../src/app/context';
 import { ExportClientProvider, type ExportClient } from '../../../src/app/export/export-client';
-import { DEFAULT_FORMATS, exportNotices, fileGroups, FORMATS, progressFraction, toggleFormat, zipFileName } from '../../../src/app/export/export-view';
+import {
+  DEFAULT_FORMATS,
+  exportNotices,
+  fileGroups,
+  FORMATS,
+  progressFraction,
+  toggleFormat,
+  zipFileName,
+} from '../../../src/app/export/export-view';
 import {
   agreementText,
   commonPrefix,
@@ -16,13 +24,20 @@ import {
   formatRatio,
   generateRequest,
   DEFAULT_SAMPLING,
+  finalStreams,
   speedRows,
   stopText,
 } from '../../../src/app/generate/generate-view';
 import { WorkbenchController } from '../../../src/state/controller';
 import { openSavedExperiments } from '../../../src/state/saved';
 import { createWorkbenchStore } from '../../../src/state/store';
-import { checkGenerateRequest, continuationText, contextTokens, eosIds, seededRandom } from '../../../workers/generation';
+import {
+  checkGenerateRequest,
+  continuationText,
+  contextTokens,
+  eosIds,
+  seededRandom,
+} from '../../../workers/generation';
 import type { ExportPreview, SpeedPoint, SpeedReport } from '../../../workers/protocol';
 import { createFakeEngine } from '../fake-engine';
 
@@ -54,7 +69,12 @@ function preview(o: Partial<ExportPreview> = {}): ExportPreview {
 describe('export view helpers', () => {
   it('formats: the four of the export, toggled in a fixed order', () => {
     expect(FORMATS.map((f) => f.id)).toEqual(['fp32', 'fp16', 'q8', 'q4']);
-    expect(FORMATS.map((f) => f.file)).toEqual(['onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_q4.onnx']);
+    expect(FORMATS.map((f) => f.file)).toEqual([
+      'onnx/model.onnx',
+      'onnx/model_fp16.onnx',
+      'onnx/model_quantized.onnx',
+      'onnx/model_q4.onnx',
+    ]);
     expect(toggleFormat(DEFAULT_FORMATS, 'fp16')).toEqual(['fp32', 'fp16', 'q4']);
     expect(toggleFormat(['q4', 'fp32'], 'q4')).toEqual(['fp32']);
     expect(toggleFormat([], 'q8')).toEqual(['q8']);
@@ -66,7 +86,11 @@ describe('export view helpers', () => {
 
   it('notices: a family without LLM-Drop modeling files is a warning, not an error', () => {
     const n = exportNotices(
-      preview({ llmDropLoadable: false, family: 'qwen2', warnings: ['LLM-Drop has no modeling file for qwen2 models (...)'] }),
+      preview({
+        llmDropLoadable: false,
+        family: 'qwen2',
+        warnings: ['LLM-Drop has no modeling file for qwen2 models (...)'],
+      }),
     );
     expect(n.map((x) => [x.id, x.kind])).toEqual([['no-llmdrop-modeling', 'warning']]);
     expect(n[0].text).toContain('qwen2');
@@ -97,7 +121,9 @@ describe('export view helpers', () => {
 
   it('zip file names: file-safe model name and the drops', () => {
     expect(zipFileName('droplab-byte-12l', { attn: [3, 5], mlp: [7] })).toBe('droplab-byte-12l-pruned-a3.5-m7.zip');
-    expect(zipFileName('HuggingFaceTB/SmolLM2-135M', { attn: [], mlp: [1] })).toBe('HuggingFaceTB-SmolLM2-135M-pruned-m1.zip');
+    expect(zipFileName('HuggingFaceTB/SmolLM2-135M', { attn: [], mlp: [1] })).toBe(
+      'HuggingFaceTB-SmolLM2-135M-pruned-m1.zip',
+    );
     expect(zipFileName('my model <1>', { attn: [], mlp: [] })).toBe('my-model-1-full.zip');
     expect(zipFileName('../..', { attn: [0], mlp: [] })).toBe('model-pruned-a0.zip');
     const many = zipFileName('m', { attn: Array.from({ length: 80 }, (_, i) => i), mlp: [] });
@@ -107,7 +133,11 @@ describe('export view helpers', () => {
 
   it('file groups and progress', () => {
     const g = fileGroups(preview());
-    expect(g.map((x) => x.label)).toEqual(['onnx/model.onnx', 'pruned checkpoint (safetensors)', 'config, tokenizer, README']);
+    expect(g.map((x) => x.label)).toEqual([
+      'onnx/model.onnx',
+      'pruned checkpoint (safetensors)',
+      'config, tokenizer, README',
+    ]);
     expect(g[2].bytes).toBe(3000 + 800 + 1500);
     expect(progressFraction(null)).toBe(0);
     expect(progressFraction({ done: 5, total: 10 })).toBe(0.5);
@@ -119,10 +149,25 @@ describe('export view helpers', () => {
 describe('generation helpers', () => {
   it('requests: greedy is temperature 0 and no top-k; numbers clamped', () => {
     const drop = { attn: [1], mlp: [] };
-    expect(generateRequest('hi', drop, DEFAULT_SAMPLING)).toEqual({ prompt: 'hi', drop, maxNewTokens: 64, temperature: 0, topK: 0, seed: 1 });
-    const s = generateRequest('hi', drop, { mode: 'sample', temperature: 0, topK: -3, maxNewTokens: 10_000, seed: Number.NaN });
+    expect(generateRequest('hi', drop, DEFAULT_SAMPLING)).toEqual({
+      prompt: 'hi',
+      drop,
+      maxNewTokens: 64,
+      temperature: 0,
+      topK: 0,
+      seed: 1,
+    });
+    const s = generateRequest('hi', drop, {
+      mode: 'sample',
+      temperature: 0,
+      topK: -3,
+      maxNewTokens: 10_000,
+      seed: Number.NaN,
+    });
     expect(s).toMatchObject({ temperature: 0.05, topK: 0, maxNewTokens: 512, seed: 1 });
-    expect(generateRequest('hi', drop, { ...DEFAULT_SAMPLING, mode: 'sample', maxNewTokens: 0.2 }).maxNewTokens).toBe(1);
+    expect(generateRequest('hi', drop, { ...DEFAULT_SAMPLING, mode: 'sample', maxNewTokens: 0.2 }).maxNewTokens).toBe(
+      1,
+    );
   });
 
   it('agreement of two runs', () => {
@@ -131,7 +176,23 @@ describe('generation helpers', () => {
     expect(agreementText([1, 2], [3, 2])).toMatch(/first token/);
     expect(agreementText([1, 2, 3], [1, 5])).toBe('Same first 1 token, then they diverge.');
     expect(stopText({ stop: 'eos', ids: [1] })).toMatch(/end-of-text/);
-    expect(stopText({ stop: 'length', ids: [1, 2] })).toBe('2 tokens (the limit)');
+    expect(stopText({ stop: 'length', ids: [1, 2] })).toBe('max tokens reached');
+  });
+
+  it('final streams come from the result, even when the last token events arrive after it', () => {
+    const run = (ids: number[], stop: 'eos' | 'length' | 'cancelled') => ({
+      ids,
+      text: ids.join(''),
+      stop,
+      prefillMs: 1,
+      decodeMs: 1,
+      decodeTokensPerS: 1,
+      cachedLayers: 2,
+    });
+    const late = { model: 'pruned' as const, ids: [1], text: '1', done: false, elapsedMs: 5, firstTokenMs: 2 };
+    const f = finalStreams({ pruned: late }, { full: run([4, 5], 'eos'), pruned: run([1, 2], 'cancelled') });
+    expect(f.pruned).toMatchObject({ ids: [1, 2], text: '12', done: true, stop: 'cancelled', firstTokenMs: 2 });
+    expect(f.full).toMatchObject({ ids: [4, 5], done: true, stop: 'eos', elapsedMs: 0 });
   });
 
   it('the worker side: seeded sampler, continuation text, EOS ids, request checks, context tokens', () => {

@@ -9,25 +9,42 @@ import { NODE_BACKEND, nodeEngine, ortNode } from '../../../src/cli/ort-node';
 import type { DropConfig, Progress } from '../../../src/engine/api';
 import type { Engine } from '../../../src/engine/engine';
 import { CancelledError, type DropLabError, ExportError } from '../../../src/engine/errors';
-import { buildKvGraph, fileBytes, greedyGenerate, KvDecoder, kvLayout, ONNX_FILE, onnxFiles, readDropConfig } from '../../../src/engine/export';
+import {
+  buildKvGraph,
+  fileBytes,
+  greedyGenerate,
+  KvDecoder,
+  kvLayout,
+  ONNX_FILE,
+  onnxFiles,
+  readDropConfig,
+} from '../../../src/engine/export';
 import { exportNotices } from '../../../src/app/export/export-view';
 import { ChunkBatcher, createExportApi } from '../../../workers/export-api';
 import { KvSessionCache, NO_DROP } from '../../../workers/generation';
-import { serializeRuns } from '../../../workers/ort-queue';
+import { createRunQueue } from '../../../workers/ort-queue';
 import { RUNTIMES } from '../../support/runtimes';
 import type { GenerateEvent } from '../../../workers/protocol';
 import { tinyModel, type TinyVariant } from '../../fixtures/tiny-models';
 
 async function setup(variant: TinyVariant = 'llama-gqa', rt: 'node' | 'web-wasm' = 'node') {
   const tiny = tinyModel(variant);
-  // onnxruntime-web's wasm backend, as in the worker: one runtime for the engine and the panels, its runs queued.
-  const web = rt === 'web-wasm' ? serializeRuns(RUNTIMES[1].ort) : null;
-  const engine = web ? nodeEngine({ ort: web, executionProviders: ['wasm'] }) : nodeEngine();
+  // onnxruntime-web's wasm backend, as in the worker: the engine in the queue's background lane, the panels in its foreground.
+  const web = rt === 'web-wasm' ? createRunQueue(RUNTIMES[1].ort) : null;
+  const engine = web ? nodeEngine({ ort: web.background, executionProviders: ['wasm'] }) : nodeEngine();
   await engine.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
   const api = createExportApi({
     engine: () => engine,
     source: () => ({ files: tiny.files, name: tiny.name }),
-    runtime: () => (web ? { ort: web, executionProviders: ['wasm'], backend: { ...NODE_BACKEND, name: 'wasm' } } : { ort: ortNode, executionProviders: ['cpu'], backend: NODE_BACKEND }),
+    runtime: () =>
+      web
+        ? {
+            ort: web.foreground,
+            executionProviders: ['wasm'],
+            backend: { ...NODE_BACKEND, name: 'wasm' },
+            exclusive: web.exclusive,
+          }
+        : { ort: ortNode, executionProviders: ['cpu'], backend: NODE_BACKEND },
   });
   return { tiny, engine, api };
 }
@@ -67,7 +84,9 @@ describe('ChunkBatcher', () => {
     b.push(backing.subarray(30, 64));
     const rest = [...b.take(false), ...b.take(true)];
     const all = [...first, ...rest];
-    expect(all.every((x) => x.byteOffset === 0 && x.byteLength === x.buffer.byteLength && x.buffer !== src.buffer)).toBe(true);
+    expect(
+      all.every((x) => x.byteOffset === 0 && x.byteLength === x.buffer.byteLength && x.buffer !== src.buffer),
+    ).toBe(true);
     expect(Array.from(concat(all))).toEqual(Array.from(src));
     expect(b.total).toBe(64);
     expect(b.take(true)).toEqual([]);
@@ -82,7 +101,14 @@ describe('export in the worker', () => {
     expect(p.drop).toEqual(drop);
     expect(p.llmDropLoadable).toBe(true);
     expect(p.files.map((f) => f.path)).toEqual(
-      expect.arrayContaining(['config.json', 'tokenizer.json', 'model.safetensors', 'onnx/model.onnx', 'onnx/model_q4.onnx', 'README.md']),
+      expect.arrayContaining([
+        'config.json',
+        'tokenizer.json',
+        'model.safetensors',
+        'onnx/model.onnx',
+        'onnx/model_q4.onnx',
+        'README.md',
+      ]),
     );
     expect(p.zipBytes).toBeGreaterThan(p.totalBytes);
     expect(p.externalData).toEqual([]);
@@ -156,25 +182,28 @@ describe('export in the worker', () => {
     await engine.dispose();
   });
 
-  it.each(['qwen2', 'gpt2'] as const)('%s: no LLM-Drop modeling file, said so, and the lists are still written', async (variant) => {
-    const { api, engine } = await setup(variant);
-    const drop = { attn: [0], mlp: [] };
-    const p = await api.previewExport({ drop, formats: ['q8'] });
-    expect(p.llmDropLoadable).toBe(false);
-    const notices = exportNotices(p);
-    expect(notices.find((n) => n.id === 'no-llmdrop-modeling')?.text).toContain(`no modeling file for ${variant}`);
-    expect(notices.some((n) => n.kind === 'error')).toBe(false);
-    const parts: Uint8Array[] = [];
-    const s = await api.exportZip({ drop, formats: ['q8'] }, (c) => parts.push(...c));
-    expect(s.llmDropLoadable).toBe(false);
-    const files = unzipSync(concat(parts));
-    const config = JSON.parse(new TextDecoder().decode(files['config.json']));
-    expect(config.drop_attn_list).toEqual([0]);
-    expect(config.auto_map).toBeUndefined();
-    expect(files['onnx/model_quantized.onnx'].byteLength).toBeGreaterThan(1000);
-    expect(new TextDecoder().decode(files['README.md'])).toMatch(/no modeling file/);
-    await engine.dispose();
-  });
+  it.each(['qwen2', 'gpt2'] as const)(
+    '%s: no LLM-Drop modeling file, said so, and the lists are still written',
+    async (variant) => {
+      const { api, engine } = await setup(variant);
+      const drop = { attn: [0], mlp: [] };
+      const p = await api.previewExport({ drop, formats: ['q8'] });
+      expect(p.llmDropLoadable).toBe(false);
+      const notices = exportNotices(p);
+      expect(notices.find((n) => n.id === 'no-llmdrop-modeling')?.text).toContain(`no modeling file for ${variant}`);
+      expect(notices.some((n) => n.kind === 'error')).toBe(false);
+      const parts: Uint8Array[] = [];
+      const s = await api.exportZip({ drop, formats: ['q8'] }, (c) => parts.push(...c));
+      expect(s.llmDropLoadable).toBe(false);
+      const files = unzipSync(concat(parts));
+      const config = JSON.parse(new TextDecoder().decode(files['config.json']));
+      expect(config.drop_attn_list).toEqual([0]);
+      expect(config.auto_map).toBeUndefined();
+      expect(files['onnx/model_quantized.onnx'].byteLength).toBeGreaterThan(1000);
+      expect(new TextDecoder().decode(files['README.md'])).toMatch(/no modeling file/);
+      await engine.dispose();
+    },
+  );
 });
 
 describe('generation and speed in the worker', () => {
@@ -183,7 +212,9 @@ describe('generation and speed in the worker', () => {
     const drop = { attn: [1], mlp: [2] };
     const prompt = 'the cat sat';
     const events: GenerateEvent[] = [];
-    const r = await api.generate({ prompt, drop, maxNewTokens: 12, temperature: 0, topK: 0, seed: 1 }, (e) => events.push(e));
+    const r = await api.generate({ prompt, drop, maxNewTokens: 12, temperature: 0, topK: 0, seed: 1 }, (e) =>
+      events.push(e),
+    );
     const ids = engine.tokenizer!.encode(prompt);
     expect(r.promptIds).toEqual(ids);
     const eos = [engine.tokenizer!.eosTokenId ?? engine.model!.spec.eosTokenId!];
@@ -265,10 +296,14 @@ describe('KvSessionCache', () => {
   it('builds a configuration once, keeps the full model, evicts the oldest pruned ones, starts over for a new model', async () => {
     const { engine } = await setup('llama-gqa');
     let created = 0;
-    const cache = new KvSessionCache(ortNode, () => {
-      created++;
-      return { executionProviders: ['cpu'] };
-    }, 2);
+    const cache = new KvSessionCache(
+      ortNode,
+      () => {
+        created++;
+        return { executionProviders: ['cpu'] };
+      },
+      2,
+    );
     const m = engine.model!;
     const full = await cache.get(m, NO_DROP);
     expect(await cache.get(m, NO_DROP)).toBe(full);
