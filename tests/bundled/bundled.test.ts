@@ -13,7 +13,7 @@ import { folderFiles } from '../../src/cli/node-files';
 import { splitDocuments } from '../../src/engine/data';
 import { Tokenizer } from '../../src/engine/tokenizer';
 import { mulberry32 } from '../fixtures/tiny-models';
-import { ENGINE_RUNTIMES, makeEngine, maxRelDiff } from '../engine/setup';
+import { ENGINE_RUNTIMES, makeEngine } from '../engine/setup';
 
 const ROOT = join(__dirname, '../..');
 const NAME = 'droplab-byte-12l';
@@ -68,6 +68,9 @@ describe('bundled model', () => {
   });
 
   describe.each(ENGINE_RUNTIMES)('on %s', (rt) => {
+    // Per token: |engine - trainer| <= 1e-4 * trainer + 1e-5. The absolute floor covers tokens the model
+    // is nearly sure of (NLL ~1e-3 nats), where fp32 log-sum-exp rounding (~1e-6) and the reference file's
+    // 9 decimals are a large fraction of the value; the mean must agree to 1e-6 relative.
     it('per-token NLL equals the numpy trainer\'s (float64) within 1e-4 relative', async () => {
       const ref = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/bundled-reference-nll.json'), 'utf8'));
       const engine = makeEngine(rt, 8);
@@ -76,9 +79,12 @@ describe('bundled model', () => {
       const r = await engine.evaluateTokens({ attn: [], mlp: [] });
       const want = (ref.nll as number[][]).flat();
       expect(r.nll.length).toBe(want.length);
-      expect(maxRelDiff(r.nll, want)).toBeLessThan(1e-4);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(r.nll[i] - want[i]) / (1e-4 * Math.abs(want[i]) + 1e-5));
+      expect(worst).toBeLessThan(1);
+      expect(Math.abs(r.meanNll - ref.meanNll) / ref.meanNll).toBeLessThan(1e-6);
       await engine.dispose();
-    });
+    }, 600_000);
   });
 
   it.each(['moby-dick-heldout', 'sotu-heldout'])('held-out bits per byte the engine measures on %s is the one the model card states', async (id) => {
@@ -94,7 +100,7 @@ describe('bundled model', () => {
     const bpb = r.meanNll / Math.LN2;
     expect(Math.abs(bpb - stated) / stated).toBeLessThan(1e-4);
     await engine.dispose();
-  });
+  }, 600_000);
 
   it('reaches at most 2.2 held-out bits per byte on the whole held-out split (model card)', () => {
     const bpb = Number(cardValue('droplab_heldout_bits_per_byte'));
