@@ -281,7 +281,7 @@ test('speed: prefill and decode tokens/s and KV-cache bytes for full and pruned;
   }
   testInfo.annotations.push({ type: 'speed (tokens/s, bytes)', description: JSON.stringify(figures) });
   await expect(page.getByTestId('speed-note')).toContainText('wasm');
-  await expect(page.getByTestId('speed-note')).toContainText('median of 3 runs');
+  await expect(page.getByTestId('speed-note')).toContainText('median of 5 runs');
   await panel.screenshot({ path: testInfo.outputPath('speed-1280.png') });
   await page.screenshot({ path: testInfo.outputPath('use-panels-1280.png'), fullPage: true });
   await page.setViewportSize({ width: 800, height: 800 });

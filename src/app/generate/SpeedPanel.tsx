@@ -15,7 +15,7 @@ import '../export/export.css';
 import { contextChoices, formatRate, formatRatio, speedRows } from './generate-view';
 
 const DECODE_STEPS = 16;
-const REPS = 3;
+const REPS = 5;
 
 type Job =
   | { state: 'idle' }
