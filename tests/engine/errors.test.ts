@@ -33,7 +33,13 @@ describe('engine errors', () => {
     const e = makeEngine('onnxruntime-node');
     (e as unknown as { opts: { limits: object } }).opts.limits = { maxTotalBytes: 1000 };
     let readWeights = false;
-    const files = { names: () => tiny.files.names(), read: async (n: string) => ((readWeights ||= n.endsWith('.safetensors')), tiny.files.read(n)) };
+    const files = {
+      names: () => tiny.files.names(),
+      read: async (n: string) => {
+        if (n.endsWith('.safetensors')) readWeights = true;
+        return tiny.files.read(n);
+      },
+    };
     await expect(e.loadModel({ kind: 'local', name: 'x' }, files)).rejects.toMatchObject({ code: 'MODEL_TOO_LARGE' });
     expect(readWeights).toBe(false);
   });

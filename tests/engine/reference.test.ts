@@ -20,7 +20,9 @@ const DROPS: DropConfig[] = [
 function refTokenNll(f: Fixture, drop: DropConfig): Float64Array {
   const per = f.seqLen - 1;
   const out = new Float64Array(f.windows.length * per);
-  f.windows.forEach((ids, w) => out.set(forward64(f.ref, ids, drop).nll, w * per));
+  f.windows.forEach((ids, w) => {
+    out.set(forward64(f.ref, ids, drop).nll, w * per);
+  });
   return out;
 }
 
