@@ -39,7 +39,7 @@ export function chartMeta(s: WorkbenchState): ChartMeta {
     text: textLabel(s),
     seqLen: info?.seqLen ?? null,
     windows: info?.windows ?? null,
-    tokens: ev?.tokens ?? info?.predictedTokens ?? null,
+    predictedTokens: ev?.tokens ?? info?.predictedTokens ?? null,
     drops: s.drops.current,
   };
 }
@@ -50,7 +50,7 @@ export function metaLine(m: ChartMeta): string {
   if (m.text) parts.push(m.text);
   if (m.windows && m.seqLen)
     parts.push(
-      `${m.windows} × ${m.seqLen}-token windows${m.tokens ? ` (${m.tokens.toLocaleString('en-US')} predicted tokens)` : ''}`,
+      `${m.windows} × ${m.seqLen}-token windows${m.predictedTokens ? ` (${m.predictedTokens.toLocaleString('en-US')} predicted tokens)` : ''}`,
     );
   parts.push(`dropped: ${describeDrops(m.drops)}`);
   parts.push(new Date().toISOString().slice(0, 10));

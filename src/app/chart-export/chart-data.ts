@@ -15,7 +15,7 @@ export interface ChartMeta {
   seqLen: number | null;
   windows: number | null;
   /** Predicted tokens every perplexity is averaged over. */
-  tokens: number | null;
+  predictedTokens: number | null;
   drops: DropConfig;
 }
 
@@ -34,7 +34,8 @@ export function tableCsv(t: ChartTable): string {
 }
 
 export function tableJson(t: ChartTable, meta: ChartMeta, generated = new Date().toISOString()): string {
-  return `${JSON.stringify({ droplab: 1, chart: t.chart, title: t.title, generated, ...meta, ...t.json }, finiteReplacer, 2)}\n`;
+  // The chart's own fields first, then the meta: what the numbers were measured on is never overwritten.
+  return `${JSON.stringify({ droplab: 1, chart: t.chart, title: t.title, generated, ...t.json, ...meta }, finiteReplacer, 2)}\n`;
 }
 
 /** JSON has no NaN or Infinity: they become null. */

@@ -123,14 +123,8 @@ export function ClassroomBar() {
   if (!on) return null;
   return (
     <section className="classroom-bar" aria-label="Classroom" data-testid="classroom-bar">
-      <button
-        type="button"
-        className="tour-start"
-        onClick={() => tour({ type: 'start' })}
-        disabled={tourOpen}
-        data-testid="tour-start"
-      >
-        {tourOpen ? 'Tour running' : 'Start the guided tour'}
+      <button type="button" className="tour-start" onClick={() => tour({ type: 'start' })} data-testid="tour-start">
+        {tourOpen ? 'Restart the tour' : 'Start the guided tour'}
       </button>
       <PresetButtons
         ids={['full', 'attn-third', 'attn-two-thirds', 'mlp-third', 'block-third']}

@@ -173,7 +173,7 @@ export function TourCard() {
     document.documentElement.classList.toggle('touring', open);
     if (open) {
       const a = document.activeElement as HTMLElement | null;
-      if (a && !a.closest('.tour-card')) returnTo.current = a;
+      if (a && a !== document.body && !a.closest('.tour-card')) returnTo.current = a;
       return;
     }
     const back = returnTo.current;

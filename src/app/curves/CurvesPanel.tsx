@@ -181,6 +181,7 @@ export function CurvesPanel() {
         ) : (
           <button
             type="button"
+            className={complete && any ? 'secondary-button' : undefined}
             onClick={() => void lab.computeCurves(max)}
             disabled={!ctx || complete}
             data-testid="curves-compute"
@@ -301,6 +302,7 @@ export function CurvesPanel() {
                         data-strategy={s.strategy}
                         data-n={p.n}
                         data-perplexity={p.perplexity}
+                        data-current={on || undefined}
                         onClick={() => apply(p.drop)}
                       />
                     );
@@ -316,7 +318,20 @@ export function CurvesPanel() {
                   stroke={CURRENT_COLOR}
                   strokeWidth={2.5}
                   ifOverflow="extendDomain"
-                  className="curve-current"
+                  shape={(d) => (
+                    <circle
+                      cx={d.cx}
+                      cy={d.cy}
+                      r={9}
+                      fill="none"
+                      stroke={CURRENT_COLOR}
+                      strokeWidth={2.5}
+                      className="curve-current"
+                      data-testid="curve-current"
+                      data-x={xOf(mark)}
+                      data-perplexity={mark.perplexity ?? ''}
+                    />
+                  )}
                   label={{ value: 'current', position: 'top', className: 'curve-current-label', offset: 12 }}
                 />
               )}

@@ -66,8 +66,8 @@ function TokenScale({ domain }: { domain: TokenDomain }) {
   const ticks = Array.from({ length: 5 }, (_, i) =>
     domain.log ? domain.min * (domain.max / domain.min) ** (i / 4) : domain.min + ((domain.max - domain.min) * i) / 4,
   );
-  const w = 260;
-  const pad = 18;
+  const w = 280;
+  const pad = 24;
   return (
     <svg
       className="color-scale token-scale"

@@ -93,7 +93,7 @@ describe('chart tables', () => {
     const json = JSON.parse(
       tableJson(
         t,
-        { model: 'm', text: 't', seqLen: 64, windows: 2, tokens: 126, drops: { attn: [1], mlp: [] } },
+        { model: 'm', text: 't', seqLen: 64, windows: 2, predictedTokens: 126, drops: { attn: [1], mlp: [] } },
         'now',
       ),
     );
@@ -194,7 +194,7 @@ describe('chart tables', () => {
         text: null,
         seqLen: null,
         windows: null,
-        tokens: null,
+        predictedTokens: null,
         drops: { attn: [], mlp: [] },
       }),
     );
