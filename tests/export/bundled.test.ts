@@ -27,7 +27,7 @@ import { type LoadedModel, loadModelFromFiles } from '../../src/engine/model/loa
 import { makeEngine } from '../engine/setup';
 import { RUNTIMES, measured, record } from '../support/runtimes';
 import { decoderOn, exportedNll, maxRel, mean } from './helpers';
-import { nodeFolderFs } from './node-fs';
+import { nodeFolderFs } from '../../src/cli/node-fs';
 
 const ROOT = join(__dirname, '../..');
 const NAME = 'droplab-byte-12l';

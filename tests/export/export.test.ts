@@ -28,7 +28,7 @@ import {
 import { loadTinyModel, mulberry32 } from '../fixtures/tiny-models';
 import { RUNTIMES } from '../support/runtimes';
 import { exportToMemory, maxRel } from './helpers';
-import { nodeFolderFs } from './node-fs';
+import { nodeFolderFs } from '../../src/cli/node-fs';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'droplab-export-'));
 

@@ -21,7 +21,7 @@ import {
 } from '../../src/engine/export';
 import type { LoadedModel } from '../../src/engine/model/load';
 import { TINY_VARIANTS, type TinyVariant, loadTinyModel } from '../fixtures/tiny-models';
-import { nodeFolderFs } from './node-fs';
+import { nodeFolderFs } from '../../src/cli/node-fs';
 
 const ROOT = mkdtempSync(join(tmpdir(), 'droplab-tjs-'));
 env.allowRemoteModels = false;

@@ -5,6 +5,7 @@
 import type { Command } from '../command';
 import { analyze } from './analyze';
 import { evalCommand } from './eval';
+import { exportCommand } from './export';
 import { plan } from './plan';
 
-export const COMMANDS: readonly Command[] = [analyze, evalCommand, plan];
+export const COMMANDS: readonly Command[] = [analyze, evalCommand, plan, exportCommand];

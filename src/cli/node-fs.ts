@@ -1,7 +1,7 @@
 /** Node's file system as the export's FolderFs (what the CLI passes to folderSink). */
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import type { FolderFs } from '../../src/engine/export';
+import type { FolderFs } from '../engine/export';
 
 export const nodeFolderFs: FolderFs = {
   exists: async (p) => existsSync(p),

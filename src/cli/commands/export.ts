@@ -1,0 +1,77 @@
+/** droplab export: the pruned model as a transformers.js folder (ONNX with KV cache) + LLM-Drop config. */
+import { resolve } from 'node:path';
+import type { Flags } from '../args';
+import { UsageError } from '../args';
+import { type CliIo, type Command, DROP_ATTN_FLAG, DROP_MLP_FLAG, JSON_FLAG, MODEL_FLAG, QUIET_FLAG } from '../command';
+import { describeDrop, int } from '../format';
+
+const FORMATS = ['fp32', 'fp16', 'q8', 'q4'] as const;
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write the pruned model: ONNX (fp32/fp16/q8/q4, KV cache) for transformers.js + LLM-Drop config',
+  synopsis: '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--no-checkpoint] [--overwrite] [--json]',
+  flags: [
+    MODEL_FLAG,
+    { name: 'out', kind: 'string', required: true, metavar: 'DIR', help: 'folder to create (refused if it exists, unless --overwrite)' },
+    DROP_ATTN_FLAG,
+    DROP_MLP_FLAG,
+    { name: 'format', kind: 'string', default: 'fp32', metavar: 'LIST', help: 'comma-separated weight formats: fp32, fp16, q8, q4' },
+    { name: 'no-checkpoint', kind: 'bool', help: 'skip the pruned safetensors checkpoint' },
+    { name: 'overwrite', kind: 'bool', help: 'replace --out if it exists' },
+    JSON_FLAG,
+    QUIET_FLAG,
+  ],
+  details: [
+    'The folder holds config.json (with drop_attn_list / drop_mlp_list and, for llama and mistral, the',
+    "auto_map of LLM-Drop's modeling files), the tokenizer files, onnx/model.onnx (fp32), model_fp16.onnx,",
+    'model_quantized.onnx (q8) and model_q4.onnx as asked, and model.safetensors with only the kept',
+    'sublayers. It is written to a temporary folder and renamed when complete: a failed or cancelled',
+    'export leaves nothing. See docs/EXPORT.md.',
+  ].join('\n'),
+  async run(flags: Flags, io: CliIo) {
+    const formats = String(flags.format)
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+    for (const f of formats) {
+      if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`Unknown --format "${f}"; choose from ${FORMATS.join(', ')}.`, 'export');
+    }
+    const [{ folderFiles }, { loadModelFromFiles }, { exportModel, folderSink }, { nodeFolderFs }, { dropFromFlags }] = await Promise.all([
+      import('../node-files'),
+      import('../../engine/model/load'),
+      import('../../engine/export'),
+      import('../node-fs'),
+      import('../session'),
+    ]);
+    const modelDir = resolve(io.cwd, flags.model as string);
+    const out = resolve(io.cwd, flags.out as string);
+    const files = folderFiles(modelDir);
+    const model = await loadModelFromFiles(files, { name: modelDir });
+    const res = await exportModel(
+      { model, files },
+      {
+        drop: dropFromFlags(flags),
+        formats: formats as (typeof FORMATS)[number][],
+        checkpoint: !flags['no-checkpoint'],
+        onProgress:
+          flags.quiet || !io.errIsTTY ? undefined : (p) => io.err(`\rexport ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
+      },
+      folderSink(nodeFolderFs, out, { overwrite: Boolean(flags.overwrite) }),
+    );
+    if (!flags.quiet && io.errIsTTY) io.err('\r\x1b[K');
+    if (flags.json) {
+      io.out(`${JSON.stringify({ command: 'export', out, ...res })}\n`);
+      return 0;
+    }
+    const lines = [
+      `exported ${modelDir} to ${out}`,
+      `dropped  ${describeDrop(res.drop)}`,
+      ...res.files.map((f) => `  ${f.path.padEnd(40)} ${int(f.size).padStart(14)} bytes`),
+      `total    ${int(res.totalBytes)} bytes; LLM-Drop modeling files ${res.llmDropLoadable ? 'load it' : 'do not exist for this family'}`,
+      ...res.warnings.map((w) => `warning  ${w}`),
+    ];
+    io.out(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};
