@@ -594,6 +594,9 @@ export class WorkbenchController {
       if (!d) return;
       this.s.putDropOne(ctx, d);
     }
+    // A superseded step leaves its task line to the newer pipeline (step's finally): clear it here, also
+    // when everything was cached and no step ran (a toggle back during drop-one used to leave it shown).
+    if (g === this.gen) this.s.setTask(null);
   }
 
   /**

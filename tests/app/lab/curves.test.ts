@@ -204,3 +204,16 @@ describe('computing the curves (fake engine)', () => {
     expect(s().results.evals[dropKey(NO_DROPS)]?.seqLen).toBe(128);
   });
 });
+
+describe('the task line', () => {
+  it('is cleared when a toggle back supersedes a step and everything else is cached', async () => {
+    const { s, controller } = await labWorkbench({ delayMs: 40 });
+    controller.toggle('attn', 6);
+    // Wait until the pipeline of {attn 6} is in its drop-one pass, then toggle back (all cached).
+    for (let i = 0; i < 200 && s().results.task?.name !== 'dropOne'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(s().results.task?.name).toBe('dropOne');
+    controller.toggle('attn', 6);
+    await controller.idle();
+    expect(s().results.task).toBeNull();
+  });
+});
