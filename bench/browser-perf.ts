@@ -130,38 +130,44 @@ const median = (xs: number[]) => {
 };
 const r1 = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
 
+/**
+ * Polls `test(record)` from Node until it holds. (The timings themselves are taken inside the page, so
+ * the polling interval does not enter them.)
+ */
+async function until(page: Page, test: (p: Perf, now: number) => boolean, what: string, timeout = TIMEOUT): Promise<Perf> {
+  const end = Date.now() + timeout;
+  let said = Date.now();
+  for (;;) {
+    const { p, now } = await page.evaluate(() => ({ p: (window as unknown as { __perf: Perf }).__perf, now: performance.now() }));
+    if (test(p, now)) return p;
+    if (Date.now() - said > 60_000) {
+      said = Date.now();
+      console.log(`  … waiting for ${what}; task line: ${JSON.stringify(p.tasks.slice(-2).map((x) => x.task))}`);
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last tasks ${JSON.stringify(p.tasks.slice(-3))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Waits until the workbench has had nothing to do for `quietMs` (the pipeline has short gaps between steps). */
-async function waitIdle(page: Page, timeout = TIMEOUT, quietMs = 1500) {
-  await page.waitForFunction(
-    (quiet) => {
-      const p = (window as unknown as { __perf: Perf }).__perf;
+async function waitIdle(page: Page, quietMs = 1500): Promise<Perf> {
+  return until(
+    page,
+    (p, now) => {
       const last = p.tasks[p.tasks.length - 1];
-      return !!last && last.task === 'idle' && performance.now() - last.t > quiet;
+      return !!last && last.task === 'idle' && now - last.t > quietMs;
     },
-    quietMs,
-    { timeout, polling: 100 },
+    'the workbench to be idle',
   );
 }
 
 /** Clicks a heatmap cell and waits for the perplexity to change; returns click→DOM and click→frame in ms. */
-async function clickForPerplexity(
-  page: Page,
-  kind: 'attn' | 'mlp',
-  layer: number,
-  timeout = TIMEOUT,
-): Promise<{ dom: number; frame: number; ppl: number }> {
-  const before = (await perf(page)).ppl.length;
-  const clicksBefore = (await perf(page)).clicks.length;
+async function clickForPerplexity(page: Page, kind: 'attn' | 'mlp', layer: number): Promise<{ dom: number; frame: number; ppl: number }> {
+  const p0 = await perf(page);
+  const before = p0.ppl.length;
+  const clicksBefore = p0.clicks.length;
   await page.locator(`[data-testid="sublayer-heatmap"] [data-kind="${kind}"][data-layer="${layer}"]`).click();
-  await page.waitForFunction(
-    (n) => {
-      const p = (window as unknown as { __perf: Perf }).__perf;
-      return p.ppl.slice(n).some((x) => x.v && x.frame !== undefined);
-    },
-    before,
-    { timeout, polling: 50 },
-  );
-  const p = await perf(page);
+  const p = await until(page, (q) => q.ppl.slice(before).some((x) => !!x.v && x.frame !== undefined), `the perplexity after ${kind} ${layer}`);
   const click = p.clicks[clicksBefore];
   const hit = p.ppl.slice(before).find((x) => x.v && x.frame !== undefined);
   if (!click || !hit || hit.frame === undefined) throw new Error('no click or perplexity recorded');
@@ -171,11 +177,7 @@ async function clickForPerplexity(
 async function restoreAll(page: Page) {
   const restore = page.getByTestId('restore-all');
   if (await restore.isEnabled()) await restore.click();
-  await page.waitForFunction(
-    () => !document.querySelector('[data-testid="sublayer-heatmap"] [aria-pressed="true"]'),
-    undefined,
-    { timeout: TIMEOUT },
-  );
+  await page.locator('[data-testid="sublayer-heatmap"] [aria-pressed="true"]').first().waitFor({ state: 'detached', timeout: TIMEOUT });
 }
 
 async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
@@ -201,14 +203,13 @@ async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
     console.log(`[${backend}] ${badgeText}`);
 
     // The full analysis (the 'baseline' step), then drop-one.
-    await page.waitForFunction(
-      () => {
-        const p = (window as unknown as { __perf: Perf }).__perf;
-        const i = p.tasks.findIndex((x) => x.task === 'baseline');
-        return i >= 0 && p.tasks.slice(i + 1).some((x) => x.task !== 'baseline');
+    await until(
+      page,
+      (q) => {
+        const i = q.tasks.findIndex((x) => x.task === 'baseline');
+        return i >= 0 && q.tasks.slice(i + 1).some((x) => x.task !== 'baseline');
       },
-      undefined,
-      { timeout: TIMEOUT, polling: 200 },
+      'the full analysis',
     );
     let p = await perf(page);
     const analysis = spans(p, 'baseline')[0];

@@ -551,11 +551,15 @@ export class WorkbenchController {
       return await this.enqueue(name, async () => {
         if (g !== this.gen) return null;
         this.s.setTask({ name, progress: null });
+        // Progress callbacks cross the worker boundary on their own channel: one may arrive after the
+        // result, and must not bring the finished task back.
+        let finished = false;
         try {
           return await fn((p) => {
-            if (g === this.gen) this.s.setTask({ name, progress: p });
+            if (!finished && g === this.gen) this.s.setTask({ name, progress: p });
           });
         } finally {
+          finished = true;
           if (g === this.gen) this.s.setTask(null);
         }
       });

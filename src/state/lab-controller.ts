@@ -52,8 +52,13 @@ export class LabController {
     let done = 0;
     const set = this.s.setCurvesJob;
     set({ state: 'running', done: 0, total: 0, partial: 0, current: null, error: null });
-    const onProgress = (p: Progress) => {
-      if (!ac.signal.aborted && p.total > 0) set({ partial: Math.min(1, p.done / p.total) });
+    // Progress of the call in flight only: a callback can arrive after its call's result (its own channel).
+    let call = 0;
+    const progress = () => {
+      const mine = ++call;
+      return (p: Progress) => {
+        if (mine === call && !ac.signal.aborted && p.total > 0) set({ partial: Math.min(1, p.done / p.total) });
+      };
     };
     try {
       for (;;) {
@@ -80,7 +85,7 @@ export class LabController {
         let ok: boolean;
         if (needBase) {
           set({ current: null });
-          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(NO_DROPS, onProgress), ac.signal);
+          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(NO_DROPS, progress()), ac.signal);
           ok = !!r;
           if (r) s.putEval(ctx, r);
         } else if (work.plans.length > 0) {
@@ -88,7 +93,7 @@ export class LabController {
           set({ current: { strategy, n: 0 } });
           const r = await this.controller.extensionCall(
             'plan',
-            (e) => e.plan({ target: strategy, n, iterative: false }, onProgress),
+            (e) => e.plan({ target: strategy, n, iterative: false }, progress()),
             ac.signal,
           );
           ok = !!r;
@@ -100,10 +105,11 @@ export class LabController {
         } else {
           const t = work.evals[0];
           set({ current: { strategy: t.strategy, n: t.n } });
-          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(t.drop, onProgress), ac.signal);
+          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(t.drop, progress()), ac.signal);
           ok = !!r;
           if (r) this.s.putEval(ctx, r);
         }
+        call++;
         if (ac.signal.aborted) return;
         if (ok) done++;
         // Pre-empted by a change of drops: let the pipeline refresh what the person looks at first.

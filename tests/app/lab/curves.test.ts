@@ -217,3 +217,21 @@ describe('the task line', () => {
     expect(s().results.task).toBeNull();
   });
 });
+
+describe('late progress', () => {
+  it('a progress callback arriving after the result does not bring the task line back', async () => {
+    const { s, controller, engine } = await labWorkbench();
+    let late: ((p: { stage: string; done: number; total: number }) => void) | undefined;
+    const evaluate = engine.evaluate;
+    engine.evaluate = async (drop, onProgress) => {
+      late = onProgress;
+      return evaluate(drop);
+    };
+    controller.toggle('attn', 2);
+    controller.toggle('mlp', 2); // not instant: evaluated
+    await controller.idle();
+    expect(late).toBeDefined();
+    late?.({ stage: 'evaluate', done: 2, total: 2 });
+    expect(s().results.task).toBeNull();
+  });
+});
