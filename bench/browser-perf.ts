@@ -167,7 +167,15 @@ async function clickForPerplexity(page: Page, kind: 'attn' | 'mlp', layer: numbe
   const before = p0.ppl.length;
   const clicksBefore = p0.clicks.length;
   await page.locator(`[data-testid="sublayer-heatmap"] [data-kind="${kind}"][data-layer="${layer}"]`).click();
-  const p = await until(page, (q) => q.ppl.slice(before).some((x) => !!x.v && x.frame !== undefined), `the perplexity after ${kind} ${layer}`);
+  let p: Perf;
+  try {
+    p = await until(page, (q) => q.ppl.slice(before).some((x) => !!x.v && x.frame !== undefined), `the perplexity after ${kind} ${layer}`, 120_000);
+  } catch (e) {
+    const q = await perf(page);
+    const drops = await page.getByTestId('drops-line').textContent();
+    const errors = await page.locator('.inline-error').allTextContents();
+    throw new Error(`${(e as Error).message}\nperplexity changes ${JSON.stringify(q.ppl.slice(-4))}\nclicks ${JSON.stringify(q.clicks.slice(-3))}\ntasks ${JSON.stringify(q.tasks.slice(-6))}\n${drops} ${errors.join(' ')}`);
+  }
   const click = p.clicks[clicksBefore];
   const hit = p.ppl.slice(before).find((x) => x.v && x.frame !== undefined);
   if (!click || !hit || hit.frame === undefined) throw new Error('no click or perplexity recorded');
