@@ -177,14 +177,17 @@ export class Pipeline {
       await this.ensureChunk(c, flags, hook);
       const cached = new Set(c.bounds);
       let x = c.bounds[s] as OrtTensor;
-      for (let t = s + 1; t < this.numSublayers; t++) {
-        if (flags[t]) continue;
-        const next = (await this.runSub(t, x, hook)).out;
+      try {
+        for (let t = s + 1; t < this.numSublayers; t++) {
+          if (flags[t]) continue;
+          const next = (await this.runSub(t, x, hook)).out;
+          if (!cached.has(x)) x.dispose();
+          x = next;
+        }
+        w = await this.headInto(c, x, res, w, hook);
+      } finally {
         if (!cached.has(x)) x.dispose();
-        x = next;
       }
-      w = await this.headInto(c, x, res, w, hook);
-      if (!cached.has(x)) x.dispose();
     }
     return res;
   }
@@ -223,23 +226,24 @@ export class Pipeline {
     await this.ensureEmbedding(c, hook);
     const s0 = this.firstStale(c, flags);
     if (s0 === this.numSublayers && c.flags) return;
+    // bounds[0..s0] hold for `flags` too (they agree before s0). The cache says so at once and fills in
+    // after every run, so a call cancelled halfway leaves a valid prefix, never a released state.
     const keep = c.bounds.slice(0, s0 + 1);
     this.release(c.bounds, s0 + 1, new Set(keep));
-    const bounds: (OrtTensor | null)[] = [...keep];
+    c.bounds = [...keep, ...new Array<OrtTensor | null>(this.numSublayers - s0).fill(null)];
+    c.flags = [...flags];
     for (let s = s0; s < this.numSublayers; s++) {
-      const x = bounds[s] as OrtTensor;
+      const x = c.bounds[s] as OrtTensor;
       if (flags[s]) {
-        bounds.push(x);
         c.cos[s] = c.cosNoNorm[s] = Number.NaN;
+        c.bounds[s + 1] = x;
       } else {
         const r = await this.runSub(s, x, hook);
-        bounds.push(r.out);
         c.cos[s] = r.cos;
         c.cosNoNorm[s] = r.cosNoNorm;
+        c.bounds[s + 1] = r.out;
       }
     }
-    c.bounds = bounds;
-    c.flags = [...flags];
   }
 
   /** One sublayer run. ORT computes every graph output anyway, so the cosine sums come along. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, errorFromJSON } from '../../src/engine/errors';
 import { TINY_DOCUMENTS, tinyModel } from '../fixtures/tiny-models';
-import { makeEngine } from './setup';
+import { ENGINE_RUNTIMES, makeEngine } from './setup';
 
 describe('engine errors', () => {
   it('drop index out of range, text too short, bad settings, no model, and recovery', async () => {
@@ -57,4 +57,35 @@ describe('engine errors', () => {
     expect(r.attn.every((v) => typeof v === 'number')).toBe(true);
     await e.dispose();
   });
+
+  // A toggle cancels the analysis of the previous configuration halfway through rebuilding the
+  // boundary cache (the workbench does this on every quick second click). The cache must not keep the
+  // states it had already released: the next call once fed a disposed tensor ("invalid data location").
+  for (const rt of ENGINE_RUNTIMES) {
+    it(`a call cancelled while the boundary cache is rebuilt leaves the cache usable (${rt})`, async () => {
+      const tiny = tinyModel('llama-gqa');
+      const e = makeEngine(rt, 2);
+      await e.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
+      await e.setText([...TINY_DOCUMENTS], { seqLen: 8, windows: 4 });
+      const base = await e.analyze({ attn: [], mlp: [] });
+      const p = e.analyze({ attn: [0], mlp: [] }, (pr) => {
+        if (pr.stage === 'analyze' && pr.done === 2) e.cancel();
+      });
+      await expect(p).rejects.toBeInstanceOf(CancelledError);
+      // back on the configuration the cache was built for, then one that reuses its first states
+      const again = await e.analyze({ attn: [], mlp: [] });
+      expect(again.eval.meanNll).toBeCloseTo(base.eval.meanNll, 9);
+      expect(again.importance.attn).toEqual(base.importance.attn);
+      const drop = { attn: [], mlp: [1] };
+      const after = await e.evaluate(drop);
+      const fresh = makeEngine(rt, 2);
+      await fresh.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
+      await fresh.setText([...TINY_DOCUMENTS], { seqLen: 8, windows: 4 });
+      const want = await fresh.evaluate(drop);
+      expect(Math.abs(after.meanNll - want.meanNll)).toBeLessThan(1e-6);
+      expect(after.meanNll).not.toBeCloseTo(base.eval.meanNll, 3);
+      await e.dispose();
+      await fresh.dispose();
+    });
+  }
 });
