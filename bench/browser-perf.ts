@@ -16,8 +16,10 @@
  *                 frame): "instant" when the drop-one results already hold the answer, "evaluate" when
  *                 the engine has to run the sublayers after the change (a second click right after the
  *                 first, before any drop-one result for the new configuration exists);
- *   long tasks    main-thread tasks over 50 ms (the browser's 'longtask' entries): the longest during the
- *                 analysis and over the whole run, with their start relative to the analysis.
+ *   long tasks    main-thread tasks over 50 ms (the browser's 'longtask' entries, wall time): the longest
+ *                 during the analysis and over the whole run; and, from a Chrome trace of navigation to the
+ *                 end of the analysis, each long task's main-thread CPU time (bench/main-thread-trace.ts),
+ *                 which tells the page's own work from time the OS gave to other threads (--no-trace: off).
  *
  * Options: --backends wasm,webgpu  --seq-len 256  --windows 8  --reps 5 (wasm; WebGPU does 2)
  *          --port 4180  --out bench/results/browser.json  --timeout-min 30  --dist dist
@@ -29,6 +31,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
+import { startMainThreadTrace, tasksBetween, type TracedTask } from './main-thread-trace';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,6 +49,8 @@ const OUT = arg('out', join(ROOT, 'bench', 'results', 'browser.json'));
 const TIMEOUT = Number(arg('timeout-min', '30')) * 60_000;
 /** The build to serve (default dist/, what `npm run build` writes). */
 const DIST = arg('dist', 'dist');
+/** Trace the main thread from navigation to the end of the analysis (CPU time of its long tasks). */
+const TRACE = !process.argv.includes('--no-trace');
 
 const ARGS = [
   '--enable-unsafe-webgpu',
@@ -83,6 +88,7 @@ const RECORDER = `(() => {
     if (task !== lastTask) {
       lastTask = task;
       rec.tasks.push({ t, task });
+      try { performance.mark('droplab:' + task); } catch (e) { /* marks are for the trace only */ }
     }
     const pe = document.querySelector('[data-testid="ppl-current"]');
     const ppl = pe ? pe.getAttribute('data-value') : null;
@@ -196,6 +202,7 @@ async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.addInitScript({ content: RECORDER });
+    const trace = TRACE ? await startMainThreadTrace(browser, 'droplab:') : null;
     const hash = `#v1&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=${SEQ_LEN}&n=${WINDOWS}&x=cos`;
     await page.goto(`${base}/${backend === 'wasm' ? '?backend=wasm' : ''}${hash}`);
     const badge = page.getByTestId('backend');
@@ -219,6 +226,7 @@ async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
       },
       'the full analysis',
     );
+    const traced = trace ? await trace.stop() : null;
     let p = await perf(page);
     const analysis = spans(p, 'baseline')[0];
     console.log(`[${backend}] analysis ${(analysis.end - analysis.start).toFixed(0)} ms; waiting for drop-one…`);
@@ -307,12 +315,40 @@ async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
             .map((t) => ({ startMs: r1(t.start), durationMs: r1(t.duration), attribution: t.attribution })),
         },
       },
+      mainThreadTrace: traced && traceSummary(traced),
       pageErrors: errors,
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Long tasks of the traced part of the run (navigation to the end of the analysis): wall and main-thread
+ * CPU time, during the analysis and before it.
+ */
+function traceSummary(t: Awaited<ReturnType<Awaited<ReturnType<typeof startMainThreadTrace>>['stop']>>) {
+  const i = t.marks.findIndex((m) => m.name === 'droplab:baseline');
+  const start = i >= 0 ? t.marks[i].ts : null;
+  const end = i >= 0 ? (t.marks.slice(i + 1).find((m) => m.name !== 'droplab:baseline')?.ts ?? null) : null;
+  const sum = (xs: TracedTask[]) => {
+    const byWall = xs.reduce<TracedTask | null>((a, b) => (!a || b.wallMs > a.wallMs ? b : a), null);
+    const byCpu = xs.reduce<TracedTask | null>((a, b) => (!a || b.cpuMs > a.cpuMs ? b : a), null);
+    return {
+      tasksOver50msWall: xs.length,
+      longestWallMs: r1(byWall?.wallMs ?? 0),
+      itsCpuMs: r1(byWall?.cpuMs ?? 0),
+      longestCpuMs: r1(byCpu?.cpuMs ?? 0),
+      over200msWall: xs.filter((x) => x.wallMs > 200).length,
+      over200msCpu: xs.filter((x) => x.cpuMs > 200).length,
+    };
+  };
+  if (start === null || end === null) return { error: 'the analysis marks are missing from the trace', marks: t.marks.length };
+  return {
+    duringAnalysis: sum(tasksBetween(t, start, end)),
+    beforeAnalysis: sum(t.tasks.filter((x) => x.ts < start)),
+  };
 }
 
 async function main() {

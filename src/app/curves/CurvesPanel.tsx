@@ -4,12 +4,10 @@
  * logarithmic perplexity axis, with the current configuration marked. Click a point (or a value in the
  * table under the chart) to apply that configuration.
  */
-import { useMemo } from 'react';
-import { CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { lazy, Suspense, useMemo } from 'react';
 import type { DropConfig } from '../../engine/api';
 import {
   assembleCurves,
-  type CurvePoint,
   type CurveSeries,
   currentMark,
   defaultMaxSublayers,
@@ -24,52 +22,16 @@ import { ChartExport } from '../chart-export/ChartExport';
 import type { LegendItem } from '../chart-export/svg-compose';
 import { ChartFrame } from '../charts/ChartFrame';
 import { useController, useWorkbench } from '../context';
-import { formatPercent, formatPpl } from '../format';
+import { formatPpl } from '../format';
 import { useLab } from '../lab/use-lab';
 import '../lab/lab.css';
+import { CURRENT_COLOR, STRATEGY_STYLE } from './style';
 
-/** Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), plus a dash each. */
-export const STRATEGY_STYLE: Record<Strategy, { color: string; dash?: string }> = {
-  attn: { color: '#0072B2' },
-  mlp: { color: '#D55E00', dash: '7 3' },
-  block: { color: '#009E73', dash: '2 3' },
-  joint: { color: '#CC79A7', dash: '10 3 2 3' },
-};
-const CURRENT_COLOR = '#1b1f24';
+/** The chart itself (recharts, a third of the page's script) loads when there is a curve to draw. */
+const CurvesChart = lazy(() => import('./CurvesChart').then((m) => ({ default: m.CurvesChart })));
 
 function curveName(s: Strategy): string {
   return s === 'mlp' ? 'MLP drop' : STRATEGY_LABELS[s].toLowerCase();
-}
-
-interface Row extends CurvePoint {
-  x: number;
-}
-
-function CurveTooltip({
-  active,
-  payload,
-  baseline,
-}: {
-  active?: boolean;
-  payload?: readonly { payload?: Row }[];
-  baseline: number | null;
-}) {
-  if (!active || !payload?.length) return null;
-  const rows = payload.map((p) => p.payload).filter((r): r is Row => !!r);
-  if (!rows.length) return null;
-  return (
-    <div className="curve-tooltip">
-      {rows.map((r) => (
-        <div key={`${r.strategy}${r.n}`}>
-          <strong style={{ color: STRATEGY_STYLE[r.strategy].color }}>{STRATEGY_LABELS[r.strategy]}</strong>, n = {r.n}:
-          perplexity {formatPpl(r.perplexity)}
-          {baseline ? ` (${formatPercent(r.perplexity / baseline - 1)})` : ''}
-          <div className="curve-tooltip-drops">{describeDrops(r.drop)}</div>
-        </div>
-      ))}
-      <div className="curve-tooltip-hint">Click a point to apply it.</div>
-    </div>
-  );
 }
 
 export function CurvesPanel() {
@@ -228,115 +190,19 @@ export function CurvesPanel() {
               </li>
             ))}
           </ul>
-          <div className="curve-chart" data-testid="curves-chart">
-            <LineChart
-              responsive
-              style={{ width: '100%', height: 330 }}
-              margin={{ top: 12, right: 24, bottom: 22, left: 8 }}
-            >
-              <CartesianGrid stroke="#e9ecef" />
-              <XAxis
-                type="number"
-                dataKey="x"
-                domain={[0, axis === 'sublayers' ? Math.ceil(xMax) : Math.ceil(xMax / 5) * 5]}
-                ticks={xTicks}
-                allowDecimals={axis !== 'sublayers'}
-                tickFormatter={(v: number) => (axis === 'sublayers' ? String(v) : `${Math.round(v)}%`)}
-                label={{
-                  value: axis === 'sublayers' ? 'sublayers dropped' : 'parameters removed',
-                  position: 'insideBottom',
-                  offset: -12,
-                  className: 'axis-title',
-                }}
-                tick={{ className: 'axis-label' }}
-              />
-              <YAxis
-                type="number"
-                scale="log"
-                domain={y.domain}
-                ticks={y.ticks}
-                allowDataOverflow
-                width={58}
-                tickFormatter={(v: number) => formatPpl(v)}
-                label={{ value: 'perplexity', angle: -90, position: 'insideLeft', offset: 10, className: 'axis-title' }}
-                tick={{ className: 'axis-label' }}
-              />
-              <Tooltip
-                content={(p) => (
-                  <CurveTooltip
-                    active={p.active}
-                    payload={p.payload as readonly { payload?: Row }[]}
-                    baseline={baseline}
-                  />
-                )}
-              />
-              {baseline && (
-                <ReferenceLine y={baseline} stroke="#adb5bd" strokeDasharray="4 4" ifOverflow="extendDomain" />
-              )}
-              {series.map((s: CurveSeries) => (
-                <Line
-                  key={s.strategy}
-                  data={s.points.map((p): Row => ({ ...p, x: xOf(p) }))}
-                  dataKey="perplexity"
-                  name={s.label}
-                  stroke={STRATEGY_STYLE[s.strategy].color}
-                  strokeDasharray={STRATEGY_STYLE[s.strategy].dash}
-                  strokeWidth={2.2}
-                  isAnimationActive={false}
-                  type="linear"
-                  activeDot={{ r: 6 }}
-                  dot={(d) => {
-                    const p = d.payload as Row;
-                    const on = dropKey(p.drop) === currentKey;
-                    return (
-                      // biome-ignore lint/a11y/noStaticElementInteractions: a pointer shortcut; the value table below has a button for every point
-                      <circle
-                        key={`${s.strategy}-${p.n}`}
-                        cx={d.cx}
-                        cy={d.cy}
-                        r={on ? 5 : 3.2}
-                        fill={on ? STRATEGY_STYLE[s.strategy].color : '#fff'}
-                        stroke={STRATEGY_STYLE[s.strategy].color}
-                        strokeWidth={1.8}
-                        className="curve-dot"
-                        data-strategy={s.strategy}
-                        data-n={p.n}
-                        data-perplexity={p.perplexity}
-                        data-current={on || undefined}
-                        onClick={() => apply(p.drop)}
-                      />
-                    );
-                  }}
-                />
-              ))}
-              {mark.perplexity !== null && (
-                <ReferenceDot
-                  x={xOf(mark)}
-                  y={mark.perplexity}
-                  r={9}
-                  fill="none"
-                  stroke={CURRENT_COLOR}
-                  strokeWidth={2.5}
-                  ifOverflow="extendDomain"
-                  shape={(d) => (
-                    <circle
-                      cx={d.cx}
-                      cy={d.cy}
-                      r={9}
-                      fill="none"
-                      stroke={CURRENT_COLOR}
-                      strokeWidth={2.5}
-                      className="curve-current"
-                      data-testid="curve-current"
-                      data-x={xOf(mark)}
-                      data-perplexity={mark.perplexity ?? ''}
-                    />
-                  )}
-                  label={{ value: 'current', position: 'top', className: 'curve-current-label', offset: 12 }}
-                />
-              )}
-            </LineChart>
-          </div>
+          <Suspense fallback={<div className="curve-chart curve-chart-loading" data-testid="curves-chart-loading" />}>
+            <CurvesChart
+              series={series}
+              mark={mark}
+              axis={axis}
+              xMax={xMax}
+              xTicks={xTicks}
+              y={y}
+              baseline={baseline}
+              currentKey={currentKey}
+              onApply={apply}
+            />
+          </Suspense>
           <p className="readout" data-testid="curves-current">
             Current: {describeDrops(drops)} ({mark.sublayers} sublayer{mark.sublayers === 1 ? '' : 's'}
             {spec ? `, ${mark.paramsPct.toFixed(1)}% of parameters` : ''}
