@@ -7,10 +7,11 @@ import type { AnalysisResult, DataInfo, DropConfig, DropOneResult, EvalResult, M
 import { CancelledError, MissingFileError, TextTooShortError, UnsupportedArchitectureError } from '../../src/engine/errors';
 import type { EngineClient } from '../../src/state/engine-client';
 import type { BackendReport, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput } from '../../workers/protocol';
+import { tinySpec } from '../fixtures/specs';
 
+/** A llama-like spec of a small byte-level model: d=128, L layers, GQA 4/2, V=257, tied, no BOS. */
 export function fakeSpec(L = 12): ModelSpec {
-  return {
-    family: 'llama',
+  return tinySpec({
     vocabSize: 257,
     hiddenSize: 128,
     numLayers: L,
@@ -19,20 +20,11 @@ export function fakeSpec(L = 12): ModelSpec {
     headDim: 32,
     intermediateSize: 384,
     maxPositions: 512,
-    norm: 'rms',
     normEps: 1e-5,
-    mlp: 'gated',
-    activation: 'silu',
-    position: 'rope',
-    ropeTheta: 10000,
-    ropeScaling: null,
-    qkvBias: false,
-    oBias: false,
-    mlpBias: false,
     tiedEmbeddings: true,
     bosTokenId: null,
     eosTokenId: 256,
-  };
+  });
 }
 
 export interface FakeOptions {

@@ -1,9 +1,11 @@
 /**
- * Tiny ModelSpecs and deterministic random ModelWeights for graph tests (Params wrap Float32Arrays and
- * count their loads).
+ * Deterministic random ModelWeights for graph tests (Params wrap Float32Arrays and count their loads),
+ * with the shared tiny ModelSpecs (tests/fixtures/specs.ts; their defaults are the graph tests' sizes).
  */
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../../src/engine/model/spec';
-import { rng } from '../support/runtimes';
+import { mulberry32 as rng } from '../support/prng';
+
+export { tinyGpt2Spec, tinySpec } from '../fixtures/specs';
 
 export interface CountingParam extends Param {
   readonly data: Float32Array;
@@ -21,52 +23,6 @@ export function param(data: Float32Array, shape: number[]): CountingParam {
     },
   };
   return p;
-}
-
-/** A llama-like tiny spec (RMSNorm, gated SiLU MLP, RoPE, GQA 4/2); override what a test needs. */
-export function tinySpec(over: Partial<ModelSpec> = {}): ModelSpec {
-  return {
-    family: 'llama',
-    vocabSize: 37,
-    hiddenSize: 16,
-    numLayers: 3,
-    numHeads: 4,
-    numKvHeads: 2,
-    headDim: 4,
-    intermediateSize: 24,
-    maxPositions: 64,
-    norm: 'rms',
-    normEps: 1e-5,
-    mlp: 'gated',
-    activation: 'silu',
-    position: 'rope',
-    ropeTheta: 10000,
-    ropeScaling: null,
-    qkvBias: false,
-    oBias: false,
-    mlpBias: false,
-    tiedEmbeddings: false,
-    bosTokenId: 1,
-    eosTokenId: 2,
-    ...over,
-  };
-}
-
-/** gpt2-like tiny spec: LayerNorm with bias, plain gelu_tanh MLP, learned positions, biases, tied head, MHA. */
-export function tinyGpt2Spec(over: Partial<ModelSpec> = {}): ModelSpec {
-  return tinySpec({
-    family: 'gpt2',
-    numKvHeads: 4,
-    norm: 'layer',
-    mlp: 'plain',
-    activation: 'gelu_tanh',
-    position: 'learned',
-    qkvBias: true,
-    oBias: true,
-    mlpBias: true,
-    tiedEmbeddings: true,
-    ...over,
-  });
 }
 
 export function randomWeights(spec: ModelSpec, seed = 1): ModelWeights {

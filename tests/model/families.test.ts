@@ -10,27 +10,19 @@ import {
 } from '../../src/engine/model/families';
 import { numel } from '../../src/engine/model/safetensors';
 import type { Linear, ModelSpec, Param } from '../../src/engine/model/spec';
+import { GPT2_ARCH, LLAMA_ARCH } from '../fixtures/specs';
 import { loadTinyModel, TINY_VARIANTS, type TinyVariant, tinyModel } from '../fixtures/tiny-models';
 
-/** Expected specs of the fixtures (written out by hand from their config.json). */
+/** Expected specs of the fixtures (written out by hand from their config.json; LLAMA_ARCH and GPT2_ARCH spell out the standard architectures). */
 const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
   'llama-gqa': {
-    family: 'llama',
+    ...LLAMA_ARCH,
     hiddenSize: 32,
     numLayers: 3,
     numHeads: 4,
     numKvHeads: 2,
     headDim: 8,
     intermediateSize: 64,
-    norm: 'rms',
-    mlp: 'gated',
-    activation: 'silu',
-    position: 'rope',
-    ropeTheta: 10000,
-    ropeScaling: null,
-    qkvBias: false,
-    oBias: false,
-    mlpBias: false,
     tiedEmbeddings: false,
     normEps: 1e-5,
     bosTokenId: 0,
@@ -82,7 +74,7 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     normEps: 1e-6,
   },
   gpt2: {
-    family: 'gpt2',
+    ...GPT2_ARCH,
     hiddenSize: 32,
     numLayers: 2,
     numHeads: 4,
@@ -90,15 +82,7 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     headDim: 8,
     intermediateSize: 128,
     maxPositions: 64,
-    norm: 'layer',
     normEps: 1e-5,
-    mlp: 'plain',
-    activation: 'gelu_tanh',
-    position: 'learned',
-    qkvBias: true,
-    oBias: true,
-    mlpBias: true,
-    tiedEmbeddings: true,
   },
 };
 

@@ -13,7 +13,7 @@ import {
   ropePosition,
   silu,
 } from './ops64';
-import { mulberry32 } from './tiny64';
+import { mulberry32 } from '../support/prng';
 
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + x * b[i], 0);
 

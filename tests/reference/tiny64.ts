@@ -1,21 +1,12 @@
 /**
- * Tiny in-memory models for the reference's own tests: a seeded PRNG, a spec builder and random
- * ModelWeights (float32 Params, as the loader would give). Not the shared fixtures
- * (tests/fixtures/tiny-models.ts): these exist so the reference is tested on its own.
+ * Tiny in-memory models for the reference's own tests: specs with this module's dimensions and random
+ * ModelWeights (float32 Params, as the loader would give). Not the shared model fixtures
+ * (tests/fixtures/tiny-models.ts): these exist so the reference is tested on its own. Only the spec
+ * builder (tests/fixtures/specs.ts, plain data) and the PRNG (tests/support/prng.ts) are shared.
  */
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../../src/engine/model/spec';
-
-/** mulberry32: a small, seeded 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { tinyGpt2Spec as sharedTinyGpt2Spec, tinySpec as sharedTinySpec } from '../fixtures/specs';
+import { mulberry32 } from '../support/prng';
 
 /** A Param holding `data` (row-major) with `shape`. */
 export function param(shape: number[], data: ArrayLike<number>): Param {
@@ -29,51 +20,29 @@ export function constParam(shape: number[], value: number): Param {
   return param(shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(value));
 }
 
-/** Defaults: a llama-like spec (rms, gated silu, rope) with d=8, L=2, H=2, Hkv=1, hd=4, I=12, V=11. */
+/** This module's dimensions: d=8, L=2, H=2, Hkv=1, hd=4, I=12, V=11, P=64 (eps 1e-6, no BOS, EOS 0). */
+const TINY64: Partial<ModelSpec> = {
+  vocabSize: 11,
+  hiddenSize: 8,
+  numLayers: 2,
+  numHeads: 2,
+  numKvHeads: 1,
+  headDim: 4,
+  intermediateSize: 12,
+  maxPositions: 64,
+  normEps: 1e-6,
+  bosTokenId: null,
+  eosTokenId: 0,
+};
+
+/** A llama-like spec (rms, gated silu, rope) with this module's dimensions; override what a test needs. */
 export function tinySpec(over: Partial<ModelSpec> = {}): ModelSpec {
-  const base: ModelSpec = {
-    family: 'llama',
-    vocabSize: 11,
-    hiddenSize: 8,
-    numLayers: 2,
-    numHeads: 2,
-    numKvHeads: 1,
-    headDim: 4,
-    intermediateSize: 12,
-    maxPositions: 64,
-    norm: 'rms',
-    normEps: 1e-6,
-    mlp: 'gated',
-    activation: 'silu',
-    position: 'rope',
-    ropeTheta: 10000,
-    ropeScaling: null,
-    qkvBias: false,
-    oBias: false,
-    mlpBias: false,
-    tiedEmbeddings: false,
-    bosTokenId: null,
-    eosTokenId: 0,
-  };
-  return { ...base, ...over };
+  return sharedTinySpec({ ...TINY64, ...over });
 }
 
-/** GPT-2-like: LayerNorm, plain gelu_tanh MLP, learned positions, biases everywhere, tied embeddings. */
+/** GPT-2-like (LayerNorm, plain gelu_tanh MLP, learned positions, biases everywhere, tied embeddings), MHA 2/2, eps 1e-5. */
 export function tinyGpt2Spec(over: Partial<ModelSpec> = {}): ModelSpec {
-  return tinySpec({
-    family: 'gpt2',
-    numKvHeads: 2,
-    norm: 'layer',
-    normEps: 1e-5,
-    mlp: 'plain',
-    activation: 'gelu_tanh',
-    position: 'learned',
-    qkvBias: true,
-    oBias: true,
-    mlpBias: true,
-    tiedEmbeddings: true,
-    ...over,
-  });
+  return sharedTinyGpt2Spec({ ...TINY64, numKvHeads: 2, normEps: 1e-5, ...over });
 }
 
 /** Random weights for `spec`: matrices ~ U(-scale, scale), norm weights ~ 1 + U(-0.1, 0.1). */

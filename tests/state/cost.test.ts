@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/engine/api';
 import { costSummary, sublayerParams, totalParams } from '../../src/state/cost';
 import { fakeSpec } from '../app/fake-engine';
+import { GPT2_ARCH } from '../fixtures/specs';
 
 const gpt2: ModelSpec = {
   ...fakeSpec(12),
-  family: 'gpt2',
+  ...GPT2_ARCH,
   vocabSize: 50257,
   hiddenSize: 768,
   numHeads: 12,
@@ -13,14 +14,6 @@ const gpt2: ModelSpec = {
   headDim: 64,
   intermediateSize: 3072,
   maxPositions: 1024,
-  norm: 'layer',
-  mlp: 'plain',
-  activation: 'gelu_tanh',
-  position: 'learned',
-  qkvBias: true,
-  oBias: true,
-  mlpBias: true,
-  tiedEmbeddings: true,
 };
 
 // SmolLM2-135M: llama, d=576, 30 layers, 9 heads, 3 kv heads, I=1536, V=49152, tied.

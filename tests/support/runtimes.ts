@@ -89,17 +89,8 @@ export function maxAbsDiff(a: ArrayLike<number | bigint>, b: ArrayLike<number | 
   return m;
 }
 
-/** Deterministic PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, tests/support/prng.ts) for test data. */
+export { mulberry32 as rng } from './prng';
 
 /** n uniform values in [-scale, scale). */
 export function randn(r: () => number, n: number, scale = 1): Float32Array {
