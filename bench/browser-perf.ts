@@ -380,7 +380,7 @@ async function main() {
     for (const b of BACKENDS) results.push(await runBackend(b, base));
     let chromiumVersion = '';
     try {
-      chromiumVersion = execFileSync('/usr/bin/chromium', ['--version']).toString().trim();
+      chromiumVersion = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     } catch {
       // unknown
     }

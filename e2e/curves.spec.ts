@@ -106,7 +106,8 @@ test('curves: cancel stops the computation and keeps the points measured so far;
   await currentPerplexity(page);
   await page.getByTestId('curves-max').selectOption('12'); // 4 plans and 42 evaluations: long enough to cancel
   await page.getByTestId('curves-compute').click();
-  await expect(dots(page, 'attn')).toHaveCount(3, { timeout: 120_000 });
+  // Cancel once a few points are drawn (how many depends on the machine), while the others still run.
+  await expect.poll(() => dots(page, 'attn').count(), { timeout: 120_000, intervals: [100] }).toBeGreaterThanOrEqual(3);
   await page.getByTestId('curves-cancel').click();
   await expect(page.getByTestId('curves-status')).toHaveAttribute('data-state', 'cancelled');
   await expect(page.getByTestId('curves-status')).toContainText('Cancelled');

@@ -28,7 +28,12 @@ import '../lab/lab.css';
 import { CURRENT_COLOR, STRATEGY_STYLE } from './style';
 
 /** The chart itself (recharts, a third of the page's script) loads when there is a curve to draw. */
-const CurvesChart = lazy(() => import('./CurvesChart').then((m) => ({ default: m.CurvesChart })));
+let chartModule: Promise<typeof import('./CurvesChart')> | null = null;
+const loadChart = () => {
+  chartModule ??= import('./CurvesChart');
+  return chartModule;
+};
+const CurvesChart = lazy(() => loadChart().then((m) => ({ default: m.CurvesChart })));
 
 function curveName(s: Strategy): string {
   return s === 'mlp' ? 'MLP drop' : STRATEGY_LABELS[s].toLowerCase();
@@ -144,7 +149,10 @@ export function CurvesPanel() {
           <button
             type="button"
             className={complete && any ? 'secondary-button' : undefined}
-            onClick={() => void lab.computeCurves(max)}
+            onClick={() => {
+              void loadChart(); // fetched while the first plans run
+              void lab.computeCurves(max);
+            }}
             disabled={!ctx || complete}
             data-testid="curves-compute"
           >
