@@ -12,7 +12,7 @@
  * Nothing here joins the chunks into one buffer: a file comes back as its parts.
  */
 import type { GraphBuilder } from '../onnx/builder';
-import { type ExternalRef, type ModelData, encodeModel } from '../onnx/proto';
+import { type ExternalRef, encodeModel } from '../onnx/proto';
 
 /** One file of an export: its path in the folder and its bytes as parts (concatenated = the file). */
 export interface ExportFile {
@@ -60,20 +60,11 @@ export interface OnnxFiles {
   weightBytes: number;
 }
 
-/**
- * GraphBuilder keeps its ModelData private (its build() and buildWithExternalData() cover one data
- * file); the export needs the tensors to split them over several files, so it reads the same private
- * method those use. Kept to this one place.
- */
-function modelData(b: GraphBuilder): ModelData {
-  return (b as unknown as { modelData(): ModelData }).modelData();
-}
-
 const ALIGN = 4096;
 
 /** The .onnx file at `path` (e.g. "onnx/model.onnx") and its external data files, if any. */
 export function onnxFiles(b: GraphBuilder, path: string, opts: OnnxFileOptions = {}): OnnxFiles {
-  const m = modelData(b);
+  const m = b.modelData();
   const inits = m.graph.initializers;
   const weightBytes = inits.reduce((n, t) => n + t.bytes.byteLength, 0);
   const threshold = opts.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;

@@ -585,7 +585,13 @@ export class GraphBuilder {
     return this.nodes.length;
   }
 
-  private modelData(): ModelData {
+  /**
+   * The model as data, not yet serialized: what build() and buildWithExternalData() encode, for a
+   * caller that lays the initializers out itself (export/onnx-file.ts splits them over several external
+   * data files). The graph's node and initializer arrays are the builder's own, not copies: read them,
+   * do not change them. Throws if the graph has no outputs.
+   */
+  modelData(): ModelData {
     if (this.outputs.length === 0) throw new Error(`GraphBuilder: graph ${this.name} has no outputs`);
     const opsets = [{ domain: '', version: OPSET }];
     if (this.usesMs) opsets.push({ domain: MS_DOMAIN, version: 1 });
