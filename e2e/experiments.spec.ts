@@ -31,6 +31,39 @@ test('a local model folder loads, and a local-folder link asks for its folder be
   expect(w.errors).toEqual([]);
 });
 
+test('drag and drop: model files dropped on the drop zone load; a drop without config.json is refused with a clear message', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const w = watch(page);
+  await page.goto(`/?backend=wasm${link({ seqLen: 32, windows: 2 })}`);
+  const bundled = await currentPerplexity(page);
+  await page.getByRole('tab', { name: 'Local folder' }).click();
+  // A real drop event carrying the files (what the browser delivers for files dragged from a file manager).
+  const drop = async (names: string[]) => {
+    const dataTransfer = await page.evaluateHandle(async (files) => {
+      const dt = new DataTransfer();
+      for (const n of files) {
+        const r = await fetch(`/models/droplab-byte-12l/${n}`);
+        dt.items.add(new File([await r.blob()], n));
+      }
+      return dt;
+    }, names);
+    await page.getByTestId('drop-zone').dispatchEvent('dragover', { dataTransfer });
+    await expect(page.getByTestId('drop-zone')).toHaveClass(/over/);
+    await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
+  };
+  await drop(['tokenizer.json', 'model.safetensors']);
+  await expect(page.locator('.local-picker .inline-error')).toContainText('has no config.json');
+  await expect(page.getByTestId('model-summary')).toContainText('droplab-byte-12l (bundled)');
+  await drop(['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'README.md']);
+  await expect(page.getByTestId('model-summary')).toContainText('(local folder)', { timeout: 120_000 });
+  await expect(page.locator('.local-picker .inline-error')).toHaveCount(0);
+  // The same weights and text: the same perplexity.
+  await expect.poll(async () => Math.abs((await currentPerplexity(page)) / bundled - 1), { timeout: 120_000 }).toBeLessThan(1e-9);
+  expect(w.errors).toEqual([]);
+});
+
 test('quick plan, saved experiments and the autosave', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
   const w = watch(page);
