@@ -31,6 +31,7 @@ import type {
   GenerationStop,
   SpeedPoint,
 } from './protocol';
+import { mulberry32 } from '../src/engine/random';
 
 export const NO_DROP: DropConfig = { attn: [], mlp: [] };
 const dropKey = (d: DropConfig) => `${d.attn.join(',')}|${d.mlp.join(',')}`;
@@ -147,17 +148,8 @@ export class KvSessionCache {
 // ---------------------------------------------------------------------------------------------------
 // generation
 
-/** mulberry32: a small seeded uniform [0, 1) source, so that a sampled run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1) source (mulberry32), so that a sampled run can be repeated. */
+export const seededRandom = mulberry32;
 
 /**
  * The continuation's text: decode(prompt + ids) minus decode(prompt) when that is a prefix (so tokenizers

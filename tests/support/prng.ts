@@ -1,15 +1,5 @@
 /**
- * mulberry32: a small, seeded 32-bit PRNG returning floats in [0, 1). The one copy the tests share
- * (fixtures, reference, graph and op tests); plain TypeScript with no imports, so that any test module
- * can use it without pulling in the engine or a runtime. workers/generation.ts keeps its own for the app.
+ * The seeded PRNG every test shares (fixtures, reference, graph and op tests): the engine's own
+ * mulberry32, a module with no imports, so any test can use it without pulling in a runtime.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../src/engine/random';
