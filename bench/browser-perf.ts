@@ -204,7 +204,7 @@ async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
     await page.addInitScript({ content: RECORDER });
     const trace = TRACE ? await startMainThreadTrace(browser, 'droplab:') : null;
     const hash = `#v1&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=${SEQ_LEN}&n=${WINDOWS}&x=cos`;
-    await page.goto(`${base}/${backend === 'wasm' ? '?backend=wasm' : ''}${hash}`);
+    await page.goto(`${base}/?backend=${backend}${hash}`);
     const badge = page.getByTestId('backend');
     await page.waitForFunction(
       () => document.querySelector('[data-testid="backend"]')?.getAttribute('data-backend') !== 'probing',

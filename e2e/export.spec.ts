@@ -299,7 +299,7 @@ test('generation on WebGPU (SwiftShader): the KV cache stays on the device; gree
   // The software adapter is slow (PLATFORM.md): few tokens, tiny windows for the analysis beside it.
   test.setTimeout(420_000);
   const w = watch(page);
-  await page.goto(`/${link({ drops: DROP, seqLen: 8, windows: 1 })}`);
+  await page.goto(`/?backend=webgpu${link({ drops: DROP, seqLen: 8, windows: 1 })}`);
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgpu', { timeout: 120_000 });
   await expect(page.getByTestId('model-ready')).toContainText('12 layers', { timeout: 300_000 });
   await page.getByTestId('generation-panel').scrollIntoViewIfNeeded();

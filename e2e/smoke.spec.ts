@@ -10,11 +10,11 @@ interface AdapterReport {
   maxBufferSize: number;
 }
 
-test('the workbench loads, and its engine worker gets a WebGPU adapter', async ({ page }, testInfo) => {
+test('the workbench loads, and with ?backend=webgpu its engine worker gets a WebGPU adapter', async ({ page }, testInfo) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
-  const response = await page.goto('/');
+  const response = await page.goto('/?backend=webgpu');
   expect(response?.status()).toBe(200);
   // Cross-origin isolation (for multi-threaded ORT wasm) comes from the preview server's headers.
   expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
@@ -45,5 +45,23 @@ test('the workbench loads, and its engine worker gets a WebGPU adapter', async (
   await expect(badge).toContainText('WebGPU');
 
   await page.screenshot({ path: testInfo.outputPath('workbench.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('by default a software fallback adapter is not used: wasm, with the reason and the adapter named', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  const badge = page.getByTestId('backend');
+  await expect(badge).not.toHaveAttribute('data-backend', 'probing');
+  if (process.env.DROPLAB_REAL_GPU) {
+    // a hardware adapter is what the default uses
+    await expect(badge).toHaveAttribute('data-backend', 'webgpu');
+    expect(JSON.parse((await badge.getAttribute('data-adapter')) ?? 'null').isFallbackAdapter).not.toBe(true);
+  } else {
+    await expect(badge).toHaveAttribute('data-backend', 'wasm');
+    await expect(badge).toHaveAttribute('title', /software fallback \(google swiftshader\).*\?backend=webgpu uses it anyway/);
+  }
+  await expect(page.getByTestId('model-ready')).toBeAttached({ timeout: 120_000 });
   expect(errors).toEqual([]);
 });

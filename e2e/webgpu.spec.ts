@@ -11,7 +11,7 @@ test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-
 test('WebGPU: heatmaps and perplexity match the engine in Node, before and after a drop', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
   const w = watch(page);
-  await page.goto(`/${link({ seqLen: 32, windows: 2 })}`);
+  await page.goto(`/?backend=webgpu${link({ seqLen: 32, windows: 2 })}`);
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgpu');
   const before = await currentPerplexity(page, { timeout: 300_000 });
   expect(Math.abs(before / (await nodePerplexity({ attn: [], mlp: [] }, 32, 2)) - 1)).toBeLessThan(1e-3);

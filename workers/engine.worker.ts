@@ -2,7 +2,7 @@
  * The engine worker: builds the Engine (src/engine/engine.ts) over onnxruntime-web (workers/ort-web.ts)
  * and exposes it to the page with comlink (the API is workers/protocol.ts).
  *
- * - Backend: WebGPU when an adapter exists, else wasm with the reason; `init({ forceWasm })` forces wasm.
+ * - Backend: WebGPU on a hardware adapter, else wasm with the reason; `init({ backend })` can force either.
  * - Models: bundled (this app's server), Hugging Face Hub by id (Cache API, offline on a second visit),
  *   or a local folder's File objects. `inspect` reads config.json (and the shard index) only, so an
  *   unsupported family or a model too large for this device is refused before any weight is downloaded.
@@ -121,7 +121,7 @@ const api: EngineWorkerApi = {
   init: (opts) =>
     wrap(async () => {
       init = opts;
-      probe = await probeBackend(opts.forceWasm);
+      probe = await probeBackend(opts.backend);
       // One session run at a time in this worker: the engine's in the background lane, the generation and
       // speed panels' in the foreground (ort-queue.ts).
       const rt = await loadRuntime(probe);

@@ -3,10 +3,11 @@
  * matching build and configures it, so there is one runtime instance and one place that sets wasm
  * paths, threads and WebGPU.
  *
- * - WebGPU when navigator.gpu.requestAdapter() gives an adapter (and `?backend=wasm` does not force
- *   wasm): the native WebGPU build, `onnxruntime-web/webgpu`. The adapter is reported as is (vendor,
- *   architecture, description, isFallbackAdapter), so a software adapter such as SwiftShader is visible.
- *   Without `shader-f16` (SwiftShader has none) the engine must stay in fp32 (PLATFORM.md).
+ * - WebGPU when navigator.gpu.requestAdapter() gives a hardware adapter (and `?backend=wasm` does not
+ *   force wasm): the native WebGPU build, `onnxruntime-web/webgpu`. The adapter is reported as is
+ *   (vendor, architecture, description, isFallbackAdapter). A software fallback adapter (SwiftShader,
+ *   what Chromium gives without a GPU) is used only with `?backend=webgpu`: it is correct but far slower
+ *   than wasm (bench/results/browser.json). Without `shader-f16` the engine stays in fp32 (PLATFORM.md).
  * - Otherwise the plain wasm build, `onnxruntime-web/wasm`, with the reason WebGPU is not used.
  * - The .mjs/.wasm files come from this app's own bundle (Vite `?url` imports), never from a CDN.
  * - Threads: half the cores (at most 4) when cross-origin isolated (SharedArrayBuffer), else 1.
@@ -46,21 +47,25 @@ function adapterReport(adapter: GPUAdapter): AdapterReport {
   };
 }
 
-/** Which backend this worker gets, and why. */
-export async function probeBackend(forceWasm: boolean): Promise<ProbeResult> {
+/** Which backend this worker gets, and why (`preference`: the page's `?backend=`). */
+export async function probeBackend(preference: 'auto' | 'wasm' | 'webgpu'): Promise<ProbeResult> {
   const common = { crossOriginIsolated: self.crossOriginIsolated, threads: wasmThreads() };
+  const asked = preference === 'webgpu' ? '?backend=webgpu asks for WebGPU, but ' : '';
   const wasm = (reason: string): ProbeResult => ({ report: { backend: 'wasm', reason, ...common }, adapter: null });
-  if (forceWasm) return wasm('WebGPU is switched off by ?backend=wasm.');
+  if (preference === 'wasm') return wasm('WebGPU is switched off by ?backend=wasm.');
   const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return wasm('WebGPU is not available in this browser (no navigator.gpu in workers).');
+  if (!gpu) return wasm(`${asked}WebGPU is not available in this browser (no navigator.gpu in workers).`);
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter();
   } catch (e) {
-    return wasm(`requestAdapter() failed: ${e instanceof Error ? e.message : String(e)}`);
+    return wasm(`${asked}requestAdapter() failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!adapter) return wasm('requestAdapter() returned no adapter (no usable GPU, or WebGPU is blocked).');
-  return { report: { backend: 'webgpu', adapter: adapterReport(adapter), ...common }, adapter };
+  if (!adapter) return wasm(`${asked}requestAdapter() returned no adapter (no usable GPU, or WebGPU is blocked).`);
+  const report = adapterReport(adapter);
+  if (report.isFallbackAdapter && preference === 'auto')
+    return wasm(`The WebGPU adapter is a software fallback (${[report.vendor, report.architecture].filter(Boolean).join(' ') || 'unnamed'}), far slower than wasm; ?backend=webgpu uses it anyway.`);
+  return { report: { backend: 'webgpu', adapter: report, ...common }, adapter };
 }
 
 export interface LoadedRuntime {

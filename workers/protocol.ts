@@ -41,8 +41,12 @@ export type BackendReport =
   | { backend: 'wasm'; reason: string; crossOriginIsolated: boolean; threads: number };
 
 export interface WorkerInit {
-  /** `?backend=wasm`: skip WebGPU even when an adapter exists. */
-  forceWasm: boolean;
+  /**
+   * `?backend=`: 'auto' uses WebGPU on a hardware adapter and wasm when the only adapter is a software
+   * fallback (SwiftShader runs the bundled model's analysis about 50x slower than wasm); 'wasm' skips
+   * WebGPU; 'webgpu' takes any adapter, a fallback one included.
+   */
+  backend: 'auto' | 'wasm' | 'webgpu';
   /** Hugging Face Hub base URL (default https://huggingface.co); tests point it at a local server. */
   hubEndpoint: string;
   /** The app's base URL (import.meta.env.BASE_URL, absolute), for bundled models. */

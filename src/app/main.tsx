@@ -22,7 +22,7 @@ const saved = await Promise.race([
 const controller = new WorkbenchController({
   store,
   engine: createWorkerClient(),
-  init: { forceWasm: options.forceWasm, hubEndpoint: options.hubEndpoint, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href },
+  init: { backend: options.backend, hubEndpoint: options.hubEndpoint, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href },
   fetchText: async (path) => {
     const res = await fetch(new URL(path, new URL(import.meta.env.BASE_URL, window.location.href)));
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);

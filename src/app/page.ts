@@ -1,15 +1,19 @@
 /** Page-level options from the query string, and the URL hash as the controller's HashPort. */
 import type { HashPort } from '../state/controller';
 
+/** `?backend=`: auto (WebGPU on a hardware adapter, else wasm), or one forced. */
+export type BackendPreference = 'auto' | 'wasm' | 'webgpu';
+
 export interface PageOptions {
-  forceWasm: boolean;
+  backend: BackendPreference;
   hubEndpoint: string;
 }
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
 /**
- * `?backend=wasm` forces the wasm backend; `?hub=<origin>` points the Hub at a mirror or a test server
+ * `?backend=wasm` forces the wasm backend and `?backend=webgpu` WebGPU even on a software (fallback)
+ * adapter; `?hub=<origin>` points the Hub at a mirror or a test server
  * (https, or http on localhost only). Anything else is ignored.
  */
 export function pageOptions(search: string): PageOptions {
@@ -27,7 +31,8 @@ export function pageOptions(search: string): PageOptions {
       // ignored: the default Hub
     }
   }
-  return { forceWasm: q.get('backend') === 'wasm', hubEndpoint };
+  const b = q.get('backend');
+  return { backend: b === 'wasm' || b === 'webgpu' ? b : 'auto', hubEndpoint };
 }
 
 export function browserHash(): HashPort {

@@ -31,7 +31,7 @@ async function workbench(hash = '') {
   const controller = new WorkbenchController({
     store,
     engine,
-    init: { forceWasm: false, hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
+    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
     fetchText: async (p) => TEXTS[p],
     hash: { get: () => h, replace: (x) => (h = x), onChange: () => () => {} },
     saved: await openSavedExperiments(new IDBFactory()),
@@ -191,8 +191,10 @@ describe('helpers', () => {
     expect(formatValue(null)).toBe('–');
   });
   it('page options: ?backend=wasm and a safe ?hub=', () => {
-    expect(pageOptions('?backend=wasm')).toEqual({ forceWasm: true, hubEndpoint: 'https://huggingface.co' });
-    expect(pageOptions('?hub=http://localhost:5555/')).toEqual({ forceWasm: false, hubEndpoint: 'http://localhost:5555' });
+    expect(pageOptions('?backend=wasm')).toEqual({ backend: 'wasm', hubEndpoint: 'https://huggingface.co' });
+    expect(pageOptions('?backend=webgpu')).toEqual({ backend: 'webgpu', hubEndpoint: 'https://huggingface.co' });
+    expect(pageOptions('?backend=cuda')).toEqual({ backend: 'auto', hubEndpoint: 'https://huggingface.co' });
+    expect(pageOptions('?hub=http://localhost:5555/')).toEqual({ backend: 'auto', hubEndpoint: 'http://localhost:5555' });
     expect(pageOptions('?hub=https://hf-mirror.com').hubEndpoint).toBe('https://hf-mirror.com');
     expect(pageOptions('?hub=http://evil.example').hubEndpoint).toBe('https://huggingface.co');
     expect(pageOptions('?hub=javascript:alert(1)').hubEndpoint).toBe('https://huggingface.co');

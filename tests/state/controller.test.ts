@@ -51,7 +51,7 @@ async function setup(opts: { hash?: string; fake?: FakeOptions; saved?: boolean;
   const deps: ControllerDeps = {
     store,
     engine,
-    init: { forceWasm: false, hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
+    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
     fetchText: async (p) => {
       if (!(p in TEXTS)) throw new Error(`404 ${p}`);
       return TEXTS[p];
@@ -279,7 +279,7 @@ describe('controller: links', () => {
     const controller = new WorkbenchController({
       store,
       engine,
-      init: { forceWasm: false, hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
+      init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
       fetchText: async (p) => TEXTS[p],
       hash,
       saved: null,

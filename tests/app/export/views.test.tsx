@@ -273,7 +273,7 @@ describe('panels in the workbench (server-rendered)', () => {
     const controller = new WorkbenchController({
       store,
       engine: createFakeEngine(),
-      init: { forceWasm: false, hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
+      init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
       fetchText: async (p) =>
         p.endsWith('manifest.json')
           ? JSON.stringify({ texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick', file: 'moby-dick-heldout.txt' }] })

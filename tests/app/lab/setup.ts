@@ -18,7 +18,7 @@ export async function labWorkbench(fake: FakeOptions = {}) {
   const controller = new WorkbenchController({
     store,
     engine,
-    init: { forceWasm: false, hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
+    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
     fetchText: async (p) => TEXTS[p],
     hash: { get: () => h, replace: (x) => (h = x), onChange: () => () => {} },
     saved: null,
