@@ -31,6 +31,7 @@ import {
   type Remote,
   type RemoteFolder,
 } from './model-files';
+import { DeviceWatch } from './device-watch';
 import { createExportApi } from './export-api';
 import { createRunQueue, type RunQueue } from './ort-queue';
 import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
@@ -45,19 +46,32 @@ let inspected: { key: string; folder: RemoteFolder; estimate: ModelEstimate } | 
 /** The runtime and the files of the loaded model (the export reads them; workers/export-api.ts). */
 let runtime: (LoadedRuntime & { exclusive: RunQueue['exclusive'] }) | null = null;
 let loadedSource: { files: ModelFiles; name: string } | null = null;
+/** WebGPU device loss: every call fails with DeviceLostError from then on (device-watch.ts). */
+const deviceWatch = new DeviceWatch();
+let onDeviceLost: ((message: string) => void) | undefined;
 
 function need<T>(v: T | null, what: string): T {
   if (v === null) throw new RuntimeError(`The engine worker is not ready: ${what}.`);
   return v;
 }
 
-/** Every method rejects with a plain SerializedError, which survives structured cloning. */
+/**
+ * Every method rejects with a plain SerializedError, which survives structured cloning. After a device
+ * loss every call fails with the DeviceLostError (whatever the runtime threw instead).
+ */
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
+    deviceWatch.check();
     return await fn();
   } catch (e) {
-    throw asDropLabError(e).toJSON();
+    throw (deviceWatch.lost ? deviceWatch.error() : asDropLabError(e)).toJSON();
   }
+}
+
+/** Once sessions exist on WebGPU, watch their device. */
+async function watchDevice(): Promise<void> {
+  const device = await runtime?.device?.().catch(() => null);
+  if (device) deviceWatch.watch(device, (message) => onDeviceLost?.(message));
 }
 
 function sourceOf(input: ModelInput): ModelSource {
@@ -118,9 +132,10 @@ async function inspectRemote(input: ModelInput): Promise<InspectResult> {
 }
 
 const api: EngineWorkerApi = {
-  init: (opts) =>
+  init: (opts, lost) =>
     wrap(async () => {
       init = opts;
+      onDeviceLost = lost;
       probe = await probeBackend(opts.backend);
       // One session run at a time in this worker: the engine's in the background lane, the generation and
       // speed panels' in the foreground (ort-queue.ts).
@@ -146,6 +161,7 @@ const api: EngineWorkerApi = {
         const files = localFolder(input.files, input.name, progress);
         const info = await e.loadModel(source, files, (p: Progress) => progress(p));
         loadedSource = { files, name: info.name };
+        await watchDevice();
         const stored = input.files.reduce((n, f) => n + f.file.size, 0);
         const estimate: ModelEstimate = {
           parameters: info.parameters,
@@ -166,6 +182,7 @@ const api: EngineWorkerApi = {
       const { files, fromCache } = await downloadFolder(fetchEnv(), folder, progress);
       const info = await e.loadModel(source, files, (p: Progress) => progress(p));
       loadedSource = { files, name: info.name };
+      await watchDevice();
       return { ...info, estimate, fromCache } satisfies LoadResult;
     }),
 

@@ -13,6 +13,7 @@
  * - Threads: half the cores (at most 4) when cross-origin isolated (SharedArrayBuffer), else 1.
  */
 import type { BackendChoice, OrtLike } from '../src/engine/runtime/ort';
+import type { LosableDevice } from './device-watch';
 import type { AdapterReport, BackendReport } from './protocol';
 import wasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
@@ -72,6 +73,8 @@ export interface LoadedRuntime {
   ort: OrtLike;
   backend: BackendChoice;
   executionProviders: string[];
+  /** WebGPU: the device the sessions run on (valid once a session exists), to watch for its loss. */
+  device?: () => Promise<LosableDevice>;
 }
 
 function adapterName(a: AdapterReport): string {
@@ -97,6 +100,7 @@ export async function loadRuntime(probe: ProbeResult): Promise<LoadedRuntime> {
         keepOnDevice: true,
       },
       executionProviders: ['webgpu'],
+      device: () => ort.env.webgpu.device as Promise<LosableDevice>,
     };
   }
   const ort = await import('onnxruntime-web/wasm');

@@ -101,8 +101,11 @@ export interface LoadResult extends ModelInfo {
 }
 
 export interface EngineWorkerApi {
-  /** Pick the backend (WebGPU adapter, else wasm with the reason) and start the runtime. Call once. */
-  init(opts: WorkerInit): Promise<BackendReport>;
+  /**
+   * Pick the backend (WebGPU adapter, else wasm with the reason) and start the runtime. Call once.
+   * `onDeviceLost` is called (once) if the WebGPU device is lost; every call then fails with DeviceLostError.
+   */
+  init(opts: WorkerInit, onDeviceLost?: (message: string) => void): Promise<BackendReport>;
   /** Read config.json (and the shard index): the spec and the size estimate, no weights downloaded. */
   inspect(input: ModelInput): Promise<InspectResult>;
   loadModel(input: ModelInput, onProgress?: (p: LoadProgress) => void): Promise<LoadResult>;

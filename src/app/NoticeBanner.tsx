@@ -1,5 +1,6 @@
 /** A dismissible banner for refused links and other notices (text only, never HTML). */
 import { useWorkbench } from './context';
+import { urlWithBackend } from './page';
 
 export function NoticeBanner() {
   const notice = useWorkbench((s) => s.ui.notice);
@@ -10,6 +11,22 @@ export function NoticeBanner() {
       <div>
         <strong>{notice.title}</strong>
         <p>{notice.message}</p>
+        {notice.action === 'reload' && (
+          // The experiment is in the URL hash: a reload restores it on a fresh runtime.
+          <p className="notice-actions">
+            <button type="button" onClick={() => window.location.reload()} data-testid="notice-reload">
+              Reload
+            </button>{' '}
+            <button
+              type="button"
+              className="secondary-button"
+              onClick={() => window.location.assign(urlWithBackend(window.location.href, 'wasm'))}
+              data-testid="notice-reload-wasm"
+            >
+              Continue on WebAssembly
+            </button>
+          </p>
+        )}
       </div>
       <button type="button" className="link-button" onClick={() => setNotice(null)} aria-label="Dismiss">
         ✕

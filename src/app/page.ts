@@ -35,6 +35,14 @@ export function pageOptions(search: string): PageOptions {
   return { backend: b === 'wasm' || b === 'webgpu' ? b : 'auto', hubEndpoint };
 }
 
+/** This page's URL on another backend (`?backend=`), the experiment's hash and other flags kept. */
+export function urlWithBackend(href: string, backend: BackendPreference): string {
+  const u = new URL(href);
+  if (backend === 'auto') u.searchParams.delete('backend');
+  else u.searchParams.set('backend', backend);
+  return u.href;
+}
+
 export function browserHash(): HashPort {
   return {
     get: () => window.location.hash.replace(/^#/, ''),

@@ -30,7 +30,7 @@ export function clientFor(remote: Comlink.Remote<EngineWorkerApi>): EngineClient
   };
   const cb = <F extends (...a: never[]) => void>(f?: F) => (f ? Comlink.proxy(f) : undefined);
   return {
-    init: (opts) => call(remote.init(opts) as Promise<BackendReport>),
+    init: (opts, onDeviceLost) => call(remote.init(opts, cb(onDeviceLost)) as Promise<BackendReport>),
     inspect: (input) => call(remote.inspect(input)),
     loadModel: (input, onProgress) => call(remote.loadModel(input, cb(onProgress))),
     setText: (text, settings) => call(remote.setText(text, settings)),

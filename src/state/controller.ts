@@ -139,7 +139,7 @@ export class WorkbenchController {
   async start(): Promise<void> {
     // Links pasted while starting are opened once the start-up experiment is in place.
     this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
-    const backend = this.engine.init(this.deps.init).then(
+    const backend = this.engine.init(this.deps.init, (message) => this.deviceLost(message)).then(
       (report) => this.s.setBackend({ state: 'ready', report }),
       (e) => {
         this.s.setBackend({ state: 'error', error: uiError(e) });
@@ -317,6 +317,17 @@ export class WorkbenchController {
       ui: { ...s.ui, metric: e.metric },
     }));
     void this.applyText();
+  }
+
+  /**
+   * The WebGPU device is gone (the worker said so, or a call failed with DeviceLostError): every engine
+   * call fails from now on. Say so once, with the way back; the experiment stays in the store and the URL.
+   */
+  deviceLost(message: string): void {
+    if (this.s.backend.state === 'error' && this.s.backend.error.code === 'DEVICE_LOST') return;
+    this.supersede();
+    this.s.setBackend({ state: 'error', error: { code: 'DEVICE_LOST', name: 'DeviceLostError', message } });
+    this.s.setNotice({ kind: 'error', title: 'The GPU device was lost', message, action: 'reload' });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -565,6 +576,7 @@ export class WorkbenchController {
       });
     } catch (e) {
       if (!isCancelled(e) && g === this.gen) this.s.setResultsError(uiError(e));
+      if (uiError(e).code === 'DEVICE_LOST') this.deviceLost(uiError(e).message);
       return null;
     }
   }

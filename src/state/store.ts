@@ -137,6 +137,8 @@ export interface Notice {
   kind: 'error' | 'info';
   title: string;
   message: string;
+  /** 'reload': offer to reload the page (on the same backend, or on wasm); the experiment is in the URL. */
+  action?: 'reload';
 }
 
 export interface UiSlice {

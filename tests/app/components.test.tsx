@@ -12,7 +12,7 @@ import { formatBytes, formatCount, formatPercent, formatPpl, formatValue } from 
 import { sublayerHeatmapData } from '../../src/app/heatmap/metric-data';
 import { SublayerHeatmap } from '../../src/app/heatmap/SublayerHeatmap';
 import { isTyping } from '../../src/app/HistoryControls';
-import { pageOptions } from '../../src/app/page';
+import { pageOptions, urlWithBackend } from '../../src/app/page';
 import { angularData, similarityData } from '../../src/app/views/similarity-data';
 import { WorkbenchController } from '../../src/state/controller';
 import { openSavedExperiments } from '../../src/state/saved';
@@ -63,6 +63,19 @@ describe('the workbench page (fake engine)', () => {
     expect(html).toContain('Moby-Dick (held out)');
     // 2 rows x 12 layers of toggle buttons.
     expect(html.match(/role="button"/g)).toHaveLength(24);
+  });
+
+  it('a lost GPU device: the notice with both ways back, the badge in error, the heatmaps still there', async () => {
+    const { render, engine, controller } = await workbench();
+    controller.toggle('attn', 3);
+    await controller.idle();
+    engine.onDeviceLost?.('The GPU device was lost (destroyed). Reload the page to start again on WebGPU.');
+    const html = render();
+    expect(html).toMatch(/role="alert" data-testid="notice"><div><strong>The GPU device was lost<\/strong><p>The GPU device was lost \(destroyed\)/);
+    expect(html).toContain('data-testid="notice-reload"');
+    expect(html).toMatch(/data-testid="notice-reload-wasm">Continue on WebAssembly</);
+    expect(html).toContain('data-backend="error"');
+    expect(html).toMatch(/aria-pressed="true"[^>]*data-kind="attn" data-layer="3"/);
   });
 
   it('marks dropped cells and shows the change in perplexity', async () => {
@@ -192,6 +205,8 @@ describe('helpers', () => {
   });
   it('page options: ?backend=wasm and a safe ?hub=', () => {
     expect(pageOptions('?backend=wasm')).toEqual({ backend: 'wasm', hubEndpoint: 'https://huggingface.co' });
+    expect(urlWithBackend('http://h:1/?hub=http%3A%2F%2Flocalhost%3A9#v1&m=b:x&da=3', 'wasm')).toBe('http://h:1/?hub=http%3A%2F%2Flocalhost%3A9&backend=wasm#v1&m=b:x&da=3');
+    expect(urlWithBackend('http://h:1/?backend=webgpu#v1&da=1', 'auto')).toBe('http://h:1/#v1&da=1');
     expect(pageOptions('?backend=webgpu')).toEqual({ backend: 'webgpu', hubEndpoint: 'https://huggingface.co' });
     expect(pageOptions('?backend=cuda')).toEqual({ backend: 'auto', hubEndpoint: 'https://huggingface.co' });
     expect(pageOptions('?hub=http://localhost:5555/')).toEqual({ backend: 'auto', hubEndpoint: 'http://localhost:5555' });

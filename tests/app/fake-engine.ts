@@ -44,6 +44,8 @@ export interface FakeEngine extends EngineClient {
   readonly spec: ModelSpec;
   /** The NLL the fake assigns to a configuration. */
   nll(d: DropConfig): number;
+  /** The device-loss callback the page passed to init(). */
+  onDeviceLost?: (message: string) => void;
 }
 
 /** Cost of dropping each sublayer (nats): early layers and MLPs matter more, late attention little. */
@@ -117,8 +119,9 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     spec,
     nll,
     count: (m) => calls.filter((c) => c.method === m).length,
-    async init() {
+    async init(_opts, onDeviceLost) {
       calls.push({ method: 'init' });
+      engine.onDeviceLost = onDeviceLost;
       return (
         opts.backend ?? {
           backend: 'webgpu',

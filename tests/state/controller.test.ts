@@ -1,5 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { DeviceLostError } from '../../src/engine/errors';
 import { type ControllerDeps, type HashPort, WorkbenchController } from '../../src/state/controller';
 import { dropKey } from '../../src/state/drops';
 import { openSavedExperiments } from '../../src/state/saved';
@@ -384,5 +385,40 @@ describe('controller: saved experiments and autosave', () => {
     const { s, controller } = await setup({ saved: false });
     expect(s().model.status).toBe('ready');
     expect(await controller.save('x')).toBe(false);
+  });
+});
+
+describe('controller: a lost GPU device', () => {
+  it('says so once with the way back (reload), stops the work in flight, and keeps the experiment', async () => {
+    const { s, engine, hash, controller } = await setup();
+    controller.toggle('attn', 5);
+    await controller.idle();
+    controller.writeNow();
+    const before = hash.value;
+    const message = 'The GPU device was lost (destroyed). Reload the page…';
+    expect(engine.onDeviceLost).toBeTypeOf('function');
+    engine.onDeviceLost?.(message);
+    expect(s().backend).toEqual({ state: 'error', error: { code: 'DEVICE_LOST', name: 'DeviceLostError', message } });
+    expect(s().ui.notice).toEqual({ kind: 'error', title: 'The GPU device was lost', message, action: 'reload' });
+    expect(s().drops.current).toEqual({ attn: [5], mlp: [] });
+    controller.writeNow();
+    expect(hash.value).toBe(before);
+    // A second report (a call failing with DeviceLostError too) does not repeat the notice.
+    s().setNotice(null);
+    controller.deviceLost(message);
+    expect(s().ui.notice).toBeNull();
+  });
+
+  it('a call failing with DeviceLostError raises the same notice', async () => {
+    const { s, engine, controller } = await setup();
+    const lost = new DeviceLostError('The GPU device was lost (unknown: GPU process crashed).');
+    engine.analyze = async () => {
+      throw lost;
+    };
+    controller.toggle('mlp', 3);
+    await controller.idle();
+    expect(s().ui.notice).toMatchObject({ title: 'The GPU device was lost', message: lost.message, action: 'reload' });
+    expect(s().backend.state).toBe('error');
+    expect(s().drops.current).toEqual({ attn: [], mlp: [3] });
   });
 });
