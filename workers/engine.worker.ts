@@ -68,10 +68,12 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Once sessions exist on WebGPU, watch their device. */
+/** Once sessions exist on WebGPU, watch their device (ORT's getter gives it, or a promise of it). */
 async function watchDevice(): Promise<void> {
-  const device = await runtime?.device?.().catch(() => null);
-  if (device) deviceWatch.watch(device, (message) => onDeviceLost?.(message));
+  const device = await Promise.resolve()
+    .then(() => runtime?.device?.())
+    .catch(() => null);
+  if (device && typeof (device.lost as Promise<unknown> | undefined)?.then === 'function') deviceWatch.watch(device, (message) => onDeviceLost?.(message));
 }
 
 function sourceOf(input: ModelInput): ModelSource {

@@ -73,8 +73,11 @@ export interface LoadedRuntime {
   ort: OrtLike;
   backend: BackendChoice;
   executionProviders: string[];
-  /** WebGPU: the device the sessions run on (valid once a session exists), to watch for its loss. */
-  device?: () => Promise<LosableDevice>;
+  /**
+   * WebGPU: the device the sessions run on (once a session exists), to watch for its loss. ORT types
+   * `env.webgpu.device` as a promise; the native WebGPU build returns the device itself.
+   */
+  device?: () => Promise<LosableDevice | undefined> | LosableDevice | undefined;
 }
 
 function adapterName(a: AdapterReport): string {
@@ -100,7 +103,7 @@ export async function loadRuntime(probe: ProbeResult): Promise<LoadedRuntime> {
         keepOnDevice: true,
       },
       executionProviders: ['webgpu'],
-      device: () => ort.env.webgpu.device as Promise<LosableDevice>,
+      device: () => ort.env.webgpu.device as unknown as Promise<LosableDevice | undefined> | LosableDevice | undefined,
     };
   }
   const ort = await import('onnxruntime-web/wasm');

@@ -25,7 +25,7 @@ describe('DeviceWatch', () => {
     await tick();
     expect(w.lost).toBe(false);
     expect(() => w.check()).not.toThrow();
-    lose({ reason: 'unknown', message: 'GPU connection lost' });
+    lose({ reason: 'unknown', message: 'GPU connection lost.' });
     await tick();
     expect(w.lost).toBe(true);
     expect(told).toHaveLength(1);
