@@ -47,6 +47,8 @@ test('a lost GPU device: notice with the way back, experiment kept, and it conti
   await expect(notice).toContainText('(destroyed: Device was destroyed)');
   await expect(notice).toContainText('your experiment (model, drops, text and windows) is kept');
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'error');
+  await expect(page.getByTestId('backend')).toHaveText('GPU device lost');
+  await expect(page.getByTestId('perplexity-panel').locator('.inline-error')).toHaveCount(0);
   expect(await droppedCells(page)).toEqual(['attn2']);
   await page.screenshot({ path: testInfo.outputPath('device-lost.png') });
 

@@ -327,6 +327,7 @@ export class WorkbenchController {
     if (this.s.backend.state === 'error' && this.s.backend.error.code === 'DEVICE_LOST') return;
     this.supersede();
     this.s.setBackend({ state: 'error', error: { code: 'DEVICE_LOST', name: 'DeviceLostError', message } });
+    this.s.setResultsError(null); // a run cut short by the loss fails with the runtime's own words: the notice says it
     this.s.setNotice({ kind: 'error', title: 'The GPU device was lost', message, action: 'reload' });
   }
 

@@ -74,7 +74,7 @@ describe('the workbench page (fake engine)', () => {
     expect(html).toMatch(/role="alert" data-testid="notice"><div><strong>The GPU device was lost<\/strong><p>The GPU device was lost \(destroyed\)/);
     expect(html).toContain('data-testid="notice-reload"');
     expect(html).toMatch(/data-testid="notice-reload-wasm">Continue on WebAssembly</);
-    expect(html).toContain('data-backend="error"');
+    expect(html).toMatch(/data-backend="error"[^>]*>GPU device lost</);
     expect(html).toMatch(/aria-pressed="true"[^>]*data-kind="attn" data-layer="3"/);
   });
 

@@ -397,10 +397,12 @@ describe('controller: a lost GPU device', () => {
     const before = hash.value;
     const message = 'The GPU device was lost (destroyed). Reload the page…';
     expect(engine.onDeviceLost).toBeTypeOf('function');
+    s().setResultsError({ code: 'RUNTIME', name: 'RuntimeError', message: 'failed to call OrtRun(): mapAsync …' });
     engine.onDeviceLost?.(message);
     expect(s().backend).toEqual({ state: 'error', error: { code: 'DEVICE_LOST', name: 'DeviceLostError', message } });
     expect(s().ui.notice).toEqual({ kind: 'error', title: 'The GPU device was lost', message, action: 'reload' });
     expect(s().drops.current).toEqual({ attn: [5], mlp: [] });
+    expect(s().results.error).toBeNull();
     controller.writeNow();
     expect(hash.value).toBe(before);
     // A second report (a call failing with DeviceLostError too) does not repeat the notice.

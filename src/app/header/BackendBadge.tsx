@@ -13,7 +13,7 @@ export function BackendBadge() {
   if (backend.state === 'error') {
     return (
       <output className="badge badge-error" data-testid="backend" data-backend="error" title={backend.error.message}>
-        Engine failed to start: {backend.error.message}
+        {backend.error.code === 'DEVICE_LOST' ? 'GPU device lost' : `Engine failed to start: ${backend.error.message}`}
       </output>
     );
   }
