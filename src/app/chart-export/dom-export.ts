@@ -136,7 +136,8 @@ export async function svgToPng(svg: string, width: number, height: number, scale
   }
 }
 
-export function downloadBlob(name: string, blob: Blob): void {
+/** Start a browser download of `blob` under `name`; returns the object URL (the caller revokes it). */
+export function startDownload(name: string, blob: Blob): string {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -146,6 +147,12 @@ export function downloadBlob(name: string, blob: Blob): void {
   document.body.appendChild(a);
   a.click();
   a.remove();
+  return url;
+}
+
+/** startDownload, with the object URL revoked once the download has surely started. */
+export function downloadBlob(name: string, blob: Blob): void {
+  const url = startDownload(name, blob);
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 

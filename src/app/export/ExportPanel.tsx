@@ -12,6 +12,7 @@ import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
 import { formatBytes, formatInt } from '../format';
 import type { ExportPreview, ExportSummary } from '../../../workers/protocol';
+import { startDownload } from '../chart-export/dom-export';
 import { useExportClient } from './export-client';
 import {
   DEFAULT_FORMATS,
@@ -31,19 +32,6 @@ type Job =
   | { state: 'cancelled' }
   | { state: 'failed'; error: UiError };
 
-/** Start a browser download of `blob` under `name`; returns the object URL (revoke it when replaced). */
-function download(blob: Blob, name: string): string {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.rel = 'noopener';
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  return url;
-}
 
 export function ExportPanel() {
   const client = useExportClient();
@@ -119,7 +107,7 @@ export function ExportPanel() {
       const blob = new Blob(parts as BlobPart[], { type: 'application/zip' });
       parts.length = 0;
       if (urlRef.current) URL.revokeObjectURL(urlRef.current);
-      const url = download(blob, fileName);
+      const url = startDownload(fileName, blob);
       urlRef.current = url;
       setJob({ state: 'done', summary, fileName, url });
     } catch (e) {
