@@ -14,6 +14,7 @@ import { composeSvg, escapeXml, wrapText } from '../../../src/app/chart-export/s
 import { sublayerHeatmapData } from '../../../src/app/heatmap/metric-data';
 import { assembleCurves, currentMark } from '../../../src/state/curves';
 import { dropKey } from '../../../src/state/drops';
+import { ev } from './setup';
 import type { EvalResult } from '../../../src/engine/api';
 
 describe('CSV writer', () => {
@@ -57,14 +58,6 @@ describe('CSV writer', () => {
   });
 });
 
-const ev = (attn: number[], mlp: number[], ppl: number): EvalResult => ({
-  drop: { attn, mlp },
-  meanNll: Math.log(ppl),
-  perplexity: ppl,
-  tokens: 126,
-  seqLen: 64,
-  windows: 2,
-});
 
 describe('chart tables', () => {
   it('sublayer heatmap: one row per layer, value and dropped flag per sublayer kind', () => {

@@ -13,16 +13,8 @@ import {
 } from '../../../src/state/curves';
 import { dropKey, NO_DROPS } from '../../../src/state/drops';
 import { fakeSpec } from '../fake-engine';
-import { labWorkbench } from './setup';
+import { ev, labWorkbench } from './setup';
 
-const ev = (attn: number[], mlp: number[], ppl: number): EvalResult => ({
-  drop: { attn, mlp },
-  meanNll: Math.log(ppl),
-  perplexity: ppl,
-  tokens: 126,
-  seqLen: 64,
-  windows: 2,
-});
 const byKey = (...es: EvalResult[]) => Object.fromEntries(es.map((e) => [dropKey(e.drop), e]));
 
 describe('curve assembly', () => {

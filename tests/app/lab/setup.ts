@@ -1,4 +1,5 @@
 /** A workbench (store + controller + LabController) on the fake engine, for the lab tests. */
+import type { EvalResult } from '../../../src/engine/api';
 import { WorkbenchController } from '../../../src/state/controller';
 import { labFor } from '../../../src/state/lab-controller';
 import { createWorkbenchStore } from '../../../src/state/store';
@@ -29,3 +30,13 @@ export async function labWorkbench(fake: FakeOptions = {}) {
   const lab = labFor(store, controller);
   return { store, engine, controller, lab, s: () => store.getState() };
 }
+
+/** An evaluation result with perplexity `ppl` for the given drops (2 windows of 64 tokens). */
+export const ev = (attn: number[], mlp: number[], ppl: number): EvalResult => ({
+  drop: { attn, mlp },
+  meanNll: Math.log(ppl),
+  perplexity: ppl,
+  tokens: 126,
+  seqLen: 64,
+  windows: 2,
+});
