@@ -15,7 +15,6 @@ import { sublayerHeatmapData } from '../../../src/app/heatmap/metric-data';
 import { assembleCurves, currentMark } from '../../../src/state/curves';
 import { dropKey } from '../../../src/state/drops';
 import { ev } from './setup';
-import type { EvalResult } from '../../../src/engine/api';
 
 describe('CSV writer', () => {
   it('quotes only what needs quoting, doubles quotes, ends lines with CRLF', () => {
