@@ -24,14 +24,13 @@
  * Options: --backends wasm,webgpu  --seq-len 256  --windows 8  --reps 5 (wasm; WebGPU does 2)
  *          --port 4180  --out bench/results/browser.json  --timeout-min 30  --dist dist
  */
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
-import { startMainThreadTrace, tasksBetween, type TracedTask } from './main-thread-trace';
+import { startMainThreadTrace, tasksBetween, type TracedTask, type TraceResult } from './main-thread-trace';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -328,7 +327,7 @@ async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
  * Long tasks of the traced part of the run (navigation to the end of the analysis): wall and main-thread
  * CPU time, during the analysis and before it.
  */
-function traceSummary(t: Awaited<ReturnType<Awaited<ReturnType<typeof startMainThreadTrace>>['stop']>>) {
+function traceSummary(t: TraceResult) {
   const i = t.marks.findIndex((m) => m.name === 'droplab:baseline');
   const start = i >= 0 ? t.marks[i].ts : null;
   const end = i >= 0 ? (t.marks.slice(i + 1).find((m) => m.name !== 'droplab:baseline')?.ts ?? null) : null;

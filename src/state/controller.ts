@@ -576,8 +576,9 @@ export class WorkbenchController {
         }
       });
     } catch (e) {
-      if (!isCancelled(e) && g === this.gen) this.s.setResultsError(uiError(e));
-      if (uiError(e).code === 'DEVICE_LOST') this.deviceLost(uiError(e).message);
+      const err = uiError(e);
+      if (!isCancelled(e) && g === this.gen) this.s.setResultsError(err);
+      if (err.code === 'DEVICE_LOST') this.deviceLost(err.message);
       return null;
     }
   }
