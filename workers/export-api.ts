@@ -18,6 +18,7 @@ import type { Engine } from '../src/engine/engine';
 import { CancelledError, ExportError, RuntimeError } from '../src/engine/errors';
 import {
   checkExportOptions,
+  DEFAULT_EXTERNAL_DATA_THRESHOLD,
   estimateExport,
   type ExportSink,
   exportModel,
@@ -46,9 +47,6 @@ import type {
   SpeedReport,
   SpeedRequest,
 } from './protocol';
-
-/** Bytes of ONNX weights past which the export writes external data files (src/engine/export/onnx-file.ts). */
-export const EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 2 ** 26;
 
 /** What the export needs from the worker: the engine, the files its model came from, the runtime. */
 export interface ExportHost {
@@ -188,7 +186,7 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
       zipBytes: files.reduce((n, f) => n + zipEntryBytes(f.path, f.bytes), 22),
       zipLimitBytes: ZIP_MAX_BYTES,
       externalData: est.externalData,
-      externalDataThresholdBytes: EXTERNAL_DATA_THRESHOLD,
+      externalDataThresholdBytes: DEFAULT_EXTERNAL_DATA_THRESHOLD,
       llmDropLoadable: cfg.llmDropLoadable,
       family: model.spec.family,
       warnings: cfg.warnings,

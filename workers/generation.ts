@@ -11,14 +11,11 @@ import { CancelledError } from '../src/engine/errors';
 import {
   argmax,
   buildKvGraph,
-  fileBytes,
   greedyGenerate,
   type KvCache,
   KvDecoder,
   KV_IO,
   kvLayout,
-  ONNX_FILE,
-  onnxFiles,
 } from '../src/engine/export';
 import type { LoadedModel } from '../src/engine/model/load';
 import type { OrtLike, OrtSession, OrtSessionOptions } from '../src/engine/runtime/ort';
@@ -117,7 +114,7 @@ export class KvSessionCache {
 
   private async build(model: LoadedModel, drop: DropConfig): Promise<TimedDecoder> {
     const g = buildKvGraph(model.spec, model.weights, drop, 'fp32');
-    const bytes = fileBytes(onnxFiles(g, ONNX_FILE.fp32).files[0]);
+    const bytes = g.build();
     const layout = kvLayout(model.spec, drop);
     const outputs = layout.layers.flatMap((l) => [KV_IO.presentKey(l), KV_IO.presentValue(l)]);
     return timed(await KvDecoder.create(this.ort, bytes, layout, this.sessionOptions(outputs)));
@@ -148,8 +145,6 @@ export class KvSessionCache {
 // ---------------------------------------------------------------------------------------------------
 // generation
 
-/** A seeded uniform [0, 1) source (mulberry32), so that a sampled run can be repeated. */
-export const seededRandom = mulberry32;
 
 /**
  * The continuation's text: decode(prompt + ids) minus decode(prompt) when that is a prefix (so tokenizers
@@ -220,7 +215,7 @@ export async function generateSideBySide(o: SideBySideOptions): Promise<Record<G
     await greedyGenerate(td.dec, o.promptIds, o.request.maxNewTokens, {
       temperature: o.request.temperature,
       topK: o.request.topK > 0 ? o.request.topK : undefined,
-      random: seededRandom(o.request.seed),
+      random: mulberry32(o.request.seed), // seeded, so a sampled run can be repeated
       eosTokenId: o.eos,
       onToken: (id) => {
         ids.push(id);

@@ -19,16 +19,20 @@ export function rebuildError(e: unknown): Error {
   return new RuntimeError(String(e));
 }
 
+/** Await a worker call, rebuilding its rejection into the named DropLabError. */
+export async function call<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw rebuildError(e);
+  }
+}
+
+/** A callback as a comlink proxy (undefined stays undefined). */
+export const cb = <F extends (...a: never[]) => void>(f?: F) => (f ? Comlink.proxy(f) : undefined);
+
 /** Wrap any EngineWorkerApi-shaped remote (comlink's, or a test double) into an EngineClient. */
 export function clientFor(remote: Comlink.Remote<EngineWorkerApi>): EngineClient {
-  const call = async <T>(p: Promise<T>): Promise<T> => {
-    try {
-      return await p;
-    } catch (e) {
-      throw rebuildError(e);
-    }
-  };
-  const cb = <F extends (...a: never[]) => void>(f?: F) => (f ? Comlink.proxy(f) : undefined);
   return {
     init: (opts, onDeviceLost) => call(remote.init(opts, cb(onDeviceLost)) as Promise<BackendReport>),
     inspect: (input) => call(remote.inspect(input)),

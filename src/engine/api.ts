@@ -134,4 +134,4 @@ export type WireError = SerializedError;
 
 // Export types the workbench's export, generation and speed panels show (types only; the export itself
 // runs in the worker).
-export type { ExportFormat, ExportEstimate, ExportResult } from './export';
+export type { ExportFormat, ExportResult } from './export';

@@ -650,7 +650,7 @@ export class WorkbenchController {
     }
   }
 
-  /** Resolves when the engine queue is idle (tests). */
+  /** Resolves when the engine queue is idle (tests, and the lab controller before its own calls). */
   async idle(): Promise<void> {
     for (;;) {
       const q = this.queue;

@@ -83,11 +83,6 @@ export function createCurvesSlice<S extends CurvesSlice>(set: SetState<S>): Curv
 // ---------------------------------------------------------------------------------------------------
 // Pure helpers.
 
-/** Sublayers one step of a strategy drops (a block is an attention and an MLP). */
-export function sublayersPerStep(strategy: Strategy): number {
-  return strategy === 'block' ? 2 : 1;
-}
-
 /** The largest n of each strategy for curves going up to `maxSublayers` dropped sublayers. */
 export function maxSteps(strategy: Strategy, numLayers: number, maxSublayers: number): number {
   const m = Math.max(0, Math.floor(maxSublayers));

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
 import type { WorkbenchState } from '../../state/store';
 import { useWorkbenchStore } from '../context';
+import { formatInt } from '../format';
 import { type ChartMeta, type ChartTable, tableCsv, tableJson } from './chart-data';
 import { chartSvgs, downloadBlob, fileName, standaloneSvg, svgToPng } from './dom-export';
 import { composeSvg, type LegendItem, type SvgPart } from './svg-compose';
@@ -50,7 +51,7 @@ export function metaLine(m: ChartMeta): string {
   if (m.text) parts.push(m.text);
   if (m.windows && m.seqLen)
     parts.push(
-      `${m.windows} × ${m.seqLen}-token windows${m.predictedTokens ? ` (${m.predictedTokens.toLocaleString('en-US')} predicted tokens)` : ''}`,
+      `${m.windows} × ${m.seqLen}-token windows${m.predictedTokens ? ` (${formatInt(m.predictedTokens)} predicted tokens)` : ''}`,
     );
   parts.push(`dropped: ${describeDrops(m.drops)}`);
   parts.push(new Date().toISOString().slice(0, 10));

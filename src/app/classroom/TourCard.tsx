@@ -5,7 +5,7 @@
  * when the tour closes; Escape closes it.
  */
 import { type ReactNode, useEffect, useRef } from 'react';
-import { type PresetId, presetCounts, presets, TOUR_STEPS, type TourStep } from '../../state/classroom';
+import { leastImportant, type PresetId, presetCounts, presets, TOUR_STEPS, type TourStep } from '../../state/classroom';
 import { defaultMaxSublayers } from '../../state/curves';
 import { dropKey, NO_DROPS } from '../../state/drops';
 import { useController, useWorkbench } from '../context';
@@ -35,7 +35,7 @@ function Body({ step }: { step: TourStep }) {
   switch (step.id) {
     case 'heatmap': {
       const imp = full?.importance;
-      const least = imp ? imp.attn.reduce((b, v, l) => (v < imp.attn[b] ? l : b), 0) : null;
+      const least = imp ? (leastImportant(imp.attn, 1)[0] ?? 0) : null;
       const most = imp
         ? [
             ...imp.attn.map((v, l) => ({ v, k: `attention ${l}` })),

@@ -39,6 +39,9 @@ function curveName(s: Strategy): string {
   return s === 'mlp' ? 'MLP drop' : STRATEGY_LABELS[s].toLowerCase();
 }
 
+/** One empty object, so the memos below keep their value while no curves belong to this context. */
+const NO_RANKINGS = {};
+
 export function CurvesPanel() {
   const controller = useController();
   const lab = useLab();
@@ -52,7 +55,7 @@ export function CurvesPanel() {
   const seqLen = useWorkbench((s) => s.data.info?.seqLen ?? 0);
   const L = info?.spec.numLayers ?? 0;
   const max = curves.maxSublayers || defaultMaxSublayers(L);
-  const rankings = curves.context === ctx ? curves.rankings : {};
+  const rankings = curves.context === ctx ? curves.rankings : NO_RANKINGS;
   const spec = info?.spec ?? null;
   const series = useMemo(() => assembleCurves(rankings, evals, L, max, spec), [rankings, evals, L, max, spec]);
   const current = evals[dropKey(drops)] ?? null;

@@ -7,7 +7,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { DropConfig, ExportFormat, Progress } from '../../engine/api';
-import { describeDrops } from '../../state/drops';
+import { describeDrops, dropKey } from '../../state/drops';
 import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
 import { formatBytes, formatInt } from '../format';
@@ -45,7 +45,7 @@ export function ExportPanel() {
   );
   const [job, setJob] = useState<Job>({ state: 'idle' });
   const urlRef = useRef<string | null>(null);
-  const key = `${generation}|${drops.attn.join(',')}|${drops.mlp.join(',')}|${formats.join(',')}|${checkpoint}`;
+  const key = `${generation}|${dropKey(drops)}|${formats.join(',')}|${checkpoint}`;
 
   useEffect(() => {
     if (!info) return;

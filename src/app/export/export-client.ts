@@ -8,28 +8,19 @@ import * as Comlink from 'comlink';
 import { createContext, createElement, type ReactNode, useContext } from 'react';
 import { RuntimeError } from '../../engine/errors';
 import type { ExportWorkerApi } from '../../../workers/protocol';
-import { rebuildError, sharedWorkerRemote } from '../worker-client';
+import { call, cb, sharedWorkerRemote } from '../worker-client';
 
 export type ExportClient = ExportWorkerApi;
 
 /** Wrap a comlink remote (or any ExportWorkerApi-shaped object) into an ExportClient. */
 export function exportClientFor(remote: Comlink.Remote<ExportWorkerApi>): ExportClient {
-  const call = async <T>(p: Promise<T>): Promise<T> => {
-    try {
-      return await p;
-    } catch (e) {
-      throw rebuildError(e);
-    }
-  };
   return {
     previewExport: (req) => call(remote.previewExport(req)),
-    exportZip: (req, onChunks, onProgress) =>
-      call(remote.exportZip(req, Comlink.proxy(onChunks), onProgress ? Comlink.proxy(onProgress) : undefined)),
+    exportZip: (req, onChunks, onProgress) => call(remote.exportZip(req, Comlink.proxy(onChunks), cb(onProgress))),
     cancelExport: () => void remote.cancelExport(),
     generate: (req, onEvent) => call(remote.generate(req, Comlink.proxy(onEvent))),
     cancelGenerate: () => void remote.cancelGenerate(),
-    measureSpeed: (req, onProgress) =>
-      call(remote.measureSpeed(req, onProgress ? Comlink.proxy(onProgress) : undefined)),
+    measureSpeed: (req, onProgress) => call(remote.measureSpeed(req, cb(onProgress))),
     cancelSpeed: () => void remote.cancelSpeed(),
   };
 }

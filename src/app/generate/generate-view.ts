@@ -9,6 +9,7 @@ import type {
   SpeedPoint,
   SpeedReport,
 } from '../../../workers/protocol';
+import { formatInt } from '../format';
 
 export interface SamplingSettings {
   mode: 'greedy' | 'sample';
@@ -67,7 +68,7 @@ export function stopText(r: Pick<GenerationRun, 'stop' | 'ids'>): string {
 
 export function formatRate(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
-  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (x >= 1000) return formatInt(x);
   if (x >= 100) return x.toFixed(0);
   if (x >= 10) return x.toFixed(1);
   return x.toFixed(2);

@@ -6,6 +6,7 @@
  */
 import { type KeyboardEvent, memo, useEffect, useId, useMemo, useState } from 'react';
 import type { TokenDelta } from '../../engine/api';
+import { leastImportant } from '../../state/classroom';
 import { dropKey, NO_DROPS } from '../../state/drops';
 import {
   tokenCells,
@@ -121,12 +122,7 @@ export function TokenPanel() {
   // First time: the most redundant attention layer of the full model (the one LLM-Drop drops first).
   useEffect(() => {
     if (sel || !fullAnalysis || !L) return;
-    const imp = fullAnalysis.importance.attn;
-    let best = 0;
-    imp.forEach((v, l) => {
-      if (Number.isFinite(v) && (!Number.isFinite(imp[best]) || v < imp[best])) best = l;
-    });
-    selectTokenSublayer({ kind: 'attn', layer: best });
+    selectTokenSublayer({ kind: 'attn', layer: leastImportant(fullAnalysis.importance.attn, 1)[0] ?? 0 });
   }, [sel, fullAnalysis, L, selectTokenSublayer]);
 
   // Compute what the chosen sublayer does under the current drops (queued behind the perplexity).

@@ -33,7 +33,7 @@ import {
   kvBytesPerToken,
 } from './graph';
 import { checkSomethingKept, llmDropConfig } from './llmdrop';
-import { type ExportFile, exportFile, onnxFiles, type OnnxFileOptions } from './onnx-file';
+import { DEFAULT_EXTERNAL_DATA_THRESHOLD, type ExportFile, exportFile, onnxFiles, type OnnxFileOptions } from './onnx-file';
 import type { ExportSink } from './sinks';
 
 export { readDropConfig, llmDropConfig, LLMDROP_AUTO_MAP, LLMDROP_MODELING_FAMILIES } from './llmdrop';
@@ -53,7 +53,7 @@ export {
   isExportFormat,
 } from './graph';
 export type { ExportFormat } from './graph';
-export { onnxFiles, fileBytes, exportFile } from './onnx-file';
+export { DEFAULT_EXTERNAL_DATA_THRESHOLD, onnxFiles, fileBytes, exportFile } from './onnx-file';
 export type { ExportFile, OnnxFileOptions } from './onnx-file';
 export {
   KvDecoder,
@@ -216,7 +216,7 @@ export function estimateExport(
     files.push({ path: 'model.safetensors', bytes: bytes + 64 * keep.length + 64 });
   }
   const externalData: ExportFormat[] = [];
-  const threshold = opts.externalDataThreshold ?? 2 ** 31 - 2 ** 26;
+  const threshold = opts.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
   for (const f of formats) {
     const w = estimateOnnxWeightBytes(model.spec, drop, f);
     files.push({ path: ONNX_FILE[f], bytes: w + 2048 * model.spec.numLayers + 4096 });

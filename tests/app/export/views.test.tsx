@@ -36,8 +36,8 @@ import {
   continuationText,
   contextTokens,
   eosIds,
-  seededRandom,
 } from '../../../workers/generation';
+import { mulberry32 as seededRandom } from '../../../src/engine/random';
 import type { ExportPreview, SpeedPoint, SpeedReport } from '../../../workers/protocol';
 import { createFakeEngine } from '../fake-engine';
 
