@@ -102,6 +102,18 @@ test('the URL round-trips the experiment through a reload: same drops, same perp
   await metric(page, 'LLM-Drop').click();
   expect((await droppedCells(page)).sort()).toEqual(['attn7', 'mlp10']);
   await expect(page.getByTestId('token-info')).toContainText('3 × 48');
+
+  // A pasted link opens even when the page's own write of its hash (replaceState) lands before the
+  // hashchange event is dispatched.
+  const own = page.url().split('#')[1];
+  await page.evaluate(
+    ([pasted, mine]) => {
+      window.location.hash = pasted;
+      history.replaceState(null, '', `#${mine}`);
+    },
+    [link({ drops: { attn: [3], mlp: [] }, seqLen: 48, windows: 3 }), own],
+  );
+  await expect.poll(() => droppedCells(page), { timeout: 60_000 }).toEqual(['attn3']);
 });
 
 test('a damaged link shows the error, applies nothing, and the workbench still works', async ({ page }, testInfo) => {

@@ -51,7 +51,9 @@ export function browserHash(): HashPort {
       window.history.replaceState(window.history.state, '', url);
     },
     onChange: (cb) => {
-      const on = () => cb(window.location.hash.replace(/^#/, ''));
+      // The hash the event carries, not location.hash at dispatch time: a debounced write of the
+      // previous experiment (replaceState) can land in between and would swallow the pasted link.
+      const on = (e: HashChangeEvent) => cb(new URL(e.newURL).hash.replace(/^#/, ''));
       window.addEventListener('hashchange', on);
       return () => window.removeEventListener('hashchange', on);
     },
