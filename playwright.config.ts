@@ -5,7 +5,11 @@ import { defineConfig } from '@playwright/test';
  * does). The browser is Debian's Chromium (scripts/setup.sh installs it): never `npx playwright install`.
  * `--enable-unsafe-webgpu` gives WebGPU without a GPU through SwiftShader (a fallback adapter).
  */
-const PORT = 4173;
+// Several people (or agents) can run e2e side by side on one machine: DROPLAB_E2E_PORT and DROPLAB_E2E_DIST
+// (a folder built with `vite build --outDir DIR`) give each run its own server and build.
+const PORT = Number(process.env.DROPLAB_E2E_PORT ?? 4173);
+const DIST = process.env.DROPLAB_E2E_DIST;
+const OUT = process.env.DROPLAB_E2E_OUT ?? 'test-results';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -16,8 +20,8 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 30_000 },
   // Playwright empties outputDir at start: keep it a subfolder so test-results/vitest.json survives.
-  outputDir: 'test-results/playwright',
-  reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
+  outputDir: `${OUT}/playwright`,
+  reporter: [['list'], ['json', { outputFile: `${OUT}/playwright.json` }]],
   use: {
     browserName: 'chromium',
     baseURL: `http://localhost:${PORT}`,
@@ -40,7 +44,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium' }],
   webServer: {
-    command: `npx vite preview --port ${PORT} --strictPort`,
+    command: `npx vite preview --port ${PORT} --strictPort${DIST ? ` --outDir ${DIST}` : ''}`,
     url: `http://localhost:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
