@@ -115,6 +115,8 @@ export class WorkbenchController {
   private lastWrittenHash: string | null = null;
   private pendingHash: string | null = null;
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The experiment's hash as of the last store change that altered it (see onStoreChange). */
+  private wantedHash: string | null = null;
   private unsubscribers: (() => void)[] = [];
   private stopped = false;
 
@@ -182,7 +184,7 @@ export class WorkbenchController {
     if (first) opened = await this.openExperiment(first, 'link');
     if (!opened && !this.pendingLocal) await this.openExperiment(this.defaultExperiment(), 'default');
     this.s.setReady(true);
-    this.unsubscribers.push(this.store.subscribe(() => this.scheduleWrite()));
+    this.unsubscribers.push(this.store.subscribe(() => this.onStoreChange()));
     const pending = this.pendingHash;
     this.pendingHash = null;
     if (pending !== null) this.onHashChange(pending);
@@ -215,6 +217,20 @@ export class WorkbenchController {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The URL and the autosave follow the experiment, not the store: progress, results and UI state change
+   * the store many times a second while work runs in the background, and restarting the write's debounce
+   * on each of those kept the address bar on the previous experiment for as long as the work ran (36 s
+   * during the curves). Only a change of the experiment's own hash (re)starts the debounce, so the URL
+   * shows the experiment within writeDelayMs of its last change, whatever else runs.
+   */
+  private onStoreChange(): void {
+    const hash = this.currentHash();
+    if (hash === this.wantedHash) return;
+    this.wantedHash = hash;
+    this.scheduleWrite();
   }
 
   private scheduleWrite(): void {
@@ -259,6 +275,20 @@ export class WorkbenchController {
       title: 'This link could not be opened',
       message: `${err.message} Nothing from it was applied.`,
     });
+    this.restoreHash();
+  }
+
+  /**
+   * Put the experiment on screen back in the address bar (after a refused link), so that "Copy share
+   * link", a reload and a bookmark show what is on screen, not the refused link. Before any experiment is
+   * open (a refused link on a first visit) there is nothing to restore: the default experiment's hash is
+   * written once it is open.
+   */
+  private restoreHash(): void {
+    const current = this.currentHash();
+    if (current === null) return;
+    if (this.deps.hash.get().replace(/^#/, '') !== current) this.deps.hash.replace(current);
+    this.lastWrittenHash = current;
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ function memoryHash(initial = ''): HashPort & { value: string; fire(h: string): 
   return port;
 }
 
-async function setup(opts: { hash?: string; fake?: FakeOptions; saved?: boolean; factory?: IDBFactory } = {}) {
+async function setup(opts: { hash?: string; fake?: FakeOptions; saved?: boolean; factory?: IDBFactory; writeDelayMs?: number } = {}) {
   const store = createWorkbenchStore();
   const engine = createFakeEngine(opts.fake);
   const hash = memoryHash(opts.hash ?? '');
@@ -59,7 +59,7 @@ async function setup(opts: { hash?: string; fake?: FakeOptions; saved?: boolean;
     },
     hash,
     saved,
-    writeDelayMs: 0,
+    writeDelayMs: opts.writeDelayMs ?? 0,
   };
   const controller = new WorkbenchController(deps);
   await controller.start();
@@ -422,5 +422,39 @@ describe('controller: a lost GPU device', () => {
     expect(s().ui.notice).toMatchObject({ title: 'The GPU device was lost', message: lost.message, action: 'reload' });
     expect(s().backend.state).toBe('error');
     expect(s().drops.current).toEqual({ attn: [], mlp: [3] });
+  });
+});
+
+describe('controller: the URL follows the experiment, whatever runs in the background', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Store changes that are not the experiment (progress events), every `ms`, as background work makes them. */
+  const pumpProgress = (s: () => ReturnType<ReturnType<typeof createWorkbenchStore>['getState']>, ms: number) => {
+    const timer = setInterval(() => {
+      const task = s().results.task;
+      s().setTask(task ? { ...task } : null);
+    }, ms);
+    return () => clearInterval(timer);
+  };
+
+  it('a drop reaches the hash and the autosave within the debounce while progress keeps changing the store', async () => {
+    const { s, hash, controller, saved } = await setup({ writeDelayMs: 80, fake: { delayMs: 1000 } });
+    const writesBefore = hash.writes;
+    const stop = pumpProgress(s, 20); // 4 store changes per debounce period, as the curves made
+    try {
+      controller.toggle('mlp', 9); // starts 1 s of analysis with progress
+      await sleep(400);
+      // Before the fix the debounce restarted on every store change: the hash stayed on the previous experiment.
+      expect(decodeExperiment(hash.value).drops).toEqual({ attn: [], mlp: [9] });
+      expect(hash.writes).toBe(writesBefore + 1); // written once, not once per progress event
+      expect(decodeExperiment((await saved!.getAutosave())!).drops).toEqual({ attn: [], mlp: [9] });
+      controller.toggle('attn', 4);
+      await sleep(400);
+      expect(decodeExperiment(hash.value).drops).toEqual({ attn: [4], mlp: [9] });
+      expect(hash.writes).toBe(writesBefore + 2);
+    } finally {
+      stop();
+    }
+    await controller.idle();
+    expect(decodeExperiment(hash.value).drops).toEqual({ attn: [4], mlp: [9] });
   });
 });
