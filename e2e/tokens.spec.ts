@@ -44,6 +44,9 @@ test('per-token view: the tokens of window 0 with the values the engine computes
   };
   await check(ref[0]);
   expect((await view.textContent())?.startsWith('CHAPTER 133.')).toBe(true);
+  // Multi-byte characters: the em dash's first two bytes are empty cells, never U+FFFD (docs/VIEWS.md).
+  expect(await view.textContent()).toContain('The Chase—First Day.');
+  expect(await view.textContent()).not.toContain('\uFFFD');
   await expect(page.getByTestId('token-summary')).toContainText(`Attention ${least}`);
   await expect(page.getByTestId('token-summary')).toContainText('64 tokens');
 

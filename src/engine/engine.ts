@@ -217,8 +217,11 @@ export class Engine implements EngineApi {
       normalizeDrop({ attn: kind === 'attn' ? [layer] : [], mlp: kind === 'mlp' ? [layer] : [] }, spec.numLayers);
       const flags = dropFlags(d, spec.numLayers);
       const cos = await pipeline.sublayerTokenCos(flags, sublayerIndex(kind, layer), this.counting(hook));
-      const ids = Array.from(this.data?.windowIds.subarray(0, pipeline.shape.seqLen) ?? []);
-      return { kind, layer, tokens: tokenizer.tokenStrings(ids), delta: Array.from(cos, (c) => 1 - c) };
+      const T = pipeline.shape.seqLen;
+      const ids = Array.from(this.data?.windowIds.subarray(0, T) ?? []);
+      // Windows are consecutive in the text: window 1's first ids finish a character cut at window 0's end.
+      const next = Array.from(this.data?.windowIds.subarray(T, T + 3) ?? []);
+      return { kind, layer, tokens: tokenizer.tokenStrings(ids, next), delta: Array.from(cos, (c) => 1 - c) };
     });
   }
 

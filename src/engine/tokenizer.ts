@@ -81,15 +81,45 @@ export class Tokenizer {
   /**
    * The text one token stands for in the middle of a text (for a per-token view): decoded after an
    * anchor token, so decoders that strip a leading space at the start of a text (sentencepiece-style)
-   * do not hide it. A token holding part of a UTF-8 character shows U+FFFD.
+   * do not hide it. A token holding only part of a UTF-8 character shows U+FFFD (use tokenStrings for
+   * a sequence: it gives each character to the token that completes it).
    */
   tokenToString(id: number): string {
     return this.suffix(this.anchor(), id);
   }
 
-  /** Per-token texts of a sequence: each token decoded after the (up to) 3 tokens before it. */
-  tokenStrings(ids: readonly number[]): string[] {
-    return ids.map((id, i) => this.suffix(i === 0 ? this.anchor() : ids.slice(Math.max(0, i - 3), i), id));
+  /**
+   * Per-token texts of a sequence: each token decoded after the (up to) 3 tokens before it. A character
+   * split over several tokens (a byte-level model, multi-byte UTF-8) belongs to the token holding its
+   * last byte; the tokens before it get "" (the decoder's U+FFFD for an unfinished character is never
+   * shown). `following`: the ids after the sequence (up to 3 are used), so that a character cut by the
+   * end of the sequence is recognised as unfinished too. A byte sequence that is invalid whatever
+   * follows still decodes to U+FFFD, as in the text.
+   */
+  tokenStrings(ids: readonly number[], following: readonly number[] = []): string[] {
+    const all = [...ids, ...following];
+    return ids.map((id, i) => {
+      const start = Math.max(0, i - 3);
+      const prefix = i === 0 ? this.anchor() : ids.slice(start, i);
+      const ahead = all.slice(i + 1, i + 4);
+      // The text that is final once `ahead` follows: trailing U+FFFD of an unfinished character drop out.
+      const before = this.settled(prefix, [id, ...ahead]);
+      const after = this.settled([...prefix, id], ahead);
+      let p = 0;
+      while (p < before.length && before[p] === after[p]) p++;
+      return after.slice(p);
+    });
+  }
+
+  /** decode(ids), cut where decode(ids + ahead) differs from it (an unfinished character at the end). */
+  private settled(ids: readonly number[], ahead: readonly number[]): string {
+    if (ids.length === 0) return '';
+    const a = this.decode(ids);
+    if (ahead.length === 0 || !a.endsWith('\uFFFD')) return a;
+    const b = this.decode([...ids, ...ahead]);
+    let p = 0;
+    while (p < a.length && a[p] === b[p]) p++;
+    return a.slice(0, p);
   }
 
   private anchor(): number[] {
