@@ -117,6 +117,8 @@ export class WorkbenchController {
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
   /** The experiment's hash as of the last store change that altered it (see onStoreChange). */
   private wantedHash: string | null = null;
+  /** When writeNow last changed the hash (Date.now()); writes are at least writeDelayMs apart. */
+  private lastWriteAt = 0;
   private unsubscribers: (() => void)[] = [];
   private stopped = false;
 
@@ -221,10 +223,9 @@ export class WorkbenchController {
 
   /**
    * The URL and the autosave follow the experiment, not the store: progress, results and UI state change
-   * the store many times a second while work runs in the background, and restarting the write's debounce
-   * on each of those kept the address bar on the previous experiment for as long as the work ran (36 s
-   * during the curves). Only a change of the experiment's own hash (re)starts the debounce, so the URL
-   * shows the experiment within writeDelayMs of its last change, whatever else runs.
+   * the store many times a second while work runs in the background, and restarting a debounce on each of
+   * those kept the address bar on the previous experiment for as long as the work ran (36 s during the
+   * curves). Only a change of the experiment's own hash schedules a write.
    */
   private onStoreChange(): void {
     const hash = this.currentHash();
@@ -233,13 +234,22 @@ export class WorkbenchController {
     this.scheduleWrite();
   }
 
+  /**
+   * Throttled, not debounced: a change after a quiet period is written at once (so a reload or a copy
+   * right after a click keeps it), changes in quick succession at most once per writeDelayMs, and the
+   * last one always, within writeDelayMs of it.
+   */
   private scheduleWrite(): void {
-    if (!this.s.ui.ready || this.stopped) return;
-    if (this.writeTimer) clearTimeout(this.writeTimer);
+    if (!this.s.ui.ready || this.stopped || this.writeTimer) return;
+    const wait = this.lastWriteAt + (this.deps.writeDelayMs ?? 250) - Date.now();
+    if (wait <= 0) {
+      this.writeNow();
+      return;
+    }
     this.writeTimer = setTimeout(() => {
       this.writeTimer = null;
       this.writeNow();
-    }, this.deps.writeDelayMs ?? 250);
+    }, wait);
   }
 
   /** Write the hash and the autosave now (tests call it instead of waiting). */
@@ -247,6 +257,7 @@ export class WorkbenchController {
     const hash = this.currentHash();
     if (!hash || hash === this.lastWrittenHash) return;
     this.lastWrittenHash = hash;
+    this.lastWriteAt = Date.now();
     if (this.deps.hash.get().replace(/^#/, '') !== hash) this.deps.hash.replace(hash);
     this.deps.saved?.setAutosave(hash).catch(() => {});
   }

@@ -436,21 +436,22 @@ describe('controller: the URL follows the experiment, whatever runs in the backg
     return () => clearInterval(timer);
   };
 
-  it('a drop reaches the hash and the autosave within the debounce while progress keeps changing the store', async () => {
+  it('a click reaches the hash at once, a burst within the throttle, while progress keeps changing the store', async () => {
     const { s, hash, controller, saved } = await setup({ writeDelayMs: 80, fake: { delayMs: 1000 } });
     const writesBefore = hash.writes;
-    const stop = pumpProgress(s, 20); // 4 store changes per debounce period, as the curves made
+    const stop = pumpProgress(s, 20); // 4 store changes per throttle period, as the curves made
     try {
+      await sleep(200);
       controller.toggle('mlp', 9); // starts 1 s of analysis with progress
-      await sleep(400);
-      // Before the fix the debounce restarted on every store change: the hash stayed on the previous experiment.
+      // After a quiet period the change is written at once: a reload or a copy right after the click keeps it.
       expect(decodeExperiment(hash.value).drops).toEqual({ attn: [], mlp: [9] });
-      expect(hash.writes).toBe(writesBefore + 1); // written once, not once per progress event
-      expect(decodeExperiment((await saved!.getAutosave())!).drops).toEqual({ attn: [], mlp: [9] });
-      controller.toggle('attn', 4);
+      controller.toggle('attn', 4); // within the throttle period: written at its end, not at once
+      expect(decodeExperiment(hash.value).drops).toEqual({ attn: [], mlp: [9] });
       await sleep(400);
+      // Before the fix a debounce restarted on every store change: the hash stayed on the previous experiment.
       expect(decodeExperiment(hash.value).drops).toEqual({ attn: [4], mlp: [9] });
-      expect(hash.writes).toBe(writesBefore + 2);
+      expect(hash.writes).toBe(writesBefore + 2); // once per experiment, not once per progress event
+      expect(decodeExperiment((await saved!.getAutosave())!).drops).toEqual({ attn: [4], mlp: [9] });
     } finally {
       stop();
     }
