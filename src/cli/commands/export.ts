@@ -18,7 +18,7 @@ export const exportCommand: Command = {
     DROP_MLP_FLAG,
     { name: 'format', kind: 'string', default: 'fp32', metavar: 'LIST', help: 'comma-separated weight formats: fp32, fp16, q8, q4' },
     { name: 'no-checkpoint', kind: 'bool', help: 'skip the pruned safetensors checkpoint' },
-    { name: 'overwrite', kind: 'bool', help: 'replace --out if it exists' },
+    { name: 'overwrite', kind: 'bool', help: 'replace --out if it is an earlier export (or empty)' },
     JSON_FLAG,
     QUIET_FLAG,
   ],
@@ -37,16 +37,20 @@ export const exportCommand: Command = {
     for (const f of formats) {
       if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`Unknown --format "${f}"; choose from ${FORMATS.join(', ')}.`, 'export');
     }
-    const [{ folderFiles }, { loadModelFromFiles }, { exportModel, folderSink }, { nodeFolderFs }, { dropFromFlags }] = await Promise.all([
+    const [{ folderFiles }, { loadModelFromFiles }, { exportModel, folderSink }, { nodeFolderFs }, { dropFromFlags }, { checkOutsideModel, checkOverwritable, realPathOrNearest }] = await Promise.all([
       import('../node-files'),
       import('../../engine/model/load'),
       import('../../engine/export'),
       import('../node-fs'),
       import('../session'),
+      import('../out-dir'),
     ]);
     const modelDir = resolve(io.cwd, flags.model as string);
     const out = resolve(io.cwd, flags.out as string);
     const files = folderFiles(modelDir);
+    // Before anything is loaded or written: never into (or around) the model, --overwrite only of an export.
+    checkOutsideModel(out, modelDir);
+    if (flags.overwrite) checkOverwritable(out);
     const model = await loadModelFromFiles(files, { name: modelDir });
     const res = await exportModel(
       { model, files },
@@ -57,7 +61,7 @@ export const exportCommand: Command = {
         onProgress:
           flags.quiet || !io.errIsTTY ? undefined : (p) => io.err(`\rexport ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
       },
-      folderSink(nodeFolderFs, out, { overwrite: Boolean(flags.overwrite) }),
+      folderSink(nodeFolderFs, out, { overwrite: Boolean(flags.overwrite), protect: [modelDir, realPathOrNearest(modelDir)] }),
     );
     if (!flags.quiet && io.errIsTTY) io.err('\r\x1b[K');
     if (flags.json) {

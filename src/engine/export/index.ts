@@ -66,7 +66,16 @@ export {
   type GenerateOptions,
   type SamplingOptions,
 } from './generate';
-export { folderSink, zipSink, checkZipFits, ZIP_MAX_BYTES, type ExportSink, type FolderFs } from './sinks';
+export {
+  folderSink,
+  zipSink,
+  checkZipFits,
+  pathsOverlap,
+  PARTIAL_INFIX,
+  ZIP_MAX_BYTES,
+  type ExportSink,
+  type FolderFs,
+} from './sinks';
 
 /** Anything with an `aborted` flag (an AbortSignal, or a plain object the caller flips). */
 export interface CancelSignal {

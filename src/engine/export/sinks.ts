@@ -5,7 +5,10 @@
  *   folderSink(fs, dir)  writes into "<dir>.partial-<random>" and renames it to dir on commit; abort
  *                        removes it. The file system is injected (FolderFs): Node's fs/promises in the
  *                        CLI, the File System Access API in a browser. A cancelled or failed export
- *                        leaves nothing; an existing dir is kept unless overwrite is set.
+ *                        leaves nothing; an existing dir is kept unless overwrite is set, and even then
+ *                        it is only moved aside ("<dir>.replaced-<random>") until the new folder is in
+ *                        place, so a failure at any step never loses the old export. A dir that is,
+ *                        contains or lies inside one of opts.protect (the source model) is refused.
  *   zipSink(onChunk)     a stored (uncompressed: weights do not compress) zip streamed with fflate, for
  *                        a browser download; onChunk gets the archive's bytes in order. fflate writes no
  *                        ZIP64, so a zip holds at most 4 GiB (ZIP_MAX_BYTES): larger exports go to a
@@ -37,18 +40,51 @@ export interface FolderFs {
 
 const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
 
+/** '/'-separated, no trailing or repeated slashes, no '.' segments ('..' is kept: callers resolve paths). */
+const norm = (p: string) =>
+  p
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((seg, i) => seg !== '.' && (seg !== '' || i === 0))
+    .join('/') || '/';
+
+/** Whether a and b are the same path or one lies inside the other (plain string comparison of paths). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const [x, y] = [norm(a), norm(b)];
+  const inside = (p: string, root: string) => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
+  return inside(x, y) || inside(y, x);
+}
+
+/** The name folderSink gives its temporary folder: "<dir>.partial-<tag>". */
+export const PARTIAL_INFIX = '.partial-';
+
 /** A transactional folder: all files appear at `dir` on commit, or none do. */
 export function folderSink(
   fs: FolderFs,
   dir: string,
-  opts: { overwrite?: boolean } = {},
+  opts: {
+    overwrite?: boolean;
+    /** Paths the export must never write to, replace or remove (e.g. the source model folder). */
+    protect?: readonly string[];
+    /** The temporary folder's suffix after ".partial-" (default: random); the CLI puts its pid in it. */
+    tempTag?: string;
+  } = {},
 ): ExportSink & { readonly tempDir: string } {
-  const clean = dir.replace(/\/+$/, '');
-  const tempDir = `${clean}.partial-${Math.random().toString(36).slice(2, 10)}`;
+  const clean = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+  const rand = () => Math.random().toString(36).slice(2, 10);
+  const tempDir = `${clean}${PARTIAL_INFIX}${opts.tempTag ?? rand()}`;
   let begun = false;
   return {
     tempDir,
     async begin() {
+      for (const p of opts.protect ?? []) {
+        if (!pathsOverlap(clean, p)) continue;
+        const how = norm(clean) === norm(p) ? 'is' : norm(clean).length < norm(p).length ? 'contains' : 'lies inside';
+        throw new ExportError(
+          `The export folder ${clean} ${how} the model folder ${p}; writing there would replace or corrupt the model. Choose a folder outside it.`,
+          { reason: 'overlaps-model', path: clean, model: p },
+        );
+      }
       if (!opts.overwrite && (await fs.exists(clean)))
         throw new ExportError(`${clean} already exists; choose a new folder (or allow overwriting it).`, {
           reason: 'exists',
@@ -64,8 +100,22 @@ export function folderSink(
       await fs.writeFile(path, f.parts);
     },
     async commit() {
-      if (opts.overwrite && (await fs.exists(clean))) await fs.rm(clean);
-      await fs.rename(tempDir, clean);
+      if (!(opts.overwrite && (await fs.exists(clean)))) {
+        await fs.rename(tempDir, clean);
+        return;
+      }
+      // Replace without a moment where neither the old nor the new folder exists in full:
+      // old -> aside, new -> in place, then remove the old. A failure before the last step puts the
+      // old folder back; a failure in the last step leaves "<dir>.replaced-*" for the person to remove.
+      const aside = `${clean}.replaced-${rand()}`;
+      await fs.rename(clean, aside);
+      try {
+        await fs.rename(tempDir, clean);
+      } catch (e) {
+        await fs.rename(aside, clean).catch(() => undefined);
+        throw e;
+      }
+      await fs.rm(aside).catch(() => undefined);
     },
     async abort() {
       if (begun) await fs.rm(tempDir);

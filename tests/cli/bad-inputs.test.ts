@@ -1,0 +1,135 @@
+/**
+ * Issue 9's CLI probe as a table: every bad input runs the droplab CLI as a child process and must end
+ * with its own exit status (2 bad input, 64 usage, 130 cancelled; never 1 "unexpected error") and a
+ * message naming what is wrong, with no stack trace and nothing on stdout. Cases with side effects
+ * (the model folder must survive an export) check the files afterwards.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_DOCUMENTS } from '../fixtures/tiny-models';
+import { writeTinyModel } from '../fixtures/tiny-models-node';
+import { type CliResult, runCli } from './run-cli';
+
+let tmp: string;
+let model: string;
+let text: string;
+/** A fresh copy of the tiny model in its own parent folder (for cases that may damage it). */
+const freshModel = (name: string) => {
+  const parent = join(tmp, name);
+  return { parent, dir: writeTinyModel('llama-gqa', { dir: join(parent, 'model') }).dir };
+};
+/** name -> bytes of every file under dir, to prove a folder untouched. */
+const snapshot = (dir: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+      else out[rel + e.name] = readFileSync(join(d, e.name)).toString('base64');
+    }
+  };
+  walk(dir, '');
+  return out;
+};
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'droplab-bad-'));
+  model = writeTinyModel('llama-gqa', { dir: join(tmp, 'tiny') }).dir;
+  text = join(tmp, 'text.txt');
+  writeFileSync(text, Array.from({ length: 3 }, () => TINY_DOCUMENTS.join('\f')).join('\f'));
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Case {
+  name: string;
+  /** Returns the argv (after prepare). */
+  args: () => string[] | Promise<string[]>;
+  code: number;
+  msg: RegExp;
+  /** Extra checks after the run. */
+  after?: (r: CliResult) => void;
+}
+
+function expectRefused(r: CliResult, c: Case): void {
+  expect(r.code, `${c.name}\n${r.stderr}`).toBe(c.code);
+  expect(r.stderr, c.name).toMatch(c.msg);
+  expect(r.stderr, c.name).not.toMatch(/unexpected error|\n\s+at /);
+  expect(r.stdout, c.name).toBe('');
+}
+
+/** Export cases whose model folder must come out byte for byte the same. */
+function modelSafe(
+  name: string,
+  out: (m: { parent: string; dir: string }) => string,
+  extra: string[],
+  msg: RegExp,
+): Case {
+  let m: { parent: string; dir: string };
+  let before: Record<string, string>;
+  let parentBefore: string[];
+  return {
+    name,
+    args: () => {
+      m = freshModel(name.replace(/\W+/g, '-'));
+      writeFileSync(join(m.parent, 'unrelated.txt'), 'keep me');
+      const o = out(m);
+      before = snapshot(m.dir);
+      parentBefore = readdirSync(m.parent).sort();
+      return ['export', '--model', m.dir, '--out', o, ...extra];
+    },
+    code: 2,
+    msg,
+    after: () => {
+      expect(snapshot(m.dir), name).toEqual(before);
+      expect(readdirSync(m.parent).sort(), name).toEqual(parentBefore);
+      expect(readFileSync(join(m.parent, 'unrelated.txt'), 'utf8')).toBe('keep me');
+    },
+  };
+}
+
+const CASES: Case[] = [
+  // 1. export --out overlapping the model folder (with and without --overwrite)
+  modelSafe('out = model, --overwrite', (m) => m.dir, ['--overwrite'], /is the model folder/),
+  modelSafe('out = model with a trailing slash', (m) => `${m.dir}/`, ['--overwrite'], /is the model folder/),
+  modelSafe('out = parent of model, --overwrite', (m) => m.parent, ['--overwrite'], /contains the model folder/),
+  modelSafe(
+    'out inside model (does not exist yet)',
+    (m) => join(m.dir, 'sub', 'out'),
+    [],
+    /lies inside the model folder/,
+  ),
+  modelSafe(
+    'out = a symlink to the model, --overwrite',
+    (m) => {
+      symlinkSync(m.dir, join(m.parent, 'link'));
+      return join(m.parent, 'link');
+    },
+    ['--overwrite'],
+    /is the model folder .*as real paths/,
+  ),
+  {
+    name: '--overwrite of a folder that is not an export',
+    args: () => {
+      const d = join(tmp, 'not-export');
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'thesis.tex'), 'precious');
+      return ['export', '--model', model, '--out', d, '--overwrite'];
+    },
+    code: 2,
+    msg: /does not hold an earlier export/,
+    after: () => expect(readFileSync(join(tmp, 'not-export', 'thesis.tex'), 'utf8')).toBe('precious'),
+  },
+];
+
+describe.concurrent('droplab bad inputs: exit status and message', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const r = await runCli(await c.args());
+      expectRefused(r, c);
+      c.after?.(r);
+    });
+  }
+});
