@@ -24,7 +24,7 @@ import type {
 } from './api';
 import { buildWindows, splitDocuments } from './data';
 import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from './drops';
-import { CancelledError, DropLabError, RuntimeError, SettingsError, asDropLabError } from './errors';
+import { CancelledError, DropLabError, NonFiniteError, RuntimeError, SettingsError, asDropLabError } from './errors';
 import * as graphs from './graphs/sublayers';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
 import { blockBoundaries, blockMetrics, sublayerImportance } from './metrics';
@@ -159,6 +159,7 @@ export class Engine implements EngineApi {
       const flags = dropFlags(d, spec.numLayers);
       const r = this.memo.get(key(d)) ?? (await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', pipeline.pendingRuns(flags) + 1)));
       this.memo.set(key(d), r);
+      this.checkFinite(d, flags, r.sum);
       return { ...this.evalResult(d, r.sum, r.count), nll: r.tokens };
     });
   }
@@ -183,6 +184,7 @@ export class Engine implements EngineApi {
       const h = this.progress(hook, onProgress, 'drop-one', total);
       const base0 = await pipeline.nll(flags, h);
       this.memo.set(key(d), base0);
+      this.checkFinite(d, flags, base0.sum);
       const baseNll = base0.sum / base0.count;
       const res: DropOneResult = { base: d, baseNll, attn: new Array(L).fill(null), mlp: new Array(L).fill(null) };
       for (const s of kept) {
@@ -238,6 +240,7 @@ export class Engine implements EngineApi {
     const gram = await pipeline.gram(flags, blockBoundaries(L), h);
     const nll = this.memo.get(key(d)) ?? (await pipeline.nll(flags, h));
     this.memo.set(key(d), nll);
+    this.checkFinite(d, flags, nll.sum);
     const blocks = blockMetrics(L, gram, sums.tokens, (l) => flags[2 * l] && flags[2 * l + 1]);
     return {
       drop: d,
@@ -246,6 +249,24 @@ export class Engine implements EngineApi {
       angular: blocks.angular,
       eval: this.evalResult(d, nll.sum, nll.count),
     };
+  }
+
+  /**
+   * NonFiniteError when an evaluation's summed NLL is NaN or infinite (weights are checked at load, so
+   * this is float32 overflow in the activations), naming the first sublayer whose output is not finite.
+   */
+  private checkFinite(drop: DropConfig, flags: readonly boolean[], sum: number): void {
+    if (Number.isFinite(sum)) return;
+    const s = this.loaded?.pipeline.firstNonFinite(flags) ?? null;
+    const where =
+      s === null
+        ? 'the hidden states stay finite up to the LM head, so the logits overflow'
+        : `the hidden state first becomes NaN or infinite after ${sublayerOf(s).kind === 'attn' ? 'attention' : 'MLP'} ${sublayerOf(s).layer} (layer ${sublayerOf(s).layer})`;
+    const dropped = drop.attn.length + drop.mlp.length ? ` with attention [${drop.attn.join(', ')}] and MLP [${drop.mlp.join(', ')}] dropped` : '';
+    throw new NonFiniteError(
+      `The model's loss is ${Number.isNaN(sum) ? 'NaN' : 'infinite'}${dropped}, so there is no perplexity to report: ${where}. The weights are finite but too large for float32 arithmetic on this text.`,
+      { sublayer: s === null ? null : sublayerOf(s), drop },
+    );
   }
 
   private evalResult(drop: DropConfig, sum: number, count: number): EvalResult {

@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'RUNTIME'
   | 'SHARE_LINK_INVALID'
   | 'EXPORT_INVALID'
-  | 'SETTINGS_INVALID';
+  | 'SETTINGS_INVALID'
+  | 'NOT_FINITE';
 
 export class DropLabError extends Error {
   readonly code: ErrorCode;
@@ -69,6 +70,8 @@ export class RuntimeError extends make('RuntimeError', 'RUNTIME') {}
 export class ShareLinkError extends make('ShareLinkError', 'SHARE_LINK_INVALID') {}
 export class ExportError extends make('ExportError', 'EXPORT_INVALID') {}
 export class SettingsError extends make('SettingsError', 'SETTINGS_INVALID') {}
+/** NaN or infinity in a weight tensor (at load) or in a result (after an evaluation). */
+export class NonFiniteError extends make('NonFiniteError', 'NOT_FINITE') {}
 
 const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => DropLabError> = {
   SAFETENSORS_TRUNCATED: SafetensorsTruncatedError,
@@ -89,6 +92,7 @@ const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => 
   SHARE_LINK_INVALID: ShareLinkError,
   EXPORT_INVALID: ExportError,
   SETTINGS_INVALID: SettingsError,
+  NOT_FINITE: NonFiniteError,
 };
 
 /** Rebuild a named error on the other side of a worker boundary. */

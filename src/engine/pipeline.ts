@@ -192,6 +192,20 @@ export class Pipeline {
     return res;
   }
 
+  /**
+   * The first kept sublayer whose cosine sum over the cached boundaries for `flags` is not finite (the
+   * first place the hidden state holds NaN or an infinity), or null. Reads no tensor: the sums come
+   * with every sublayer run.
+   */
+  firstNonFinite(flags: readonly boolean[]): number | null {
+    let first: number | null = null;
+    for (const c of this.chunks) {
+      if (!c.flags || c.flags.some((f, s) => f !== flags[s])) continue;
+      for (let s = 0; s < (first ?? this.numSublayers); s++) if (!flags[s] && !Number.isFinite(c.cos[s])) first = s;
+    }
+    return first;
+  }
+
   /** Per-token cos(b_s, F_s(b_s)) for window 0, whether or not s is dropped in `flags` (state from the cache). */
   async sublayerTokenCos(flags: readonly boolean[], s: number, hook: RunHook): Promise<Float32Array> {
     const c = this.chunks[0];

@@ -6,10 +6,11 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_DOCUMENTS } from '../fixtures/tiny-models';
-import { writeTinyModel } from '../fixtures/tiny-models-node';
+import { writeModelFolder, writeTinyModel } from '../fixtures/tiny-models-node';
+import { type Mutation, mutatedModel } from '../support/mutate-model';
 import { type CliResult, runCli } from './run-cli';
 
 let tmp: string;
@@ -31,6 +32,19 @@ const snapshot = (dir: string): Record<string, string> => {
   };
   walk(dir, '');
   return out;
+};
+
+/** A tiny llama-gqa with `m` applied, written under tmp/name. */
+const mutated = (name: string, m: Mutation) => writeModelFolder(join(tmp, name), mutatedModel('llama-gqa', m).fileMap);
+const NAN_WEIGHT: Mutation = { tensors: { 'model.layers.1.mlp.down_proj.weight': (d) => d.fill(Number.NaN, 3, 3 + 1) } };
+const OVERFLOW: Mutation = {
+  tensors: { 'model.layers.1.post_attention_layernorm.weight': (d) => d.fill(3.4028234663852886e38) },
+};
+/** Nothing at `out`, and no "<out>.partial-*" beside it. */
+const nothingAt = (out: string) => {
+  expect(readdirSync(join(out, '..')).filter((n) => n === basename(out) || n.startsWith(`${basename(out)}.`))).toEqual(
+    [],
+  );
 };
 
 beforeAll(() => {
@@ -90,7 +104,54 @@ function modelSafe(
   };
 }
 
+const evalArgs = (dir: string, cmd = 'eval') => [
+  cmd,
+  '--model',
+  dir,
+  '--text',
+  text,
+  '--seq-len',
+  '12',
+  '--windows',
+  '2',
+  '--threads',
+  '1',
+];
+
 const CASES: Case[] = [
+  // 2. NaN / infinity
+  {
+    name: 'eval: NaN in a weight',
+    args: () => evalArgs(mutated('nan-eval', NAN_WEIGHT)),
+    code: 2,
+    msg: /tensor "model\.layers\.1\.mlp\.down_proj\.weight" \(F32\) holds 1 NaN value/,
+  },
+  {
+    name: 'analyze --json: NaN in a weight',
+    args: () => [...evalArgs(mutated('nan-analyze', NAN_WEIGHT), 'analyze'), '--json'],
+    code: 2,
+    msg: /holds 1 NaN value/,
+  },
+  {
+    name: 'plan: NaN in a weight',
+    args: () => [...evalArgs(mutated('nan-plan', NAN_WEIGHT), 'plan'), '--target', 'attn', '--n', '1'],
+    code: 2,
+    msg: /holds 1 NaN value/,
+  },
+  {
+    name: 'export: NaN in a weight leaves nothing',
+    args: () => ['export', '--model', mutated('nan-export', NAN_WEIGHT), '--out', join(tmp, 'nan-out')],
+    code: 2,
+    msg: /holds 1 NaN value/,
+    after: () => nothingAt(join(tmp, 'nan-out')),
+  },
+  {
+    name: 'eval: activations overflow float32',
+    args: () => evalArgs(mutated('overflow', OVERFLOW)),
+    code: 2,
+    msg: /loss is (NaN|infinite).*after MLP 1 \(layer 1\)/,
+  },
+
   // 1. export --out overlapping the model folder (with and without --overwrite)
   modelSafe('out = model, --overwrite', (m) => m.dir, ['--overwrite'], /is the model folder/),
   modelSafe('out = model with a trailing slash', (m) => `${m.dir}/`, ['--overwrite'], /is the model folder/),

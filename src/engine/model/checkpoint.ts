@@ -5,7 +5,7 @@
  * from config.json alone, before any weight file is read.
  */
 import type { ModelFiles, ProgressFn } from '../api';
-import { MissingFileError, MissingWeightError, ModelTooLargeError, SafetensorsHeaderError } from '../errors';
+import { MissingFileError, MissingWeightError, ModelTooLargeError, NonFiniteError, SafetensorsHeaderError } from '../errors';
 import { parseJsonObject } from '../files';
 import { decodeToFloat32, numel, parse, type SafetensorsDtype, type SafetensorsTensor } from './safetensors';
 import type { ModelSpec, Param } from './spec';
@@ -144,7 +144,16 @@ export function storeFromParsed(
       if (!p) {
         const { file, t } = lookup(name);
         const shape = Object.freeze([...t.shape]);
-        p = { shape, load: () => decodeToFloat32(t, `${file}: tensor "${name}"`) };
+        let checked = false;
+        p = {
+          shape,
+          load: () => {
+            const v = decodeToFloat32(t, `${file}: tensor "${name}"`);
+            if (!checked) checkFinite(v, name, file, t.dtype);
+            checked = true;
+            return v;
+          },
+        };
         params.set(name, p);
       }
       return p;
@@ -253,6 +262,28 @@ export function checkModelFits(estimate: SizeEstimate, limits: SizeLimits, model
       `${modelName} is too large for this device: its ${t.role} weight [${t.shape.join(', ')}] needs ${formatBytes(t.float32Bytes)} as float32, ` +
         `over the largest buffer the device allows (${formatBytes(maxTensorBytes)}). Pick a smaller model.`,
       { estimateBytes: t.float32Bytes, limitBytes: maxTensorBytes, role: t.role },
+    );
+  }
+}
+
+/**
+ * NonFiniteError naming the tensor when `v` holds NaN or an infinity (a damaged checkpoint, or one saved
+ * after training diverged; also an F64 value past float32's range). One pass over the decoded values.
+ */
+export function checkFinite(v: Float32Array, name: string, file: string, dtype: string): void {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x === 0) continue; // false only for NaN and +-Infinity
+    let nan = 0;
+    let inf = 0;
+    for (let j = i; j < v.length; j++) {
+      if (Number.isNaN(v[j])) nan++;
+      else if (!Number.isFinite(v[j])) inf++;
+    }
+    const what = [nan ? `${nan} NaN` : '', inf ? `${inf} infinite` : ''].filter(Boolean).join(' and ');
+    throw new NonFiniteError(
+      `${file}: tensor "${name}" (${dtype}) holds ${what} value${nan + inf === 1 ? '' : 's'} (the first at element ${i} of ${v.length}${dtype === 'F64' ? '; F64 values past float32 range count as infinite' : ''}). The checkpoint is damaged or was saved after training diverged; DropLab does not run or export weights that are not finite.`,
+      { tensor: name, file, index: i, nan, infinite: inf },
     );
   }
 }
