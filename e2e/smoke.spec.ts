@@ -42,7 +42,8 @@ test('the workbench loads, and with ?backend=webgpu its engine worker gets a Web
     expect(adapter.isFallbackAdapter).toBe(true);
     expect(adapter.features).not.toContain('shader-f16');
   }
-  await expect(badge).toContainText('WebGPU');
+  await expect(badge).toContainText('Runs on the GPU');
+  await expect(badge).toHaveAttribute('title', /through WebGPU/);
 
   await page.screenshot({ path: testInfo.outputPath('workbench.png'), fullPage: true });
   expect(errors).toEqual([]);

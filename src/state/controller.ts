@@ -16,13 +16,13 @@
  * before any weight is downloaded) before anything of it is applied; a refused link leaves the
  * workbench as it was (or on the default experiment) with the reason shown.
  */
-import type { DataInfo, DropConfig, ModelSource, PlanRequest, Progress } from '../engine/api';
+import type { DataInfo, DropConfig, ModelSource, PlanRequest, PlanResult, Progress } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
 import type { InspectResult, LocalFile, ModelInput, WorkerInit } from '../../workers/protocol';
 import type { EngineClient } from './engine-client';
 import { NO_DROPS, describeDrops, dropKey, singleAddedDrop, toggleBlock, toggleDrop, type SublayerKind } from './drops';
 import type { SavedExperimentsDb } from './saved';
-import { newExperimentId } from './saved';
+import { addPerplexity, newExperimentId } from './saved';
 import {
   type Experiment,
   type MetricView,
@@ -704,7 +704,8 @@ export class WorkbenchController {
   // -------------------------------------------------------------------------------------------------
   // Quick plan.
 
-  async plan(req: PlanRequest): Promise<boolean> {
+  /** `onResult`: the plan as chosen (order and scores), before its drops are applied. */
+  async plan(req: PlanRequest, onResult?: (r: PlanResult) => void): Promise<boolean> {
     const L = this.s.model.info?.spec.numLayers ?? 0;
     const max = req.target === 'joint' ? 2 * L : L;
     if (!Number.isInteger(req.n) || req.n < 1 || req.n > max) {
@@ -725,6 +726,7 @@ export class WorkbenchController {
 
   // -------------------------------------------------------------------------------------------------
   // Saved experiments.
+    onResult?.(r);
 
   async refreshSaved(): Promise<void> {
     if (!this.deps.saved) return;
@@ -742,7 +744,37 @@ export class WorkbenchController {
     const ev = this.s.results.evals[dropKey(e.drops)];
     const summary = `${sourceLabel(e.model)} · ${describeDrops(e.drops)}${ev ? ` · ppl ${ev.perplexity.toFixed(2)}` : ''}`;
     const clean = name.trim().slice(0, 200) || `Experiment ${new Date().toLocaleString()}`;
-    await this.deps.saved.put({ id: newExperimentId(), name: clean, savedAt: Date.now(), hash, summary });
+  /**
+   * An experiment saved before its perplexity arrived: add it to the saved record when it does (same
+   * model load, text and windows; a context that changes first ends the wait).
+   */
+  private addPerplexityLater(id: string, drops: DropConfig): void {
+    let ctx = this.s.results.context;
+    const key = dropKey(drops);
+    const check = () => {
+      const s = this.s;
+      if (!ctx) ctx = s.results.context; // saved before the first results context: the one that follows
+      else if (s.results.context && s.results.context !== ctx) return stop();
+      const ev = s.results.context === ctx ? s.results.evals[key] : undefined;
+      if (!ev) return;
+      stop();
+      const saved = this.deps.saved;
+      if (saved)
+        void addPerplexity(saved, id, ev.perplexity)
+          .then((changed) => (changed ? this.refreshSaved() : undefined))
+          .catch(() => {});
+    };
+    const unsubscribe = this.store.subscribe(check);
+    const stop = () => {
+      unsubscribe();
+      this.unsubscribers = this.unsubscribers.filter((u) => u !== unsubscribe);
+    };
+    this.unsubscribers.push(unsubscribe);
+  }
+
+    const id = newExperimentId();
+    await this.deps.saved.put({ id, name: clean, savedAt: Date.now(), hash, summary });
+    if (!ev) this.addPerplexityLater(id, e.drops);
     await this.refreshSaved();
     return true;
   }

@@ -36,9 +36,16 @@ export type CurveAxis = 'sublayers' | 'params';
 
 export interface CurvesJob {
   state: 'idle' | 'running' | 'done' | 'cancelled' | 'error';
-  /** Engine calls finished and planned in this run (plans and evaluations still missing when it started). */
+  /**
+   * Engine calls finished and known to run in this run: the plans still missing, then the evaluations of
+   * the ranked strategies (a strategy's points are counted once its ranking is known: see `unranked`).
+   */
   done: number;
   total: number;
+  /** Strategies still to be ranked (their evaluations are not in `total` yet). */
+  unranked: number;
+  /** The next call waits for the workbench's own refresh (perplexity, heatmaps) to finish. */
+  waiting: boolean;
   /** Fraction of the engine call in flight (its own progress), 0..1. */
   partial: number;
   /** What is being computed now. */
@@ -63,7 +70,16 @@ export interface CurvesSlice {
   setCurvesJob(job: Partial<CurvesJob>): void;
 }
 
-export const IDLE_JOB: CurvesJob = { state: 'idle', done: 0, total: 0, partial: 0, current: null, error: null };
+export const IDLE_JOB: CurvesJob = {
+  state: 'idle',
+  done: 0,
+  total: 0,
+  partial: 0,
+  current: null,
+  error: null,
+  unranked: 0,
+  waiting: false,
+};
 
 type SetState<S> = (partial: Partial<S> | ((s: S) => Partial<S>)) => void;
 

@@ -7,7 +7,7 @@
 import type { Progress, TokenDelta } from '../engine/api';
 import type { WorkbenchController } from './controller';
 import { type PresetId, presets } from './classroom';
-import { evalCount, maxSteps, missingWork, type RankedChoice, STRATEGIES, type Strategy } from './curves';
+import { maxSteps, missingWork, type RankedChoice } from './curves';
 import { dropKey, NO_DROPS } from './drops';
 import { DEFAULT_MODEL, uiError, type WorkbenchStore } from './store';
 import { tokenKey, type TokenSublayer } from './token-view';
@@ -51,7 +51,7 @@ export class LabController {
     this.curvesAbort = ac;
     let done = 0;
     const set = this.s.setCurvesJob;
-    set({ state: 'running', done: 0, total: 0, partial: 0, current: null, error: null });
+    set({ state: 'running', done: 0, total: 0, partial: 0, current: null, error: null, unranked: 0, waiting: false });
     // Progress of the call in flight only: a callback can arrive after its call's result (its own channel).
     let call = 0;
     const progress = () => {
@@ -75,25 +75,27 @@ export class LabController {
         const rankings = s.curves.context === ctx ? s.curves.rankings : {};
         const needBase = !s.results.evals[dropKey(NO_DROPS)];
         const work = missingWork(rankings, s.results.evals, L, max);
-        const unplanned = work.plans.reduce((n, p) => n + maxSteps(p.strategy, L, max), 0);
-        const remaining = (needBase ? 1 : 0) + work.plans.length + work.evals.length + unplanned;
-        set({ total: done + remaining, done, partial: 0 });
+        // Only calls known to run are counted: the plans come first, and a strategy's evaluations are
+        // counted once its ranking is known (shared and already measured configurations are not run).
+        const remaining = (needBase ? 1 : 0) + work.plans.length + work.evals.length;
+        set({ total: done + remaining, done, partial: 0, unranked: work.plans.length });
         if (remaining === 0) {
-          set({ state: 'done', current: null });
+          set({ state: 'done', current: null, waiting: false });
           return;
         }
+        // The call queues behind the workbench's own refresh (perplexity, heatmaps): say so until it starts.
+        const started = <T>(f: () => Promise<T>) => {
+          if (!ac.signal.aborted) set({ waiting: false });
+          return f();
+        };
+        set({ waiting: true });
         let ok: boolean;
-        if (needBase) {
-          set({ current: null });
-          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(NO_DROPS, progress()), ac.signal);
-          ok = !!r;
-          if (r) s.putEval(ctx, r);
-        } else if (work.plans.length > 0) {
+        if (work.plans.length > 0) {
           const { strategy, n } = work.plans[0];
           set({ current: { strategy, n: 0 } });
           const r = await this.controller.extensionCall(
             'plan',
-            (e) => e.plan({ target: strategy, n, iterative: false }, progress()),
+            (e) => started(() => e.plan({ target: strategy, n, iterative: false }, progress())),
             ac.signal,
           );
           ok = !!r;
@@ -102,10 +104,15 @@ export class LabController {
             if (ranking.length < n) throw new Error(`The ${strategy} plan chose ${ranking.length} of ${n} sublayers.`);
             this.s.setCurveRanking(ctx, strategy, ranking);
           }
+        } else if (needBase) {
+          set({ current: null });
+          const r = await this.controller.extensionCall('evaluate', (e) => started(() => e.evaluate(NO_DROPS, progress())), ac.signal);
+          ok = !!r;
+          if (r) s.putEval(ctx, r);
         } else {
           const t = work.evals[0];
           set({ current: { strategy: t.strategy, n: t.n } });
-          const r = await this.controller.extensionCall('evaluate', (e) => e.evaluate(t.drop, progress()), ac.signal);
+          const r = await this.controller.extensionCall('evaluate', (e) => started(() => e.evaluate(t.drop, progress())), ac.signal);
           ok = !!r;
           if (r) this.s.putEval(ctx, r);
         }
@@ -131,10 +138,19 @@ export class LabController {
     if (mark) this.s.setCurvesJob({ state: 'cancelled', current: null, partial: 0, error: null });
   }
 
-  /** Engine calls the curves need at most, before any ranking is known (for the button's hint). */
-  curvesCost(maxSublayers: number): number {
-    const L = this.s.model.info?.spec.numLayers ?? 0;
-    return STRATEGIES.filter((s: Strategy) => maxSteps(s, L, maxSublayers) > 0).length + evalCount(L, maxSublayers);
+  /**
+   * Engine calls the curves still need up to `maxSublayers` (for the button's hint): exact once every
+   * strategy is ranked; before that, at most this many (a configuration two strategies share, or one
+   * already measured, is evaluated once or not at all).
+   */
+  curvesCost(maxSublayers: number): { calls: number; exact: boolean } {
+    const s = this.s;
+    const L = s.model.info?.spec.numLayers ?? 0;
+    const rankings = s.curves.context === s.results.context ? s.curves.rankings : {};
+    const work = missingWork(rankings, s.results.evals, L, maxSublayers);
+    const unranked = work.plans.reduce((n, p) => n + maxSteps(p.strategy, L, maxSublayers), 0);
+    const base = s.results.evals[dropKey(NO_DROPS)] ? 0 : 1;
+    return { calls: base + work.plans.length + work.evals.length + unranked, exact: work.plans.length === 0 };
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -95,3 +95,19 @@ export function newExperimentId(now = Date.now()): string {
   const rand = Math.floor(Math.random() * 0x100000000).toString(36);
   return `${now.toString(36)}-${rand}`;
 }
+
+/** A saved summary with its perplexity ("… · ppl 5.06"), replacing one already there. */
+export function summaryWithPerplexity(summary: string, perplexity: number): string {
+  return `${summary.replace(/ · ppl [^·]*$/, '')} · ppl ${perplexity.toFixed(2)}`;
+}
+
+/**
+ * Add the perplexity that arrived after saving to record `id`, if it is still there and has none.
+ * Returns whether the record changed.
+ */
+export async function addPerplexity(db: SavedExperimentsDb, id: string, perplexity: number): Promise<boolean> {
+  const rec = (await db.list()).find((x) => x.id === id);
+  if (!rec || / · ppl [^·]*$/.test(rec.summary) || !Number.isFinite(perplexity)) return false;
+  await db.put({ ...rec, summary: summaryWithPerplexity(rec.summary, perplexity) });
+  return true;
+}

@@ -57,7 +57,7 @@ describe('the workbench page (fake engine)', () => {
     for (const id of ['model-panel', 'text-panel', 'quick-plan', 'saved-panel', 'perplexity-panel', 'cost-panel', 'sublayer-heatmap', 'similarity-heatmap', 'angular-heatmap']) {
       expect(html, id).toContain(`data-testid="${id}"`);
     }
-    expect(html).toContain('WebGPU · google · swiftshader (fallback)');
+    expect(html).toContain('Runs on the GPU · google swiftshader (software)');
     expect(html).toMatch(/data-testid="ppl-baseline">[0-9.]+</);
     expect(html).toMatch(/2,040 tokens · 8 × 256-token windows/);
     expect(html).toContain('Moby-Dick (held out)');

@@ -87,12 +87,15 @@ export function CurvesPanel() {
     })),
     { label: 'current configuration', color: CURRENT_COLOR, shape: 'ring' as const },
   ];
-  const frac = job.total > 0 ? Math.min(1, (job.done + job.partial) / job.total) : 0;
-  const currentLabel = job.current
-    ? job.current.n === 0
-      ? `ranking ${STRATEGY_LABELS[job.current.strategy].toLowerCase()}`
-      : `${STRATEGY_LABELS[job.current.strategy]}, n = ${job.current.n}`
-    : 'starting';
+  const frac = job.total > 0 ? Math.min(1, (job.done + (job.waiting ? 0 : job.partial)) / job.total) : 0;
+  const currentLabel = job.waiting
+    ? 'waiting for the perplexity and heatmaps to update'
+    : job.current
+      ? job.current.n === 0
+        ? `ranking the sublayers for ${STRATEGY_LABELS[job.current.strategy].toLowerCase()}`
+        : `${STRATEGY_LABELS[job.current.strategy]}, n = ${job.current.n}`
+      : 'measuring the full model';
+  const cost = running ? null : lab.curvesCost(max);
 
   return (
     <ChartFrame
@@ -167,6 +170,7 @@ export function CurvesPanel() {
             <>
               <progress max={1} value={frac} aria-label="Curves progress" data-testid="curves-progress" />
               {currentLabel} · {job.done} / {job.total} engine calls
+              {job.unranked > 0 ? '; a strategy’s points join the count once it is ranked' : ''}
             </>
           ) : job.state === 'cancelled' ? (
             (job.error ?? 'Cancelled; the points measured so far stay.')
@@ -175,7 +179,7 @@ export function CurvesPanel() {
           ) : complete && any ? (
             `${series.reduce((n, s) => n + s.points.length - 1, 0)} configurations measured`
           ) : (
-            `about ${lab.curvesCost(max)} engine calls`
+            `${cost?.exact ? '' : 'up to '}${cost?.calls ?? 0} engine calls`
           )}
         </span>
       </div>

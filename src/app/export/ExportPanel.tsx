@@ -187,7 +187,7 @@ export function ExportPanel() {
           </table>
           <p className="hint">
             KV cache of the pruned model {formatBytes(p.kvBytesPerToken.pruned)}/token (full{' '}
-            {formatBytes(p.kvBytesPerToken.full)}), float32. ONNX and checkpoint sizes are estimates from the weights'
+            {formatBytes(p.kvBytesPerToken.full)}), float32 as exported (the Savings panel counts fp16, half, as a deployment usually stores it). ONNX and checkpoint sizes are estimates from the weights'
             shapes.
           </p>
         </div>

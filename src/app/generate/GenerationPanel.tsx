@@ -5,7 +5,6 @@
  */
 import { type FormEvent, useState } from 'react';
 import type { DropConfig, ModelSpec } from '../../engine/api';
-import { describeDrops } from '../../state/drops';
 import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
 import type { GenerateEvent, GenerateSummary, GenerationModel } from '../../../workers/protocol';
@@ -15,9 +14,11 @@ import {
   agreementText,
   DEFAULT_PROMPT,
   DEFAULT_SAMPLING,
+  droppedLabel,
   finalStreams,
   formatRate,
   generateRequest,
+  KV_FLOAT32_WHY,
   MAX_NEW_TOKENS,
   type SamplingSettings,
   stopText,
@@ -247,7 +248,7 @@ export function GenerationPanel() {
             <Column
               model="pruned"
               title="Pruned model"
-              sub={`${describeDrops(shownDrop)} dropped · ${kept(info.spec, shownDrop)} kept`}
+              sub={`${droppedLabel(shownDrop)} · ${kept(info.spec, shownDrop)} kept`}
               prompt={shown && 'prompt' in shown && shown.prompt !== undefined ? shown.prompt : prompt}
               ev={stream?.pruned}
               run={summary?.pruned}
@@ -256,7 +257,7 @@ export function GenerationPanel() {
           <p className="hint" data-testid="gen-summary">
             {summary
               ? `${agreementText(summary.full.ids, summary.pruned.ids)} Prompt ${summary.promptTokens} tokens; ${summary.format} graph on ${summary.backend}; ` +
-                `KV cache for ${summary.full.cachedLayers} vs ${summary.pruned.cachedLayers} attention layers. tok/s = decode steps over session-run time of that model alone.`
+                `KV cache for ${summary.full.cachedLayers} vs ${summary.pruned.cachedLayers} attention layers (${KV_FLOAT32_WHY}). tok/s = decode steps over session-run time of that model alone.`
               : noDrops
                 ? 'Nothing is dropped: both columns run the same model. Drop sublayers in the heatmap to compare.'
                 : settings.mode === 'greedy'

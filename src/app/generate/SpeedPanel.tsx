@@ -5,14 +5,13 @@
  * repetitions, medians; each decode step is fed the previous step's cache.
  */
 import { useState } from 'react';
-import { describeDrops } from '../../state/drops';
 import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
 import { formatBytes } from '../format';
 import type { SpeedReport } from '../../../workers/protocol';
 import { useExportClient } from '../export/export-client';
 import '../export/export.css';
-import { contextChoices, formatRate, formatRatio, speedRows } from './generate-view';
+import { contextChoices, droppedLabel, formatRate, formatRatio, KV_FLOAT32_WHY, speedRows } from './generate-view';
 
 const DECODE_STEPS = 16;
 const REPS = 5;
@@ -164,12 +163,12 @@ export function SpeedPanel() {
           )}
           <p className="hint" data-testid="speed-note">
             {report
-              ? `Measured ${describeDrops(report.drop)} against the full model: fp32 KV-cache graph on ${report.backend}, batch 1; ` +
+              ? `Measured the pruned model (${droppedLabel(report.drop)}) against the full model: fp32 KV-cache graph on ${report.backend}, batch 1; ` +
                 `prefill = one run over the context from an empty cache; decode = ${report.decodeSteps} single-token steps after it, each fed the previous step's cache; ` +
                 `median of ${report.reps} runs after a warm-up, full and pruned interleaved, the workbench's own analyses held back meanwhile; context tokens from the ${report.tokens}. ` +
-                `KV cache = float32 bytes after the prefill (${report.cachedLayers.full} vs ${report.cachedLayers.pruned} cached attention layers). ` +
+                `KV cache = bytes after the prefill, ${KV_FLOAT32_WHY} (${report.cachedLayers.full} vs ${report.cachedLayers.pruned} cached attention layers). ` +
                 'Wall-clock in the worker: other tabs and programs share the CPU, so repeat before trusting a small difference.'
-              : `Times the full and the pruned model (${describeDrops(drops)}) on this browser's backend: prefill and decode tokens/s, and the KV cache.`}
+              : `Times the full and the pruned model (${droppedLabel(drops)}) on this browser's backend: prefill and decode tokens/s, and the KV cache.`}
           </p>
         </>
       )}

@@ -9,7 +9,20 @@ import type {
   SpeedPoint,
   SpeedReport,
 } from '../../../workers/protocol';
+import { describeDrops } from '../../state/drops';
 import { formatInt } from '../format';
+
+/** "attention 3, 5 · MLP 7 dropped", or "nothing dropped" (not "nothing dropped dropped"). */
+export function droppedLabel(d: DropConfig): string {
+  return d.attn.length + d.mlp.length === 0 ? 'nothing dropped' : `${describeDrops(d)} dropped`;
+}
+
+/**
+ * Why the KV cache is float32 here and fp16 in the Savings panel: the exported graph that Generate and
+ * Speed run keeps its cache in float32 (every export format computes in float32); Savings counts fp16, as
+ * a deployment usually stores it, so its bytes are half of these.
+ */
+export const KV_FLOAT32_WHY = 'float32, as the exported graph run here keeps it; the Savings panel counts fp16 (half), as a deployment usually stores it';
 
 export interface SamplingSettings {
   mode: 'greedy' | 'sample';

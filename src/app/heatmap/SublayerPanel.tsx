@@ -44,7 +44,7 @@ export function SublayerPanel() {
   const note =
     metric === 'dnll' && data.pending
       ? task?.name === 'dropOne'
-        ? `computing drop-one${task.progress ? ` (${task.progress.done}/${task.progress.total})` : ''}…`
+        ? `measuring the perplexity of every single further drop${task.progress ? ` (${task.progress.done} of ${task.progress.total} sublayer runs)` : ''}…`
         : 'drop-one results follow the current perplexity…'
       : stale
         ? 'updating for the current drops…'
@@ -71,7 +71,8 @@ export function SublayerPanel() {
         onSelect={(kind, layer) => lab.fromHeatmap(kind, layer)}
       />
       <div className="legend-row">
-        <ColorScale domain={data.domain} label={data.label} />
+        {/* No values yet (ΔNLL before its drop-one pass): no scale tied to nothing. */}
+        {!data.pending && <ColorScale domain={data.domain} label={data.label} />}
         <label className="legend-item">
           <input type="checkbox" checked={scale === 'log'} onChange={(e) => setScale(e.target.checked ? 'log' : 'linear')} />
           log colour scale{scale === 'log' && !data.domain.log ? ' (not for values ≤ 0)' : ''}

@@ -1,43 +1,62 @@
-/** Load a model from the Hugging Face Hub by id (llama, mistral, qwen2 and gpt2 families). */
-import { type FormEvent, useState } from 'react';
-import { isHubId } from '../../state/share-link';
+/**
+ * Load a model from the Hugging Face Hub by id (llama, mistral, qwen2 and gpt2 families). A pasted model
+ * page address is read as the id (and revision). The form's error is the model panel's (one at a time).
+ */
+import { type ClipboardEvent, type FormEvent, useState } from 'react';
 import { useController, useWorkbench } from '../context';
+import { readHubInput } from './hub-id';
 
 const EXAMPLES = ['HuggingFaceTB/SmolLM2-135M', 'Qwen/Qwen2.5-0.5B', 'openai-community/gpt2'];
 
-export function HubForm({ disabled }: { disabled: boolean }) {
+export function HubForm({ disabled, error, onError }: { disabled: boolean; error: string | null; onError: (message: string | null) => void }) {
   const controller = useController();
   const source = useWorkbench((s) => s.model.source);
   const [id, setId] = useState(source?.kind === 'hub' ? source.id : '');
   const [revision, setRevision] = useState(source?.kind === 'hub' ? (source.revision ?? 'main') : 'main');
-  const [error, setError] = useState<string | null>(null);
+  /** A model page address becomes its id (and revision) in the fields; returns what was read. */
+  const read = (text: string) => {
+    const r = readHubInput(text, controller.hubEndpoint);
+    if (r.ok) {
+      setId(r.id);
+      if (r.revision) setRevision(r.revision);
+    }
+    return r;
+  };
+  const onPaste = (e: ClipboardEvent<HTMLInputElement>) => {
+    const text = e.clipboardData.getData('text');
+    if (!/^\s*(https?:\/\/|(www\.)?(huggingface\.co|hf\.co)\/)/i.test(text)) return;
+    e.preventDefault();
+    const r = read(text);
+    onError(r.ok ? null : r.message);
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const clean = id.trim();
-    const rev = revision.trim() || 'main';
-    if (!isHubId(clean)) {
-      setError('Enter a model id such as HuggingFaceTB/SmolLM2-135M (owner/name).');
+    const r = read(id);
+    if (!r.ok) {
+      onError(r.message);
       return;
     }
-    setError(null);
-    void controller.loadModel({ kind: 'hub', id: clean, ...(rev !== 'main' ? { revision: rev } : {}) });
+    const rev = r.revision ?? (revision.trim() || 'main');
+    onError(null);
+    void controller.loadModel({ kind: 'hub', id: r.id, ...(rev !== 'main' ? { revision: rev } : {}) });
   };
   return (
     <form className="hub-form" onSubmit={submit} data-testid="hub-form">
-      <label className="field">
-        <span>Model id</span>
+      <label className="field wide">
+        <span>Model id or address</span>
         <input
           name="hub-id"
           value={id}
           onChange={(e) => setId(e.target.value)}
-          placeholder="owner/name"
+          onPaste={onPaste}
+          placeholder="owner/name or https://huggingface.co/…"
           spellCheck={false}
           autoComplete="off"
           aria-invalid={!!error}
           aria-describedby="hub-help"
         />
       </label>
-      <label className="field narrow">
+      <label className="field">
         <span>Revision</span>
         <input name="hub-revision" value={revision} onChange={(e) => setRevision(e.target.value)} spellCheck={false} autoComplete="off" />
       </label>
@@ -52,7 +71,15 @@ export function HubForm({ disabled }: { disabled: boolean }) {
       <p className="examples">
         Try:{' '}
         {EXAMPLES.map((x) => (
-          <button key={x} type="button" className="link-button" onClick={() => setId(x)}>
+          <button
+            key={x}
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setId(x);
+              onError(null);
+            }}
+          >
             {x}
           </button>
         ))}

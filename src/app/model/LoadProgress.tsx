@@ -10,10 +10,12 @@ const STAGES: Record<string, string> = {
   compile: 'Building sublayer graphs',
 };
 
-export function LoadProgress() {
+/** `hideError`: the panel shows a newer error of its own instead (one current error per panel). */
+export function LoadProgress({ hideError = false }: { hideError?: boolean }) {
   const controller = useController();
   const m = useWorkbench((s) => s.model);
   if (m.status === 'error' && m.error) {
+    if (hideError) return null;
     return (
       <div className="load-error" role="alert" data-testid="model-error" data-code={m.error.code}>
         <strong>Could not load the model.</strong> {m.error.message}

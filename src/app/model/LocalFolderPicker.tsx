@@ -3,11 +3,19 @@ import { type DragEvent, useRef, useState } from 'react';
 import { useController } from '../context';
 import { canPickDirectory, folderFromDrop, folderFromFileList, type PickedFolder, pickDirectory } from './local-folder';
 
-export function LocalFolderPicker({ disabled }: { disabled: boolean }) {
+/** `error`/`onError`: the form's error is the model panel's (one current error per panel). */
+export function LocalFolderPicker({
+  disabled,
+  error,
+  onError: setError,
+}: {
+  disabled: boolean;
+  error: string | null;
+  onError: (message: string | null) => void;
+}) {
   const controller = useController();
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
-  const [error, setError] = useState<string | null>(null);
 
   const load = (folder: PickedFolder | null) => {
     if (!folder) return;

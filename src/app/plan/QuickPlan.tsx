@@ -2,6 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import type { PlanTarget } from '../../engine/api';
 import { useController, useWorkbench } from '../context';
+import { KIND_LABEL, type PlanSummary, planChoices } from './plan-view';
 
 const TARGETS: { id: PlanTarget; label: string }[] = [
   { id: 'attn', label: 'attention' },
@@ -18,11 +19,14 @@ export function QuickPlan() {
   const [n, setN] = useState('4');
   const [target, setTarget] = useState<PlanTarget>('attn');
   const [iterative, setIterative] = useState(false);
+  const context = useWorkbench((s) => s.results.context);
+  const [last, setLast] = useState<(PlanSummary & { context: string }) | null>(null);
   const norm = metric !== 'nonorm';
   const max = target === 'joint' ? 2 * L : L;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void controller.plan({ target, n: Number(n), iterative, norm });
+    const request = { target, n: Number(n), iterative, norm };
+    void controller.plan(request, (r) => setLast({ request, choices: planChoices(request, r), context }));
   };
   return (
     <section className="panel side-panel" aria-labelledby="plan-title" data-testid="quick-plan">
@@ -56,6 +60,29 @@ export function QuickPlan() {
         Least important first, by LLM-Drop cosine importance {norm ? '(with norm)' : '(no norm)'}, starting from nothing dropped. One-shot
         scores the full model once; iterative re-scores after each drop.
       </p>
+      {last && last.context === context && <PlanChoices summary={last} />}
     </section>
+  );
+}
+
+/** The last plan's choices, in the order the planner took them, with the score of each. */
+export function PlanChoices({ summary }: { summary: PlanSummary }) {
+  const { request, choices } = summary;
+  const target = TARGETS.find((t) => t.id === request.target)?.label ?? request.target;
+  return (
+    <div className="plan-choices" data-testid="plan-choices">
+      <p className="hint">
+        Last plan: {choices.length} {target} {request.iterative ? 'iterative' : 'one-shot'}, in the order chosen, with the importance each was
+        chosen on (1 − cos{request.norm === false ? ', no norm' : ''}; lower = more redundant
+        {request.iterative ? '; each from its own scoring pass' : ''}):
+      </p>
+      <ol className="plan-order">
+        {choices.map((c) => (
+          <li key={`${c.kind}${c.layer}`} data-kind={c.kind} data-layer={c.layer} data-score={c.score}>
+            {KIND_LABEL[c.kind]} {c.layer} <span className="plan-score">{Number.isFinite(c.score) ? c.score.toFixed(4) : '–'}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

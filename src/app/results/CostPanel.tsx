@@ -33,7 +33,9 @@ export function CostPanel() {
           </dd>
         </div>
         <div>
-          <dt title="Keys and values of the kept attention layers, fp16">KV cache (fp16)</dt>
+          <dt title="Keys and values of the kept attention layers, counted in fp16 as a deployment usually stores them. Generate, Speed and Export show the exported graph run here, which keeps them in float32 (twice this).">
+            KV cache (fp16 deployment)
+          </dt>
           <dd data-testid="cost-kv">
             {formatBytes(c.kvBytesPerTokenKept)}/token <small>{rel(c.kvBytesPerTokenKept, c.kvBytesPerTokenFull)}</small>
             <span className="sub">{formatBytes(c.kvBytesPerTokenKept * c.context)} at {c.context} tokens</span>

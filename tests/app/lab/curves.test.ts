@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EvalResult } from '../../../src/engine/api';
 import {
   assembleCurves,
+  type IDLE_JOB,
   currentMark,
   evalCount,
   logTicks,
@@ -150,6 +151,47 @@ describe('computing the curves (fake engine)', () => {
     expect(s().curves.job.state).toBe('done');
     expect(assembleCurves(s().curves.rankings, s().results.evals, 12, 6).every((x) => x.complete)).toBe(true);
     await controller.idle();
+  });
+
+  it('an honest count: the total is what runs (shared and measured points not counted), done moves, a queued call says it waits', async () => {
+    const { lab, engine, store } = await labWorkbench({ delayMs: 5 });
+    const hint = lab.curvesCost(6);
+    expect(hint.exact).toBe(false); // nothing ranked yet: an upper bound
+    const jobs: (typeof IDLE_JOB)[] = [];
+    const unsubscribe = store.subscribe((st) => {
+      if (st.curves.job !== jobs[jobs.length - 1]) jobs.push(st.curves.job);
+    });
+    const before = engine.count('plan') + engine.count('evaluate');
+    await lab.computeCurves(6);
+    unsubscribe();
+    const ran = engine.count('plan') + engine.count('evaluate') - before;
+    const last = jobs[jobs.length - 1];
+    expect(last).toMatchObject({ state: 'done', unranked: 0, waiting: false });
+    expect(last.done).toBe(ran);
+    expect(last.total).toBe(ran);
+    expect(ran).toBeLessThanOrEqual(hint.calls);
+    // Once every strategy is ranked, the total is never more than what ran (the old count said 4 + 30).
+    const ranked = jobs.filter((j) => j.state === 'running' && j.total > 0 && j.unranked === 0);
+    expect(ranked.length).toBeGreaterThan(0);
+    for (const j of ranked) expect(j.total).toBe(ran);
+    // While ranking, the total holds the plans (4 strategies) and no guessed points.
+    const first = jobs.find((j) => j.state === 'running' && j.total > 0);
+    expect(first).toMatchObject({ done: 0, total: 4, unranked: 4 });
+    // done takes every value from 0 to the end, in order.
+    const dones = [...new Set(jobs.map((j) => j.done))];
+    expect(dones).toEqual(Array.from({ length: ran + 1 }, (_, i) => i));
+    // After it: the hint is exact and says nothing is left.
+    expect(lab.curvesCost(6)).toEqual({ calls: 0, exact: true });
+  });
+
+  it('a curve call queued behind the refresh pipeline is marked waiting until it starts', async () => {
+    const { lab, s, controller } = await labWorkbench({ delayMs: 20 });
+    controller.toggle('attn', 5); // the pipeline (evaluate, analyze, drop-one) runs first
+    const run = lab.computeCurves(2);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s().curves.job).toMatchObject({ state: 'running', waiting: true });
+    await run;
+    expect(s().curves.job).toMatchObject({ state: 'done', waiting: false });
   });
 
   it('cancel stops it; the points measured so far stay and computing again resumes', async () => {
