@@ -33,6 +33,7 @@ import {
 } from './model-files';
 import { DeviceWatch } from './device-watch';
 import { createExportApi } from './export-api';
+import { answerPings } from './heartbeat';
 import { createRunQueue, type RunQueue } from './ort-queue';
 import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
 import type { EngineWorkerApi, ExportWorkerApi, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput, WorkerInit } from './protocol';
@@ -223,3 +224,5 @@ const exportMethods: ExportWorkerApi = {
 };
 
 Comlink.expose({ ...api, ...exportMethods } satisfies EngineWorkerApi & ExportWorkerApi);
+// The page's watchdog pings while a call is in flight (src/app/worker-watchdog.ts).
+answerPings(self as unknown as Parameters<typeof answerPings>[0]);

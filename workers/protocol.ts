@@ -104,8 +104,10 @@ export interface EngineWorkerApi {
   /**
    * Pick the backend (WebGPU adapter, else wasm with the reason) and start the runtime. Call once.
    * `onDeviceLost` is called (once) if the WebGPU device is lost; every call then fails with DeviceLostError.
+   * The page's watchdog (src/app/worker-client.ts) calls the same callback with cause 'engine' when the
+   * worker itself dies; the worker always passes one argument (cause 'device').
    */
-  init(opts: WorkerInit, onDeviceLost?: (message: string) => void): Promise<BackendReport>;
+  init(opts: WorkerInit, onDeviceLost?: (message: string, cause?: 'device' | 'engine') => void): Promise<BackendReport>;
   /** Read config.json (and the shard index): the spec and the size estimate, no weights downloaded. */
   inspect(input: ModelInput): Promise<InspectResult>;
   loadModel(input: ModelInput, onProgress?: (p: LoadProgress) => void): Promise<LoadResult>;

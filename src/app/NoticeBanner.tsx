@@ -2,6 +2,11 @@
 import { useWorkbench } from './context';
 import { urlWithBackend } from './page';
 
+/** "Continue on WebAssembly" is offered unless the page is on wasm already (then Reload is the same). */
+function onWasmAlready(): boolean {
+  return new URLSearchParams(window.location.search).get('backend') === 'wasm';
+}
+
 export function NoticeBanner() {
   const notice = useWorkbench((s) => s.ui.notice);
   const setNotice = useWorkbench((s) => s.setNotice);
@@ -16,15 +21,20 @@ export function NoticeBanner() {
           <p className="notice-actions">
             <button type="button" onClick={() => window.location.reload()} data-testid="notice-reload">
               Reload
-            </button>{' '}
-            <button
-              type="button"
-              className="secondary-button"
-              onClick={() => window.location.assign(urlWithBackend(window.location.href, 'wasm'))}
-              data-testid="notice-reload-wasm"
-            >
-              Continue on WebAssembly
             </button>
+            {!onWasmAlready() && (
+              <>
+                {' '}
+                <button
+                  type="button"
+                  className="secondary-button"
+                  onClick={() => window.location.assign(urlWithBackend(window.location.href, 'wasm'))}
+                  data-testid="notice-reload-wasm"
+                >
+                  Continue on WebAssembly
+                </button>
+              </>
+            )}
           </p>
         )}
       </div>

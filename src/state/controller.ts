@@ -143,7 +143,7 @@ export class WorkbenchController {
   async start(): Promise<void> {
     // Links pasted while starting are opened once the start-up experiment is in place.
     this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
-    const backend = this.engine.init(this.deps.init, (message) => this.deviceLost(message)).then(
+    const backend = this.engine.init(this.deps.init, (message, cause) => this.deviceLost(message, cause)).then(
       (report) => this.s.setBackend({ state: 'ready', report }),
       (e) => {
         this.s.setBackend({ state: 'error', error: uiError(e) });
@@ -361,15 +361,22 @@ export class WorkbenchController {
   }
 
   /**
-   * The WebGPU device is gone (the worker said so, or a call failed with DeviceLostError): every engine
+   * The WebGPU device is gone (the worker said so, or a call failed with DeviceLostError), or the engine
+   * worker itself died (cause 'engine': the page's watchdog, src/app/worker-watchdog.ts): every engine
    * call fails from now on. Say so once, with the way back; the experiment stays in the store and the URL.
    */
-  deviceLost(message: string): void {
-    if (this.s.backend.state === 'error' && this.s.backend.error.code === 'DEVICE_LOST') return;
+  deviceLost(message: string, cause: 'device' | 'engine' = 'device'): void {
+    const b = this.s.backend;
+    if (b.state === 'error' && (b.error.code === 'DEVICE_LOST' || b.error.code === 'ENGINE_STOPPED')) return;
     this.supersede();
-    this.s.setBackend({ state: 'error', error: { code: 'DEVICE_LOST', name: 'DeviceLostError', message } });
+    const engine = cause === 'engine';
+    this.s.setBackend({
+      state: 'error',
+      error: engine ? { code: 'ENGINE_STOPPED', name: 'EngineStoppedError', message } : { code: 'DEVICE_LOST', name: 'DeviceLostError', message },
+    });
     this.s.setResultsError(null); // a run cut short by the loss fails with the runtime's own words: the notice says it
-    this.s.setNotice({ kind: 'error', title: 'The GPU device was lost', message, action: 'reload' });
+    this.s.setTask(null); // nothing is computing any more
+    this.s.setNotice({ kind: 'error', title: engine ? 'The engine stopped' : 'The GPU device was lost', message, action: 'reload' });
   }
 
   // -------------------------------------------------------------------------------------------------

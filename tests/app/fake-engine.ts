@@ -45,7 +45,7 @@ export interface FakeEngine extends EngineClient {
   /** The NLL the fake assigns to a configuration. */
   nll(d: DropConfig): number;
   /** The device-loss callback the page passed to init(). */
-  onDeviceLost?: (message: string) => void;
+  onDeviceLost?: (message: string, cause?: 'device' | 'engine') => void;
 }
 
 /** Cost of dropping each sublayer (nats): early layers and MLPs matter more, late attention little. */

@@ -24,6 +24,7 @@ export function PerplexityPanel() {
   const error = useWorkbench((s) => s.results.error);
   const dataError = useWorkbench((s) => s.data.error);
   const hasModel = useWorkbench((s) => s.model.info !== null);
+  const stopped = useWorkbench((s) => s.backend.state === 'error');
   const change = current && baseline ? current.perplexity / baseline.perplexity - 1 : null;
   const worse = change !== null && change > 0.0005;
   const better = change !== null && change < -0.0005;
@@ -47,7 +48,7 @@ export function PerplexityPanel() {
           <span className="stat-value current" data-testid="ppl-current" data-value={current?.perplexity ?? ''} aria-live="polite">
             {current ? formatPpl(current.perplexity) : hasModel ? '…' : '—'}
           </span>
-          {current ? <Measured r={current} /> : <span className="measured">computing…</span>}
+          {current ? <Measured r={current} /> : <span className="measured">{stopped ? 'engine stopped' : 'computing…'}</span>}
         </div>
         <div className="stat">
           <span className="stat-label">Change</span>

@@ -13,6 +13,15 @@ export function TaskStatus() {
   const task = useWorkbench((s) => s.results.task);
   const tokenizing = useWorkbench((s) => s.data.status === 'tokenizing');
   const hasModel = useWorkbench((s) => s.model.info !== null);
+  const backendError = useWorkbench((s) => s.backend.state === 'error');
+  if (backendError && hasModel) {
+    // The GPU device was lost or the engine worker died (the notice says which): nothing computes now.
+    return (
+      <span className="task-status idle" data-testid="task-status" data-task="stopped">
+        engine stopped
+      </span>
+    );
+  }
   if (!task && !tokenizing && !hasModel) {
     return (
       <span className="task-status idle" data-testid="task-status" data-task="no-model">
