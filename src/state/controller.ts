@@ -31,6 +31,7 @@ import {
   decodeExperiment,
   encodeExperiment,
   isEmptyHash,
+  linkSafeName,
   MAX_TEXT_BYTES,
   SEQ_LEN_RANGE,
   WINDOWS_RANGE,
@@ -83,6 +84,7 @@ export function inputFor(source: ModelSource, localFiles?: LocalFile[]): ModelIn
 function sameSource(a: ModelSource | null | undefined, b: ModelSource): boolean {
   if (!a || a.kind !== b.kind) return false;
   if (a.kind === 'hub' && b.kind === 'hub') return a.id === b.id && (a.revision ?? 'main') === (b.revision ?? 'main');
+  if (a.kind === 'local' && b.kind === 'local') return linkSafeName(a.name) === linkSafeName(b.name); // a link holds the safe form
   return (a as { name: string }).name === (b as { name: string }).name;
 }
 
@@ -442,7 +444,7 @@ export class WorkbenchController {
     if (!(await this.loadModelNow(input, inspected))) return false;
     const spec = this.s.model.info!.spec;
     const pending = this.pendingLocal;
-    if (input.kind === 'local' && pending && pending.model.kind === 'local' && pending.model.name === input.name) {
+    if (input.kind === 'local' && pending && pending.model.kind === 'local' && pending.model.name === linkSafeName(input.name)) {
       this.pendingLocal = null;
       try {
         checkExperimentAgainstModel(pending, spec, sourceLabel(pending.model));

@@ -73,6 +73,33 @@ function fail(message: string, details: Record<string, unknown> = {}): never {
   throw new ShareLinkError(message, details);
 }
 
+/**
+ * A local folder's or an uploaded file's name as a link holds it. A name on disk can be anything (`<`,
+ * quotes, a backtick, a backslash, control characters, 255 bytes), and a link that refused it stopped every
+ * URL update and the autosave. The link keeps a safe form instead: each character a link name cannot have
+ * becomes '_', leading and trailing spaces go, and it is cut to 120 characters. It is a display name (and
+ * what a picked folder is matched by, through this same function), never used as HTML or as a path.
+ */
+export function linkSafeName(name: string): string {
+  let out = '';
+  for (const c of name) {
+    // A lone surrogate cannot be percent-encoded (encodeURIComponent throws): it goes too.
+    const bad = BAD_NAME_CHARS.test(c) || (c.length === 1 && c >= '\ud800' && c <= '\udfff');
+    const k = bad ? '_' : c;
+    if (out.length + k.length > MAX_NAME_CHARS) break;
+    out += k;
+  }
+  const safe = out.trim();
+  return safe.length > 0 ? safe : '_';
+}
+
+/** The experiment as its link holds it: local folder and uploaded file names in their safe form. */
+export function linkSafeExperiment(e: Experiment): Experiment {
+  const model: ModelSource = e.model.kind === 'local' ? { kind: 'local', name: linkSafeName(e.model.name) } : e.model;
+  const text: TextChoice = e.text.kind === 'upload' ? { ...e.text, name: linkSafeName(e.text.name) } : e.text;
+  return model === e.model && text === e.text ? e : { ...e, model, text };
+}
+
 function checkDisplayName(name: string, what: string): void {
   if (name.length === 0 || name.length > MAX_NAME_CHARS) fail(`The link's ${what} must be 1 to ${MAX_NAME_CHARS} characters long.`);
   if (BAD_NAME_CHARS.test(name)) fail(`The link's ${what} contains characters a name cannot have (control characters or markup).`);
@@ -204,8 +231,12 @@ function encodeText(t: TextChoice): string {
   return `${t.kind === 'paste' ? 'p' : 'u'}:${packText(t.text)}`;
 }
 
-/** The hash for an experiment, without the leading '#'. Throws ShareLinkError for an invalid one. */
-export function encodeExperiment(e: Experiment): string {
+/**
+ * The hash for an experiment, without the leading '#'. Local folder and uploaded file names are written in
+ * their safe form (linkSafeName). Throws ShareLinkError for an invalid one.
+ */
+export function encodeExperiment(experiment: Experiment): string {
+  const e = linkSafeExperiment(experiment);
   validateExperiment(e);
   const parts = [`v${SHARE_LINK_VERSION}`, `m=${enc(encodeModel(e.model))}`];
   if (e.drops.attn.length) parts.push(`da=${e.drops.attn.join(',')}`);

@@ -137,3 +137,31 @@ describe('a dead engine worker', () => {
     expect(s().results.error).toBeNull();
   });
 });
+
+describe('odd local folder names (issue 9 item 10)', () => {
+  it('a folder named with markup, quotes, a backtick, a backslash and control characters keeps the URL and autosave following', async () => {
+    const { s, hash, controller, saved } = await setup();
+    const name = 'my <model> "v2" `x` C:\\m\u0007';
+    expect(await controller.loadModel({ kind: 'local', name, files: [] })).toBe(true);
+    await controller.idle();
+    controller.toggle('mlp', 4);
+    controller.writeNow();
+    const e = decodeExperiment(hash.value);
+    expect(e.model).toEqual({ kind: 'local', name: 'my _model_ _v2_ _x_ C:_m_' });
+    expect(e.drops).toEqual({ attn: [], mlp: [4] });
+    expect(await saved.getAutosave()).toBe(hash.value);
+    expect(s().model.info?.source).toEqual({ kind: 'local', name });
+  });
+
+  it('its link, opened afresh, asks for the folder, and picking it (by its real name) applies the link', async () => {
+    const name = 'odd "folder" <1>';
+    const h = link({ model: { kind: 'local', name }, drops: { attn: [1], mlp: [2] } });
+    const { s, controller } = await setup({ hash: h });
+    expect(s().ui.notice?.title).toBe('Pick the model folder');
+    expect(s().ui.notice?.message).toContain('odd _folder_ _1_');
+    await controller.loadModel({ kind: 'local', name, files: [] });
+    await controller.idle();
+    expect(s().drops.current).toEqual({ attn: [1], mlp: [2] });
+    expect(s().ui.notice).toBeNull();
+  });
+});

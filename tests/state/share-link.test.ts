@@ -7,6 +7,7 @@ import {
   encodeExperiment,
   type Experiment,
   isEmptyHash,
+  linkSafeName,
   MAX_HASH_CHARS,
   MAX_TEXT_BYTES,
   sameExperiment,
@@ -207,5 +208,30 @@ describe('share link: checked against the model', () => {
   });
   it('refuses a window longer than the model supports', () => {
     expect(() => checkExperimentAgainstModel({ ...base, seqLen: 1024 }, fakeSpec(12), 'm')).toThrow(/1024.*512/);
+  });
+});
+
+describe('share link: any local folder or file name stays shareable (issue 9 item 10)', () => {
+  const odd = ['my <model>', 'say "hi"', 'back`tick', 'C:\\models\\x', 'bell\u0007tab\tnl\n', '\u202Eevil', '  spaced  ', 'x'.repeat(300), '\ud83d\ude00'.repeat(70), 'lone\ud800', '\u0001\u0002'];
+  for (const name of odd) {
+    it(`encodes a local folder named ${JSON.stringify(name.slice(0, 30))} in its safe form, which decodes`, () => {
+      const e: Experiment = { ...base, model: { kind: 'local', name }, text: { kind: 'upload', name, text: 'Call me Ishmael.' } };
+      const h = encodeExperiment(e);
+      const back = decodeExperiment(h);
+      expect(back.model).toEqual({ kind: 'local', name: linkSafeName(name) });
+      expect(back.text).toEqual({ kind: 'upload', name: linkSafeName(name), text: 'Call me Ishmael.' });
+      expect(back.drops).toEqual(e.drops);
+      // The safe form is a fixed point: encoding the decoded experiment gives the same link.
+      expect(encodeExperiment(back)).toBe(h);
+    });
+  }
+
+  it('replaces exactly the characters a link name cannot have, and keeps the rest', () => {
+    expect(linkSafeName('my <model> "v2" `x` \\ y\u0007')).toBe('my _model_ _v2_ _x_ _ y_');
+    expect(linkSafeName('  padded\t')).toBe('padded_');
+    expect(linkSafeName('\u0000')).toBe('_');
+    expect(linkSafeName('Llama-3.2 1B (ours) é 模型')).toBe('Llama-3.2 1B (ours) é 模型');
+    expect(linkSafeName('x'.repeat(300))).toHaveLength(120);
+    expect(linkSafeName('\ud83d\ude00'.repeat(70))).toBe('\ud83d\ude00'.repeat(60));
   });
 });
