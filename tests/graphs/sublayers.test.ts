@@ -9,7 +9,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DropConfig } from '../../src/engine/api';
 import { DropConfigError } from '../../src/engine/errors';
-import { monolithic, validateDrop } from '../../src/engine/graphs/monolithic';
+import { validateDrop } from '../../src/engine/graphs/decoder';
+import { monolithic } from '../../src/engine/graphs/monolithic';
 import * as graphs from '../../src/engine/graphs/sublayers';
 import type { ModelSpec, ModelWeights } from '../../src/engine/model/spec';
 import { decodeModel } from '../../src/engine/onnx/proto';

@@ -15,11 +15,11 @@
  * fixed dims (transformers.js sizes its empty first-step cache from them; batch_size from the input,
  * every other symbolic dim as 0).
  *
- * The body is the live engine's: blocks.attentionSublayer / blocks.mlpSublayer for every kept
- * sublayer, in order, with blocks.norm, the same RoPE angles (EXPORT_ROPE) and the same masking (DESIGN.md §1: one graph
- * builder for analysis and export). Only the weights' encoding differs by format:
+ * The body is the live engine's: decoder() (graphs/decoder.ts), the one layer loop of block()s, with the
+ * same RoPE angles (EXPORT_ROPE) and the same masking (DESIGN.md §1: one graph builder for analysis and
+ * export). Only the weights' encoding differs by format, through the blocks' one seam (WeightFormat):
  *
- *   fp32  everything float32 (blocks.fp32Linear, blocks.embedding, blocks.lmHead).
+ *   fp32  everything float32 (blocks.FP32).
  *   fp16  every matrix (linears, embedding, position embedding, LM head) stored as float16 and Cast
  *         to float32 where used; norm weights and biases stay float32 (they are tiny). Arithmetic,
  *         inputs, outputs and the KV cache are float32, so the file runs on any backend (CPU, wasm,
@@ -39,7 +39,8 @@
 import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
 import * as blocks from '../graphs/blocks';
-import type { BlockContext, KV, LinearImpl, RopeMode } from '../graphs/blocks';
+import type { BlockContext, KV, LinearImpl, RopeMode, WeightFormat } from '../graphs/blocks';
+import { decoder } from '../graphs/decoder';
 import type { ModelSpec, ModelWeights, Param } from '../model/spec';
 import { GraphBuilder, type Value } from '../onnx/builder';
 import { checkSomethingKept } from './llmdrop';
@@ -120,7 +121,17 @@ export function isExportFormat(f: unknown): f is ExportFormat {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// weight encodings
+// Weight formats: the export's implementations of the blocks' one weight seam (blocks.WeightFormat)
+
+/** A Param as one float16 initializer per graph (a tied embedding/head is stored once). */
+function f16Param(ctx: BlockContext, p: Param, name: string): Value {
+  let v = ctx.params.get(p);
+  if (!v) {
+    v = ctx.b.initializer(name, toFloat16(p.load()), p.shape, 'float16');
+    ctx.params.set(p, v);
+  }
+  return v;
+}
 
 const fp16Linear: LinearImpl = (b, x, lin, name) => {
   const [out, inp] = lin.weight.shape;
@@ -146,63 +157,30 @@ const nbitsLinear =
     return lin.bias ? b.add(y, b.initializer(`${name}.bias`, lin.bias.load(), [lin.weight.shape[0]])) : y;
   };
 
-const LINEAR: Record<ExportFormat, LinearImpl> = {
-  fp32: blocks.fp32Linear,
-  fp16: fp16Linear,
-  q8: nbitsLinear(8),
-  q4: nbitsLinear(4),
+/**
+ * The whole float16 table Cast to float32 before the Gather, not the gathered rows: onnxruntime folds
+ * that Cast at session creation, so no kernel touches float16 (a float16 Gather fails on WebGPU adapters
+ * without shader-f16, e.g. SwiftShader; tests/webgpu-node/export.test.ts).
+ */
+const f16Table: WeightFormat['table'] = (ctx, p, name) => ctx.b.cast(f16Param(ctx, p, `${name}_fp16`), 'float32');
+
+/** q8 and q4: linears as MatMulNBits of `bits`, embedding float16, the head MatMulNBits of HEAD_BITS. */
+const nbitsFormat = (bits: NBits): WeightFormat => ({
+  linear: nbitsLinear(bits),
+  table: f16Table,
+  head: (ctx, h, w) => nbitsMatmul(ctx.b, h, w, HEAD_BITS, 'lm_head'), // [B,T,V]
+});
+
+const WEIGHT_FORMAT: Record<ExportFormat, WeightFormat> = {
+  fp32: blocks.FP32,
+  fp16: {
+    linear: fp16Linear,
+    table: f16Table,
+    head: (ctx, h, w, name) => blocks.headGemm(ctx, h, ctx.b.cast(f16Param(ctx, w, `${name}_fp16`), 'float32'), w.shape[0]),
+  },
+  q8: nbitsFormat(8),
+  q4: nbitsFormat(4),
 };
-
-/** A Param as one float16 initializer per graph (a tied embedding/head is stored once). */
-function f16Param(ctx: BlockContext, cache: Map<Param, Value>, p: Param, name: string): Value {
-  let v = cache.get(p);
-  if (!v) {
-    v = ctx.b.initializer(name, toFloat16(p.load()), p.shape, 'float16');
-    cache.set(p, v);
-  }
-  return v;
-}
-
-function embedding(
-  ctx: BlockContext,
-  format: ExportFormat,
-  f16: Map<Param, Value>,
-  w: ModelWeights,
-  ids: Value,
-  pos: Value,
-): Value {
-  if (format === 'fp32') return blocks.embedding(ctx, w, ids, pos);
-  const { b, spec } = ctx;
-  return b.scope('embed', () => {
-    // The whole float16 table is Cast to float32 before the Gather, not the gathered rows: onnxruntime
-    // folds that Cast at session creation, so no kernel touches float16 (a float16 Gather fails on
-    // WebGPU adapters without shader-f16, e.g. SwiftShader; tests/webgpu-node/export.test.ts).
-    const E = b.cast(f16Param(ctx, f16, w.embed, 'embed_tokens.weight_fp16'), 'float32'); // [V,d]
-    let h = b.gather(E, ids, 0); // [B,T,d]
-    if (spec.position === 'learned') {
-      if (!w.posEmbed) throw new Error('export: learned positions without a position embedding');
-      const P = b.cast(f16Param(ctx, f16, w.posEmbed, 'embed_positions.weight_fp16'), 'float32'); // [P,d]
-      h = b.add(h, b.gather(P, pos, 0));
-    }
-    return h;
-  });
-}
-
-function lmHead(ctx: BlockContext, format: ExportFormat, f16: Map<Param, Value>, w: ModelWeights, h: Value): Value {
-  if (format === 'fp32') return blocks.lmHead(ctx, w, h);
-  const { b, spec } = ctx;
-  const hn = blocks.norm(ctx, h, w.finalNorm, 'final_norm'); // [B,T,d]
-  return b.scope('lm_head', () => {
-    if (format === 'fp16') {
-      const tied = w.lmHead === w.embed;
-      const E = f16Param(ctx, f16, w.lmHead, tied ? 'embed_tokens.weight_fp16' : 'lm_head.weight_fp16'); // [V,d]
-      const flat = b.reshape(hn, [-1, spec.hiddenSize]);
-      const logits = b.gemm(flat, b.cast(E, 'float32'), null, { transB: true }); // [B*T,V]
-      return b.reshape(logits, b.concat([b.shape(hn, 0, 2), b.i64([spec.vocabSize])], 0));
-    }
-    return nbitsMatmul(b, hn, w.lmHead, HEAD_BITS, 'lm_head'); // [B,T,V]
-  });
-}
 
 export interface KvGraphOptions {
   /** Called after each layer is built (progress, cancellation: throw to stop). */
@@ -232,8 +210,7 @@ export function buildKvGraph(
     drop_mlp_list: JSON.stringify(d.mlp),
     droplab_format: format,
   };
-  const ctx = blocks.blockContext(b, spec, { linear: LINEAR[format], rope: EXPORT_ROPE });
-  const f16 = new Map<Param, Value>();
+  const ctx = blocks.blockContext(b, spec, { format: WEIGHT_FORMAT[format], rope: EXPORT_ROPE });
   const { batch, seq, past, total } = KV_DIM;
   const Hkv = spec.numKvHeads;
   const hd = spec.headDim;
@@ -248,21 +225,14 @@ export function buildKvGraph(
       value: b.input(KV_IO.pastValue(l), 'float32', [batch, Hkv, past, hd]),
     });
   }
-  const droppedAttn = new Set(d.attn);
-  const droppedMlp = new Set(d.mlp);
-  const present = new Map<number, KV>();
-  let x = embedding(ctx, format, f16, weights, ids, pos); // x_0 [B,T,d]
-  for (let l = 0; l < spec.numLayers; l++) {
-    const w = weights.layers[l];
-    if (!droppedAttn.has(l)) {
-      const a = blocks.attentionSublayer(ctx, x, w, l, { positions: pos, past: pastKv.get(l), attentionMask: mask });
-      present.set(l, a.present);
-      x = a.out; // m_l
-    }
-    if (!droppedMlp.has(l)) x = blocks.mlpSublayer(ctx, x, w, l).out; // x_{l+1}
-    opts.onLayer?.(l);
-  }
-  b.output(lmHead(ctx, format, f16, weights, x), KV_IO.logits, [batch, seq, spec.vocabSize]);
+  const { hidden, present } = decoder(ctx, weights, d, {
+    inputIds: ids,
+    positions: pos,
+    attentionMask: mask,
+    past: (l) => pastKv.get(l) ?? null,
+    onLayer: opts.onLayer,
+  });
+  b.output(blocks.lmHead(ctx, weights, hidden), KV_IO.logits, [batch, seq, spec.vocabSize]);
   for (const l of kept) {
     const p = present.get(l) as KV;
     b.output(p.key, KV_IO.presentKey(l), [batch, Hkv, total, hd]);

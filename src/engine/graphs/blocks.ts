@@ -16,8 +16,21 @@
 import type { GraphBuilder, Value } from '../onnx/builder';
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../model/spec';
 
-/** How a Linear becomes nodes. The default is fp32 MatMul; the export swaps in fp16 / q8 / q4 versions. */
+/** How a Linear becomes nodes: y = x W^T + b for nn.Linear W [out, in]; x [..., in] -> [..., out]. */
 export type LinearImpl = (b: GraphBuilder, x: Value, lin: Linear, name: string) => Value;
+
+/**
+ * How a model's matrices become nodes: the one seam for weight formats. Every matrix goes through it,
+ * the linears, the embedding tables and the LM head; fp32 is FP32 below, the export's fp16 / q8 / q4 are
+ * in export/formats.ts. Norm weights and biases are always float32 (paramValue).
+ */
+export interface WeightFormat {
+  linear: LinearImpl;
+  /** An embedding table [rows, d] as a float32 Value to Gather rows from. */
+  table(ctx: BlockContext, p: Param, name: string): Value;
+  /** logits = h W^T for the head W [V, d]: h [B,T,d] -> [B,T,V]. */
+  head(ctx: BlockContext, h: Value, w: Param, name: string): Value;
+}
 
 /** How RoPE cos/sin are produced: a table precomputed in TypeScript (gathered by position), or computed in the graph. */
 export type RopeMode = { kind: 'table'; length: number } | { kind: 'compute' };
@@ -25,7 +38,7 @@ export type RopeMode = { kind: 'table'; length: number } | { kind: 'compute' };
 export interface BlockContext {
   b: GraphBuilder;
   spec: ModelSpec;
-  linear: LinearImpl;
+  format: WeightFormat;
   rope: RopeMode;
   /** Initializers already made from a Param in this graph (a tied embedding is stored once). */
   params: Map<Param, Value>;
@@ -49,12 +62,12 @@ export function defaultRope(spec: ModelSpec, maxLength?: number): RopeMode {
 export function blockContext(
   b: GraphBuilder,
   spec: ModelSpec,
-  opts: { linear?: LinearImpl; rope?: RopeMode; maxLength?: number } = {},
+  opts: { format?: WeightFormat; rope?: RopeMode; maxLength?: number } = {},
 ): BlockContext {
   return {
     b,
     spec,
-    linear: opts.linear ?? fp32Linear,
+    format: opts.format ?? FP32,
     rope: opts.rope ?? defaultRope(spec, opts.maxLength),
     params: new Map(),
     ropeCache: new Map(),
@@ -98,6 +111,24 @@ export const fp32Linear: LinearImpl = (b, x, lin, name) => {
   let y = b.matmul(x, w); // [..., in] @ [in, out] -> [..., out]
   if (lin.bias) y = b.add(y, b.initializer(`${name}.bias`, lin.bias.load(), [out]));
   return y;
+};
+
+/**
+ * logits = h @ W^T with W in its [V,d] layout: Gemm(transB) on the flattened states, so the largest
+ * matrix is never transposed and a tied head shares the embedding's initializer. [B,T,d] -> [B,T,V].
+ */
+export function headGemm(ctx: BlockContext, h: Value, W: Value, vocab: number): Value {
+  const { b, spec } = ctx;
+  const flat = b.reshape(h, [-1, spec.hiddenSize]); // [B*T,d]
+  const logits = b.gemm(flat, W, null, { transB: true }); // [B*T,V]
+  return b.reshape(logits, b.concat([b.shape(h, 0, 2), b.i64([vocab])], 0)); // [B,T,V]
+}
+
+/** Everything float32: the live engine's format and the export's fp32. */
+export const FP32: WeightFormat = {
+  linear: fp32Linear,
+  table: (ctx, p, name) => paramValue(ctx, p, name),
+  head: (ctx, h, w, name) => headGemm(ctx, h, paramValue(ctx, w, name), w.shape[0]),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -289,9 +320,9 @@ export function attention(
   return b.scope(name, () => {
     // projections, split into heads: [B,T,heads*hd] -> [B,T,heads,hd] -> [B,heads,T,hd]
     const heads = (y: Value, n: number) => b.transpose(b.reshape(y, [0, 0, n, hd]), [0, 2, 1, 3]);
-    let q = heads(ctx.linear(b, x, w.q, `${name}.q`), H); // [B,H,T,hd]
-    let k = heads(ctx.linear(b, x, w.k, `${name}.k`), Hkv); // [B,Hkv,T,hd]
-    let v = heads(ctx.linear(b, x, w.v, `${name}.v`), Hkv); // [B,Hkv,T,hd]
+    let q = heads(ctx.format.linear(b, x, w.q, `${name}.q`), H); // [B,H,T,hd]
+    let k = heads(ctx.format.linear(b, x, w.k, `${name}.k`), Hkv); // [B,Hkv,T,hd]
+    let v = heads(ctx.format.linear(b, x, w.v, `${name}.v`), Hkv); // [B,Hkv,T,hd]
 
     if (spec.position === 'rope') {
       const cs = ropeCosSin(ctx, io.positions); // [1,T,hd] | [B,1,T,hd]
@@ -335,7 +366,7 @@ export function attention(
     let ctxv = b.matmul(probs, vg); // [B,H,T,hd] (or [B,Hkv,n_rep,T,hd])
     if (nRep > 1) ctxv = b.reshape(ctxv, [0, H, -1, hd]); // [B,H,T,hd]
     const merged = b.reshape(b.transpose(ctxv, [0, 2, 1, 3]), [0, 0, H * hd]); // [B,T,H*hd]
-    return { out: ctx.linear(b, merged, w.o, `${name}.o`), present }; // [B,T,d]
+    return { out: ctx.format.linear(b, merged, w.o, `${name}.o`), present }; // [B,T,d]
   });
 }
 
@@ -367,13 +398,13 @@ export function mlp(ctx: BlockContext, x: Value, w: LayerWeights, name: string):
     if (spec.mlp === 'gated') {
       if (!w.gate) throw new Error(`mlp ${name}: gated MLP without gate weights`);
       h = b.mul(
-        activation(b, ctx.linear(b, x, w.gate, `${name}.gate`), spec.activation),
-        ctx.linear(b, x, w.up, `${name}.up`),
+        activation(b, ctx.format.linear(b, x, w.gate, `${name}.gate`), spec.activation),
+        ctx.format.linear(b, x, w.up, `${name}.up`),
       );
     } else {
-      h = activation(b, ctx.linear(b, x, w.up, `${name}.up`), spec.activation);
+      h = activation(b, ctx.format.linear(b, x, w.up, `${name}.up`), spec.activation);
     }
-    return ctx.linear(b, h, w.down, `${name}.down`);
+    return ctx.format.linear(b, h, w.down, `${name}.down`);
   });
 }
 
@@ -410,6 +441,30 @@ export function mlpSublayer(ctx: BlockContext, m: Value, w: LayerWeights, l: num
   return { out: ctx.b.add(m, delta), normed, delta };
 }
 
+/**
+ * One transformer block, as in the paper (and nanoGPT's Block), with LLM-Drop's drops:
+ *     m_l     = x_l + Attn_l(N1_l(x_l))     skipped (m_l = x_l) when attention l is dropped
+ *     x_{l+1} = m_l + MLP_l(N2_l(m_l))      skipped (x_{l+1} = m_l) when MLP l is dropped
+ * x [B,T,d] -> [B,T,d]; present: this layer's keys/values [B,Hkv,S,hd], null when attention is dropped.
+ */
+export function block(
+  ctx: BlockContext,
+  x: Value,
+  w: LayerWeights,
+  l: number,
+  keep: { attn: boolean; mlp: boolean },
+  io: AttentionIO,
+): { out: Value; present: KV | null } {
+  let present: KV | null = null;
+  if (keep.attn) {
+    const a = attentionSublayer(ctx, x, w, l, io);
+    x = a.out; // m_l
+    present = a.present;
+  }
+  if (keep.mlp) x = mlpSublayer(ctx, x, w, l).out; // x_{l+1}
+  return { out: x, present };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Embedding, LM head, per-token reductions
 // ---------------------------------------------------------------------------------------------
@@ -418,33 +473,21 @@ export function mlpSublayer(ctx: BlockContext, m: Value, w: LayerWeights, l: num
 export function embedding(ctx: BlockContext, weights: ModelWeights, ids: Value, positions: Value | null): Value {
   const { b, spec } = ctx;
   return b.scope('embed', () => {
-    let h = b.gather(paramValue(ctx, weights.embed, 'embed_tokens.weight'), ids, 0); // [B,T,d]
+    let h = b.gather(ctx.format.table(ctx, weights.embed, 'embed_tokens.weight'), ids, 0); // [B,T,d]
     if (spec.position === 'learned') {
       if (!weights.posEmbed) throw new Error('embedding: learned positions without a position embedding');
       const pos = positions ?? sequencePositions(b, ids); // [T] or [B,T]
-      h = b.add(h, b.gather(paramValue(ctx, weights.posEmbed, 'embed_positions.weight'), pos, 0)); // + [T,d] | [B,T,d]
+      h = b.add(h, b.gather(ctx.format.table(ctx, weights.posEmbed, 'embed_positions.weight'), pos, 0)); // + [T,d] | [B,T,d]
     }
     return h;
   });
 }
 
-/**
- * logits = N_final(h) @ E^T, [B,T,d] -> [B,T,V]. The head weight stays in its [V,d] layout (Gemm
- * transB, no transposed copy of the largest matrix); a tied head reuses the embedding's initializer.
- */
+/** logits = N_final(h) @ W_head^T, [B,T,d] -> [B,T,V]; a tied head reuses the embedding's weight. */
 export function lmHead(ctx: BlockContext, weights: ModelWeights, h: Value): Value {
-  const { b, spec } = ctx;
   const hn = norm(ctx, h, weights.finalNorm, 'final_norm'); // [B,T,d]
-  return b.scope('lm_head', () => {
-    const E = paramValue(
-      ctx,
-      weights.lmHead,
-      weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight',
-    ); // [V,d]
-    const flat = b.reshape(hn, [-1, spec.hiddenSize]); // [B*T,d]
-    const logits = b.gemm(flat, E, null, { transB: true }); // [B*T,V]
-    return b.reshape(logits, b.concat([b.shape(hn, 0, 2), b.i64([spec.vocabSize])], 0)); // [B,T,V]
-  });
+  const name = weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight';
+  return ctx.b.scope('lm_head', () => ctx.format.head(ctx, hn, weights.lmHead, name));
 }
 
 /**

@@ -19,7 +19,7 @@
 import { GraphBuilder, type Value } from '../onnx/builder';
 import type { ModelSpec, ModelWeights } from '../model/spec';
 import * as blocks from './blocks';
-import type { LinearImpl, RopeMode } from './blocks';
+import type { RopeMode, WeightFormat } from './blocks';
 
 /** Graph input/output names, shared with the pipeline. */
 export const IO = {
@@ -52,8 +52,8 @@ export interface GraphOptions {
   maxLength?: number;
   /** RoPE cos/sin as a precomputed table or computed in the graph (overrides maxLength). */
   rope?: RopeMode;
-  /** Linear implementation (default fp32 MatMul). */
-  linear?: LinearImpl;
+  /** Weight format (default blocks.FP32). */
+  format?: WeightFormat;
 }
 
 function layer(spec: ModelSpec, weights: ModelWeights, l: number) {
