@@ -187,3 +187,12 @@ export function cleanStalePartials(out: string, startedAtMs = Date.now() - proce
   }
   return removed;
 }
+
+/** Remove `path` recursively now (synchronously: for a second Ctrl-C); errors are ignored. */
+export function removeNow(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // nothing more to do on the way out
+  }
+}

@@ -4,7 +4,16 @@
  * message naming what is wrong, with no stack trace and nothing on stdout. Cases with side effects
  * (the model folder must survive an export) check the files afterwards.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  utimesSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +45,9 @@ const snapshot = (dir: string): Record<string, string> => {
 
 /** A tiny llama-gqa with `m` applied, written under tmp/name. */
 const mutated = (name: string, m: Mutation) => writeModelFolder(join(tmp, name), mutatedModel('llama-gqa', m).fileMap);
-const NAN_WEIGHT: Mutation = { tensors: { 'model.layers.1.mlp.down_proj.weight': (d) => d.fill(Number.NaN, 3, 3 + 1) } };
+const NAN_WEIGHT: Mutation = {
+  tensors: { 'model.layers.1.mlp.down_proj.weight': (d) => d.fill(Number.NaN, 3, 3 + 1) },
+};
 const OVERFLOW: Mutation = {
   tensors: { 'model.layers.1.post_attention_layernorm.weight': (d) => d.fill(3.4028234663852886e38) },
 };
@@ -119,6 +130,38 @@ const evalArgs = (dir: string, cmd = 'eval') => [
 ];
 
 const CASES: Case[] = [
+  // 7. export: file-system cases (errno errors injected in-process: tests/cli/export-fs.test.ts)
+  {
+    name: 'export --out under /proc',
+    args: () => ['export', '--model', model, '--out', '/proc/droplab-out'],
+    code: 2,
+    msg: /special file system \(proc\)/,
+  },
+  {
+    name: 'export --out under /sys',
+    args: () => ['export', '--model', model, '--out', '/sys/droplab/out'],
+    code: 2,
+    msg: /special file system \(sys/,
+  },
+  {
+    name: 'export --out below a file',
+    args: () => {
+      writeFileSync(join(tmp, 'a-file'), 'x');
+      return ['export', '--model', model, '--out', join(tmp, 'a-file', 'out')];
+    },
+    code: 2,
+    msg: /a-file is a file, not a folder/,
+  },
+  {
+    name: 'export --out an existing file, --overwrite',
+    args: () => {
+      writeFileSync(join(tmp, 'b-file'), 'keep');
+      return ['export', '--model', model, '--out', join(tmp, 'b-file'), '--overwrite'];
+    },
+    code: 2,
+    msg: /b-file exists and is not a folder/,
+    after: () => expect(readFileSync(join(tmp, 'b-file'), 'utf8')).toBe('keep'),
+  },
   // 2. NaN / infinity
   {
     name: 'eval: NaN in a weight',
@@ -193,4 +236,23 @@ describe.concurrent('droplab bad inputs: exit status and message', () => {
       c.after?.(r);
     });
   }
+});
+
+describe('droplab export cleans what interrupted exports left', () => {
+  it('removes stale "<out>.partial-*" folders of ours, keeps a live process\'s and other names', async () => {
+    const parent = join(tmp, 'stale');
+    const old = new Date(Date.now() - 3600_000);
+    const mk = (name: string) => {
+      mkdirSync(join(parent, name, 'onnx'), { recursive: true });
+      writeFileSync(join(parent, name, 'onnx', 'model.onnx'), 'half');
+      utimesSync(join(parent, name), old, old);
+    };
+    const stale = ['out.partial-k3j9x2ab', 'out.partial-999999999-ab12cd'];
+    const kept = [`out.partial-${process.pid}-zz99yy`, 'other.partial-k3j9x2ab', 'out.partial-notours!'];
+    for (const n of [...stale, ...kept]) mk(n);
+    const r = await runCli(['export', '--model', model, '--out', join(parent, 'out'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const n of stale) expect(r.stderr).toContain(`removed ${join(parent, n)}, left by an interrupted export`);
+    expect(readdirSync(parent).sort()).toEqual(['out', ...kept].sort());
+  });
 });

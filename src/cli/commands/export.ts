@@ -37,32 +37,64 @@ export const exportCommand: Command = {
     for (const f of formats) {
       if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`Unknown --format "${f}"; choose from ${FORMATS.join(', ')}.`, 'export');
     }
-    const [{ folderFiles }, { loadModelFromFiles }, { exportModel, folderSink }, { nodeFolderFs }, { dropFromFlags }, { checkOutsideModel, checkOverwritable, realPathOrNearest }] = await Promise.all([
-      import('../node-files'),
-      import('../../engine/model/load'),
-      import('../../engine/export'),
-      import('../node-fs'),
-      import('../session'),
-      import('../out-dir'),
-    ]);
+    const [{ folderFiles }, { loadModelFromFiles }, { exportModel, folderSink }, { nodeFolderFs }, { dropFromFlags }, outDir] =
+      await Promise.all([
+        import('../node-files'),
+        import('../../engine/model/load'),
+        import('../../engine/export'),
+        import('../node-fs'),
+        import('../session'),
+        import('../out-dir'),
+      ]);
     const modelDir = resolve(io.cwd, flags.model as string);
     const out = resolve(io.cwd, flags.out as string);
     const files = folderFiles(modelDir);
-    // Before anything is loaded or written: never into (or around) the model, --overwrite only of an export.
-    checkOutsideModel(out, modelDir);
-    if (flags.overwrite) checkOverwritable(out);
+    // Before anything is loaded or written: never into (or around) the model, --overwrite only of an
+    // export, no special file system; then clear what interrupted exports to the same folder left.
+    outDir.checkOutsideModel(out, modelDir);
+    outDir.checkRegularFs(out);
+    if (flags.overwrite) outDir.checkOverwritable(out);
+    for (const p of outDir.cleanStalePartials(out)) io.err(`droplab: removed ${p}, left by an interrupted export.\n`);
     const model = await loadModelFromFiles(files, { name: modelDir });
-    const res = await exportModel(
-      { model, files },
-      {
-        drop: dropFromFlags(flags),
-        formats: formats as (typeof FORMATS)[number][],
-        checkpoint: !flags['no-checkpoint'],
-        onProgress:
-          flags.quiet || !io.errIsTTY ? undefined : (p) => io.err(`\rexport ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
-      },
-      folderSink(nodeFolderFs, out, { overwrite: Boolean(flags.overwrite), protect: [modelDir, realPathOrNearest(modelDir)] }),
-    );
+    const sink = folderSink(nodeFolderFs, out, {
+      overwrite: Boolean(flags.overwrite),
+      protect: [modelDir, outDir.realPathOrNearest(modelDir)],
+      tempTag: `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    });
+    // Ctrl-C: stop at the next file or layer; exportModel's abort removes the temporary folder (exit 130).
+    // A second Ctrl-C does not wait: the temporary folder is removed at once and the process exits. (One
+    // Ctrl-C can arrive twice, from the terminal and relayed by npm: a repeat within 0.5 s is the same one.)
+    const signal = { aborted: false };
+    let firstAt = 0;
+    const onSigint = () => {
+      if (!signal.aborted) {
+        signal.aborted = true;
+        firstAt = Date.now();
+        return;
+      }
+      if (Date.now() - firstAt < 500) return;
+      outDir.removeNow(sink.tempDir);
+      io.err('droplab: cancelled.\n');
+      process.exit(130);
+    };
+    process.on('SIGINT', onSigint);
+    let res: Awaited<ReturnType<typeof exportModel>>;
+    try {
+      res = await exportModel(
+        { model, files },
+        {
+          drop: dropFromFlags(flags),
+          formats: formats as (typeof FORMATS)[number][],
+          checkpoint: !flags['no-checkpoint'],
+          signal,
+          onProgress:
+            flags.quiet || !io.errIsTTY ? undefined : (p) => io.err(`\rexport ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
+        },
+        sink,
+      );
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
     if (!flags.quiet && io.errIsTTY) io.err('\r\x1b[K');
     if (flags.json) {
       io.out(`${JSON.stringify({ command: 'export', out, ...res })}\n`);
