@@ -130,6 +130,19 @@ const evalArgs = (dir: string, cmd = 'eval') => [
 ];
 
 const CASES: Case[] = [
+  // 3. config sizes
+  {
+    name: 'num_hidden_layers: 1000000000',
+    args: () => evalArgs(mutated('layers-1e9', { config: { num_hidden_layers: 1_000_000_000 } })),
+    code: 2,
+    msg: /num_hidden_layers is 1000000000, more than DropLab accepts/,
+  },
+  {
+    name: 'num_hidden_layers past the checkpoint',
+    args: () => evalArgs(mutated('layers-4000', { config: { num_hidden_layers: 4000 } })),
+    code: 2,
+    msg: /says the model has 4000 layers, but the checkpoint has tensors for 3/,
+  },
   // 7. export: file-system cases (errno errors injected in-process: tests/cli/export-fs.test.ts)
   {
     name: 'export --out under /proc',

@@ -33,8 +33,25 @@ function first(c: RawConfig, keys: readonly string[]): { key: string; value: unk
   return null;
 }
 
+/**
+ * Upper bounds of config sizes, far past any released model (Llama 3.1 405B: 126 layers, d=16384,
+ * 128k vocabulary): a config past them is damaged, and refusing it here keeps the loader from planning
+ * (or allocating for) a billion layers before the weights can say otherwise.
+ */
+export const CONFIG_BOUNDS = {
+  num_hidden_layers: 4096,
+  hidden_size: 1 << 18,
+  num_attention_heads: 1 << 14,
+  num_key_value_heads: 1 << 14,
+  head_dim: 1 << 14,
+  intermediate_size: 1 << 21,
+  vocab_size: 1 << 24,
+  max_position_embeddings: 2 ** 31 - 1,
+} as const;
+type BoundKey = keyof typeof CONFIG_BOUNDS;
+
 /** The first present key as a positive integer; ConfigError naming the keys when absent or invalid. */
-export function positiveInt(c: RawConfig, keys: readonly string[], fallback?: number): number {
+export function positiveInt(c: RawConfig, keys: readonly string[], fallback?: number, bound?: BoundKey): number {
   const f = first(c, keys);
   if (!f) {
     if (fallback !== undefined) return fallback;
@@ -45,6 +62,11 @@ export function positiveInt(c: RawConfig, keys: readonly string[], fallback?: nu
       key: f.key,
     });
   }
+  if (bound !== undefined && f.value > CONFIG_BOUNDS[bound])
+    throw new ConfigError(
+      `config.json: ${f.key} is ${f.value}, more than DropLab accepts (${CONFIG_BOUNDS[bound]}; far past any released model). Is config.json damaged?`,
+      { key: f.key, value: f.value, max: CONFIG_BOUNDS[bound] },
+    );
   return f.value;
 }
 
@@ -159,24 +181,24 @@ export function normalizeConfig(
   d: FamilyDefaults,
   fallback: { eosTokenId?: number | null } = {},
 ): NormalizedConfig {
-  const hiddenSize = positiveInt(c, ['hidden_size', 'n_embd', 'd_model']);
-  const numLayers = positiveInt(c, ['num_hidden_layers', 'n_layer', 'num_layers']);
-  const numHeads = positiveInt(c, ['num_attention_heads', 'n_head']);
-  const numKvHeads = positiveInt(c, ['num_key_value_heads'], numHeads);
+  const hiddenSize = positiveInt(c, ['hidden_size', 'n_embd', 'd_model'], undefined, 'hidden_size');
+  const numLayers = positiveInt(c, ['num_hidden_layers', 'n_layer', 'num_layers'], undefined, 'num_hidden_layers');
+  const numHeads = positiveInt(c, ['num_attention_heads', 'n_head'], undefined, 'num_attention_heads');
+  const numKvHeads = positiveInt(c, ['num_key_value_heads'], numHeads, 'num_key_value_heads');
   if (numHeads % numKvHeads !== 0) {
     throw new ConfigError(
       `config.json: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads}).`,
     );
   }
   let headDim: number;
-  if (has(c, 'head_dim')) headDim = positiveInt(c, ['head_dim']);
+  if (has(c, 'head_dim')) headDim = positiveInt(c, ['head_dim'], undefined, 'head_dim');
   else if (hiddenSize % numHeads === 0) headDim = hiddenSize / numHeads;
   else
     throw new ConfigError(
       `config.json: hidden size ${hiddenSize} is not divisible by ${numHeads} heads and no head_dim is given.`,
     );
   const intermediate = first(c, ['intermediate_size', 'n_inner']);
-  const intermediateSize = intermediate ? positiveInt(c, [intermediate.key]) : null;
+  const intermediateSize = intermediate ? positiveInt(c, [intermediate.key], undefined, 'intermediate_size') : null;
   const { theta, scaling } = rope(c, d.ropeTheta);
   const eos = tokenId(c, 'eos_token_id', d.eosTokenId) ?? fallback.eosTokenId ?? null;
   if (eos === null) {
@@ -189,14 +211,14 @@ export function normalizeConfig(
   }
   const actKey = has(c, 'hidden_act') ? 'hidden_act' : 'activation_function';
   return {
-    vocabSize: positiveInt(c, ['vocab_size']),
+    vocabSize: positiveInt(c, ['vocab_size'], undefined, 'vocab_size'),
     hiddenSize,
     numLayers,
     numHeads,
     numKvHeads,
     headDim,
     intermediateSize,
-    maxPositions: positiveInt(c, ['max_position_embeddings', 'n_positions', 'n_ctx']),
+    maxPositions: positiveInt(c, ['max_position_embeddings', 'n_positions', 'n_ctx'], undefined, 'max_position_embeddings'),
     normEps: positiveNumber(c, ['rms_norm_eps', 'layer_norm_epsilon', 'layer_norm_eps', 'norm_eps'], d.normEps),
     activation: activation(has(c, actKey) ? c[actKey] : d.hiddenAct, actKey),
     ropeTheta: theta,

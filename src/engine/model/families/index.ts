@@ -95,8 +95,12 @@ export function planTensorNames(plan: WeightPlan): string[] {
  */
 export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
   const fam = FAMILIES[spec.family];
-  const plans = fam.prefixes.map((p) => fam.plan(spec, p));
-  const plan = plans.find((p) => store.has(p.embed.name)) ?? plans[0];
+  // The prefix from a one-layer plan, and the layer count checked against the tensors present, before
+  // the full plan is built: a config claiming a billion layers must not plan a billion layers.
+  const probes = fam.prefixes.map((p) => fam.plan({ ...spec, numLayers: 1 }, p));
+  const at = Math.max(0, probes.findIndex((p) => store.has(p.embed.name)));
+  checkLayerCount(store, spec, probes[at].layers[0].attnNorm.weight.name);
+  const plan = fam.plan(spec, fam.prefixes[at]);
   for (const ref of planRefs(plan)) {
     if (!store.has(ref.name)) {
       const sample = store.names().slice(0, 4).join(', ');
@@ -126,6 +130,27 @@ export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
 }
 
 const FLOAT_DTYPES = new Set<string>(['F32', 'F16', 'BF16', 'F64']);
+
+/**
+ * ConfigError when config.json claims more layers than the checkpoint has tensors for. `layer0` is a
+ * tensor name of layer 0 (e.g. "model.layers.0.input_layernorm.weight"); its index segment is varied.
+ */
+function checkLayerCount(store: TensorStore, spec: ModelSpec, layer0: string): void {
+  const m = /^((?:[^.]*\.)*?)0(\..*)$/.exec(layer0);
+  if (!m) return;
+  const [, head, tail] = m;
+  let count = 0;
+  for (const name of store.names()) {
+    if (!name.startsWith(head) || !name.endsWith(tail)) continue;
+    const idx = name.slice(head.length, name.length - tail.length);
+    if (/^(0|[1-9]\d{0,8})$/.test(idx)) count = Math.max(count, Number(idx) + 1);
+  }
+  if (spec.numLayers > count)
+    throw new ConfigError(
+      `config.json says the model has ${spec.numLayers} layers, but the checkpoint has ${count === 0 ? 'no layer tensors' : `tensors for ${count} (${head}0 to ${head}${count - 1})`}. Does config.json belong to these weights?`,
+      { key: 'num_hidden_layers', value: spec.numLayers, layersInCheckpoint: count },
+    );
+}
 
 /** Shape of a ref after its split and transpose. */
 function finalShape(ref: TensorRef): number[] {
