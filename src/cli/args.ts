@@ -18,6 +18,8 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** For 'int': the smallest value allowed. */
   min?: number;
+  /** For 'int': the largest value allowed. */
+  max?: number;
 }
 
 export type FlagValue = string | number | boolean | number[] | undefined;
@@ -34,17 +36,29 @@ export class UsageError extends Error {
   }
 }
 
-/** Parse a layer list: "3,5", "3 5", "2-4,7" (ranges inclusive), "" = none. Sorted, unique. */
+/** The largest layer index a list may name (models have at most 4096 layers: CONFIG_BOUNDS). */
+export const LAYER_INDEX_MAX = 4095;
+
+/**
+ * Parse a layer list: "3,5", "3 5", "2-4,7" (ranges inclusive), "" = none. Sorted, unique. Indices past
+ * LAYER_INDEX_MAX are refused before a range is expanded (the model's own layer count is checked later).
+ */
 export function parseIntList(raw: string, flag: string): number[] {
   const out = new Set<number>();
+  const bound = (n: number, part: string) => {
+    if (n > LAYER_INDEX_MAX)
+      throw new UsageError(`--${flag}: ${part} names layer ${n}; no model has more than ${LAYER_INDEX_MAX + 1} layers.`);
+    return n;
+  };
   for (const part of raw.split(/[\s,]+/).filter(Boolean)) {
     const range = /^(\d+)-(\d+)$/.exec(part);
     if (range) {
       const [a, b] = [Number(range[1]), Number(range[2])];
       if (a > b) throw new UsageError(`--${flag}: the range ${part} runs backwards; write ${b}-${a}.`);
+      bound(b, part);
       for (let i = a; i <= b; i++) out.add(i);
     } else if (/^\d+$/.test(part)) {
-      out.add(Number(part));
+      out.add(bound(Number(part), part));
     } else {
       throw new UsageError(`--${flag} expects layer indices such as 3,5 or 2-4; got '${raw}'.`);
     }
@@ -63,6 +77,8 @@ function parseValue(spec: FlagSpec, raw: string): FlagValue {
       if (!Number.isSafeInteger(n)) throw new UsageError(`--${spec.name}: ${raw} is too large.`);
       if (spec.min !== undefined && n < spec.min)
         throw new UsageError(`--${spec.name} must be at least ${spec.min}; got ${n}.`);
+      if (spec.max !== undefined && n > spec.max)
+        throw new UsageError(`--${spec.name} must be at most ${spec.max}; got ${n}.`);
       return n;
     }
     case 'ints':

@@ -53,6 +53,7 @@ export const SEQ_LEN_FLAG: FlagSpec = {
   kind: 'int',
   metavar: 'N',
   min: 2,
+  max: 1 << 20,
   default: 128,
   help: 'window length in tokens',
 };
@@ -61,6 +62,7 @@ export const WINDOWS_FLAG: FlagSpec = {
   kind: 'int',
   metavar: 'N',
   min: 1,
+  max: 1 << 20,
   default: 8,
   help: 'number of windows (the first N)',
 };
@@ -83,13 +85,20 @@ export const THREADS_FLAG: FlagSpec = {
   kind: 'int',
   metavar: 'N',
   min: 1,
-  help: 'onnxruntime intra-op threads (default: all cores)',
+  max: 1024,
+  help: 'onnxruntime intra-op threads (default: all cores; at most the core count unless --force-threads)',
+};
+export const FORCE_THREADS_FLAG: FlagSpec = {
+  name: 'force-threads',
+  kind: 'bool',
+  help: 'allow --threads above the number of cores (up to 1024)',
 };
 export const BATCH_FLAG: FlagSpec = {
   name: 'batch',
   kind: 'int',
   metavar: 'N',
   min: 1,
+  max: 4096,
   default: 8,
   help: 'windows per session run (memory vs. speed)',
 };
@@ -98,5 +107,5 @@ export const QUIET_FLAG: FlagSpec = { name: 'quiet', kind: 'bool', help: 'no pro
 
 /** --model, --text, --seq-len, --windows. */
 export const DATA_FLAGS: readonly FlagSpec[] = [MODEL_FLAG, TEXT_FLAG, SEQ_LEN_FLAG, WINDOWS_FLAG];
-/** --threads, --batch, --json, --quiet. */
-export const RUN_FLAGS: readonly FlagSpec[] = [THREADS_FLAG, BATCH_FLAG, JSON_FLAG, QUIET_FLAG];
+/** --threads, --force-threads, --batch, --json, --quiet. */
+export const RUN_FLAGS: readonly FlagSpec[] = [THREADS_FLAG, FORCE_THREADS_FLAG, BATCH_FLAG, JSON_FLAG, QUIET_FLAG];

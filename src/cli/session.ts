@@ -4,11 +4,12 @@
  * the commands' --json output.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { DataInfo, DropConfig, EvalResult, ModelInfo, Progress } from '../engine/api';
 import type { Engine } from '../engine/engine';
 import { MissingFileError } from '../engine/errors';
-import type { Flags } from './args';
+import { type Flags, UsageError } from './args';
 import type { CliIo } from './command';
 import { compact, int, ppl } from './format';
 import { folderFiles } from './node-files';
@@ -64,13 +65,24 @@ export function progressLine(io: CliIo, quiet: boolean): { report: (p: Progress)
   };
 }
 
+/**
+ * --threads, checked against this machine's cores (a UsageError past them unless --force-threads:
+ * 100000 threads used to start and hang silently). undefined: onnxruntime's default (all cores).
+ */
+export function threadsFromFlags(flags: Flags, cores = availableParallelism()): number | undefined {
+  const n = flags.threads as number | undefined;
+  if (n !== undefined && n > cores && !flags['force-threads'])
+    throw new UsageError(`--threads ${n} is more than this machine's ${cores} cores; use --threads ${cores} or less, or add --force-threads.`);
+  return n;
+}
+
 /** Load --model, read --text, set --seq-len/--windows. */
 export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
+  const n = threadsFromFlags(flags); // a usage error first
   const modelDir = resolve(io.cwd, flags.model as string);
   const textPath = resolve(io.cwd, flags.text as string);
   const files = folderFiles(modelDir); // MissingFileError when the folder is absent
   const text = readText(textPath); // before the (slow) model load
-  const n = flags.threads as number | undefined;
   const engine = nodeEngine({ batchWindows: flags.batch as number, ...(n ? threads(n) : {}) });
   const { report, clear } = progressLine(io, flags.quiet === true);
   const onSigint = () => engine.cancel();

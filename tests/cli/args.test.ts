@@ -52,5 +52,24 @@ describe('parseIntList', () => {
     expect(() => parseIntList('4-2', 'x')).toThrow(/backwards/);
     expect(() => parseIntList('-1', 'x')).toThrow(/layer indices/);
     expect(() => parseIntList('a', 'x')).toThrow(/layer indices/);
+    expect(parseIntList('4090-4095', 'x')).toEqual([4090, 4091, 4092, 4093, 4094, 4095]);
+  });
+
+  it('refuses indices past any model before expanding a range (issue 9: 0-4000000000 ran 20 s and died)', () => {
+    for (const raw of ['0-4000000000', '4096', '1,99999999999999999999', '3-4096'])
+      expect(() => parseIntList(raw, 'drop-attn'), raw).toThrow(/no model has more than 4096 layers/);
+  });
+});
+
+describe('numeric bounds', () => {
+  it('int flags with a max refuse larger values; --threads past the cores needs --force-threads', async () => {
+    const specs: FlagSpec[] = [{ name: 'batch', kind: 'int', min: 1, max: 4096, help: '' }];
+    expect(parseFlags(['--batch', '4096'], specs)).toEqual({ batch: 4096 });
+    expect(() => parseFlags(['--batch', '4097'], specs)).toThrow(/--batch must be at most 4096; got 4097/);
+    const { threadsFromFlags } = await import('../../src/cli/session');
+    expect(threadsFromFlags({ threads: 4 }, 4)).toBe(4);
+    expect(threadsFromFlags({}, 4)).toBeUndefined();
+    expect(() => threadsFromFlags({ threads: 5 }, 4)).toThrow(/--threads 5 is more than this machine's 4 cores/);
+    expect(threadsFromFlags({ threads: 5, 'force-threads': true }, 4)).toBe(5);
   });
 });

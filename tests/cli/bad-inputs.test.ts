@@ -14,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_DOCUMENTS } from '../fixtures/tiny-models';
@@ -130,6 +130,55 @@ const evalArgs = (dir: string, cmd = 'eval') => [
 ];
 
 const CASES: Case[] = [
+  // 6. numeric arguments
+  {
+    name: '--threads 100000',
+    args: () => [...evalArgs(model).slice(0, -2), '--threads', '100000'],
+    code: 64,
+    msg: /--threads must be at most 1024; got 100000/,
+  },
+  {
+    name: '--threads past the cores',
+    args: () => [...evalArgs(model).slice(0, -2), '--threads', String(availableParallelism() + 1)],
+    code: 64,
+    msg: /more than this machine's \d+ cores.*--force-threads/,
+  },
+  {
+    name: '--drop-attn 0-4000000000',
+    args: () => [...evalArgs(model), '--drop-attn', '0-4000000000'],
+    code: 64,
+    msg: /--drop-attn: 0-4000000000 names layer 4000000000; no model has more than 4096 layers/,
+  },
+  {
+    name: '--drop-mlp 99999999999999999999',
+    args: () => [...evalArgs(model), '--drop-mlp', '99999999999999999999'],
+    code: 64,
+    msg: /no model has more than 4096 layers/,
+  },
+  {
+    name: '--seq-len 10^15',
+    args: () => ['eval', '--model', model, '--text', text, '--seq-len=1000000000000000'],
+    code: 64,
+    msg: /--seq-len must be at most 1048576/,
+  },
+  {
+    name: '--windows 10^9',
+    args: () => ['eval', '--model', model, '--text', text, '--windows', '1000000000'],
+    code: 64,
+    msg: /--windows must be at most 1048576/,
+  },
+  {
+    name: '--batch 10^6',
+    args: () => ['eval', '--model', model, '--text', text, '--batch', '1000000'],
+    code: 64,
+    msg: /--batch must be at most 4096/,
+  },
+  {
+    name: 'plan --n 10^9',
+    args: () => ['plan', '--model', model, '--text', text, '--target', 'attn', '--n', '1000000000'],
+    code: 64,
+    msg: /--n must be at most 8192/,
+  },
   // 3. config sizes
   {
     name: 'num_hidden_layers: 1000000000',

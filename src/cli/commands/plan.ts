@@ -17,7 +17,7 @@ export const plan: Command = {
       metavar: 'attn|mlp|block|joint',
       help: 'what to drop; joint ranks attention and MLP together',
     },
-    { name: 'n', kind: 'int', metavar: 'N', min: 1, required: true, help: 'how many to drop' },
+    { name: 'n', kind: 'int', metavar: 'N', min: 1, max: 2 * 4096, required: true, help: 'how many to drop' },
     {
       name: 'iterative',
       kind: 'bool',
