@@ -27,6 +27,7 @@ import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from
 import { CancelledError, DropLabError, NonFiniteError, RuntimeError, SettingsError, asDropLabError } from './errors';
 import * as graphs from './graphs/sublayers';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
+import { checkTokenizerVocab } from './model/vocab';
 import { blockBoundaries, blockMetrics, sublayerImportance } from './metrics';
 import { type NllSum, Pipeline, type PipelineSessions } from './pipeline';
 import { plan as planDrops } from './planner';
@@ -90,6 +91,7 @@ export class Engine implements EngineApi {
       const name = source.kind === 'hub' ? source.id : source.name;
       const model = await loadModelFromFiles(files, { maxWeightBytes: limits.maxTotalBytes, maxTensorBytes: limits.maxBufferBytes, name, onProgress });
       const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
+      checkTokenizerVocab(tokenizer, model.spec);
       const { spec, weights } = model;
       const total = 2 * spec.numLayers + 3;
       let done = 0;

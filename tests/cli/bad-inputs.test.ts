@@ -17,7 +17,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY_DOCUMENTS } from '../fixtures/tiny-models';
+import { TINY_DOCUMENTS, tinyModel } from '../fixtures/tiny-models';
 import { writeModelFolder, writeTinyModel } from '../fixtures/tiny-models-node';
 import { type Mutation, mutatedModel } from '../support/mutate-model';
 import { type CliResult, runCli } from './run-cli';
@@ -130,6 +130,41 @@ const evalArgs = (dir: string, cmd = 'eval') => [
 ];
 
 const CASES: Case[] = [
+  // 4. token ids vs vocab_size (and 11: eos_token_id past the vocabulary)
+  {
+    name: 'tokenizer ids past vocab_size',
+    args: () => {
+      const t = tinyModel('llama-gqa');
+      const tj = structuredClone(t.tokenizer.tokenizerJson) as { added_tokens?: unknown[] };
+      const id = (t.config.vocab_size as number) + 3;
+      tj.added_tokens = [
+        ...(tj.added_tokens ?? []),
+        { id, content: '<|x|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      ];
+      return evalArgs(mutated('tok-past-vocab', { files: { 'tokenizer.json': tj } }));
+    },
+    code: 2,
+    msg: /tokenizer\.json has token ids up to \d+, but config\.json's vocab_size is \d+/,
+  },
+  {
+    name: 'eos_token_id past the vocabulary',
+    args: () => evalArgs(mutated('eos-past', { config: { eos_token_id: 100000 } })),
+    code: 2,
+    msg: /eos_token_id 100000 is past the vocabulary/,
+  },
+  {
+    name: 'export: eos_token_id past the vocabulary',
+    args: () => [
+      'export',
+      '--model',
+      mutated('eos-past-export', { config: { eos_token_id: [100000] } }),
+      '--out',
+      join(tmp, 'eos-out'),
+    ],
+    code: 2,
+    msg: /eos_token_id 100000 is past the vocabulary/,
+    after: () => nothingAt(join(tmp, 'eos-out')),
+  },
   // 6. numeric arguments
   {
     name: '--threads 100000',

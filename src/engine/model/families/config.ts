@@ -210,8 +210,21 @@ export function normalizeConfig(
     );
   }
   const actKey = has(c, 'hidden_act') ? 'hidden_act' : 'activation_function';
+  const vocabSize = positiveInt(c, ['vocab_size'], undefined, 'vocab_size');
+  const bosTokenId = tokenId(c, 'bos_token_id', d.bosTokenId);
+  for (const [key, id] of [
+    ['eos_token_id', eos],
+    ['bos_token_id', has(c, 'bos_token_id') ? bosTokenId : null], // a family default bos is never used
+  ] as const) {
+    if (id !== null && id >= vocabSize)
+      throw new ConfigError(`config.json: ${key} ${id} is past the vocabulary (vocab_size ${vocabSize}; ids run from 0 to ${vocabSize - 1}).`, {
+        key,
+        value: id,
+        vocabSize,
+      });
+  }
   return {
-    vocabSize: positiveInt(c, ['vocab_size'], undefined, 'vocab_size'),
+    vocabSize,
     hiddenSize,
     numLayers,
     numHeads,
@@ -224,7 +237,7 @@ export function normalizeConfig(
     ropeTheta: theta,
     ropeScaling: scaling,
     tiedEmbeddings: bool(c, 'tie_word_embeddings', d.tieWordEmbeddings),
-    bosTokenId: tokenId(c, 'bos_token_id', d.bosTokenId),
+    bosTokenId,
     eosTokenId: eos,
   };
 }
