@@ -29,6 +29,9 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     screenshot: 'on',
     trace: 'retain-on-failure',
+    // The production build registers a service worker (offline use): it would serve pages and files from
+    // its cache past page.route() mocks, so only e2e/offline.spec.ts allows it.
+    serviceWorkers: 'block',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [

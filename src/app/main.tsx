@@ -1,3 +1,4 @@
+/// <reference types="vite-plugin-pwa/client" />
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { WorkbenchController } from '../state/controller';
@@ -40,3 +41,10 @@ createRoot(root).render(
   </StrictMode>,
 );
 void controller.start();
+
+// Offline after the first visit (vite.config.ts): the service worker, in production builds only.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  void import('virtual:pwa-register')
+    .then(({ registerSW }) => registerSW({ immediate: true }))
+    .catch(() => {}); // no offline copy; the page works as before
+}
