@@ -174,8 +174,8 @@ export function headerLines(s: Session): string {
   const d = s.data;
   return (
     `model  ${s.info.name} (${spec.family}, ${spec.numLayers} layers, d=${spec.hiddenSize}, ${params} parameters) on ${s.info.backend.detail}\n` +
-    `text   ${s.textArg}: ${int(d.textTokens)} tokens; ${windowsText(d.windows, d.seqLen)}` +
-    (d.availableWindows > d.windows ? ` (of ${int(d.availableWindows)} available)` : '') +
+    `text   ${s.textArg}: ${d.textTokensEstimated ? `about ${int(d.textTokens)} tokens (estimated: only what the windows need was tokenized)` : `${int(d.textTokens)} tokens`}; ${windowsText(d.windows, d.seqLen)}` +
+    (d.availableWindows > d.windows ? ` (of ${d.textTokensEstimated ? 'about ' : ''}${int(d.availableWindows)} available)` : '') +
     '\n'
   );
 }

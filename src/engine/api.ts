@@ -46,6 +46,8 @@ export interface DataInfo extends DataSettings {
   textTokens: number; // tokens in the whole text (with one EOS per document)
   availableWindows: number; // floor(textTokens / seqLen)
   predictedTokens: number; // windows * (seqLen - 1): what every perplexity is averaged over
+  /** Present when only what the windows need of a long text was tokenized: textTokens and availableWindows are estimates. */
+  textTokensEstimated?: true;
 }
 
 export interface EvalResult {
@@ -135,3 +137,7 @@ export type WireError = SerializedError;
 // Export types the workbench's export, generation and speed panels show (types only; the export itself
 // runs in the worker).
 export type { ExportFormat, ExportResult } from './export';
+
+// Pure helpers the workbench uses on a ModelSpec (no runtime, no weights).
+/** Parameters of one attention sublayer, one MLP sublayer and the whole model, from the family's weight plan. */
+export { parameterCounts } from './model/families';

@@ -9,6 +9,13 @@
  *   exist, so the caller can tell the person. Fewer than one window throws TextTooShortError.
  * - Documents are used as given (an empty string contributes its EOS only); splitDocuments() is what
  *   turns a pasted or uploaded text into documents and already drops blank ones.
+ * - Only what the windows need is tokenized once the rest of the text is large (more than `exactChars`,
+ *   1 Mi characters by default): documents are encoded in order until windows * seqLen tokens are there,
+ *   and a long document is encoded by growing prefixes, a prefix's tokens taken only as far as they agree
+ *   with the encoding of a prefix twice as long (tokens near a cut can differ from the whole text's;
+ *   those far from it do not). The windows are the same as from the whole text (tests compare); then
+ *   textTokens and availableWindows are estimates (tokens per character of what was encoded, times the
+ *   text's characters) and `estimated` is true. A 20 MB text for 2 windows no longer takes a minute.
  */
 import { TextTooShortError } from './errors';
 
@@ -18,6 +25,36 @@ export interface Windows {
   seqLen: number;
   textTokens: number; // tokens of the whole text, one EOS per document included
   availableWindows: number; // floor(textTokens / seqLen)
+  /** True when only part of a long text was tokenized: textTokens and availableWindows are then estimates. */
+  estimated: boolean;
+}
+
+/** Below this many characters left, the rest of the text is tokenized anyway (exact counts are cheap). */
+export const EXACT_CHARS = 1 << 20;
+
+/**
+ * The first `want` tokens of encode(doc) from prefixes of doc (see the module note), or null when doc
+ * has fewer than `want` tokens. `chars`: the length of the prefix they came from, `encoded`: its tokens.
+ */
+function prefixTokens(
+  doc: string,
+  encode: (s: string) => number[],
+  want: number,
+): { ids: number[]; chars: number; encoded: number } | null {
+  let n = Math.max(4096, want * 16);
+  while (n < doc.length) {
+    const a = encode(doc.slice(0, n));
+    if (a.length >= want + 64) {
+      const m = Math.min(doc.length, 2 * n);
+      const b = m === doc.length ? null : encode(doc.slice(0, m));
+      let p = 0;
+      if (b) while (p < want && a[p] === b[p]) p++;
+      if (b && p >= want) return { ids: a.slice(0, want), chars: n, encoded: a.length };
+    }
+    n *= 2;
+  }
+  const all = encode(doc);
+  return all.length >= want ? { ids: all.slice(0, want), chars: doc.length, encoded: all.length } : null;
 }
 
 /**
@@ -30,6 +67,7 @@ export function buildWindows(
   eosId: number,
   seqLen: number,
   windows: number,
+  opts: { exactChars?: number } = {},
 ): Windows {
   if (!Number.isInteger(seqLen) || seqLen < 2) {
     throw new RangeError(
@@ -42,9 +80,15 @@ export function buildWindows(
   if (!Number.isInteger(eosId) || eosId < 0)
     throw new RangeError(`EOS token id must be a whole number >= 0; got ${eosId}.`);
 
+  const exactChars = opts.exactChars ?? EXACT_CHARS;
+  const need = windows * seqLen;
+  let left = 0; // characters not yet encoded (one per document for its EOS)
+  for (const doc of docs) left += doc.length + 1;
+  const totalChars = left;
+  let stopped = false;
+  let extra = 0; // tokens encoded but not taken (past the windows, in a long document's prefix)
   const tokens: number[] = [];
-  for (const doc of docs) {
-    const ids = encode(doc);
+  const push = (ids: readonly number[]) => {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) {
@@ -52,10 +96,30 @@ export function buildWindows(
       }
       tokens.push(id);
     }
+  };
+  for (const doc of docs) {
+    if (tokens.length >= need && left > exactChars) {
+      stopped = true;
+      break;
+    }
+    if (tokens.length < need && left > exactChars && doc.length > exactChars) {
+      const part = prefixTokens(doc, encode, need - tokens.length);
+      if (part && part.chars < doc.length) {
+        push(part.ids);
+        extra = part.encoded - part.ids.length;
+        left -= part.chars;
+        stopped = true;
+        break;
+      }
+    }
+    push(encode(doc));
     tokens.push(eosId);
+    left -= doc.length + 1;
   }
 
-  const textTokens = tokens.length;
+  const textTokens = stopped
+    ? Math.max(tokens.length, Math.round(((tokens.length + extra) * totalChars) / (totalChars - left)))
+    : tokens.length;
   const availableWindows = Math.floor(textTokens / seqLen);
   if (availableWindows < 1) {
     throw new TextTooShortError(
@@ -65,7 +129,14 @@ export function buildWindows(
     );
   }
   const used = Math.min(windows, availableWindows);
-  return { ids: Int32Array.from(tokens.slice(0, used * seqLen)), windows: used, seqLen, textTokens, availableWindows };
+  return {
+    ids: Int32Array.from(tokens.slice(0, used * seqLen)),
+    windows: used,
+    seqLen,
+    textTokens,
+    availableWindows,
+    estimated: stopped,
+  };
 }
 
 /**

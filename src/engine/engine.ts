@@ -141,7 +141,7 @@ export class Engine implements EngineApi {
       const maxLen = m.info.spec.maxPositions;
       if (settings.seqLen > maxLen) throw new SettingsError(`Window length ${settings.seqLen} is longer than this model's ${maxLen} positions; choose ${maxLen} or less.`);
       const w = buildWindows(docs, (s) => m.tokenizer.encode(s), eos, settings.seqLen, settings.windows);
-      const info: DataInfo = { seqLen: w.seqLen, windows: w.windows, textTokens: w.textTokens, availableWindows: w.availableWindows, predictedTokens: w.windows * (w.seqLen - 1) };
+      const info: DataInfo = { seqLen: w.seqLen, windows: w.windows, textTokens: w.textTokens, availableWindows: w.availableWindows, predictedTokens: w.windows * (w.seqLen - 1), ...(w.estimated ? { textTokensEstimated: true as const } : {}) };
       m.pipeline.setWindows(w.ids, w.windows, w.seqLen, this.opts.batchWindows ?? 8);
       this.memo.clear();
       this.data = { info, windowIds: w.ids };
