@@ -11,7 +11,7 @@
  *   same terms). Norms, activations, softmax and RoPE are left out (a few percent at most).
  * - KV cache: 2 (K and V) · Hkv · hd values per token per kept attention layer.
  */
-import type { DropConfig, ModelSpec } from '../engine/api';
+import { type DropConfig, type ModelSpec, parameterCounts } from '../engine/api';
 
 export interface SublayerParams {
   attn: number;
@@ -20,23 +20,13 @@ export interface SublayerParams {
 
 /** Parameters of one attention sublayer and one MLP sublayer (every layer has the same shapes). */
 export function sublayerParams(spec: ModelSpec): SublayerParams {
-  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = spec;
-  const norm = spec.norm === 'layer' ? 2 * d : d;
-  const qkv = d * H * hd + 2 * d * Hkv * hd + (spec.qkvBias ? H * hd + 2 * Hkv * hd : 0);
-  const o = H * hd * d + (spec.oBias ? d : 0);
-  const mlpMats = spec.mlp === 'gated' ? 3 * d * I : 2 * d * I;
-  const mlpBias = spec.mlpBias ? (spec.mlp === 'gated' ? 2 * I : I) + d : 0;
-  return { attn: norm + qkv + o, mlp: norm + mlpMats + mlpBias };
+  const { attn, mlp } = parameterCounts(spec);
+  return { attn, mlp };
 }
 
-/** Every parameter of the model (tied embeddings counted once). */
+/** Every parameter of the model (tied embeddings counted once): the engine's count, from the weight plan. */
 export function totalParams(spec: ModelSpec): number {
-  const { hiddenSize: d, vocabSize: V, numLayers: L } = spec;
-  const s = sublayerParams(spec);
-  const embed = V * d + (spec.position === 'learned' ? spec.maxPositions * d : 0);
-  const finalNorm = spec.norm === 'layer' ? 2 * d : d;
-  const head = spec.tiedEmbeddings ? 0 : V * d;
-  return embed + L * (s.attn + s.mlp) + finalNorm + head;
+  return parameterCounts(spec).total;
 }
 
 /** Multiply-accumulates per token of the linear layers of one sublayer (biases and norms excluded). */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UnsupportedArchitectureError } from '../../src/engine/errors';
-import { countParameters, estimateModelSize } from '../../src/engine/model/checkpoint';
+import { estimateModelSize } from '../../src/engine/model/checkpoint';
 import {
   allParams,
   familyFor,
+  parameterCounts,
   planTensorNames,
   SUPPORTED_MODEL_TYPES,
   specFromConfig,
@@ -165,7 +166,7 @@ describe('weight mapping on the fixtures', () => {
       let stored = 0;
       for (const t of m.tiny.tensors.values()) stored += numel(t.shape);
       expect(m.parameters).toBe(stored);
-      expect(countParameters(m.spec)).toBe(stored);
+      expect(parameterCounts(m.spec).total).toBe(stored);
       expect(allParams(m.weights).reduce((n, p) => n + numel(p.shape), 0)).toBe(stored);
       expect(planTensorNames(m.plan).sort()).toEqual([...m.tiny.tensors.keys()].sort());
     });
@@ -369,11 +370,11 @@ describe('configs of real checkpoints (values from their config.json)', () => {
   };
 
   it('parameter counts match the published ones', () => {
-    expect(countParameters(specFromConfig(llama32_1b))).toBe(1_235_814_400);
-    expect(countParameters(specFromConfig(gpt2Small))).toBe(124_439_808);
-    expect(countParameters(specFromConfig(qwen25_05b))).toBe(494_032_768);
-    expect(countParameters(specFromConfig(smollm2_135m))).toBe(134_515_008);
-    expect(countParameters(specFromConfig(mistral7b))).toBe(7_241_732_096);
+    expect(parameterCounts(specFromConfig(llama32_1b)).total).toBe(1_235_814_400);
+    expect(parameterCounts(specFromConfig(gpt2Small)).total).toBe(124_439_808);
+    expect(parameterCounts(specFromConfig(qwen25_05b)).total).toBe(494_032_768);
+    expect(parameterCounts(specFromConfig(smollm2_135m)).total).toBe(134_515_008);
+    expect(parameterCounts(specFromConfig(mistral7b)).total).toBe(7_241_732_096);
   });
 
   it('normalizes keys and applies family defaults', () => {

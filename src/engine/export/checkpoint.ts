@@ -10,7 +10,8 @@
  */
 import type { DropConfig } from '../api';
 import { INDEX_FILE, SINGLE_FILE, type TensorStore } from '../model/checkpoint';
-import type { LayerRefs, LinearRef, NormRef, WeightPlan } from '../model/families/types';
+import type { LayerRefs, WeightPlan } from '../model/families/types';
+import { layerRoles, roleTensors } from '../model/spec';
 import { writeSafetensors } from '../model/safetensors';
 
 export interface PrunedTensors {
@@ -20,20 +21,14 @@ export interface PrunedTensors {
   removed: string[];
 }
 
-const linNames = (l: LinearRef | null): string[] => (l ? [l.weight.name, ...(l.bias ? [l.bias.name] : [])] : []);
-const normNames = (n: NormRef): string[] => [n.weight.name, ...(n.bias ? [n.bias.name] : [])];
-
 /** The module prefix of a weight name: "model.layers.3.self_attn.q_proj.weight" -> "model.layers.3.self_attn.". */
 function modulePrefix(weightName: string): string {
   return `${weightName.split('.').slice(0, -2).join('.')}.`;
 }
 
-function attnNames(l: LayerRefs): string[] {
-  return [...normNames(l.attnNorm), ...linNames(l.q), ...linNames(l.k), ...linNames(l.v), ...linNames(l.o)];
-}
-
-function mlpNames(l: LayerRefs): string[] {
-  return [...normNames(l.mlpNorm), ...linNames(l.gate), ...linNames(l.up), ...linNames(l.down)];
+/** Tensor names of layer l's roles in `sublayer` (LAYER_ROLES), weights and biases. */
+function roleNames(l: LayerRefs, sublayer: 'attn' | 'mlp'): string[] {
+  return roleTensors(layerRoles(l, sublayer)).map((t) => t.name);
 }
 
 /** Which tensors of `store` the pruned checkpoint keeps. */
@@ -42,12 +37,12 @@ export function prunedTensors(store: TensorStore, plan: WeightPlan, drop: DropCo
   const prefixes: string[] = [];
   for (const l of drop.attn) {
     const refs = plan.layers[l];
-    for (const n of attnNames(refs)) removedSet.add(n);
+    for (const n of roleNames(refs, 'attn')) removedSet.add(n);
     prefixes.push(modulePrefix(refs.q.weight.name), modulePrefix(refs.o.weight.name));
   }
   for (const l of drop.mlp) {
     const refs = plan.layers[l];
-    for (const n of mlpNames(refs)) removedSet.add(n);
+    for (const n of roleNames(refs, 'mlp')) removedSet.add(n);
     prefixes.push(modulePrefix(refs.up.weight.name));
   }
   // Module prefixes: llama-likes "model.layers.l.self_attn." / "model.layers.l.mlp.", GPT-2 "h.l.attn." /

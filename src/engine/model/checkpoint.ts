@@ -7,6 +7,7 @@
 import type { ModelFiles, ProgressFn } from '../api';
 import { MissingFileError, MissingWeightError, ModelTooLargeError, NonFiniteError, SafetensorsHeaderError } from '../errors';
 import { parseJsonObject } from '../files';
+import { parameterCounts } from './families';
 import { decodeToFloat32, numel, parse, type SafetensorsDtype, type SafetensorsTensor } from './safetensors';
 import type { ModelSpec, Param } from './spec';
 
@@ -180,23 +181,6 @@ export interface SizeEstimate {
   largestTensor: { role: string; shape: number[]; float32Bytes: number };
 }
 
-/** Parameter count of every weight role of `spec` (exact: the spec fixes every shape). */
-export function countParameters(spec: ModelSpec): number {
-  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = spec;
-  const normP = spec.norm === 'layer' ? 2 * d : d;
-  const q = H * hd;
-  const kv = Hkv * hd;
-  let layer = 2 * normP + d * q + 2 * d * kv + q * d;
-  if (spec.qkvBias) layer += q + 2 * kv;
-  if (spec.oBias) layer += d;
-  layer += (spec.mlp === 'gated' ? 3 : 2) * I * d;
-  if (spec.mlpBias) layer += (spec.mlp === 'gated' ? 2 : 1) * I + d;
-  let total = V * d + spec.numLayers * layer + normP;
-  if (spec.position === 'learned') total += spec.maxPositions * d;
-  if (!spec.tiedEmbeddings) total += V * d;
-  return total;
-}
-
 /** Bytes per parameter of config.json's torch_dtype (or `dtype`), or null when it names none. */
 export function bytesPerParamFromConfig(config: Record<string, unknown>): number | null {
   const dt = config.torch_dtype ?? config.dtype;
@@ -210,7 +194,7 @@ export function estimateModelSize(
   spec: ModelSpec,
   stored: { bytesPerParam?: number | null; totalSize?: number | null } = {},
 ): SizeEstimate {
-  const parameters = countParameters(spec);
+  const parameters = parameterCounts(spec).total;
   const { hiddenSize: d, numHeads: H, headDim: hd, intermediateSize: I, vocabSize: V } = spec;
   const candidates: { role: string; shape: number[] }[] = [
     { role: 'embed', shape: [V, d] },
@@ -229,7 +213,7 @@ export function estimateModelSize(
 
 /** Float32 bytes of the weights of the model `spec` describes. */
 export function estimateWeightBytes(spec: ModelSpec): number {
-  return countParameters(spec) * 4;
+  return parameterCounts(spec).total * 4;
 }
 
 export interface SizeLimits {

@@ -44,14 +44,36 @@ export interface Param {
   load(): Float32Array;
 }
 
-export interface Linear {
-  weight: Param; // [out, in]
-  bias: Param | null; // [out]
-}
+/** weight [out, in], bias [out]. */
+export type Linear = Weighted<Param>;
 
-export interface Norm {
-  weight: Param; // [d]
-  bias: Param | null; // [d], LayerNorm only
+/** weight [d], bias [d] (LayerNorm only). */
+export type Norm = Weighted<Param>;
+
+/**
+ * The weight roles of one layer, as data: the sublayer each belongs to (what dropping that sublayer
+ * removes) and whether a family may lack it. Weight planning and mapping, parameter counts, the pruned
+ * checkpoint and the attention names all iterate this one table; a new role (a q/k norm, a post-norm) is
+ * one row here and one field in LayerWeights.
+ */
+export const LAYER_ROLES = [
+  { role: 'attnNorm', sublayer: 'attn', optional: false },
+  { role: 'q', sublayer: 'attn', optional: false },
+  { role: 'k', sublayer: 'attn', optional: false },
+  { role: 'v', sublayer: 'attn', optional: false },
+  { role: 'o', sublayer: 'attn', optional: false },
+  { role: 'mlpNorm', sublayer: 'mlp', optional: false },
+  { role: 'gate', sublayer: 'mlp', optional: true },
+  { role: 'up', sublayer: 'mlp', optional: false },
+  { role: 'down', sublayer: 'mlp', optional: false },
+] as const satisfies readonly { role: keyof LayerWeights; sublayer: 'attn' | 'mlp'; optional: boolean }[];
+
+export type LayerRole = (typeof LAYER_ROLES)[number]['role'];
+
+/** A weight with its optional bias: every norm and linear role has this shape. */
+export interface Weighted<P> {
+  weight: P;
+  bias: P | null;
 }
 
 export interface LayerWeights {
@@ -72,4 +94,23 @@ export interface ModelWeights {
   layers: LayerWeights[];
   finalNorm: Norm;
   lmHead: Param; // [V, d]; the same Param as embed when tied
+}
+
+// Every LayerWeights field is a row of LAYER_ROLES (a compile error here names a field without one).
+const _everyFieldHasARole: [Exclude<keyof LayerWeights, LayerRole>] extends [never] ? true : false = true;
+void _everyFieldHasARole;
+
+/** The present roles of a layer, of one sublayer or all, in LAYER_ROLES order. */
+export function layerRoles<T>(layer: { [R in LayerRole]: Weighted<T> | null }, sublayer?: 'attn' | 'mlp'): Weighted<T>[] {
+  const out: Weighted<T>[] = [];
+  for (const r of LAYER_ROLES) {
+    const w = layer[r.role];
+    if (w && (!sublayer || r.sublayer === sublayer)) out.push(w);
+  }
+  return out;
+}
+
+/** Each role's weight, then its bias if any. */
+export function roleTensors<T>(roles: readonly Weighted<T>[]): T[] {
+  return roles.flatMap((w) => (w.bias ? [w.weight, w.bias] : [w.weight]));
 }

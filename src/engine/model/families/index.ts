@@ -11,12 +11,12 @@ import {
 } from '../../errors';
 import type { TensorStore } from '../checkpoint';
 import { numel } from '../safetensors';
-import type { FamilyName, Linear, ModelSpec, ModelWeights, Norm, Param } from '../spec';
+import { type FamilyName, LAYER_ROLES, type LayerWeights, layerRoles, type ModelSpec, type ModelWeights, type Param, roleTensors, type Weighted } from '../spec';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
 import { mistral } from './mistral';
 import { qwen2 } from './qwen2';
-import type { Family, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+import type { Family, LayerRefs, RawConfig, TensorRef, WeightPlan } from './types';
 
 export type { Family, TensorRef, WeightPlan } from './types';
 
@@ -63,24 +63,23 @@ export function specFromConfig(config: unknown, fallback?: { eosTokenId?: number
 export function planRefs(plan: WeightPlan): TensorRef[] {
   const out: TensorRef[] = [plan.embed];
   if (plan.posEmbed) out.push(plan.posEmbed);
-  const lin = (l: LinearRef | null) => {
-    if (!l) return;
-    out.push(l.weight);
-    if (l.bias) out.push(l.bias);
-  };
-  const norm = (n: NormRef) => {
-    out.push(n.weight);
-    if (n.bias) out.push(n.bias);
-  };
-  for (const l of plan.layers) {
-    norm(l.attnNorm);
-    for (const x of [l.q, l.k, l.v, l.o]) lin(x);
-    norm(l.mlpNorm);
-    for (const x of [l.gate, l.up, l.down]) lin(x);
-  }
-  norm(plan.finalNorm);
+  for (const l of plan.layers) out.push(...roleTensors(layerRoles(l)));
+  out.push(...roleTensors([plan.finalNorm]));
   if (plan.lmHead !== 'tied') out.push(plan.lmHead);
   return out;
+}
+
+/**
+ * Parameters of one attention sublayer, one MLP sublayer and the whole model (a tied head counted once),
+ * from the family's weight plan: the one parameter count, shared by the loader and the cost panel.
+ */
+export function parameterCounts(spec: ModelSpec): { attn: number; mlp: number; total: number } {
+  const plan = FAMILIES[spec.family].plan({ ...spec, numLayers: 1 }, '');
+  const count = (refs: TensorRef[]) => refs.reduce((n, r) => n + numel(finalShape(r)), 0);
+  const attn = count(roleTensors(layerRoles(plan.layers[0], 'attn')));
+  const mlp = count(roleTensors(layerRoles(plan.layers[0], 'mlp')));
+  const outside = count(planRefs(plan)) - attn - mlp;
+  return { attn, mlp, total: outside + spec.numLayers * (attn + mlp) };
 }
 
 /** The checkpoint tensor names the model uses (unique, plan order). */
@@ -214,44 +213,27 @@ export function mapWeights(
   plan: WeightPlan = resolvePlan(store, spec),
 ): ModelWeights {
   const p = (r: TensorRef) => paramFor(store, r);
-  const lin = (l: LinearRef): Linear => ({ weight: p(l.weight), bias: l.bias ? p(l.bias) : null });
-  const norm = (n: NormRef): Norm => ({ weight: p(n.weight), bias: n.bias ? p(n.bias) : null });
+  const weighted = (w: Weighted<TensorRef>): Weighted<Param> => ({ weight: p(w.weight), bias: w.bias ? p(w.bias) : null });
+  const layer = (l: LayerRefs): LayerWeights => {
+    const out: Record<string, Weighted<Param> | null> = {};
+    for (const { role } of LAYER_ROLES) out[role] = l[role] ? weighted(l[role]) : null;
+    return out as unknown as LayerWeights;
+  };
   const embed = p(plan.embed);
   return {
     embed,
     posEmbed: plan.posEmbed ? p(plan.posEmbed) : null,
-    layers: plan.layers.map((l) => ({
-      attnNorm: norm(l.attnNorm),
-      q: lin(l.q),
-      k: lin(l.k),
-      v: lin(l.v),
-      o: lin(l.o),
-      mlpNorm: norm(l.mlpNorm),
-      gate: l.gate ? lin(l.gate) : null,
-      up: lin(l.up),
-      down: lin(l.down),
-    })),
-    finalNorm: norm(plan.finalNorm),
+    layers: plan.layers.map(layer),
+    finalNorm: weighted(plan.finalNorm),
     lmHead: plan.lmHead === 'tied' ? embed : p(plan.lmHead),
   };
 }
 
 /** Every distinct Param of `w` (the tied lm_head once). */
 export function allParams(w: ModelWeights): Param[] {
-  const set = new Set<Param>([w.embed, w.lmHead, w.finalNorm.weight]);
+  const set = new Set<Param>([w.embed, w.lmHead, ...roleTensors([w.finalNorm])]);
   if (w.posEmbed) set.add(w.posEmbed);
-  if (w.finalNorm.bias) set.add(w.finalNorm.bias);
-  for (const l of w.layers) {
-    for (const n of [l.attnNorm, l.mlpNorm]) {
-      set.add(n.weight);
-      if (n.bias) set.add(n.bias);
-    }
-    for (const x of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) {
-      if (!x) continue;
-      set.add(x.weight);
-      if (x.bias) set.add(x.bias);
-    }
-  }
+  for (const l of w.layers) for (const x of roleTensors(layerRoles(l))) set.add(x);
   return [...set];
 }
 

@@ -3,7 +3,7 @@
  * becomes a ModelSpec, and where each weight role lives in the checkpoint (a WeightPlan). The generic
  * code in ./index.ts checks the plan against the checkpoint and builds the lazy Params.
  */
-import type { FamilyName, ModelSpec } from '../spec';
+import type { FamilyName, LayerWeights, ModelSpec, Weighted } from '../spec';
 
 export type RawConfig = Record<string, unknown>;
 
@@ -19,27 +19,11 @@ export interface TensorRef {
   transpose?: boolean;
 }
 
-export interface LinearRef {
-  weight: TensorRef;
-  bias: TensorRef | null;
-}
+export type LinearRef = Weighted<TensorRef>;
+export type NormRef = Weighted<TensorRef>;
 
-export interface NormRef {
-  weight: TensorRef;
-  bias: TensorRef | null;
-}
-
-export interface LayerRefs {
-  attnNorm: NormRef;
-  q: LinearRef;
-  k: LinearRef;
-  v: LinearRef;
-  o: LinearRef;
-  mlpNorm: NormRef;
-  gate: LinearRef | null;
-  up: LinearRef;
-  down: LinearRef;
-}
+/** Where each role of LayerWeights lives in the checkpoint (the same fields, one table: LAYER_ROLES). */
+export type LayerRefs = { [K in keyof LayerWeights]: null extends LayerWeights[K] ? LinearRef | null : LinearRef };
 
 export interface WeightPlan {
   embed: TensorRef;
