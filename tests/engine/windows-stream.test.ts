@@ -24,10 +24,11 @@ describe('buildWindows streams long texts', () => {
       const t = tinyModel(variant);
       const tok = new Tokenizer(t.tokenizer.tokenizerJson, t.tokenizer.tokenizerConfig ?? {});
       const eos = tok.eosTokenId ?? (t.config.eos_token_id as number);
-      for (const [what, input] of [
+      const inputs: [string, readonly string[]][] = [
         ['many documents', docs],
         ['one long document', [single]],
-      ] as const) {
+      ];
+      for (const [what, input] of inputs) {
         for (const [seqLen, windows] of [
           [16, 2],
           [64, 5],
