@@ -22,6 +22,11 @@ test('loads a Hub model with progress, refuses private and unsupported repos, an
   const w = watch(page);
   const url = `/?backend=wasm&hub=${encodeURIComponent(hub.url)}${link({ model: 'h:tiny/model', seqLen: 32, windows: 2 })}`;
   await page.goto(url);
+  // A link that names a Hub model says what it will download, and waits: only the config was read.
+  await expect(page.getByTestId('notice')).toContainText('This link downloads a model from the Hugging Face Hub');
+  await expect(page.getByTestId('notice')).toContainText('It opens tiny/model:');
+  expect(hub.log.filter((l) => /^GET .*(\.safetensors$|tokenizer)/.test(l))).toEqual([]); // the shard index and a HEAD gave the size
+  await page.getByTestId('notice-download').click();
 
   // Size known before the download, then byte and file progress.
   await expect(page.getByTestId('model-estimate')).toContainText('parameters');

@@ -1,5 +1,5 @@
 /** A dismissible banner for refused links and other notices (text only, never HTML). */
-import { useWorkbench } from './context';
+import { useController, useWorkbench } from './context';
 import { urlWithBackend } from './page';
 
 /** "Continue on WebAssembly" is offered unless the page is on wasm already (then Reload is the same). */
@@ -10,12 +10,23 @@ function onWasmAlready(): boolean {
 export function NoticeBanner() {
   const notice = useWorkbench((s) => s.ui.notice);
   const setNotice = useWorkbench((s) => s.setNotice);
+  const controller = useController();
   if (!notice) return null;
   return (
     <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice">
       <div>
         <strong>{notice.title}</strong>
         <p>{notice.message}</p>
+        {notice.action === 'download' && (
+          <p className="notice-actions">
+            <button type="button" onClick={() => controller.confirmDownload(true)} data-testid="notice-download">
+              Download and open
+            </button>{' '}
+            <button type="button" className="secondary-button" onClick={() => controller.confirmDownload(false)} data-testid="notice-download-no">
+              Not now
+            </button>
+          </p>
+        )}
         {notice.action === 'reload' && (
           // The experiment is in the URL hash: a reload restores it on a fresh runtime.
           <p className="notice-actions">
@@ -38,7 +49,12 @@ export function NoticeBanner() {
           </p>
         )}
       </div>
-      <button type="button" className="link-button" onClick={() => setNotice(null)} aria-label="Dismiss">
+      <button
+        type="button"
+        className="link-button"
+        onClick={() => (notice.action === 'download' ? controller.confirmDownload(false) : setNotice(null))}
+        aria-label="Dismiss"
+      >
         ✕
       </button>
     </div>

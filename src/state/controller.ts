@@ -114,6 +114,8 @@ export class WorkbenchController {
   private inFlight: TaskName | 'load' | 'text' | null = null;
   private texts = new Map<string, string>();
   private pendingLocal: Experiment | null = null;
+  /** Resolves the pending "download this Hub model?" question of a link (askDownload). */
+  private downloadAnswer: ((yes: boolean) => void) | null = null;
   private lastWrittenHash: string | null = null;
   private pendingHash: string | null = null;
   private writeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -334,6 +336,10 @@ export class WorkbenchController {
         const inspected = await this.inspect(inputFor(e.model));
         if (!inspected) return this.modelRefused(origin);
         checkExperimentAgainstModel(e, inspected.spec, sourceLabel(e.model));
+        if (origin === 'link' && e.model.kind === 'hub' && !inspected.estimate.cached && inspected.estimate.fits) {
+          // Only config.json (and the shard index) has been read: the weights wait for the person's word.
+          if (!(await this.askDownload(e.model, inspected))) return this.downloadDeclined(e.model);
+        }
         if (!(await this.loadModelNow(inputFor(e.model), inspected))) return this.modelRefused(origin);
       }
     } catch (err) {
@@ -344,6 +350,47 @@ export class WorkbenchController {
     this.applyValidated(e);
     if (origin !== 'default' && this.s.ui.notice?.title === 'Pick the model folder') this.s.setNotice(null);
     return true;
+  }
+
+  /**
+   * A link that names a Hub model opens with its config only. Before any weight is downloaded the page says
+   * what would be downloaded (model, size, parameters) and waits for "Download and open" (true) or
+   * "Not now" (false). A newer link, or a model picked meanwhile, answers "not now".
+   */
+  private askDownload(model: ModelSource & { kind: 'hub' }, inspected: InspectResult): Promise<boolean> {
+    this.downloadAnswer?.(false);
+    const e = inspected.estimate;
+    const host = new URL(this.hubEndpoint).host;
+    return new Promise<boolean>((resolve) => {
+      this.downloadAnswer = resolve;
+      this.s.setNotice({
+        kind: 'info',
+        title: 'This link downloads a model from the Hugging Face Hub',
+        message:
+          `It opens ${sourceLabel(model)}: ${formatBytes(e.storedBytes)} of weights (${e.parameters.toLocaleString('en-US')} parameters) ` +
+          `to download from ${host}. Only its configuration has been read so far; nothing more is downloaded until you say so.`,
+        action: 'download',
+      });
+    });
+  }
+
+  /** The answer to askDownload (the notice's buttons). */
+  confirmDownload(yes: boolean): void {
+    const answer = this.downloadAnswer;
+    this.downloadAnswer = null;
+    if (this.s.ui.notice?.action === 'download') this.s.setNotice(null);
+    answer?.(yes);
+  }
+
+  /** "Not now": the model panel (unless another model was picked meanwhile) and the address bar go back to what is on screen. */
+  private downloadDeclined(model: ModelSource): false {
+    if (sameSource(this.s.model.source, model) && this.s.model.status === 'loading') {
+      this.store.setState((s) => ({
+        model: { ...s.model, source: s.model.info?.source ?? null, status: s.model.info ? 'ready' : 'idle', estimate: null, progress: null, error: null },
+      }));
+    }
+    this.restoreHash();
+    return false;
   }
 
   private modelRefused(origin: 'link' | 'saved' | 'default'): false {
@@ -435,6 +482,7 @@ export class WorkbenchController {
    * window length longer than the new model supports is shortened to its maximum.
    */
   async loadModel(input: ModelInput): Promise<boolean> {
+    if (this.downloadAnswer) this.confirmDownload(false); // a model picked instead of a link's Hub model
     const inspected = input.kind === 'local' ? null : await this.inspect(input);
     if (input.kind !== 'local' && !inspected) return false;
     if (input.kind === 'local') {

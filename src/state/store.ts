@@ -137,8 +137,12 @@ export interface Notice {
   kind: 'error' | 'info';
   title: string;
   message: string;
-  /** 'reload': offer to reload the page (on the same backend, or on wasm); the experiment is in the URL. */
-  action?: 'reload';
+  /**
+   * 'reload': offer to reload the page (on the same backend, or on wasm); the experiment is in the URL.
+   * 'download': a link asks to download a Hub model's weights: offer to go ahead or not
+   * (controller.confirmDownload).
+   */
+  action?: 'reload' | 'download';
 }
 
 export interface UiSlice {

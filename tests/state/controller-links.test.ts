@@ -43,7 +43,7 @@ function memoryHash(initial = ''): HashPort & { value: string; fire(h: string): 
   return port;
 }
 
-async function setup(opts: { hash?: string; fake?: FakeOptions; factory?: IDBFactory } = {}) {
+async function setup(opts: { hash?: string; fake?: FakeOptions; factory?: IDBFactory; noWait?: boolean } = {}) {
   const store = createWorkbenchStore();
   const engine = createFakeEngine(opts.fake);
   const hash = memoryHash(opts.hash ?? '');
@@ -61,9 +61,12 @@ async function setup(opts: { hash?: string; fake?: FakeOptions; factory?: IDBFac
     writeDelayMs: 0,
   };
   const controller = new WorkbenchController(deps);
-  await controller.start();
-  await controller.idle();
-  return { store, engine, hash, controller, saved, s: () => store.getState() };
+  const started = controller.start();
+  if (!opts.noWait) {
+    await started;
+    await controller.idle();
+  }
+  return { store, engine, hash, controller, saved, started, s: () => store.getState() };
 }
 
 const link = (e: Partial<Experiment>) =>
@@ -163,5 +166,66 @@ describe('odd local folder names (issue 9 item 10)', () => {
     await controller.idle();
     expect(s().drops.current).toEqual({ attn: [1], mlp: [2] });
     expect(s().ui.notice).toBeNull();
+  });
+});
+
+describe('a Hub link says what it will download before any weight is downloaded (issue 9 item 12)', () => {
+  const until = async (f: () => boolean) => {
+    for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(f()).toBe(true);
+  };
+  const hubLink = link({ model: { kind: 'hub', id: 'someone/tiny' }, drops: { attn: [2], mlp: [] } });
+
+  it('reads the config, says the size, and downloads only after "Download and open"', async () => {
+    const { s, engine, controller, started, hash } = await setup({ hash: hubLink, noWait: true });
+    await until(() => s().ui.notice?.action === 'download');
+    expect(s().ui.notice).toEqual({
+      kind: 'info',
+      title: 'This link downloads a model from the Hugging Face Hub',
+      message:
+        'It opens someone/tiny: 9.2 MB of weights (2,400,000 parameters) to download from huggingface.co. Only its configuration has been read so far; nothing more is downloaded until you say so.',
+      action: 'download',
+    });
+    expect(engine.calls.map((c) => c.method)).toEqual(['init', 'inspect']);
+    controller.confirmDownload(true);
+    await started;
+    await controller.idle();
+    expect(s().model.info?.source).toEqual({ kind: 'hub', id: 'someone/tiny' });
+    expect(s().drops.current).toEqual({ attn: [2], mlp: [] });
+    expect(s().ui.notice).toBeNull();
+    controller.writeNow();
+    expect(hash.value).toBe(hubLink);
+  });
+
+  it('"Not now" downloads nothing, opens the default experiment on a first visit, and the URL shows it', async () => {
+    const { s, engine, controller, started, hash } = await setup({ hash: hubLink, noWait: true });
+    await until(() => s().ui.notice?.action === 'download');
+    controller.confirmDownload(false);
+    await started;
+    await controller.idle();
+    expect(engine.calls.filter((c) => c.method === 'loadModel').map((c) => (c.arg as { kind: string }).kind)).toEqual(['bundled']);
+    expect(s().model.info?.source).toEqual({ kind: 'bundled', name: 'droplab-byte-12l' });
+    expect(s().ui.notice).toBeNull();
+    await tick();
+    controller.writeNow();
+    expect(decodeExperiment(hash.value).model).toEqual({ kind: 'bundled', name: 'droplab-byte-12l' });
+  });
+
+  it('a pasted Hub link asks too, and "Not now" leaves the workbench and the address bar as they were', async () => {
+    const { s, engine, controller, hash } = await setup();
+    controller.toggle('mlp', 1);
+    await controller.idle();
+    controller.writeNow();
+    const shown = hash.value;
+    hash.fire(`#${hubLink}`);
+    await until(() => s().ui.notice?.action === 'download');
+    controller.confirmDownload(false);
+    await controller.idle();
+    await tick();
+    expect(hash.value).toBe(shown);
+    expect(s().model.status).toBe('ready');
+    expect(s().model.source).toEqual({ kind: 'bundled', name: 'droplab-byte-12l' });
+    expect(s().drops.current).toEqual({ attn: [], mlp: [1] });
+    expect(engine.calls.filter((c) => c.method === 'loadModel')).toHaveLength(1);
   });
 });
