@@ -776,6 +776,7 @@ export class WorkbenchController {
       if (g === this.gen) this.refresh();
       return false;
     }
+    onResult?.(r);
     this.changeDrops(r.drop);
     if (g === this.gen) this.refresh();
     return true;
@@ -783,7 +784,6 @@ export class WorkbenchController {
 
   // -------------------------------------------------------------------------------------------------
   // Saved experiments.
-    onResult?.(r);
 
   async refreshSaved(): Promise<void> {
     if (!this.deps.saved) return;
@@ -794,13 +794,6 @@ export class WorkbenchController {
     }
   }
 
-  async save(name: string): Promise<boolean> {
-    const hash = this.currentHash();
-    const e = this.currentExperiment();
-    if (!hash || !e || !this.deps.saved) return false;
-    const ev = this.s.results.evals[dropKey(e.drops)];
-    const summary = `${sourceLabel(e.model)} · ${describeDrops(e.drops)}${ev ? ` · ppl ${ev.perplexity.toFixed(2)}` : ''}`;
-    const clean = name.trim().slice(0, 200) || `Experiment ${new Date().toLocaleString()}`;
   /**
    * An experiment saved before its perplexity arrived: add it to the saved record when it does (same
    * model load, text and windows; a context that changes first ends the wait).
@@ -829,6 +822,13 @@ export class WorkbenchController {
     this.unsubscribers.push(unsubscribe);
   }
 
+  async save(name: string): Promise<boolean> {
+    const hash = this.currentHash();
+    const e = this.currentExperiment();
+    if (!hash || !e || !this.deps.saved) return false;
+    const ev = this.s.results.evals[dropKey(e.drops)];
+    const summary = `${sourceLabel(e.model)} · ${describeDrops(e.drops)}${ev ? ` · ppl ${ev.perplexity.toFixed(2)}` : ''}`;
+    const clean = name.trim().slice(0, 200) || `Experiment ${new Date().toLocaleString()}`;
     const id = newExperimentId();
     await this.deps.saved.put({ id, name: clean, savedAt: Date.now(), hash, summary });
     if (!ev) this.addPerplexityLater(id, e.drops);
