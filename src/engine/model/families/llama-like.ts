@@ -2,11 +2,13 @@
  * The layout llama, mistral and qwen2 share (transformers' modeling_llama and its copies):
  * RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, weights named
  * model.layers.{i}.self_attn.{q,k,v,o}_proj / mlp.{gate,up,down}_proj, stored [out, in].
+ * The families of this layout are rows of LLAMA_LIKE at the bottom: their config.json names, the
+ * defaults of their transformers config class, and which projections carry a bias.
  */
 import { ConfigError } from '../../errors';
 import type { FamilyName, ModelSpec } from '../spec';
-import { normalizeConfig } from './config';
-import type { FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+import { bool, normalizeConfig } from './config';
+import type { Family, FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
 
 export interface LlamaLikeFlags {
   qkvBias: boolean;
@@ -85,3 +87,67 @@ export function llamaLikePlan(spec: ModelSpec, prefix: string): WeightPlan {
     lmHead: spec.tiedEmbeddings ? 'tied' : { name: 'lm_head.weight', shape: [V, d] },
   };
 }
+
+/** transformers' LlamaConfig and MistralConfig defaults (the same). */
+const LLAMA_DEFAULTS: FamilyDefaults = {
+  tieWordEmbeddings: false,
+  normEps: 1e-6,
+  ropeTheta: 10000,
+  hiddenAct: 'silu',
+  bosTokenId: 1,
+  eosTokenId: 2,
+};
+
+interface LlamaLikeRow {
+  name: FamilyName;
+  modelTypes: readonly string[];
+  architectures: readonly string[];
+  defaults: FamilyDefaults;
+  flags(c: RawConfig): LlamaLikeFlags;
+}
+
+function llamaLikeFamily(row: LlamaLikeRow): Family {
+  return {
+    name: row.name,
+    modelTypes: row.modelTypes,
+    architectures: row.architectures,
+    prefixes: ['model.', ''],
+    spec: (c, fallback) => llamaLikeSpec(row.name, c, row.defaults, row.flags(c), fallback),
+    plan: llamaLikePlan,
+  };
+}
+
+/**
+ * - llama: Llama 1/2/3.x (rope_scaling "llama3"), SmolLM/SmolLM2, TinyLlama, Yi, ...; attention_bias
+ *   puts a bias on q, k, v and o, mlp_bias on gate, up and down.
+ * - mistral: Mistral 7B v0.1-v0.3 and relatives, no biases. sliding_window only matters for windows
+ *   longer than it (4096 in v0.1); ModelSpec does not carry it.
+ * - qwen2: Qwen1.5, Qwen2, Qwen2.5, a bias on q, k and v (not o). Qwen2Config sets no bos/eos
+ *   (config.json gives them).
+ */
+export const LLAMA_LIKE = {
+  llama: llamaLikeFamily({
+    name: 'llama',
+    modelTypes: ['llama'],
+    architectures: ['LlamaForCausalLM'],
+    defaults: LLAMA_DEFAULTS,
+    flags: (c) => {
+      const attnBias = bool(c, 'attention_bias', false);
+      return { qkvBias: attnBias, oBias: attnBias, mlpBias: bool(c, 'mlp_bias', false) };
+    },
+  }),
+  mistral: llamaLikeFamily({
+    name: 'mistral',
+    modelTypes: ['mistral'],
+    architectures: ['MistralForCausalLM'],
+    defaults: LLAMA_DEFAULTS,
+    flags: () => ({ qkvBias: false, oBias: false, mlpBias: false }),
+  }),
+  qwen2: llamaLikeFamily({
+    name: 'qwen2',
+    modelTypes: ['qwen2'],
+    architectures: ['Qwen2ForCausalLM'],
+    defaults: { ...LLAMA_DEFAULTS, bosTokenId: null, eosTokenId: null },
+    flags: () => ({ qkvBias: true, oBias: false, mlpBias: false }),
+  }),
+} as const;
