@@ -7,6 +7,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import type { ModelFiles } from './api';
 import { ConfigError, MissingFileError } from './errors';
 import { parseJsonObject, readJsonFile } from './files';
+import { checkTokenizerJson } from './tokenizer-check';
 
 export class Tokenizer {
   private readonly tok: HfTokenizer;
@@ -20,10 +21,16 @@ export class Tokenizer {
     tokenizerConfig: Record<string, unknown> = {},
     opts: { eosTokenId?: number | null } = {},
   ) {
+    checkTokenizerJson(tokenizerJson);
     try {
       this.tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
     } catch (e) {
-      throw new ConfigError(`tokenizer.json could not be loaded: ${(e as Error).message}`, { file: 'tokenizer.json' });
+      // The library's own message, unless it is JavaScript's (a TypeError: a part it did not expect).
+      const msg = e instanceof TypeError ? 'a part of it has an unexpected form' : (e as Error).message;
+      throw new ConfigError(`tokenizer.json could not be loaded: ${msg}.`.replace(/\.\.$/, '.'), {
+        file: 'tokenizer.json',
+        cause: (e as Error).message,
+      });
     }
     const vocab = this.tok.get_vocab(true);
     let max = -1;

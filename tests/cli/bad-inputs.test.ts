@@ -130,6 +130,28 @@ const evalArgs = (dir: string, cmd = 'eval') => [
 ];
 
 const CASES: Case[] = [
+  // 11. messages in words, not JavaScript's
+  {
+    name: 'rope_theta: 1e400',
+    args: () => {
+      const dir = mutated('rope-1e400', {});
+      const cfg = readFileSync(join(dir, 'config.json'), 'utf8').replace(/}\s*$/, ', "rope_theta": 1e400}');
+      writeFileSync(join(dir, 'config.json'), cfg);
+      return evalArgs(dir);
+    },
+    code: 2,
+    msg: /rope_theta must be a positive number, got a number too large to represent/,
+  },
+  {
+    name: 'tokenizer.json without a vocabulary',
+    args: () => {
+      const tj = structuredClone(tinyModel('llama-gqa').tokenizer.tokenizerJson) as { model: Record<string, unknown> };
+      delete tj.model.vocab;
+      return evalArgs(mutated('tok-no-vocab', { files: { 'tokenizer.json': tj } }));
+    },
+    code: 2,
+    msg: /tokenizer\.json is not a valid tokenizer file: "model\.vocab" is missing/,
+  },
   // 4. token ids vs vocab_size (and 11: eos_token_id past the vocabulary)
   {
     name: 'tokenizer ids past vocab_size',

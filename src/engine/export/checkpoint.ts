@@ -101,10 +101,11 @@ export function* prunedCheckpointFiles(
     return;
   }
   const count = String(shards.length).padStart(5, '0');
-  const weightMap: Record<string, string> = {};
+  const weightMap: Record<string, string> = Object.create(null); // a tensor may be named "__proto__"
   for (let i = 0; i < shards.length; i++) {
     const file = `model-${String(i + 1).padStart(5, '0')}-of-${count}.safetensors`;
-    for (const name of shards[i]) weightMap[name] = file;
+    for (const name of shards[i])
+      Object.defineProperty(weightMap, name, { value: file, enumerable: true, writable: true, configurable: true });
     yield { path: file, bytes: write(shards[i]) };
   }
   const index = { metadata: { total_size: total }, weight_map: weightMap };

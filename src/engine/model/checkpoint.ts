@@ -111,7 +111,7 @@ export function storeFromParsed(
   parsed: readonly { file: string; tensors: Map<string, SafetensorsTensor>; metadata?: Record<string, string> }[],
 ): TensorStore {
   const where = new Map<string, { file: string; t: SafetensorsTensor }>();
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null); // keys such as "__proto__" stay keys
   for (const { file, tensors, metadata: m } of parsed) {
     Object.assign(metadata, m ?? {});
     for (const [name, t] of tensors) {

@@ -125,7 +125,7 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null);
   const tensors = new Map<string, SafetensorsTensor>();
   const ranges: { name: string; begin: number; end: number }[] = [];
 
@@ -137,7 +137,7 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== 'string')
           throw new SafetensorsHeaderError(`${file}: "__metadata__.${k}" must be a string.`, { file });
-        metadata[k] = v;
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
@@ -385,11 +385,19 @@ export function writeSafetensors(entries: readonly SafetensorsEntry[], metadata?
     .sort((a, b) => DTYPE_SIZE[b.e.dtype] - DTYPE_SIZE[a.e.dtype] || a.i - b.i)
     .map((x) => x.e);
 
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  // Own properties defined, not assigned: a tensor (or metadata key) named "__proto__" is an ordinary
+  // name in a safetensors header, but `obj.__proto__ = v` would set the prototype and drop it.
+  const header: Record<string, unknown> = Object.create(null);
+  const put = (o: Record<string, unknown>, k: string, v: unknown) =>
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (metadata && Object.keys(metadata).length) {
+    const m: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of Object.entries(metadata)) put(m, k, v);
+    put(header, '__metadata__', m);
+  }
   let offset = 0;
   for (const e of order) {
-    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.bytes.byteLength] };
+    put(header, e.name, { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.bytes.byteLength] });
     offset += e.bytes.byteLength;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));

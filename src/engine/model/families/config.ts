@@ -26,6 +26,18 @@ export interface NormalizedConfig {
   eosTokenId: number;
 }
 
+/**
+ * A config value as written in a message. JSON has no infinity, but JSON.parse reads a number past the
+ * double range (1e400) as Infinity, which JSON.stringify would print as "null".
+ */
+export function show(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v))
+    return Number.isNaN(v) ? 'NaN' : `a number too large to represent (${v > 0 ? '' : '-'}1e400 or so; read as ${v})`;
+  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 200 ? `${s.slice(0, 200)}...` : s;
+}
+
 const has = (c: RawConfig, k: string) => Object.hasOwn(c, k) && c[k] !== null && c[k] !== undefined;
 
 function first(c: RawConfig, keys: readonly string[]): { key: string; value: unknown } | null {
@@ -58,7 +70,7 @@ export function positiveInt(c: RawConfig, keys: readonly string[], fallback?: nu
     throw new ConfigError(`config.json has no ${keys.join(' / ')}; it is needed to build the model.`, { keys });
   }
   if (typeof f.value !== 'number' || !Number.isInteger(f.value) || f.value <= 0) {
-    throw new ConfigError(`config.json: ${f.key} must be a positive integer, got ${JSON.stringify(f.value)}.`, {
+    throw new ConfigError(`config.json: ${f.key} must be a positive integer, got ${show(f.value)}.`, {
       key: f.key,
     });
   }
@@ -74,7 +86,7 @@ export function positiveNumber(c: RawConfig, keys: readonly string[], fallback: 
   const f = first(c, keys);
   if (!f) return fallback;
   if (typeof f.value !== 'number' || !(f.value > 0) || !Number.isFinite(f.value)) {
-    throw new ConfigError(`config.json: ${f.key} must be a positive number, got ${JSON.stringify(f.value)}.`, {
+    throw new ConfigError(`config.json: ${f.key} must be a positive number, got ${show(f.value)}.`, {
       key: f.key,
     });
   }
@@ -84,7 +96,7 @@ export function positiveNumber(c: RawConfig, keys: readonly string[], fallback: 
 export function bool(c: RawConfig, key: string, fallback: boolean): boolean {
   if (!has(c, key)) return fallback;
   if (typeof c[key] !== 'boolean')
-    throw new ConfigError(`config.json: ${key} must be true or false, got ${JSON.stringify(c[key])}.`, { key });
+    throw new ConfigError(`config.json: ${key} must be true or false, got ${show(c[key])}.`, { key });
   return c[key] as boolean;
 }
 
@@ -96,7 +108,7 @@ function tokenId(c: RawConfig, key: string, fallback: number | null): number | n
   const id = Array.isArray(v) ? v[0] : v;
   if (id === undefined) return null;
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-    throw new ConfigError(`config.json: ${key} must be a token id or a list of them, got ${JSON.stringify(v)}.`, {
+    throw new ConfigError(`config.json: ${key} must be a token id or a list of them, got ${show(v)}.`, {
       key,
     });
   }
@@ -116,7 +128,7 @@ export function activation(name: unknown, key: string): ModelSpec['activation'] 
   const a = typeof name === 'string' ? ACTIVATIONS[name] : undefined;
   if (!a) {
     throw new UnsupportedArchitectureError(
-      `config.json: ${key} ${JSON.stringify(name)} is not supported; supported activations: ${Object.keys(ACTIVATIONS).join(', ')}.`,
+      `config.json: ${key} ${show(name)} is not supported; supported activations: ${Object.keys(ACTIVATIONS).join(', ')}.`,
       { key, value: name },
     );
   }
@@ -144,7 +156,7 @@ export function rope(c: RawConfig, defaultTheta: number): { theta: number; scali
     const v = rs[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
       throw new ConfigError(
-        `config.json: rope_scaling.${k} must be a positive number for rope type "${type}", got ${JSON.stringify(v)}.`,
+        `config.json: rope_scaling.${k} must be a positive number for rope type "${type}", got ${show(v)}.`,
         {
           key: `rope_scaling.${k}`,
         },
