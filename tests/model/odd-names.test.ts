@@ -14,7 +14,7 @@ describe('odd names and values', () => {
   it('tensors and metadata named __proto__, constructor, toString round-trip', () => {
     const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'a'];
     const bytes = writeSafetensors(
-      names.map((name, i) => ({ name, dtype: 'F32' as const, shape: [2], data: [i, -i] })),
+      names.map((name, i) => ({ name, dtype: 'F32' as const, shape: [2], data: Float32Array.of(i, -i) })),
       JSON.parse('{"__proto__": "x", "constructor": "y"}'), // an own "__proto__" key, as JSON.parse makes it
     );
     const f = parse(bytes, 'odd.safetensors');

@@ -130,17 +130,18 @@ const FLOAT_DTYPES = new Set<string>(['F32', 'F16', 'BF16', 'F64']);
 
 /**
  * ConfigError when config.json claims more layers than the checkpoint has tensors for. `layer0` is a
- * tensor name of layer 0 (e.g. "model.layers.0.input_layernorm.weight"); its index segment is varied.
+ * tensor name of layer 0 (e.g. "model.layers.0.input_layernorm.weight"): tensors "model.layers.<i>.*" count.
  */
 function checkLayerCount(store: TensorStore, spec: ModelSpec, layer0: string): void {
   const m = /^((?:[^.]*\.)*?)0(\..*)$/.exec(layer0);
   if (!m) return;
-  const [, head, tail] = m;
+  const head = m[1];
   let count = 0;
+  // Any tensor of layer i counts (a pruned checkpoint may lack a layer's attention or MLP).
   for (const name of store.names()) {
-    if (!name.startsWith(head) || !name.endsWith(tail)) continue;
-    const idx = name.slice(head.length, name.length - tail.length);
-    if (/^(0|[1-9]\d{0,8})$/.test(idx)) count = Math.max(count, Number(idx) + 1);
+    if (!name.startsWith(head)) continue;
+    const idx = /^(0|[1-9]\d{0,8})\./.exec(name.slice(head.length));
+    if (idx) count = Math.max(count, Number(idx[1]) + 1);
   }
   if (spec.numLayers > count)
     throw new ConfigError(
