@@ -10,7 +10,7 @@ import {
   specFromConfig,
 } from '../../src/engine/model/families';
 import { numel } from '../../src/engine/model/safetensors';
-import type { Linear, ModelSpec, Param } from '../../src/engine/model/spec';
+import type { Linear, ModelSpec, Norm, Param } from '../../src/engine/model/spec';
 import { GPT2_ARCH, LLAMA_ARCH } from '../fixtures/specs';
 import { loadTinyModel, TINY_VARIANTS, type TinyVariant, tinyModel } from '../fixtures/tiny-models';
 
@@ -73,6 +73,18 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     mlpBias: false,
     tiedEmbeddings: true,
     normEps: 1e-6,
+  },
+  qwen3: {
+    family: 'qwen3',
+    hiddenSize: 32,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 16, // config.json's head_dim, not 32 / 4
+    ropeTheta: 1e6,
+    qkvBias: false,
+    oBias: false,
+    qkNorm: 'head',
+    tiedEmbeddings: true,
   },
   gpt2: {
     ...GPT2_ARCH,
@@ -153,6 +165,10 @@ describe('weight mapping on the fixtures', () => {
         lin(l.k, Hkv * hd, d, spec.qkvBias, `layer ${i} k`);
         lin(l.v, Hkv * hd, d, spec.qkvBias, `layer ${i} v`);
         lin(l.o, d, H * hd, spec.oBias, `layer ${i} o`);
+        for (const n of [l.qNorm, l.kNorm]) {
+          if (spec.qkNorm === 'head') checkParam((n as Norm).weight, [hd], `layer ${i} q/k norm`);
+          else expect(n ?? null, `layer ${i} q/k norm`).toBeNull();
+        }
         if (spec.mlp === 'gated') lin(l.gate, I, d, spec.mlpBias, `layer ${i} gate`);
         else expect(l.gate).toBeNull();
         lin(l.up, I, d, spec.mlpBias, `layer ${i} up`);
@@ -333,6 +349,30 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     torch_dtype: 'bfloat16',
     vocab_size: 151936,
   };
+  // Qwen3-0.6B's config.json (the keys that matter).
+  const qwen3_06b = {
+    architectures: ['Qwen3ForCausalLM'],
+    attention_bias: false,
+    bos_token_id: 151643,
+    eos_token_id: 151645,
+    head_dim: 128,
+    hidden_act: 'silu',
+    hidden_size: 1024,
+    intermediate_size: 3072,
+    max_position_embeddings: 40960,
+    model_type: 'qwen3',
+    num_attention_heads: 16,
+    num_hidden_layers: 28,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-6,
+    rope_scaling: null,
+    rope_theta: 1000000,
+    sliding_window: null,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+    use_sliding_window: false,
+    vocab_size: 151936,
+  };
   const smollm2_135m = {
     architectures: ['LlamaForCausalLM'],
     bos_token_id: 1,
@@ -373,6 +413,13 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(parameterCounts(specFromConfig(llama32_1b)).total).toBe(1_235_814_400);
     expect(parameterCounts(specFromConfig(gpt2Small)).total).toBe(124_439_808);
     expect(parameterCounts(specFromConfig(qwen25_05b)).total).toBe(494_032_768);
+    // Qwen3-0.6B by hand: embedding 151936*1024 = 155,582,464 (tied); per layer q 1024*2048 + k, v
+    // 1024*1024 each + o 2048*1024 + q_norm, k_norm 128 each + two norms 1024 each + MLP 3*1024*3072
+    // = 15,730,944, x28 = 440,466,432; final norm 1024: 596,049,920 (the model card's 0.6B, 0.44B
+    // without the embedding).
+    const q3 = specFromConfig(qwen3_06b);
+    expect(q3).toMatchObject({ family: 'qwen3', headDim: 128, qkNorm: 'head', qkvBias: false, oBias: false, eosTokenId: 151645 });
+    expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
     expect(parameterCounts(specFromConfig(smollm2_135m)).total).toBe(134_515_008);
     expect(parameterCounts(specFromConfig(mistral7b)).total).toBe(7_241_732_096);
   });
@@ -448,8 +495,8 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
     expect(msg).toContain('gemma2');
-    for (const t of ['llama', 'mistral', 'qwen2', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'gpt2']);
+    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2']);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

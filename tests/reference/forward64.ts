@@ -44,6 +44,8 @@ export interface Layer64 {
   k: Linear64; // [Hkv*hd, d]
   v: Linear64; // [Hkv*hd, d]
   o: Linear64; // [d, H*hd]
+  qNorm: Norm64 | null; // [hd], per-head RMSNorm of queries (qwen3)
+  kNorm: Norm64 | null; // [hd], of keys
   mlpNorm: Norm64;
   gate: Linear64 | null; // [I, d]
   up: Linear64; // [I, d]
@@ -100,6 +102,8 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
       k: lin64(lw.k, Hkv * hd, d, `layers.${l}.k`),
       v: lin64(lw.v, Hkv * hd, d, `layers.${l}.v`),
       o: lin64(lw.o, d, H * hd, `layers.${l}.o`),
+      qNorm: lw.qNorm ? norm64(lw.qNorm, hd, `layers.${l}.qNorm`) : null,
+      kNorm: lw.kNorm ? norm64(lw.kNorm, hd, `layers.${l}.kNorm`) : null,
       mlpNorm: norm64(lw.mlpNorm, d, `layers.${l}.mlpNorm`),
       gate: lw.gate ? lin64(lw.gate, I, d, `layers.${l}.gate`) : null,
       up: lin64(lw.up, I, d, `layers.${l}.up`),
@@ -147,8 +151,11 @@ export function applyNorm(spec: ModelSpec, n: Norm64, x: Float64Array, T: number
  */
 export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T: number): Float64Array {
   const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd } = model.spec;
-  const q = linear(h, T, d, layer.q.w, layer.q.b, H * hd); // [T, H*hd]
-  const k = linear(h, T, d, layer.k.w, layer.k.b, Hkv * hd); // [T, Hkv*hd]
+  let q = linear(h, T, d, layer.q.w, layer.q.b, H * hd); // [T, H*hd]
+  let k = linear(h, T, d, layer.k.w, layer.k.b, Hkv * hd); // [T, Hkv*hd]
+  // q/k norms (qwen3): every head's hd values RMS-normalized, before rope: [T*H rows of hd].
+  if (layer.qNorm) q = rmsNorm(q, T * H, hd, layer.qNorm.w, model.spec.normEps);
+  if (layer.kNorm) k = rmsNorm(k, T * Hkv, hd, layer.kNorm.w, model.spec.normEps);
   const v = linear(h, T, d, layer.v.w, layer.v.b, Hkv * hd); // [T, Hkv*hd]
   if (model.invFreq) {
     for (let t = 0; t < T; t++) {

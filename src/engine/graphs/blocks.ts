@@ -323,6 +323,9 @@ export function attention(
     let q = heads(ctx.format.linear(b, x, w.q, `${name}.q`), H); // [B,H,T,hd]
     let k = heads(ctx.format.linear(b, x, w.k, `${name}.k`), Hkv); // [B,Hkv,T,hd]
     let v = heads(ctx.format.linear(b, x, w.v, `${name}.v`), Hkv); // [B,Hkv,T,hd]
+    // Qwen3's q/k norms: RMSNorm of every head over its hd values, before RoPE.
+    if (w.qNorm) q = norm(ctx, q, w.qNorm, `${name}.q_norm`); // [B,H,T,hd]
+    if (w.kNorm) k = norm(ctx, k, w.kNorm, `${name}.k_norm`); // [B,Hkv,T,hd]
 
     if (spec.position === 'rope') {
       const cs = ropeCosSin(ctx, io.positions); // [1,T,hd] | [B,1,T,hd]

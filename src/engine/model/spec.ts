@@ -3,7 +3,7 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'gpt2';
+export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -28,6 +28,8 @@ export interface ModelSpec {
   ropeScaling: RopeScaling | null;
   qkvBias: boolean;
   oBias: boolean;
+  /** 'head': RMSNorm of every query and key head over its hd values, before RoPE (qwen3). Absent: none. */
+  qkNorm?: 'head';
   mlpBias: boolean;
   tiedEmbeddings: boolean;
   bosTokenId: number | null;
@@ -62,6 +64,8 @@ export const LAYER_ROLES = [
   { role: 'k', sublayer: 'attn', optional: false },
   { role: 'v', sublayer: 'attn', optional: false },
   { role: 'o', sublayer: 'attn', optional: false },
+  { role: 'qNorm', sublayer: 'attn', optional: true },
+  { role: 'kNorm', sublayer: 'attn', optional: true },
   { role: 'mlpNorm', sublayer: 'mlp', optional: false },
   { role: 'gate', sublayer: 'mlp', optional: true },
   { role: 'up', sublayer: 'mlp', optional: false },
@@ -82,6 +86,8 @@ export interface LayerWeights {
   k: Linear; // [Hkv*hd, d]
   v: Linear; // [Hkv*hd, d]
   o: Linear; // [d, H*hd]
+  qNorm?: Norm | null; // [hd], spec.qkNorm only
+  kNorm?: Norm | null; // [hd], spec.qkNorm only
   mlpNorm: Norm; // N2
   gate: Linear | null; // [I, d], gated MLP only
   up: Linear; // [I, d]
@@ -101,7 +107,7 @@ const _everyFieldHasARole: [Exclude<keyof LayerWeights, LayerRole>] extends [nev
 void _everyFieldHasARole;
 
 /** The present roles of a layer, of one sublayer or all, in LAYER_ROLES order. */
-export function layerRoles<T>(layer: { [R in LayerRole]: Weighted<T> | null }, sublayer?: 'attn' | 'mlp'): Weighted<T>[] {
+export function layerRoles<T>(layer: { [R in LayerRole]?: Weighted<T> | null }, sublayer?: 'attn' | 'mlp'): Weighted<T>[] {
   const out: Weighted<T>[] = [];
   for (const r of LAYER_ROLES) {
     const w = layer[r.role];

@@ -14,6 +14,8 @@ export interface LlamaLikeFlags {
   qkvBias: boolean;
   oBias: boolean;
   mlpBias: boolean;
+  /** q_norm / k_norm per head before RoPE (Qwen3). */
+  qkNorm?: boolean;
 }
 
 export function llamaLikeSpec(
@@ -50,6 +52,7 @@ export function llamaLikeSpec(
     qkvBias: flags.qkvBias,
     oBias: flags.oBias,
     mlpBias: flags.mlpBias,
+    ...(flags.qkNorm ? { qkNorm: 'head' as const } : {}),
     tiedEmbeddings: n.tiedEmbeddings,
     bosTokenId: n.bosTokenId,
     eosTokenId: n.eosTokenId,
@@ -64,6 +67,7 @@ export function llamaLikePlan(spec: ModelSpec, prefix: string): WeightPlan {
     bias: bias ? t(`${name}.bias`, [out]) : null,
   });
   const norm = (name: string): NormRef => ({ weight: t(`${name}.weight`, [d]), bias: null });
+  const headNorm = (name: string): NormRef => ({ weight: t(`${name}.weight`, [hd]), bias: null });
   const layers = Array.from({ length: spec.numLayers }, (_, i) => {
     const p = `layers.${i}`;
     return {
@@ -72,6 +76,9 @@ export function llamaLikePlan(spec: ModelSpec, prefix: string): WeightPlan {
       k: linear(`${p}.self_attn.k_proj`, Hkv * hd, d, spec.qkvBias),
       v: linear(`${p}.self_attn.v_proj`, Hkv * hd, d, spec.qkvBias),
       o: linear(`${p}.self_attn.o_proj`, d, H * hd, spec.oBias),
+      ...(spec.qkNorm === 'head'
+        ? { qNorm: headNorm(`${p}.self_attn.q_norm`), kNorm: headNorm(`${p}.self_attn.k_norm`) }
+        : {}),
       mlpNorm: norm(`${p}.post_attention_layernorm`),
       gate: linear(`${p}.mlp.gate_proj`, I, d, spec.mlpBias),
       up: linear(`${p}.mlp.up_proj`, I, d, spec.mlpBias),
@@ -124,6 +131,9 @@ function llamaLikeFamily(row: LlamaLikeRow): Family {
  *   longer than it (4096 in v0.1); ModelSpec does not carry it.
  * - qwen2: Qwen1.5, Qwen2, Qwen2.5, a bias on q, k and v (not o). Qwen2Config sets no bos/eos
  *   (config.json gives them).
+ * - qwen3: Qwen3 (dense), a per-head RMSNorm on queries and keys before RoPE (q_norm, k_norm, [hd]);
+ *   attention_bias puts a bias on q, k, v and o; head_dim is given by config.json (128, not d / H).
+ *   Its sliding window (use_sliding_window, off in every released config) is not carried.
  */
 export const LLAMA_LIKE = {
   llama: llamaLikeFamily({
@@ -149,5 +159,15 @@ export const LLAMA_LIKE = {
     architectures: ['Qwen2ForCausalLM'],
     defaults: { ...LLAMA_DEFAULTS, bosTokenId: null, eosTokenId: null },
     flags: () => ({ qkvBias: true, oBias: false, mlpBias: false }),
+  }),
+  qwen3: llamaLikeFamily({
+    name: 'qwen3',
+    modelTypes: ['qwen3'],
+    architectures: ['Qwen3ForCausalLM'],
+    defaults: { ...LLAMA_DEFAULTS, bosTokenId: null, eosTokenId: null },
+    flags: (c) => {
+      const attnBias = bool(c, 'attention_bias', false);
+      return { qkvBias: attnBias, oBias: attnBias, mlpBias: false, qkNorm: true };
+    },
   }),
 } as const;
