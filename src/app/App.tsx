@@ -1,7 +1,9 @@
 /**
  * The workbench layout: a sidebar (model, text, quick plan, experiments) and the main views (perplexity
  * and savings, the sublayer heatmap, boundary similarity and angular distance). At 1280 px the sidebar
- * and the first views fit side by side; under 1000 px everything stacks in one column.
+ * and the first views fit side by side; under 1000 px everything stacks in one column, the results
+ * (perplexity, heatmap) before the setup; under 700 px the setup folds (SetupFold). From 360 px up nothing
+ * scrolls sideways; on wide screens the column and the charts grow with the viewport.
  *
  * Extension: new views are panels in `.views` (use ChartFrame); new sidebar tools are panels in `.sidebar`.
  */
@@ -17,6 +19,7 @@ import { SpeedPanel } from './generate/SpeedPanel';
 import { BackendBadge } from './header/BackendBadge';
 import { ModelSummary } from './header/ModelSummary';
 import { SublayerPanel } from './heatmap/SublayerPanel';
+import { SetupFold } from './layout/SetupFold';
 import { ModelPanel } from './model/ModelPanel';
 import { QuickPlan } from './plan/QuickPlan';
 import { CostPanel } from './results/CostPanel';
@@ -44,10 +47,12 @@ export function App() {
       <ClassroomBar />
       <main className="workbench">
         <aside className="sidebar" aria-label="Setup">
-          <ModelPanel />
-          <TextPanel />
-          <QuickPlan />
-          <SavedPanel />
+          <SetupFold>
+            <ModelPanel />
+            <TextPanel />
+            <QuickPlan />
+            <SavedPanel />
+          </SetupFold>
         </aside>
         <div className="views">
           <div className="top-row">

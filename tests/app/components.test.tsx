@@ -130,13 +130,14 @@ describe('sublayer heatmap', () => {
     expect(dn2.rows[0].values).toEqual([0.3, null, -0.01]);
   });
 
-  it('renders accessible toggle buttons with values, titles and a readout', () => {
+  it('renders accessible toggle buttons with values, names read once and a readout', () => {
     const d = sublayerHeatmapData('cosine', 3, { attn: [1], mlp: [] }, analysis, null);
     const html = renderToStaticMarkup(<SublayerHeatmap data={d} onToggle={() => {}} />);
     expect(html.match(/role="button"/g)).toHaveLength(6);
     expect(html.match(/tabindex="0"/g)).toHaveLength(1); // roving focus
-    expect(html).toContain('aria-label="Attention 1: dropped, dropped. Press to restore."');
-    expect(html).toContain('Attention 0: LLM-Drop importance 0.5, kept. Press to drop.');
+    expect(html).toContain('aria-label="Attention 1: dropped. Press to restore."');
+    expect(html).toContain('aria-label="Attention 0: LLM-Drop importance 0.5. Press to drop."');
+    expect(html).not.toContain('<title>'); // an SVG title beside aria-label is read a second time, as the description
     expect(html).toContain('>0.9<'); // value shown in the cell
     expect(html).toContain('Hover a cell for its value');
   });
@@ -177,7 +178,7 @@ describe('helpers', () => {
     expect(viridis(1)).toBe('rgb(253, 231, 37)');
     expect(viridis(2)).toBe(viridis(1));
     expect(textOn(0)).toBe('#ffffff');
-    expect(textOn(1)).toBe('#1b1f24');
+    expect(textOn(1)).toBe('#000000');
     expect(domainOf([null, 2, Number.NaN, 5])).toEqual({ min: 2, max: 5 });
     expect(domainOf([])).toEqual({ min: 0, max: 1 });
     const flat = domainOf([3, 3]);

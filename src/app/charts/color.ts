@@ -2,6 +2,7 @@
  * Colour scales for the heatmaps (pure). Sequential: viridis (perceptually uniform, readable in grey
  * and by most colour-blind readers). Values map linearly from a [min, max] domain.
  */
+import { textColorOn } from './contrast';
 
 // Viridis at 9 evenly spaced stops (matplotlib's _viridis_data).
 const VIRIDIS: [number, number, number][] = [
@@ -36,11 +37,9 @@ export function viridisRgb(t: number): [number, number, number] {
   return [Math.round(lerp(a[0], b[0], f)), Math.round(lerp(a[1], b[1], f)), Math.round(lerp(a[2], b[2], f))];
 }
 
-/** Dark or light text on top of the colour at t. */
+/** Black or white text on top of the colour at t, whichever has the higher WCAG contrast (always ≥ 4.5:1). */
 export function textOn(t: number): string {
-  const [r, g, b] = viridisRgb(t);
-  const lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-  return lum > 0.55 ? '#1b1f24' : '#ffffff';
+  return textColorOn(viridisRgb(t));
 }
 
 export interface Domain {

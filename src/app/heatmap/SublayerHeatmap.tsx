@@ -4,8 +4,9 @@
  * keys move between cells) and press Enter or Space, to drop or restore that sublayer. Dropped cells are
  * hatched and crossed out.
  */
-import { type KeyboardEvent, useRef, useState } from 'react';
+import { type CSSProperties, type KeyboardEvent, useRef, useState } from 'react';
 import { normalize, textOn, viridis } from '../charts/color';
+import { NARROW_QUERY, pressVerb, useMediaQuery, useTouch } from '../layout/media';
 import { formatValue } from '../format';
 import type { HeatmapRow, SublayerHeatmapData } from './metric-data';
 
@@ -19,15 +20,33 @@ export interface SublayerHeatmapProps {
 }
 
 const LABEL_W = 92;
-const HEAD_H = 22;
-const ROW_H = 46;
 const GAP = 3;
+
+/**
+ * Row height and header height in SVG units. On a phone the SVG is drawn at about 0.4 of its size: taller
+ * cells keep them a finger's size, and styles.css enlarges the labels there.
+ */
+export function heatmapRows(narrow: boolean): { rowH: number; headH: number } {
+  return narrow ? { rowH: 84, headH: 30 } : { rowH: 46, headH: 22 };
+}
 
 function cellName(row: HeatmapRow, layer: number): string {
   return row.kind === 'attn' ? `Attention ${layer}` : row.kind === 'mlp' ? `MLP ${layer}` : `Block ${layer}`;
 }
 
+/**
+ * A cell's accessible name, each fact once: what it is, its value or that it is dropped, whether its
+ * block is partly dropped, and what pressing does (aria-pressed says the toggle state).
+ */
+export function cellLabel(row: HeatmapRow, layer: number, metricLabel: string): string {
+  const dropped = row.dropped[layer];
+  const what = dropped ? 'dropped' : `${metricLabel} ${formatValue(row.values[layer])}${row.partial[layer] ? ', partly dropped' : ''}`;
+  return `${cellName(row, layer)}: ${what}. ${dropped ? 'Press to restore.' : 'Press to drop.'}`;
+}
+
 export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: SublayerHeatmapProps) {
+  const narrow = useMediaQuery(NARROW_QUERY);
+  const { rowH: ROW_H, headH: HEAD_H } = heatmapRows(narrow);
   const L = data.rows[0]?.values.length ?? 0;
   const cellW = Math.max(22, Math.min(60, Math.floor(860 / Math.max(1, L))));
   const width = LABEL_W + L * cellW;
@@ -36,6 +55,8 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
   const [focus, setFocus] = useState<{ r: number; l: number }>({ r: 0, l: 0 });
   const refs = useRef(new Map<string, SVGGElement>());
   const showNumbers = cellW >= 44;
+  const touch = useTouch();
+  const press = pressVerb(touch);
 
   const moveFocus = (r: number, l: number) => {
     const rr = Math.max(0, Math.min(data.rows.length - 1, r));
@@ -72,7 +93,7 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
       <svg
         viewBox={`0 0 ${width} ${height}`}
         width="100%"
-        style={{ maxWidth: width * 1.25 }}
+        style={{ '--heatmap-w': `${width}px` } as CSSProperties}
         role="group"
         aria-label={`${data.label} per sublayer; each cell toggles dropping that sublayer`}
         data-testid="sublayer-heatmap"
@@ -95,16 +116,15 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
           return (
             <g key={row.kind}>
               <text x={LABEL_W - 10} y={y + ROW_H / 2 + 4} textAnchor="end" className="row-label">
-                {row.label}
+                {narrow && row.kind === 'attn' ? 'Attn' : row.label}
               </text>
               {row.values.map((v, l) => {
                 const dropped = row.dropped[l];
                 const t = v === null ? 0 : normalize(v, data.domain);
                 const x = LABEL_W + l * cellW;
                 const focused = focus.r === r && focus.l === l;
-                const name = cellName(row, l);
-                const state = dropped ? 'dropped' : row.partial[l] ? 'partly dropped' : 'kept';
-                const label = `${name}: ${dropped ? 'dropped' : `${data.label} ${formatValue(v)}`}, ${state}. ${dropped ? 'Press to restore.' : 'Press to drop.'}`;
+                const label = cellLabel(row, l, data.label);
+                const fill = v === null ? '#f1f3f5' : viridis(t);
                 return (
                   // biome-ignore lint/a11y/useSemanticElements: SVG cannot hold an HTML <button>; this <g> is one (role, tabindex, keys)
                   <g
@@ -126,6 +146,7 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
                     className={`cell${dropped ? ' dropped' : ''}${disabled ? ' disabled' : ''}`}
                     onClick={() => {
                       setFocus({ r, l });
+                      setHover({ r, l });
                       if (!disabled) onToggle(row.kind, l);
                       onSelect?.(row.kind, l);
                     }}
@@ -136,14 +157,13 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
                     }}
                     onMouseEnter={() => setHover({ r, l })}
                   >
-                    <title>{label}</title>
                     <rect
                       x={x + GAP / 2}
                       y={y + GAP / 2}
                       width={cellW - GAP}
                       height={ROW_H - GAP}
                       rx={4}
-                      fill={dropped ? 'url(#hatch)' : v === null ? '#f1f3f5' : viridis(t)}
+                      fill={dropped ? 'url(#hatch)' : fill}
                       className="cell-rect"
                     />
                     {dropped && (
@@ -160,16 +180,15 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
                         {formatValue(v)}
                       </text>
                     )}
-                    {(focused || (hover?.r === r && hover.l === l)) && (
-                      <rect
-                        x={x + 1}
-                        y={y + 1}
-                        width={cellW - 2}
-                        height={ROW_H - 2}
-                        rx={5}
-                        fill="none"
-                        className={focused ? 'cell-focus' : 'cell-hover'}
-                      />
+                    {!focused && hover?.r === r && hover.l === l && (
+                      <rect x={x + 1} y={y + 1} width={cellW - 2} height={ROW_H - 2} rx={5} fill="none" className="cell-hover" />
+                    )}
+                    {focused && (
+                      // A double ring (dark outside, light inside): visible on every cell colour and on the page.
+                      <>
+                        <rect x={x + 0.5} y={y + 0.5} width={cellW - 1} height={ROW_H - 1} rx={5} fill="none" className="cell-focus cell-focus-outer" />
+                        <rect x={x + 3} y={y + 3} width={cellW - 6} height={ROW_H - 6} rx={3} fill="none" className="cell-focus cell-focus-inner" />
+                      </>
                     )}
                   </g>
                 );
@@ -180,8 +199,10 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
       </svg>
       <p className="readout" aria-live="polite" data-testid="heatmap-readout">
         {shown && shownRow
-          ? `${cellName(shownRow, shown.l)} · ${shownRow.dropped[shown.l] ? 'dropped (click to restore)' : `${data.label} = ${formatValue(shownRow.values[shown.l])} (click to drop)`}`
-          : 'Hover a cell for its value; click it (or focus it and press Enter) to drop or restore that sublayer.'}
+          ? `${cellName(shownRow, shown.l)} · ${shownRow.dropped[shown.l] ? `dropped (${press} to restore)` : `${data.label} = ${formatValue(shownRow.values[shown.l])} (${press} to drop)`}`
+          : touch
+            ? 'Tap a cell to drop or restore that sublayer (this line then names it).'
+            : 'Hover a cell for its value; click it (or focus it and press Enter) to drop or restore that sublayer.'}
       </p>
     </div>
   );
