@@ -212,7 +212,8 @@ export class WorkbenchController {
     const s = this.s;
     const model = s.model.info?.source;
     if (!model) return null;
-    return { model, drops: s.drops.current, text: s.data.text, seqLen: s.data.seqLen, windows: s.data.windows, metric: s.ui.metric };
+    const e: Experiment = { model, drops: s.drops.current, text: s.data.text, seqLen: s.data.seqLen, windows: s.data.windows, metric: s.ui.metric };
+    return s.classroom.on ? { ...e, classroom: true } : e;
   }
 
   currentHash(): string | null {
@@ -406,6 +407,7 @@ export class WorkbenchController {
       drops: { current: e.drops, past: [], future: [] },
       ui: { ...s.ui, metric: e.metric },
     }));
+    if (e.classroom) this.s.setClassroom(true); // a link without it leaves the reader's own choice
     void this.applyText();
   }
 

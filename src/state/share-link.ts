@@ -3,16 +3,18 @@
  * validated field by field on read.
  *
  *   #v1&m=b:droplab-byte-12l&da=3,5&dm=7&t=b:moby-dick-heldout&L=256&n=8&x=cos
+ *   #v2&m=b:droplab-byte-12l&da=3,5&t=b:moby-dick-heldout&L=256&n=8&x=cos&c=1   (classroom mode)
  *
  * | key | value |
  * | --- | --- |
- * | `v1` | format version, always first; a higher version is refused ("made by a newer DropLab") |
+ * | `v1`, `v2` | format version, always first; a higher version is refused ("made by a newer DropLab"). A link is written in the lowest version that holds it: v2 only when it uses a v2 field, so every link an older DropLab can show stays readable there |
  * | `m`  | model: `b:<bundled name>`, `h:<hub id>[@<revision>]`, `l:<local folder name>` |
  * | `da`, `dm` | dropped attention / MLP layers, 0-based, strictly ascending, comma-separated (absent = none) |
  * | `t`  | text: `b:<bundled text id>`, `p:<pasted text>` or `u:<uploaded text>`; a text is raw DEFLATE, base64url |
  * | `tn` | the uploaded file's name (with `t=u:` only) |
  * | `L`, `n` | window length in tokens, number of windows |
  * | `x`  | heatmap metric: `cos`, `nonorm`, `block`, `dnll` (default `cos`) |
+ * | `c`  | v2: `1` = classroom mode (absent: the link leaves the reader's own choice alone) |
  *
  * Decoding either returns a complete, valid Experiment or throws ShareLinkError with a message for the
  * person who opened the link: a damaged, hostile or future-version link is never half-applied. Indices
@@ -23,7 +25,7 @@ import { Inflate, deflateSync } from 'fflate';
 import type { DropConfig, ModelSource, ModelSpec } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
 
-export const SHARE_LINK_VERSION = 1;
+export const SHARE_LINK_VERSION = 2;
 
 /** Longest hash accepted (characters after '#'). */
 export const MAX_HASH_CHARS = 100_000;
@@ -50,6 +52,8 @@ export interface Experiment {
   seqLen: number;
   windows: number;
   metric: MetricView;
+  /** Classroom mode (v2 links); absent: not said, the reader's own choice stays. */
+  classroom?: true;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -163,6 +167,7 @@ export function validateExperiment(e: Experiment): void {
   checkInt(e.seqLen, 'window length', SEQ_LEN_RANGE.min, SEQ_LEN_RANGE.max);
   checkInt(e.windows, 'number of windows', WINDOWS_RANGE.min, WINDOWS_RANGE.max);
   if (!METRIC_VIEWS.includes(e.metric)) fail('The link names a heatmap metric this version does not know.');
+  if (e.classroom !== undefined && e.classroom !== true) fail('The link sets classroom mode in a way this version does not know.');
 }
 
 /** Indices and window length against the model the link names, once its config is known. */
@@ -238,12 +243,13 @@ function encodeText(t: TextChoice): string {
 export function encodeExperiment(experiment: Experiment): string {
   const e = linkSafeExperiment(experiment);
   validateExperiment(e);
-  const parts = [`v${SHARE_LINK_VERSION}`, `m=${enc(encodeModel(e.model))}`];
+  const parts = [`v${e.classroom ? 2 : 1}`, `m=${enc(encodeModel(e.model))}`];
   if (e.drops.attn.length) parts.push(`da=${e.drops.attn.join(',')}`);
   if (e.drops.mlp.length) parts.push(`dm=${e.drops.mlp.join(',')}`);
   parts.push(`t=${encodeText(e.text)}`);
   if (e.text.kind === 'upload') parts.push(`tn=${enc(e.text.name)}`);
   parts.push(`L=${e.seqLen}`, `n=${e.windows}`, `x=${METRIC_CODES[e.metric]}`);
+  if (e.classroom) parts.push('c=1');
   const hash = parts.join('&');
   if (hash.length > MAX_HASH_CHARS) {
     fail(`This experiment does not fit in a link (${hash.length} characters; the limit is ${MAX_HASH_CHARS}). Use a shorter text.`);
@@ -254,7 +260,8 @@ export function encodeExperiment(experiment: Experiment): string {
 // ---------------------------------------------------------------------------------------------------
 // Decoding.
 
-const KEYS = new Set(['m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x']);
+const KEYS_V1 = new Set(['m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x']);
+const KEYS_V2 = new Set([...KEYS_V1, 'c']);
 
 function clip(s: string, n = 60): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
@@ -372,7 +379,10 @@ export function decodeExperiment(hash: string): Experiment {
     const eq = part.indexOf('=');
     if (eq <= 0) fail('The link is damaged (a field has no name or no value).');
     const key = part.slice(0, eq);
-    if (!KEYS.has(key)) fail(`The link has a field this version does not know ("${clip(key, 20)}").`);
+    if (!(v >= 2 ? KEYS_V2 : KEYS_V1).has(key)) {
+      if (KEYS_V2.has(key)) fail(`The link's field "${key}" needs link format v2, but the link says v${v}.`);
+      fail(`The link has a field this version does not know ("${clip(key, 20)}").`);
+    }
     if (fields.has(key)) fail(`The link gives the field "${key}" twice.`);
     let value: string;
     try {
@@ -390,6 +400,8 @@ export function decodeExperiment(hash: string): Experiment {
   const metric = METRIC_VIEWS.find((m) => METRIC_CODES[m] === metricCode);
   if (!metric) fail(`The link names a heatmap metric this version does not know ("${clip(metricCode, 20)}").`);
 
+  const classroom = fields.get('c');
+  if (classroom !== undefined && classroom !== '1') fail(`The link's classroom field must be 1 ("${clip(classroom, 20)}").`);
   const e: Experiment = {
     model: parseModel(fields.get('m')!),
     drops: { attn: parseLayers(fields.get('da') ?? '', 'attention'), mlp: parseLayers(fields.get('dm') ?? '', 'MLP') },
@@ -397,6 +409,7 @@ export function decodeExperiment(hash: string): Experiment {
     seqLen: parseInt10(fields.get('L')!, 'window length'),
     windows: parseInt10(fields.get('n')!, 'number of windows'),
     metric,
+    ...(classroom === '1' ? { classroom: true as const } : {}),
   };
   validateExperiment(e);
   return e;

@@ -229,3 +229,28 @@ describe('a Hub link says what it will download before any weight is downloaded 
     expect(engine.calls.filter((c) => c.method === 'loadModel')).toHaveLength(1);
   });
 });
+
+describe('classroom mode in the link (issue 10 item 2)', () => {
+  it('turning classroom on puts c=1 in the hash (v2); off takes it out (v1 again)', async () => {
+    const { s, hash, controller } = await setup();
+    s().setClassroom(true);
+    controller.writeNow();
+    expect(hash.value).toMatch(/^v2&m=b:droplab-byte-12l&.*&c=1$/);
+    expect(decodeExperiment(hash.value).classroom).toBe(true);
+    s().setClassroom(false);
+    controller.writeNow();
+    expect(hash.value).toMatch(/^v1&m=b:droplab-byte-12l&/);
+    expect(hash.value).not.toContain('c=1');
+  });
+
+  it('a classroom link opens in classroom mode; a link without it leaves the mode as it was', async () => {
+    const on = await setup({ hash: link({ drops: { attn: [5], mlp: [] }, classroom: true }) });
+    expect(on.s().classroom.on).toBe(true);
+    expect(on.s().drops.current).toEqual({ attn: [5], mlp: [] });
+    on.hash.fire(`#${link({ drops: { attn: [6], mlp: [] } })}`);
+    await tick();
+    await on.controller.idle();
+    expect(on.s().drops.current).toEqual({ attn: [6], mlp: [] });
+    expect(on.s().classroom.on).toBe(true);
+  });
+});

@@ -156,8 +156,8 @@ describe('share link: damaged links are refused with a clear message', () => {
   });
 
   it('refuses a link from a future version, saying so', () => {
-    const e = refused(good.replace('v1', 'v2'), /newer DropLab.*v2.*v1/);
-    expect(e.details.version).toBe(2);
+    const e = refused(good.replace('v1', 'v3'), /newer DropLab.*v3.*v2/);
+    expect(e.details.version).toBe(3);
     refused(`v99&whatever=${encodeURIComponent('{"future":true}')}`, /newer DropLab/);
   });
 
@@ -233,5 +233,27 @@ describe('share link: any local folder or file name stays shareable (issue 9 ite
     expect(linkSafeName('Llama-3.2 1B (ours) é 模型')).toBe('Llama-3.2 1B (ours) é 模型');
     expect(linkSafeName('x'.repeat(300))).toHaveLength(120);
     expect(linkSafeName('\ud83d\ude00'.repeat(70))).toBe('\ud83d\ude00'.repeat(60));
+  });
+});
+
+describe('share link: classroom mode (issue 10 item 2), v2', () => {
+  it('is written as c=1 in a v2 link only when on; a link without it stays v1 as before', () => {
+    expect(encodeExperiment(base).startsWith('v1&')).toBe(true);
+    const h = encodeExperiment({ ...base, classroom: true });
+    expect(h).toBe('v2&m=b:droplab-byte-12l&da=3,5,11&dm=7&t=b:moby-dick-heldout&L=256&n=8&x=cos&c=1');
+    expect(decodeExperiment(h)).toEqual({ ...base, classroom: true });
+    expect(decodeExperiment(h.replace('&c=1', '').replace('v2', 'v1'))).toEqual(base);
+    expect(decodeExperiment(h.replace('&c=1', ''))).toEqual(base); // a v2 link without c says nothing about it
+  });
+
+  it('existing v1 links read as before; c in a v1 link, or any other value, is refused', () => {
+    expect(decodeExperiment('v1&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=256&n=8')).toEqual({
+      ...base,
+      drops: { attn: [], mlp: [] },
+      metric: 'cosine',
+    });
+    refused('v1&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=256&n=8&c=1', /"c" needs link format v2/);
+    refused('v2&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=256&n=8&c=0', /classroom field must be 1/);
+    refused('v2&m=b:droplab-byte-12l&t=b:moby-dick-heldout&L=256&n=8&c=1&c=1', /twice/);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Classroom mode: a header toggle (also `?classroom=1`, remembered in localStorage), large type and a
+ * Classroom mode: a header toggle (also `?classroom=1`, or `c=1` in a share link, which Copy share link
+ * writes; remembered in localStorage), large type and a
  * simpler page (CSS on html.classroom), a bar with presets and a spoken perplexity line (aria-live), and
  * the guided tour on the bundled model (TourCard).
  */
@@ -9,6 +10,7 @@ import { type PresetId, presets } from '../../state/classroom';
 import { useWorkbench } from '../context';
 import { formatInt, formatPercent, formatPpl } from '../format';
 import { useLab } from '../lab/use-lab';
+import { CopyLinkButton } from '../share/CopyLinkButton';
 import '../lab/lab.css';
 
 const STORAGE_KEY = 'droplab-classroom';
@@ -133,6 +135,8 @@ export function ClassroomBar() {
       <p className="classroom-ppl" aria-live={tourOpen ? 'off' : 'polite'} data-testid="classroom-ppl">
         {sentence ?? 'Measuring…'}
       </p>
+      {/* The side panels are hidden in classroom mode: the link (with classroom mode in it) is copied here. */}
+      <CopyLinkButton className="secondary-button" testId="classroom-copy-link" />
     </section>
   );
 }

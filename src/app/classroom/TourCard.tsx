@@ -7,7 +7,8 @@
 import { type ReactNode, useEffect, useRef } from 'react';
 import { leastImportant, type PresetId, presetCounts, presets, TOUR_STEPS, type TourStep } from '../../state/classroom';
 import { defaultMaxSublayers } from '../../state/curves';
-import { dropKey, NO_DROPS } from '../../state/drops';
+import type { DropConfig, Importance } from '../../engine/api';
+import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
 import { useController, useWorkbench } from '../context';
 import { formatPercent, formatPpl, formatValue } from '../format';
 import { useLab } from '../lab/use-lab';
@@ -26,7 +27,9 @@ function Body({ step }: { step: TourStep }) {
   const lab = useLab();
   const controller = useController();
   const info = useWorkbench((s) => s.model.info);
-  const full = useWorkbench((s) => s.results.analyses[dropKey(NO_DROPS)] ?? null);
+  const drops = useWorkbench((s) => s.drops.current);
+  // What the heatmap shows: the importances of the current configuration, not the full model's.
+  const shown = useWorkbench((s) => s.results.analyses[dropKey(s.drops.current)] ?? null);
   const curvesRunning = useWorkbench((s) => s.curves.job.state === 'running');
   const L = info?.spec.numLayers ?? 0;
   const { third, twoThirds } = presetCounts(L || 12);
@@ -34,14 +37,7 @@ function Body({ step }: { step: TourStep }) {
   let content: ReactNode;
   switch (step.id) {
     case 'heatmap': {
-      const imp = full?.importance;
-      const least = imp ? (leastImportant(imp.attn, 1)[0] ?? 0) : null;
-      const most = imp
-        ? [
-            ...imp.attn.map((v, l) => ({ v, k: `attention ${l}` })),
-            ...imp.mlp.map((v, l) => ({ v, k: `MLP ${l}` })),
-          ].sort((a, b) => b.v - a.v)[0]
-        : null;
+      const fact = heatmapFact(shown?.importance ?? null, drops);
       content = (
         <>
           <p>
@@ -53,10 +49,9 @@ function Body({ step }: { step: TourStep }) {
             sublayer and what comes out. A dark cell barely changes the hidden state, so it is a candidate to drop.
             Click a cell to drop it; click it again to bring it back.
           </p>
-          {imp && least !== null && most && (
-            <p className="tour-fact">
-              In this model the least important attention sublayer is layer {least} ({formatValue(imp.attn[least])});
-              the most important sublayer is {most.k} ({formatValue(most.v)}).
+          {fact && (
+            <p className="tour-fact" data-testid="tour-fact">
+              {fact}
             </p>
           )}
           {!bundled && info && (
@@ -117,7 +112,7 @@ function Body({ step }: { step: TourStep }) {
       content = (
         <p>
           Your turn: click cells to drop and restore sublayers (Ctrl+Z undoes), look at a sublayer's effect on each
-          token, and copy the address bar to share exactly what you see.{' '}
+          token, and press Copy share link to share exactly what you see.{' '}
           <button type="button" className="link-button" onClick={() => controller.setDrops(NO_DROPS)}>
             Restore every sublayer
           </button>
@@ -131,6 +126,26 @@ function Body({ step }: { step: TourStep }) {
       {step.presets.length > 0 && <PresetButtons ids={step.presets} testPrefix="tour-preset" />}
     </>
   );
+}
+
+/**
+ * The heatmap step's sentence about the least and most important sublayers, from what the heatmap shows
+ * now: the current configuration's importances, dropped sublayers left out (they are blank there). Null
+ * while that analysis is not measured yet.
+ */
+export function heatmapFact(imp: Importance | null, drops: DropConfig): string | null {
+  if (!imp) return null;
+  const kept = (kind: 'attn' | 'mlp') => imp[kind].map((v, l) => (drops[kind].includes(l) || !Number.isFinite(v) ? Number.NaN : v));
+  const attn = kept('attn');
+  const least = leastImportant(attn, 1)[0];
+  const most = [...attn.map((v, l) => ({ v, k: `attention ${l}` })), ...kept('mlp').map((v, l) => ({ v, k: `MLP ${l}` }))]
+    .filter((c) => Number.isFinite(c.v))
+    .sort((a, b) => b.v - a.v)[0];
+  if (least === undefined || !most) return null;
+  const where = drops.attn.length + drops.mlp.length === 0 ? 'In this model' : `With ${describeDrops(drops)} dropped`;
+  const attnWord = drops.attn.length ? 'remaining attention sublayer' : 'attention sublayer';
+  const mostWord = drops.attn.length + drops.mlp.length ? 'remaining sublayer' : 'sublayer';
+  return `${where}, the least important ${attnWord} is layer ${least} (${formatValue(attn[least])}); the most important ${mostWord} is ${most.k} (${formatValue(most.v)}).`;
 }
 
 /** The presets' perplexities measured so far, side by side. */

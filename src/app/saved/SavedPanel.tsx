@@ -1,34 +1,22 @@
 /** Save the current experiment (IndexedDB), reopen or delete saved ones, copy the share link. */
 import { type FormEvent, useState } from 'react';
 import { useController, useWorkbench } from '../context';
+import { CopyLinkButton } from '../share/CopyLinkButton';
 
 export function SavedPanel() {
   const controller = useController();
   const list = useWorkbench((s) => s.saved.list);
   const ready = useWorkbench((s) => s.model.info !== null);
   const [name, setName] = useState('');
-  const [copied, setCopied] = useState(false);
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (await controller.save(name)) setName('');
-  };
-  const copy = async () => {
-    controller.writeNow();
-    try {
-      await navigator.clipboard.writeText(window.location.href);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 1500);
-    } catch {
-      window.prompt('Copy this link:', window.location.href);
-    }
   };
   return (
     <section className="panel side-panel" aria-labelledby="saved-title" data-testid="saved-panel">
       <header className="panel-head">
         <h2 id="saved-title">Experiments</h2>
-        <button type="button" className="link-button" onClick={copy} disabled={!ready} data-testid="copy-link">
-          {copied ? 'Link copied' : 'Copy share link'}
-        </button>
+        <CopyLinkButton />
       </header>
       <form className="save-form" onSubmit={save}>
         <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Name this experiment" aria-label="Experiment name" maxLength={200} />
