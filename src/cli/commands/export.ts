@@ -26,8 +26,10 @@ export const exportCommand: Command = {
     'The folder holds config.json (with drop_attn_list / drop_mlp_list and, for llama and mistral, the',
     "auto_map of LLM-Drop's modeling files), the tokenizer files, onnx/model.onnx (fp32), model_fp16.onnx,",
     'model_quantized.onnx (q8) and model_q4.onnx as asked, and model.safetensors with only the kept',
-    'sublayers. It is written to a temporary folder and renamed when complete: a failed or cancelled',
-    'export leaves nothing. See docs/EXPORT.md.',
+    'sublayers. It is written to a temporary folder (<out>.partial-<pid>-<random>) and renamed when',
+    'complete: a failed or cancelled (Ctrl-C) export leaves nothing, and such folders left by a killed',
+    'export are removed by the next one. --out may not be, contain or lie inside --model; --overwrite',
+    'replaces only an empty folder or an earlier export. See docs/EXPORT.md.',
   ].join('\n'),
   async run(flags: Flags, io: CliIo) {
     const formats = String(flags.format)
