@@ -159,6 +159,9 @@ export class WorkbenchController {
       .then((t) => this.s.setBundledTexts(parseManifest(t)))
       .catch(() => this.s.setBundledTexts([]));
     const savedList = this.refreshSaved();
+    // Saved or deleted in another tab: show the list as it is now.
+    const off = this.deps.saved?.onChange?.(() => void this.refreshSaved());
+    if (off) this.unsubscribers.push(off);
     try {
       await backend;
     } catch {
@@ -169,6 +172,7 @@ export class WorkbenchController {
 
     const hash = this.deps.hash.get();
     let first: Experiment | null = null;
+    let autosavedLocal: Experiment | null = null;
     if (!isEmptyHash(hash)) {
       try {
         first = decodeExperiment(hash);
@@ -180,7 +184,10 @@ export class WorkbenchController {
       if (auto) {
         try {
           first = decodeExperiment(auto);
-          if (first.model.kind === 'local') first = null; // a local folder cannot be reopened unasked
+          if (first.model.kind === 'local') {
+            autosavedLocal = first; // a local folder cannot be reopened unasked: ask for it below
+            first = null;
+          }
         } catch {
           first = null;
         }
@@ -189,6 +196,15 @@ export class WorkbenchController {
     let opened = false;
     if (first) opened = await this.openExperiment(first, 'link');
     if (!opened && !this.pendingLocal) await this.openExperiment(this.defaultExperiment(), 'default');
+    if (autosavedLocal && autosavedLocal.model.kind === 'local' && !this.pendingLocal) {
+      // The last experiment used a local folder: say so, and picking that folder brings it back.
+      this.pendingLocal = autosavedLocal;
+      this.s.setNotice({
+        kind: 'info',
+        title: 'Pick the model folder',
+        message: `Your last experiment used the local model folder "${autosavedLocal.model.name}". Choose that folder (Model → Local folder) to continue it with its drops and text; the bundled model is open meanwhile.`,
+      });
+    }
     this.s.setReady(true);
     this.unsubscribers.push(this.store.subscribe(() => this.onStoreChange()));
     const pending = this.pendingHash;

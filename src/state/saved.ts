@@ -11,8 +11,16 @@ export interface SavedExperimentsDb {
   remove(id: string): Promise<void>;
   getAutosave(): Promise<string | null>;
   setAutosave(hash: string): Promise<void>;
+  /**
+   * Calls back when another tab (or another connection in this one) saved or deleted an experiment, so
+   * the list shown stays current; returns an unsubscribe. Absent where BroadcastChannel is.
+   */
+  onChange?(cb: () => void): () => void;
   close(): void;
 }
+
+/** The BroadcastChannel that tells other tabs of this origin that the saved list changed. */
+export const SAVED_CHANNEL = 'droplab-saved-experiments';
 
 const DB_VERSION = 1;
 const EXPERIMENTS = 'experiments';
@@ -55,6 +63,15 @@ export async function openSavedExperiments(factory: IDBFactory = indexedDB, name
     if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
   };
   const db = await req(open);
+  // Other tabs learn of our changes through this channel (IndexedDB itself sends no change events).
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(SAVED_CHANNEL) : null;
+  const changed = () => {
+    try {
+      channel?.postMessage({ changed: Date.now() });
+    } catch {
+      // a closed channel: nobody to tell
+    }
+  };
   return {
     async list() {
       const tx = db.transaction(EXPERIMENTS, 'readonly');
@@ -70,11 +87,13 @@ export async function openSavedExperiments(factory: IDBFactory = indexedDB, name
       const tx = db.transaction(EXPERIMENTS, 'readwrite');
       tx.objectStore(EXPERIMENTS).put(rec);
       await done(tx);
+      changed();
     },
     async remove(id) {
       const tx = db.transaction(EXPERIMENTS, 'readwrite');
       tx.objectStore(EXPERIMENTS).delete(id);
       await done(tx);
+      changed();
     },
     async getAutosave() {
       const tx = db.transaction(META, 'readonly');
@@ -86,7 +105,19 @@ export async function openSavedExperiments(factory: IDBFactory = indexedDB, name
       tx.objectStore(META).put(hash, AUTOSAVE_KEY);
       await done(tx);
     },
-    close: () => db.close(),
+    ...(channel
+      ? {
+          onChange(cb: () => void) {
+            const on = () => cb();
+            channel.addEventListener('message', on);
+            return () => channel.removeEventListener('message', on);
+          },
+        }
+      : {}),
+    close: () => {
+      channel?.close();
+      db.close();
+    },
   };
 }
 

@@ -254,3 +254,46 @@ describe('classroom mode in the link (issue 10 item 2)', () => {
     expect(on.s().classroom.on).toBe(true);
   });
 });
+
+describe('saved experiments across two tabs (issue 9 item 11)', () => {
+  const until = async (f: () => boolean) => {
+    for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 5));
+    return f();
+  };
+
+  it('a save or a delete in one tab shows in the other without a reload', async () => {
+    const factory = new IDBFactory(); // one browser profile, two tabs
+    const a = await setup({ factory });
+    const b = await setup({ factory });
+    expect(b.s().saved.list).toEqual([]);
+    a.controller.toggle('attn', 2);
+    await a.controller.idle();
+    expect(await a.controller.save('from tab A')).toBe(true);
+    expect(await until(() => b.s().saved.list.length === 1)).toBe(true);
+    expect(b.s().saved.list[0].name).toBe('from tab A');
+    expect(decodeExperiment(b.s().saved.list[0].hash).drops).toEqual({ attn: [2], mlp: [] });
+    await b.controller.deleteSaved(b.s().saved.list[0].id);
+    expect(await until(() => a.s().saved.list.length === 0)).toBe(true);
+    a.controller.stop();
+    b.controller.stop();
+    a.saved.close();
+    b.saved.close();
+  });
+});
+
+describe('a local-folder experiment on a fresh visit (issue 9 item 11)', () => {
+  it('autosaved: the default opens, the page says which folder brings the last experiment back, and picking it does', async () => {
+    const factory = new IDBFactory();
+    const db = await openSavedExperiments(factory);
+    await db.setAutosave(link({ model: { kind: 'local', name: 'my-model' }, drops: { attn: [], mlp: [3] } }));
+    db.close();
+    const { s, controller } = await setup({ factory });
+    expect(s().model.info?.source).toEqual({ kind: 'bundled', name: 'droplab-byte-12l' });
+    expect(s().ui.notice?.title).toBe('Pick the model folder');
+    expect(s().ui.notice?.message).toMatch(/^Your last experiment used the local model folder "my-model"\./);
+    await controller.loadModel({ kind: 'local', name: 'my-model', files: [] });
+    await controller.idle();
+    expect(s().drops.current).toEqual({ attn: [], mlp: [3] });
+    expect(s().ui.notice).toBeNull();
+  });
+});
