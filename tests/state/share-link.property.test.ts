@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { ShareLinkError } from '../../src/engine/errors';
 import { decodeExperiment, encodeExperiment, type Experiment, isHubId, linkSafeExperiment, METRIC_VIEWS, validateExperiment } from '../../src/state/share-link';
 
-export const RUNS_DECODE = 3000;
-export const RUNS_ROUND_TRIP = 1500;
+const RUNS_DECODE = 3000;
+const RUNS_ROUND_TRIP = 1500;
 const SEED = 20261205;
 
 function decodesOrRefuses(hash: string): void {
