@@ -4,7 +4,7 @@ import { urlWithBackend } from './page';
 
 /** "Continue on WebAssembly" is offered unless the page is on wasm already (then Reload is the same). */
 function onWasmAlready(): boolean {
-  return new URLSearchParams(window.location.search).get('backend') === 'wasm';
+  return typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('backend') === 'wasm';
 }
 
 export function NoticeBanner() {

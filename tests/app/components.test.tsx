@@ -78,6 +78,19 @@ describe('the workbench page (fake engine)', () => {
     expect(html).toMatch(/aria-pressed="true"[^>]*data-kind="attn" data-layer="3"/);
   });
 
+  it('a dead engine worker: the same notice as "The engine stopped", badge and task line say so', async () => {
+    const { render, engine, controller } = await workbench();
+    controller.toggle('mlp', 2);
+    await controller.idle();
+    engine.onDeviceLost?.('The engine stopped (the engine worker failed: boom). Reload the page to start it again.', 'engine');
+    const html = render();
+    expect(html).toMatch(/role="alert" data-testid="notice"><div><strong>The engine stopped<\/strong><p>The engine stopped \(the engine worker failed: boom\)/);
+    expect(html).toContain('data-testid="notice-reload"');
+    expect(html).toMatch(/data-backend="error"[^>]*>Engine stopped</);
+    expect(html).toMatch(/data-task="stopped">engine stopped</);
+    expect(html).toMatch(/aria-pressed="true"[^>]*data-kind="mlp" data-layer="2"/);
+  });
+
   it('marks dropped cells and shows the change in perplexity', async () => {
     const { render, controller } = await workbench();
     controller.toggle('attn', 3);
