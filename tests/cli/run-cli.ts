@@ -1,4 +1,4 @@
-/** Run the droplab CLI as a child process (tsx, as `npm run cli` does) and collect its output. */
+/** Run the droplab CLI as a child process (through tsx; `npm run cli` runs bin/droplab.mjs, see runBin) and collect its output. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
