@@ -1,4 +1,5 @@
 /** The CLI's flag parser (in-process; no engine). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type FlagSpec, parseFlags, parseIntList, UsageError } from '../../src/cli/args';
 
@@ -71,5 +72,51 @@ describe('numeric bounds', () => {
     expect(threadsFromFlags({}, 4)).toBeUndefined();
     expect(() => threadsFromFlags({ threads: 5 }, 4)).toThrow(/--threads 5 is more than this machine's 4 cores/);
     expect(threadsFromFlags({ threads: 5, 'force-threads': true }, 4)).toBe(5);
+  });
+});
+
+describe('parseFlags and parseIntList (fast-check)', () => {
+  const ALL: FlagSpec[] = [
+    ...SPECS,
+    { name: 'drop-mlp', kind: 'ints', default: [], help: '' },
+    { name: 'threads', kind: 'int', min: 1, max: 1024, help: '' },
+  ];
+  const piece = fc.oneof(
+    fc.constantFrom(
+      '--model',
+      '--seq-len',
+      '--drop-attn',
+      '--drop-mlp',
+      '--threads',
+      '--target',
+      '--json',
+      '--',
+      '-x',
+      '=',
+    ),
+    fc.string({ maxLength: 12 }),
+    fc.stringMatching(/^(\d{1,12}(-\d{1,12})?)(,\d{1,12}(-\d{1,12})?){0,3}$/),
+    fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }).map(String),
+  );
+
+  it('any argv: flags, or a UsageError; lists sorted, unique, within 0..4095 (1,000 runs)', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (argv) => {
+        let flags: ReturnType<typeof parseFlags>;
+        try {
+          flags = parseFlags(argv, ALL, 'eval');
+        } catch (e) {
+          expect(e).toBeInstanceOf(UsageError);
+          return;
+        }
+        for (const k of ['drop-attn', 'drop-mlp']) {
+          const l = flags[k] as number[];
+          expect(l.every((x, i) => Number.isInteger(x) && x >= 0 && x <= 4095 && (i === 0 || x > l[i - 1]))).toBe(true);
+        }
+        const t = flags.threads as number | undefined;
+        if (t !== undefined) expect(t >= 1 && t <= 1024).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
