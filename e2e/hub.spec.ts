@@ -3,6 +3,8 @@
  * download with byte and file progress, clear errors for a private repository and an unsupported
  * family (refused before any weight is downloaded), and an offline second visit from the Cache API.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { type HubServer, startHubServer } from './hub-server';
 import { currentPerplexity, link, nodePerplexity, watch } from './support';
@@ -45,9 +47,23 @@ test('loads a Hub model with progress, refuses private and unsupported repos, an
   // A private (or missing) repository.
   await page.getByRole('tab', { name: 'Hub' }).click();
   const id = page.getByRole('textbox', { name: 'Model id' });
-  await id.fill('private/model');
+  // The id field is wide enough for a long id; a model page address is read as the id.
+  await id.fill('HuggingFaceTB/SmolLM2-135M');
+  expect(await id.evaluate((e: HTMLInputElement) => e.scrollWidth <= e.clientWidth)).toBe(true);
+  await id.fill(`${hub.url}/private/model/tree/main`);
   await page.getByRole('button', { name: 'Load', exact: true }).click();
+  await expect(id).toHaveValue('private/model');
   await expect(page.getByTestId('model-error')).toContainText('private or gated, or it does not exist');
+
+  // One current error per panel: a local folder without config.json replaces the Hub error on screen.
+  await page.getByRole('tab', { name: 'Local folder' }).click();
+  const folder = testInfo.outputPath('not-a-model');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'notes.txt'), 'no config.json here');
+  await page.getByTestId('folder-input').setInputFiles(folder);
+  await expect(page.getByTestId('model-panel').locator('.inline-error')).toContainText('has no config.json');
+  await expect(page.getByTestId('model-error')).toHaveCount(0);
+  await page.getByRole('tab', { name: 'Hub' }).click();
 
   // An unsupported family: refused from config.json, before anything else of the repository is requested.
   await id.fill('unsupported/bert');

@@ -152,6 +152,8 @@ describe('wording', () => {
     const one = backendWords({ backend: 'wasm', reason: 'requestAdapter() returned no adapter', crossOriginIsolated: false, threads: 1 });
     expect(one).toMatchObject({ text: 'Runs on the CPU · 1 thread · no usable GPU in this browser', tone: 'warn' });
     expect(one.title).toContain('Cross-origin isolated: no');
+    // One thread by choice (half of 2 cores), isolated: nothing wrong, not orange.
+    expect(backendWords({ backend: 'wasm', reason: 'WebGPU is switched off by ?backend=wasm.', crossOriginIsolated: true, threads: 1 }).tone).toBe('ok');
     const gpu = backendWords({
       backend: 'webgpu',
       adapter: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100', isFallbackAdapter: false, features: ['shader-f16'], maxBufferSize: 1 },

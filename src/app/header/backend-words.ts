@@ -22,7 +22,7 @@ export function cpuWhy(reason: string): string {
 export function backendWords(r: BackendReport): BadgeWords {
   const isolation = r.crossOriginIsolated
     ? 'Cross-origin isolated: yes (several threads possible).'
-    : 'Cross-origin isolated: no (one thread only).';
+    : 'Cross-origin isolated: no, so one thread only (the server must send COOP/COEP headers).';
   if (r.backend === 'webgpu') {
     const a = r.adapter;
     const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || a.description || 'unknown adapter';
@@ -40,7 +40,8 @@ export function backendWords(r: BackendReport): BadgeWords {
   return {
     text: `Runs on the CPU · ${threads} · ${cpuWhy(r.reason)}`,
     title: [`Runs on the CPU through WebAssembly (onnxruntime-web), ${threads}.`, `Why: ${r.reason}`, isolation].join('\n'),
-    // One thread is slow: the page could not get cross-origin isolation (see the title).
-    tone: r.threads > 1 ? 'ok' : 'warn',
+    // Orange only for a real problem: without cross-origin isolation onnxruntime-web cannot use threads.
+    // (One thread on a 2-core machine is onnxruntime-web's own choice: half the cores.)
+    tone: r.crossOriginIsolated ? 'ok' : 'warn',
   };
 }
