@@ -40,13 +40,13 @@ describe('LLM-Drop config', () => {
     }
   });
 
-  it('auto_map for llama and mistral (LLM-Drop ships their modeling files); none for qwen2 and gpt2, lists still written', async () => {
+  it('auto_map for llama, mistral and gemma2 (LLM-Drop ships their modeling files); none for qwen2, qwen3 and gpt2, lists still written', async () => {
     for (const variant of TINY_VARIANTS) {
       const m = await loadTinyModel(variant);
       const r = llmDropConfig(m.config, m.spec, { attn: [1], mlp: [] });
       expect(r.config.drop_attn_list).toEqual([1]);
       expect(r.config.drop_mlp_list).toEqual([]);
-      if (m.spec.family === 'llama' || m.spec.family === 'mistral') {
+      if (m.spec.family === 'llama' || m.spec.family === 'mistral' || m.spec.family === 'gemma2') {
         expect(r.llmDropLoadable).toBe(true);
         expect(r.config.auto_map).toEqual(LLMDROP_AUTO_MAP[m.spec.family]);
       } else {
@@ -55,6 +55,10 @@ describe('LLM-Drop config', () => {
         expect(r.warnings.join(' ')).toMatch(new RegExp(`LLM-Drop has no modeling file for ${m.spec.family}`));
       }
     }
+    expect(LLMDROP_AUTO_MAP.gemma2).toEqual({
+      AutoConfig: 'configuration_dropped_gemma2.Gemma2Config',
+      AutoModelForCausalLM: 'modeling_dropped_gemma2.Gemma2ForCausalLM',
+    });
     expect(LLMDROP_AUTO_MAP.llama).toEqual({
       AutoConfig: 'configuration_dropped_llama.LlamaConfig',
       AutoModelForCausalLM: 'modeling_dropped_llama.LlamaForCausalLM',
@@ -115,8 +119,19 @@ describe('pruned checkpoint', () => {
     const gpt = variant === 'gpt2';
     const attnPrefix = gpt ? `h.${L - 1}.` : `model.layers.${L - 1}.`;
     const mlpPrefix = gpt ? 'h.0.' : 'model.layers.0.';
-    const attnNames = gpt ? ['ln_1', 'attn.'] : ['input_layernorm', 'self_attn.'];
-    const mlpNames = gpt ? ['ln_2', 'mlp.'] : ['post_attention_layernorm', 'mlp.'];
+    // LLM-Drop's modeling files: what a dropped attention / MLP no longer builds (gemma2's sandwich norms
+    // belong to their sublayer: post_attention_layernorm is the attention's there, the MLP's pre-norm elsewhere).
+    const gemma = variant === 'gemma2';
+    const attnNames = gpt
+      ? ['ln_1', 'attn.']
+      : gemma
+        ? ['input_layernorm', 'post_attention_layernorm', 'self_attn.']
+        : ['input_layernorm', 'self_attn.'];
+    const mlpNames = gpt
+      ? ['ln_2', 'mlp.']
+      : gemma
+        ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm', 'mlp.']
+        : ['post_attention_layernorm', 'mlp.'];
     const expectRemoved = m.store
       .names()
       .filter(

@@ -86,6 +86,20 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     qkNorm: 'head',
     tiedEmbeddings: true,
   },
+  gemma2: {
+    family: 'gemma2',
+    hiddenSize: 32,
+    numLayers: 3,
+    headDim: 16,
+    activation: 'gelu_tanh',
+    sandwichNorm: true,
+    embedScale: Math.sqrt(32),
+    attnScale: 24 ** -0.5, // query_pre_attn_scalar, not head_dim
+    attnSoftcap: 5,
+    finalSoftcap: 3,
+    layerWindows: [8, null, 8], // the even layers are local
+    tiedEmbeddings: true,
+  },
   gpt2: {
     ...GPT2_ARCH,
     hiddenSize: 32,
@@ -215,6 +229,30 @@ describe('weight mapping on the fixtures', () => {
       });
     });
   }
+
+  it('gemma2: the sandwich norms load as 1 + w in float32 (Gemma RMSNorm), under their own names; the rest as stored', async () => {
+    const { weights, tiny, spec } = await loadTinyModel('gemma2', { dtype: 'bf16' });
+    const t = (name: string) => (tiny.tensors.get(name) as { data: Float32Array }).data;
+    const plusOne = (x: Float32Array) => Float32Array.from(x, (v) => v + 1);
+    expect(same(weights.finalNorm.weight.load(), plusOne(t('model.norm.weight')))).toBe(true);
+    expect(weights.lmHead).toBe(weights.embed);
+    weights.layers.forEach((l, i) => {
+      const p = `model.layers.${i}`;
+      for (const [role, hf] of [
+        ['attnNorm', 'input_layernorm'],
+        ['attnPostNorm', 'post_attention_layernorm'],
+        ['mlpNorm', 'pre_feedforward_layernorm'],
+        ['mlpPostNorm', 'post_feedforward_layernorm'],
+      ] as const) {
+        const n = l[role] as Norm;
+        expect([...n.weight.shape], role).toEqual([spec.hiddenSize]);
+        expect(same(n.weight.load(), plusOne(t(`${p}.${hf}.weight`))), `${p}.${hf}`).toBe(true);
+      }
+      expect(same((l.q as Linear).weight.load(), t(`${p}.self_attn.q_proj.weight`))).toBe(true);
+    });
+    // The store's own arrays are never changed by the offset: loading twice gives the same values.
+    expect(same(weights.layers[0].attnNorm.weight.load(), weights.layers[0].attnNorm.weight.load())).toBe(true);
+  });
 
   for (const prefix of ['', 'transformer.']) {
     it(`gpt2 (prefix "${prefix}"): q, k, v are the transposed column slices of the fused c_attn; Conv1D weights transposed`, async () => {
@@ -373,6 +411,30 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     use_sliding_window: false,
     vocab_size: 151936,
   };
+  // gemma-2-2b's config.json (the keys that matter).
+  const gemma2_2b = {
+    architectures: ['Gemma2ForCausalLM'],
+    attn_logit_softcapping: 50.0,
+    bos_token_id: 2,
+    eos_token_id: 1,
+    final_logit_softcapping: 30.0,
+    head_dim: 256,
+    hidden_act: 'gelu_pytorch_tanh',
+    hidden_activation: 'gelu_pytorch_tanh',
+    hidden_size: 2304,
+    intermediate_size: 9216,
+    max_position_embeddings: 8192,
+    model_type: 'gemma2',
+    num_attention_heads: 8,
+    num_hidden_layers: 26,
+    num_key_value_heads: 4,
+    query_pre_attn_scalar: 256,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000.0,
+    sliding_window: 4096,
+    torch_dtype: 'float32',
+    vocab_size: 256000,
+  };
   const smollm2_135m = {
     architectures: ['LlamaForCausalLM'],
     bos_token_id: 1,
@@ -417,6 +479,15 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     // 1024*1024 each + o 2048*1024 + q_norm, k_norm 128 each + two norms 1024 each + MLP 3*1024*3072
     // = 15,730,944, x28 = 440,466,432; final norm 1024: 596,049,920 (the model card's 0.6B, 0.44B
     // without the embedding).
+    // gemma-2-2b by hand: embedding 256000*2304 = 589,824,000 (tied); per layer q, o 2304*2048 each, k, v
+    // 2304*1024 each, four norms of 2304, MLP 3*2304*9216 = 77,865,984, x26; final norm 2304:
+    // 2,614,341,888 (the model card's 2.6B).
+    const g2 = specFromConfig(gemma2_2b);
+    expect(g2).toMatchObject({ family: 'gemma2', headDim: 256, activation: 'gelu_tanh', sandwichNorm: true, attnScale: 1 / 16, attnSoftcap: 50, finalSoftcap: 30, embedScale: 48, tiedEmbeddings: true, eosTokenId: 1 });
+    expect(g2.layerWindows?.slice(0, 4)).toEqual([4096, null, 4096, null]);
+    expect(parameterCounts(g2).total).toBe(2_614_341_888);
+    expect(specFromConfig({ ...gemma2_2b, attn_logit_softcapping: null, sliding_window: null })).not.toHaveProperty('attnSoftcap');
+    expect(() => specFromConfig({ ...gemma2_2b, layer_types: ['full_attention'] })).toThrow(/layer_types must list/);
     const q3 = specFromConfig(qwen3_06b);
     expect(q3).toMatchObject({ family: 'qwen3', headDim: 128, qkNorm: 'head', qkvBias: false, oBias: false, eosTokenId: 151645 });
     expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
@@ -488,15 +559,15 @@ describe('configs of real checkpoints (values from their config.json)', () => {
   it('unsupported model_type -> UnsupportedArchitectureError listing the supported ones', () => {
     let err: unknown;
     try {
-      specFromConfig({ model_type: 'gemma2', hidden_size: 8 });
+      specFromConfig({ model_type: 'gemma3', hidden_size: 8 });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
-    expect(msg).toContain('gemma2');
-    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2']);
+    expect(msg).toContain('gemma3');
+    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gpt2']);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

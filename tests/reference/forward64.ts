@@ -46,7 +46,9 @@ export interface Layer64 {
   o: Linear64; // [d, H*hd]
   qNorm: Norm64 | null; // [hd], per-head RMSNorm of queries (qwen3)
   kNorm: Norm64 | null; // [hd], of keys
+  attnPostNorm: Norm64 | null; // [d], sandwich norm (gemma2)
   mlpNorm: Norm64;
+  mlpPostNorm: Norm64 | null; // [d]
   gate: Linear64 | null; // [I, d]
   up: Linear64; // [I, d]
   down: Linear64; // [d, I]
@@ -104,6 +106,8 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
       o: lin64(lw.o, d, H * hd, `layers.${l}.o`),
       qNorm: lw.qNorm ? norm64(lw.qNorm, hd, `layers.${l}.qNorm`) : null,
       kNorm: lw.kNorm ? norm64(lw.kNorm, hd, `layers.${l}.kNorm`) : null,
+      attnPostNorm: lw.attnPostNorm ? norm64(lw.attnPostNorm, d, `layers.${l}.attnPostNorm`) : null,
+      mlpPostNorm: lw.mlpPostNorm ? norm64(lw.mlpPostNorm, d, `layers.${l}.mlpPostNorm`) : null,
       mlpNorm: norm64(lw.mlpNorm, d, `layers.${l}.mlpNorm`),
       gate: lw.gate ? lin64(lw.gate, I, d, `layers.${l}.gate`) : null,
       up: lin64(lw.up, I, d, `layers.${l}.up`),
@@ -149,7 +153,7 @@ export function applyNorm(spec: ModelSpec, n: Norm64, x: Float64Array, T: number
  * Query head h reads kv head floor(h / (H / Hkv)); scores q.k / sqrt(hd); rope on q and k (HF
  * rotate_half) at positions 0..T-1 when the model uses rope.
  */
-export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T: number): Float64Array {
+export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T: number, window: number | null = null): Float64Array {
   const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd } = model.spec;
   let q = linear(h, T, d, layer.q.w, layer.q.b, H * hd); // [T, H*hd]
   let k = linear(h, T, d, layer.k.w, layer.k.b, Hkv * hd); // [T, Hkv*hd]
@@ -165,21 +169,24 @@ export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T:
     }
   }
   const group = H / Hkv;
-  const scale = 1 / Math.sqrt(hd);
+  const scale = model.spec.attnScale ?? 1 / Math.sqrt(hd);
+  const cap = model.spec.attnSoftcap;
   const ctx = new Float64Array(T * H * hd); // [T, H*hd]
   const scores = new Float64Array(T);
   for (let hh = 0; hh < H; hh++) {
     const kvh = Math.floor(hh / group);
     for (let t = 0; t < T; t++) {
       const qo = t * H * hd + hh * hd;
-      for (let s = 0; s <= t; s++) {
+      // keys s0..t: all earlier ones, or the last `window` of them on a local layer (gemma2)
+      const s0 = window === null ? 0 : Math.max(0, t - window + 1);
+      for (let s = s0; s <= t; s++) {
         const ko = s * Hkv * hd + kvh * hd;
         let dot = 0;
         for (let j = 0; j < hd; j++) dot += q[qo + j] * k[ko + j];
-        scores[s] = dot * scale;
+        scores[s] = cap ? cap * Math.tanh((dot * scale) / cap) : dot * scale;
       }
-      const lse = logSumExp(scores, 0, t + 1);
-      for (let s = 0; s <= t; s++) {
+      const lse = logSumExp(scores, s0, t + 1 - s0);
+      for (let s = s0; s <= t; s++) {
         const p = Math.exp(scores[s] - lse);
         const vo = s * Hkv * hd + kvh * hd;
         for (let j = 0; j < hd; j++) ctx[qo + j] += p * v[vo + j];
@@ -281,6 +288,7 @@ export function forward64(
     if (model.posEmbed.length < T * d) throw new Error(`window of ${T} tokens is longer than the learned positions`);
     for (let i = 0; i < T * d; i++) x[i] += model.posEmbed[i];
   }
+  if (spec.embedScale !== undefined) for (let i = 0; i < T * d; i++) x[i] *= Math.fround(spec.embedScale);
 
   const boundaries: Float64Array[] = [x];
   const attnIO: (SublayerIO | null)[] = [];
@@ -292,7 +300,8 @@ export function forward64(
     if (dropped.attn.has(l)) attnIO.push(null);
     else {
       const input = applyNorm(spec, layer.attnNorm, x, T);
-      const output = attention64(model, layer, input, T);
+      let output = attention64(model, layer, input, T, spec.layerWindows?.[l] ?? null);
+      if (layer.attnPostNorm) output = applyNorm(spec, layer.attnPostNorm, output, T);
       m = new Float64Array(T * d);
       for (let i = 0; i < m.length; i++) m[i] = x[i] + output[i];
       attnIO.push({ input, output });
@@ -303,7 +312,8 @@ export function forward64(
     if (dropped.mlp.has(l)) mlpIO.push(null);
     else {
       const input = applyNorm(spec, layer.mlpNorm, m, T);
-      const output = mlp64(model, layer, input, T);
+      let output = mlp64(model, layer, input, T);
+      if (layer.mlpPostNorm) output = applyNorm(spec, layer.mlpPostNorm, output, T);
       next = new Float64Array(T * d);
       for (let i = 0; i < next.length; i++) next[i] = m[i] + output[i];
       mlpIO.push({ input, output });
@@ -314,6 +324,8 @@ export function forward64(
 
   const h = applyNorm(spec, model.finalNorm, x, T);
   const logits = linear(h, T, d, model.lmHead, null, V); // [T, V]
+  const cap = spec.finalSoftcap;
+  if (cap) for (let i = 0; i < logits.length; i++) logits[i] = cap * Math.tanh(logits[i] / cap);
   const nll = new Float64Array(T - 1);
   for (let t = 0; t < T - 1; t++) nll[t] = logSumExp(logits, t * V, V) - logits[t * V + ids[t + 1]];
   const argmax = new Int32Array(T);

@@ -13,8 +13,11 @@
  * index lists, e.g. "drop_attn_list": [25, 26, 24, 22]; DropLab writes sorted index lists too.
  *
  * LLM-Drop ships modeling files for llama, mistral, gemma2, baichuan and deepseek. Of DropLab's
- * families only llama and mistral have one: a qwen2 or gpt2 config still gets the lists (DropLab and
- * this export read them) but no auto_map, and the export says so.
+ * families llama, mistral and gemma2 have one (modeling_dropped_gemma2.py removes input_layernorm,
+ * self_attn and post_attention_layernorm with a dropped attention, pre/post_feedforward_layernorm and
+ * mlp with a dropped MLP, and slides the window on even layers, as DropLab does): a qwen2, qwen3 or
+ * gpt2 config still gets the lists (DropLab and this export read them) but no auto_map, and the export
+ * says so.
  */
 import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
@@ -35,6 +38,10 @@ export const LLMDROP_AUTO_MAP: Readonly<Partial<Record<FamilyName, AutoMap>>> = 
   mistral: {
     AutoConfig: 'configuration_dropped_mistral.MistralConfig',
     AutoModelForCausalLM: 'modeling_dropped_mistral.MistralForCausalLM',
+  },
+  gemma2: {
+    AutoConfig: 'configuration_dropped_gemma2.Gemma2Config',
+    AutoModelForCausalLM: 'modeling_dropped_gemma2.Gemma2ForCausalLM',
   },
 };
 

@@ -290,6 +290,13 @@ export interface AttentionIO {
   past?: KV | null;
   /** int64 [B,S], 1 = attend, 0 = padding (KV-cache export); absent: every key is real. */
   attentionMask?: Value | null;
+  /** Sliding-window size of a local attention layer (gemma2); absent or null: global. */
+  window?: number | null;
+}
+
+/** cap * tanh(x / cap): gemma2's soft-capping of attention scores and final logits. */
+export function softcap(b: GraphBuilder, x: Value, cap: number): Value {
+  return b.mul(b.tanh(b.div(x, cap)), cap);
 }
 
 /** float32 lowest, what HF fills masked scores with. */
@@ -351,8 +358,9 @@ export function attention(
     const rank = nRep > 1 ? 5 : 4;
     const kT = b.transpose(kg, rank === 5 ? [0, 1, 2, 4, 3] : [0, 1, 3, 2]); // [..,hd,S]
 
-    // scores = q k^T / sqrt(hd)   [B,H,T,S] (or grouped [B,Hkv,n_rep,T,S])
-    const scores = b.mul(b.matmul(qg, kT), 1 / Math.sqrt(hd));
+    // scores = q k^T / sqrt(hd)   [B,H,T,S] (or grouped [B,Hkv,n_rep,T,S]); gemma2: its own scale, soft-capped
+    let scores = b.mul(b.matmul(qg, kT), spec.attnScale ?? 1 / Math.sqrt(hd));
+    if (spec.attnSoftcap) scores = softcap(b, scores, spec.attnSoftcap);
 
     // causal mask: query i (absolute position S-T+i) sees key j iff j <= S-T+i
     const T = b.dim(q, 2);
@@ -360,6 +368,8 @@ export function attention(
     const qPos = b.unsqueeze(b.range(b.sub(S, T), S, 1), [1]); // [T,1]
     const kPos = b.unsqueeze(b.range(0, S, 1), [0]); // [1,S]
     let masked = b.less(qPos, kPos); // [T,S] true = hidden
+    // a local layer's sliding window: query i sees key j only if i - j < window
+    if (io.window) masked = b.or(masked, b.greater(b.sub(qPos, kPos), io.window - 1)); // int64 positions
     if (io.attentionMask) {
       const pad = b.equal(io.attentionMask, 0); // [B,S]
       masked = b.or(masked, b.reshape(pad, rank === 5 ? [0, 1, 1, 1, -1] : [0, 1, 1, -1])); // [B,1,(1,)1,S] | [T,S]
@@ -432,15 +442,18 @@ export function attentionSublayer(
   l: number,
   io: AttentionIO,
 ): SublayerOut & { present: KV } {
-  const normed = norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`);
-  const { out: delta, present } = attention(ctx, normed, w, `layers.${l}.attn`, io);
-  return { out: ctx.b.add(x, delta), normed, delta, present };
+  const normed = norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`); // N1(x)
+  const window = ctx.spec.layerWindows?.[l] ?? null;
+  const a = attention(ctx, normed, w, `layers.${l}.attn`, { ...io, window });
+  const delta = w.attnPostNorm ? norm(ctx, a.out, w.attnPostNorm, `layers.${l}.attn_post_norm`) : a.out;
+  return { out: ctx.b.add(x, delta), normed, delta, present: a.present };
 }
 
 /** x_{l+1} = m_l + MLP_l(N2_l(m_l)). */
 export function mlpSublayer(ctx: BlockContext, m: Value, w: LayerWeights, l: number): SublayerOut {
-  const normed = norm(ctx, m, w.mlpNorm, `layers.${l}.mlp_norm`);
-  const delta = mlp(ctx, normed, w, `layers.${l}.mlp`);
+  const normed = norm(ctx, m, w.mlpNorm, `layers.${l}.mlp_norm`); // N2(m)
+  const f = mlp(ctx, normed, w, `layers.${l}.mlp`);
+  const delta = w.mlpPostNorm ? norm(ctx, f, w.mlpPostNorm, `layers.${l}.mlp_post_norm`) : f;
   return { out: ctx.b.add(m, delta), normed, delta };
 }
 
@@ -482,6 +495,7 @@ export function embedding(ctx: BlockContext, weights: ModelWeights, ids: Value, 
       const pos = positions ?? sequencePositions(b, ids); // [T] or [B,T]
       h = b.add(h, b.gather(ctx.format.table(ctx, weights.posEmbed, 'embed_positions.weight'), pos, 0)); // + [T,d] | [B,T,d]
     }
+    if (spec.embedScale !== undefined) h = b.mul(h, Math.fround(spec.embedScale)); // gemma: * sqrt(d)
     return h;
   });
 }
@@ -490,7 +504,10 @@ export function embedding(ctx: BlockContext, weights: ModelWeights, ids: Value, 
 export function lmHead(ctx: BlockContext, weights: ModelWeights, h: Value): Value {
   const hn = norm(ctx, h, weights.finalNorm, 'final_norm'); // [B,T,d]
   const name = weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight';
-  return ctx.b.scope('lm_head', () => ctx.format.head(ctx, hn, weights.lmHead, name));
+  return ctx.b.scope('lm_head', () => {
+    const logits = ctx.format.head(ctx, hn, weights.lmHead, name); // [B,T,V]
+    return ctx.spec.finalSoftcap ? softcap(ctx.b, logits, ctx.spec.finalSoftcap) : logits;
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2';
+export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -30,6 +30,21 @@ export interface ModelSpec {
   oBias: boolean;
   /** 'head': RMSNorm of every query and key head over its hd values, before RoPE (qwen3). Absent: none. */
   qkNorm?: 'head';
+  /**
+   * Sandwich norms (gemma2): each sublayer's output is normed before it joins the residual stream,
+   * m = x + postN(Attn(N(x))), with the post-norms as their own weight roles. Absent: pre-norm only.
+   */
+  sandwichNorm?: true;
+  /** x_0 = embed(ids) * embedScale (gemma: sqrt(d), as float32). Absent: 1. */
+  embedScale?: number;
+  /** Attention scores q.k * attnScale (gemma2: query_pre_attn_scalar^-0.5). Absent: 1/sqrt(hd). */
+  attnScale?: number;
+  /** Scores soft-capped as cap * tanh(s / cap) before the mask (gemma2 attn_logit_softcapping). */
+  attnSoftcap?: number;
+  /** Logits soft-capped as cap * tanh(z / cap) (gemma2 final_logit_softcapping). */
+  finalSoftcap?: number;
+  /** Per layer: the sliding-window size of a local attention layer, null for global (gemma2: even layers local). */
+  layerWindows?: readonly (number | null)[];
   mlpBias: boolean;
   tiedEmbeddings: boolean;
   bosTokenId: number | null;
@@ -66,10 +81,12 @@ export const LAYER_ROLES = [
   { role: 'o', sublayer: 'attn', optional: false },
   { role: 'qNorm', sublayer: 'attn', optional: true },
   { role: 'kNorm', sublayer: 'attn', optional: true },
+  { role: 'attnPostNorm', sublayer: 'attn', optional: true },
   { role: 'mlpNorm', sublayer: 'mlp', optional: false },
   { role: 'gate', sublayer: 'mlp', optional: true },
   { role: 'up', sublayer: 'mlp', optional: false },
   { role: 'down', sublayer: 'mlp', optional: false },
+  { role: 'mlpPostNorm', sublayer: 'mlp', optional: true },
 ] as const satisfies readonly { role: keyof LayerWeights; sublayer: 'attn' | 'mlp'; optional: boolean }[];
 
 export type LayerRole = (typeof LAYER_ROLES)[number]['role'];
@@ -88,10 +105,12 @@ export interface LayerWeights {
   o: Linear; // [d, H*hd]
   qNorm?: Norm | null; // [hd], spec.qkNorm only
   kNorm?: Norm | null; // [hd], spec.qkNorm only
+  attnPostNorm?: Norm | null; // [d], spec.sandwichNorm only
   mlpNorm: Norm; // N2
   gate: Linear | null; // [I, d], gated MLP only
   up: Linear; // [I, d]
   down: Linear; // [d, I]
+  mlpPostNorm?: Norm | null; // [d], spec.sandwichNorm only
 }
 
 export interface ModelWeights {

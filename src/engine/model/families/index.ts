@@ -13,12 +13,13 @@ import type { TensorStore } from '../checkpoint';
 import { numel } from '../safetensors';
 import { type FamilyName, LAYER_ROLES, type LayerWeights, layerRoles, type ModelSpec, type ModelWeights, type Param, roleTensors, type Weighted } from '../spec';
 import { gpt2 } from './gpt2';
+import { gemma2 } from './gemma2';
 import { LLAMA_LIKE } from './llama-like';
 import type { Family, LayerRefs, RawConfig, TensorRef, WeightPlan } from './types';
 
 export type { Family, TensorRef, WeightPlan } from './types';
 
-export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, gpt2 };
+export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, gemma2, gpt2 };
 
 /** Every config.json model_type DropLab reads. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.values(FAMILIES).flatMap((f) => f.modelTypes);
@@ -185,7 +186,7 @@ function transpose2d(x: Float32Array, rows: number, cols: number): Float32Array 
 
 function paramFor(store: TensorStore, ref: TensorRef): Param {
   const src = store.get(ref.name);
-  if (!ref.split && !ref.transpose) return src;
+  if (!ref.split && !ref.transpose && !ref.offset) return src;
   const shape = Object.freeze(finalShape(ref));
   return {
     shape,
@@ -200,6 +201,7 @@ function paramFor(store: TensorStore, ref: TensorRef): Param {
         x = transpose2d(x, s[0], s[1]);
         s = [s[1], s[0]];
       }
+      if (ref.offset) x = x.map((v) => v + (ref.offset as number)); // a new array: the store's is never changed
       return x;
     },
   };

@@ -17,6 +17,8 @@ export interface TensorRef {
   shape: readonly number[];
   split?: { axis: number; parts: number; index: number };
   transpose?: boolean;
+  /** Added to every value after loading, in float32 (Gemma's RMSNorm weights are stored as w for 1 + w). */
+  offset?: number;
 }
 
 export type LinearRef = Weighted<TensorRef>;
