@@ -71,13 +71,14 @@ const SPECIAL_FS = new Map<number, string>([
 ]);
 const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
 
-/** ExportError when `out` (resolved) is on a special file system or under /proc, /sys or /dev. */
+/** ExportError when `out` (resolved) is on a special file system, under /proc, /sys or /dev (but /dev/shm), or below a file. */
 export function checkRegularFs(out: string): void {
   const real = realPathOrNearest(out);
   let existing = real;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   let kind: string | undefined;
-  if (SPECIAL_ROOTS.some((r) => real === r || real.startsWith(`${r}/`))) kind = real.split('/')[1];
+  const shm = real.startsWith('/dev/shm/'); // tmpfs in memory: an ordinary (if volatile) place for files
+  if (!shm && SPECIAL_ROOTS.some((r) => real === r || real.startsWith(`${r}/`))) kind = real.split('/')[1];
   else {
     try {
       kind = SPECIAL_FS.get(statfsSync(existing).type);
@@ -90,16 +91,17 @@ export function checkRegularFs(out: string): void {
       `--out ${out} is on a special file system (${kind}), not a disk; choose a folder on a real disk.`,
       { reason: 'special-fs', path: out },
     );
+  let st: ReturnType<typeof statSync>;
   try {
-    const st = statSync(existing);
-    if (existing !== real && !st.isDirectory())
-      throw new ExportError(`Cannot create ${out}: ${existing} is a file, not a folder.`, {
-        reason: 'not-a-folder',
-        path: out,
-      });
-  } catch (e) {
-    if (e instanceof ExportError) throw e;
+    st = statSync(existing);
+  } catch {
+    return; // gone meanwhile: creating the folder will say why
   }
+  if (existing !== real && !st.isDirectory())
+    throw new ExportError(`Cannot create ${out}: ${existing} is a file, not a folder.`, {
+      reason: 'not-a-folder',
+      path: out,
+    });
 }
 
 /** For --overwrite: ExportError unless `out` is absent, an empty folder or a previous export. */
