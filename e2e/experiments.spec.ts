@@ -69,6 +69,10 @@ test('quick plan, saved experiments and the autosave', async ({ page }, testInfo
   const w = watch(page);
   await page.goto(`/?backend=wasm${link({ seqLen: 32, windows: 2 })}`);
   const base = await currentPerplexity(page);
+  // The full model's attention importance (the scores a one-shot plan ranks by).
+  const importance = await page
+    .locator('[data-testid="sublayer-heatmap"] [data-kind="attn"]')
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
   const plan = page.getByTestId('plan-form');
   await plan.getByRole('spinbutton', { name: 'How many' }).fill('3');
   await plan.getByRole('combobox', { name: 'Which sublayers' }).selectOption('attn');
@@ -76,6 +80,18 @@ test('quick plan, saved experiments and the autosave', async ({ page }, testInfo
   await expect.poll(async () => (await droppedCells(page)).length, { timeout: 120_000 }).toBe(3);
   const planned = await droppedCells(page);
   expect(planned.every((c) => c.startsWith('attn'))).toBe(true);
+  // Quick plan lists what it chose, least important first, with the score each was chosen on.
+  const chosen = await page
+    .getByTestId('plan-choices')
+    .locator('li')
+    .evaluateAll((els) => els.map((e) => ({ layer: Number(e.getAttribute('data-layer')), score: Number(e.getAttribute('data-score')) })));
+  const lowest = importance
+    .map((v, layer) => ({ v, layer }))
+    .sort((a, b) => a.v - b.v || a.layer - b.layer)
+    .slice(0, 3);
+  expect(chosen.map((c) => c.layer)).toEqual(lowest.map((x) => x.layer));
+  for (const c of chosen) expect(Math.abs(c.score - importance[c.layer])).toBeLessThan(1e-9);
+  await expect(page.getByTestId('plan-choices')).toContainText('Last plan: 3 attention one-shot');
   await currentPerplexity(page, { not: base });
 
   await page.getByRole('textbox', { name: 'Experiment name' }).fill('three attention layers');
