@@ -255,9 +255,11 @@ export function checkModelFits(estimate: SizeEstimate, limits: SizeLimits, model
  * after training diverged; also an F64 value past float32's range). One pass over the decoded values.
  */
 export function checkFinite(v: Float32Array, name: string, file: string, dtype: string): void {
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (x - x === 0) continue; // false only for NaN and +-Infinity
+  // The exponent bits all set = NaN or an infinity; the integer test ran about 1.4x faster than a float
+  // one here (90-180 ms for a 49152 x 576 embedding on a busy 2-core machine).
+  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i] & 0x7f800000) !== 0x7f800000) continue;
     let nan = 0;
     let inf = 0;
     for (let j = i; j < v.length; j++) {
