@@ -23,6 +23,7 @@ import { ChartFrame } from '../charts/ChartFrame';
 import { useWorkbench } from '../context';
 import { formatValue } from '../format';
 import { useLab } from '../lab/use-lab';
+import { TouchText } from '../layout/TouchText';
 import { tokenColor, tokenTextColor } from './token-colors';
 import '../lab/lab.css';
 
@@ -320,9 +321,14 @@ export function TokenPanel() {
           <div className="legend-row">
             {domain && <TokenScale domain={domain} />}
             <span className="readout token-readout" aria-live="polite" data-testid="token-readout">
-              {activeCell
-                ? tokenLabel(activeCell)
-                : 'Hover a token, or focus the text and use the arrow keys, for its value.'}
+              {activeCell ? (
+                tokenLabel(activeCell)
+              ) : (
+                <TouchText
+                  mouse="Hover a token, or focus the text and use the arrow keys, for its value."
+                  touch="Tap a token for its value."
+                />
+              )}
             </span>
           </div>
         </>
