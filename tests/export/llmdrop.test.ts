@@ -121,17 +121,19 @@ describe('pruned checkpoint', () => {
     const mlpPrefix = gpt ? 'h.0.' : 'model.layers.0.';
     // LLM-Drop's modeling files: what a dropped attention / MLP no longer builds (gemma2's sandwich norms
     // belong to their sublayer: post_attention_layernorm is the attention's there, the MLP's pre-norm elsewhere).
-    const gemma = variant === 'gemma2';
-    const attnNames = gpt
-      ? ['ln_1', 'attn.']
-      : gemma
-        ? ['input_layernorm', 'post_attention_layernorm', 'self_attn.']
-        : ['input_layernorm', 'self_attn.'];
-    const mlpNames = gpt
-      ? ['ln_2', 'mlp.']
-      : gemma
-        ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm', 'mlp.']
-        : ['post_attention_layernorm', 'mlp.'];
+    // olmo2 has post-norms only.
+    const NAMES: Record<string, { attn: string[]; mlp: string[] }> = {
+      gpt2: { attn: ['ln_1', 'attn.'], mlp: ['ln_2', 'mlp.'] },
+      gemma2: {
+        attn: ['input_layernorm', 'post_attention_layernorm', 'self_attn.'],
+        mlp: ['pre_feedforward_layernorm', 'post_feedforward_layernorm', 'mlp.'],
+      },
+      olmo2: { attn: ['post_attention_layernorm', 'self_attn.'], mlp: ['post_feedforward_layernorm', 'mlp.'] },
+    };
+    const { attn: attnNames, mlp: mlpNames } = NAMES[variant] ?? {
+      attn: ['input_layernorm', 'self_attn.'],
+      mlp: ['post_attention_layernorm', 'mlp.'],
+    };
     const expectRemoved = m.store
       .names()
       .filter(

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as blocks from '../../src/engine/graphs/blocks';
-import type { ModelSpec } from '../../src/engine/model/spec';
+import type { ModelSpec, Norm } from '../../src/engine/model/spec';
 import { GraphBuilder } from '../../src/engine/onnx/builder';
 import { RUNTIMES, f32, i64, maxAbsDiff, measured, randn, record, rng, runModel } from '../support/runtimes';
 import { param, randomWeights, tinySpec } from './random-weights';
@@ -99,7 +99,7 @@ describe('norms', () => {
     it(`${kind} norm vs float64`, async () => {
       const spec = tinySpec({ norm: kind, normEps: 1e-5 });
       const W = randomWeights(spec, 3);
-      const nw = W.layers[0].attnNorm;
+      const nw = W.layers[0].attnNorm as Norm;
       const d = spec.hiddenSize;
       const X = randn(rng(9), B * T * d, 3);
       const b = new GraphBuilder('norm');

@@ -53,7 +53,8 @@ export function layerNorm(
   return y;
 }
 
-export function normRef(spec: ModelSpec, x: Float64Array, n: number, nw: Norm): Float64Array {
+export function normRef(spec: ModelSpec, x: Float64Array, n: number, nw: Norm | null): Float64Array {
+  if (!nw) return x; // no pre-norm (post-norm-only blocks)
   return spec.norm === 'rms'
     ? rmsNorm(x, n, spec.hiddenSize, nw.weight.load(), spec.normEps)
     : layerNorm(x, n, spec.hiddenSize, nw.weight.load(), nw.bias?.load() ?? null, spec.normEps);

@@ -92,13 +92,24 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     numLayers: 3,
     headDim: 16,
     activation: 'gelu_tanh',
-    sandwichNorm: true,
+    normPlacement: 'sandwich',
     embedScale: Math.sqrt(32),
     attnScale: 24 ** -0.5, // query_pre_attn_scalar, not head_dim
     attnSoftcap: 5,
     finalSoftcap: 3,
     layerWindows: [8, null, 8], // the even layers are local
     tiedEmbeddings: true,
+  },
+  olmo2: {
+    family: 'olmo2',
+    hiddenSize: 32,
+    numKvHeads: 2,
+    headDim: 8,
+    normPlacement: 'post',
+    qkNorm: 'full',
+    ropeTheta: 500000,
+    tiedEmbeddings: false,
+    normEps: 1e-6,
   },
   gpt2: {
     ...GPT2_ARCH,
@@ -171,7 +182,7 @@ describe('weight mapping on the fixtures', () => {
         else expect((l as Linear).bias, `${what}.bias`).toBeNull();
       };
       weights.layers.forEach((l, i) => {
-        for (const n of [l.attnNorm, l.mlpNorm]) {
+        for (const n of [l.attnNorm, l.mlpNorm, l.attnPostNorm, l.mlpPostNorm].filter((x): x is Norm => !!x)) {
           checkParam(n.weight, [d], `layer ${i} norm`);
           expect(n.bias === null).toBe(spec.norm === 'rms');
         }
@@ -179,10 +190,15 @@ describe('weight mapping on the fixtures', () => {
         lin(l.k, Hkv * hd, d, spec.qkvBias, `layer ${i} k`);
         lin(l.v, Hkv * hd, d, spec.qkvBias, `layer ${i} v`);
         lin(l.o, d, H * hd, spec.oBias, `layer ${i} o`);
-        for (const n of [l.qNorm, l.kNorm]) {
-          if (spec.qkNorm === 'head') checkParam((n as Norm).weight, [hd], `layer ${i} q/k norm`);
+        for (const [n, heads] of [
+          [l.qNorm, H],
+          [l.kNorm, Hkv],
+        ] as const) {
+          if (spec.qkNorm) checkParam((n as Norm).weight, [spec.qkNorm === 'full' ? heads * hd : hd], `layer ${i} q/k norm`);
           else expect(n ?? null, `layer ${i} q/k norm`).toBeNull();
         }
+        expect(!l.attnNorm && !l.mlpNorm, `layer ${i}: post-norms only`).toBe(spec.normPlacement === 'post');
+        expect(!!l.attnPostNorm && !!l.mlpPostNorm, `layer ${i}: post-norms`).toBe(spec.normPlacement !== undefined);
         if (spec.mlp === 'gated') lin(l.gate, I, d, spec.mlpBias, `layer ${i} gate`);
         else expect(l.gate).toBeNull();
         lin(l.up, I, d, spec.mlpBias, `layer ${i} up`);
@@ -211,8 +227,8 @@ describe('weight mapping on the fixtures', () => {
       expect(same(weights.finalNorm.weight.load(), t('model.norm.weight'))).toBe(true);
       weights.layers.forEach((l, i) => {
         const p = `model.layers.${i}`;
-        expect(same(l.attnNorm.weight.load(), t(`${p}.input_layernorm.weight`))).toBe(true);
-        expect(same(l.mlpNorm.weight.load(), t(`${p}.post_attention_layernorm.weight`))).toBe(true);
+        expect(same((l.attnNorm as Norm).weight.load(), t(`${p}.input_layernorm.weight`))).toBe(true);
+        expect(same((l.mlpNorm as Norm).weight.load(), t(`${p}.post_attention_layernorm.weight`))).toBe(true);
         for (const [role, hf] of [
           ['q', 'self_attn.q_proj'],
           ['k', 'self_attn.k_proj'],
@@ -251,7 +267,8 @@ describe('weight mapping on the fixtures', () => {
       expect(same((l.q as Linear).weight.load(), t(`${p}.self_attn.q_proj.weight`))).toBe(true);
     });
     // The store's own arrays are never changed by the offset: loading twice gives the same values.
-    expect(same(weights.layers[0].attnNorm.weight.load(), weights.layers[0].attnNorm.weight.load())).toBe(true);
+    const n0 = weights.layers[0].attnNorm as Norm;
+    expect(same(n0.weight.load(), n0.weight.load())).toBe(true);
   });
 
   for (const prefix of ['', 'transformer.']) {
@@ -293,8 +310,8 @@ describe('weight mapping on the fixtures', () => {
         expect(same((l.up.bias as Param).load(), t(`${p}.mlp.c_fc.bias`))).toBe(true);
         expect(same(l.down.weight.load(), transpose(t(`${p}.mlp.c_proj.weight`), I, d))).toBe(true);
         expect(same((l.down.bias as Param).load(), t(`${p}.mlp.c_proj.bias`))).toBe(true);
-        expect(same(l.attnNorm.weight.load(), t(`${p}.ln_1.weight`))).toBe(true);
-        expect(same((l.mlpNorm.bias as Param).load(), t(`${p}.ln_2.bias`))).toBe(true);
+        expect(same((l.attnNorm as Norm).weight.load(), t(`${p}.ln_1.weight`))).toBe(true);
+        expect(same(((l.mlpNorm as Norm).bias as Param).load(), t(`${p}.ln_2.bias`))).toBe(true);
       });
     });
   }
@@ -483,11 +500,31 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     // 2304*1024 each, four norms of 2304, MLP 3*2304*9216 = 77,865,984, x26; final norm 2304:
     // 2,614,341,888 (the model card's 2.6B).
     const g2 = specFromConfig(gemma2_2b);
-    expect(g2).toMatchObject({ family: 'gemma2', headDim: 256, activation: 'gelu_tanh', sandwichNorm: true, attnScale: 1 / 16, attnSoftcap: 50, finalSoftcap: 30, embedScale: 48, tiedEmbeddings: true, eosTokenId: 1 });
+    expect(g2).toMatchObject({ family: 'gemma2', headDim: 256, activation: 'gelu_tanh', normPlacement: 'sandwich', attnScale: 1 / 16, attnSoftcap: 50, finalSoftcap: 30, embedScale: 48, tiedEmbeddings: true, eosTokenId: 1 });
     expect(g2.layerWindows?.slice(0, 4)).toEqual([4096, null, 4096, null]);
     expect(parameterCounts(g2).total).toBe(2_614_341_888);
     expect(specFromConfig({ ...gemma2_2b, attn_logit_softcapping: null, sliding_window: null })).not.toHaveProperty('attnSoftcap');
     expect(() => specFromConfig({ ...gemma2_2b, layer_types: ['full_attention'] })).toThrow(/layer_types must list/);
+    // OLMo-2-0425-1B by hand (vocab 100352, d 2048, 16 layers, 16 heads, I 8192, untied): embedding and
+    // lm_head 205,520,896 each; per layer q, k, v, o 2048*2048 each + q_norm, k_norm 2048 each + two
+    // post-norms 2048 each + MLP 3*2048*8192 = 67,117,056, x16; final norm 2048: 1,484,916,736 (1.48B).
+    const o2 = specFromConfig({
+      architectures: ['Olmo2ForCausalLM'],
+      eos_token_id: 100257,
+      hidden_size: 2048,
+      intermediate_size: 8192,
+      max_position_embeddings: 4096,
+      model_type: 'olmo2',
+      num_attention_heads: 16,
+      num_hidden_layers: 16,
+      num_key_value_heads: 16,
+      rms_norm_eps: 1e-6,
+      rope_theta: 500000,
+      tie_word_embeddings: false,
+      vocab_size: 100352,
+    });
+    expect(o2).toMatchObject({ family: 'olmo2', normPlacement: 'post', qkNorm: 'full', headDim: 128, tiedEmbeddings: false });
+    expect(parameterCounts(o2).total).toBe(1_484_916_736);
     const q3 = specFromConfig(qwen3_06b);
     expect(q3).toMatchObject({ family: 'qwen3', headDim: 128, qkNorm: 'head', qkvBias: false, oBias: false, eosTokenId: 151645 });
     expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
@@ -566,8 +603,8 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
     expect(msg).toContain('gemma3');
-    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gpt2']);
+    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'olmo2', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'olmo2', 'gpt2']);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

@@ -42,8 +42,8 @@ describe('forward64 structure', () => {
     for (let l = 0; l < spec.numLayers; l++) {
       const a = r.attn[l]!;
       const m = r.mlp[l]!;
-      expect(maxAbsDiff(a.input, rmsNorm(r.boundaries[2 * l], 9, d, ref.layers[l].attnNorm.w, normEps))).toBe(0);
-      expect(maxAbsDiff(m.input, rmsNorm(r.boundaries[2 * l + 1], 9, d, ref.layers[l].mlpNorm.w, normEps))).toBe(0);
+      expect(maxAbsDiff(a.input, rmsNorm(r.boundaries[2 * l], 9, d, ref.layers[l].attnNorm!.w, normEps))).toBe(0);
+      expect(maxAbsDiff(m.input, rmsNorm(r.boundaries[2 * l + 1], 9, d, ref.layers[l].mlpNorm!.w, normEps))).toBe(0);
       expect(
         maxAbsDiff(
           r.boundaries[2 * l + 1],

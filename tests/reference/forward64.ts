@@ -39,7 +39,7 @@ export interface Norm64 {
   b: Float64Array | null; // [d]
 }
 export interface Layer64 {
-  attnNorm: Norm64;
+  attnNorm: Norm64 | null; // null: no pre-norm (olmo2)
   q: Linear64; // [H*hd, d]
   k: Linear64; // [Hkv*hd, d]
   v: Linear64; // [Hkv*hd, d]
@@ -47,7 +47,7 @@ export interface Layer64 {
   qNorm: Norm64 | null; // [hd], per-head RMSNorm of queries (qwen3)
   kNorm: Norm64 | null; // [hd], of keys
   attnPostNorm: Norm64 | null; // [d], sandwich norm (gemma2)
-  mlpNorm: Norm64;
+  mlpNorm: Norm64 | null;
   mlpPostNorm: Norm64 | null; // [d]
   gate: Linear64 | null; // [I, d]
   up: Linear64; // [I, d]
@@ -99,16 +99,16 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
   }
   const layers = weights.layers.map(
     (lw: LayerWeights, l): Layer64 => ({
-      attnNorm: norm64(lw.attnNorm, d, `layers.${l}.attnNorm`),
+      attnNorm: lw.attnNorm ? norm64(lw.attnNorm, d, `layers.${l}.attnNorm`) : null,
       q: lin64(lw.q, H * hd, d, `layers.${l}.q`),
       k: lin64(lw.k, Hkv * hd, d, `layers.${l}.k`),
       v: lin64(lw.v, Hkv * hd, d, `layers.${l}.v`),
       o: lin64(lw.o, d, H * hd, `layers.${l}.o`),
-      qNorm: lw.qNorm ? norm64(lw.qNorm, hd, `layers.${l}.qNorm`) : null,
-      kNorm: lw.kNorm ? norm64(lw.kNorm, hd, `layers.${l}.kNorm`) : null,
+      qNorm: lw.qNorm ? norm64(lw.qNorm, spec.qkNorm === 'full' ? H * hd : hd, `layers.${l}.qNorm`) : null,
+      kNorm: lw.kNorm ? norm64(lw.kNorm, spec.qkNorm === 'full' ? Hkv * hd : hd, `layers.${l}.kNorm`) : null,
       attnPostNorm: lw.attnPostNorm ? norm64(lw.attnPostNorm, d, `layers.${l}.attnPostNorm`) : null,
       mlpPostNorm: lw.mlpPostNorm ? norm64(lw.mlpPostNorm, d, `layers.${l}.mlpPostNorm`) : null,
-      mlpNorm: norm64(lw.mlpNorm, d, `layers.${l}.mlpNorm`),
+      mlpNorm: lw.mlpNorm ? norm64(lw.mlpNorm, d, `layers.${l}.mlpNorm`) : null,
       gate: lw.gate ? lin64(lw.gate, I, d, `layers.${l}.gate`) : null,
       up: lin64(lw.up, I, d, `layers.${l}.up`),
       down: lin64(lw.down, d, I, `layers.${l}.down`),
@@ -143,7 +143,8 @@ export function referenceFor(spec: ModelSpec, weights: ModelWeights): RefModel {
 // Sublayers
 
 /** N(x) for the model's norm kind. x: [T, d] -> [T, d]. */
-export function applyNorm(spec: ModelSpec, n: Norm64, x: Float64Array, T: number): Float64Array {
+export function applyNorm(spec: ModelSpec, n: Norm64 | null, x: Float64Array, T: number): Float64Array {
+  if (!n) return x; // no pre-norm (olmo2): the sublayer reads the stream itself
   const d = spec.hiddenSize;
   return spec.norm === 'rms' ? rmsNorm(x, T, d, n.w, spec.normEps) : layerNorm(x, T, d, n.w, n.b, spec.normEps);
 }
@@ -157,9 +158,11 @@ export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T:
   const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd } = model.spec;
   let q = linear(h, T, d, layer.q.w, layer.q.b, H * hd); // [T, H*hd]
   let k = linear(h, T, d, layer.k.w, layer.k.b, Hkv * hd); // [T, Hkv*hd]
-  // q/k norms (qwen3): every head's hd values RMS-normalized, before rope: [T*H rows of hd].
-  if (layer.qNorm) q = rmsNorm(q, T * H, hd, layer.qNorm.w, model.spec.normEps);
-  if (layer.kNorm) k = rmsNorm(k, T * Hkv, hd, layer.kNorm.w, model.spec.normEps);
+  // q/k norms before rope: every head's hd values (qwen3: T*H rows of hd), or each token's whole
+  // projection (olmo2: T rows of H*hd).
+  const full = model.spec.qkNorm === 'full';
+  if (layer.qNorm) q = rmsNorm(q, full ? T : T * H, full ? H * hd : hd, layer.qNorm.w, model.spec.normEps);
+  if (layer.kNorm) k = rmsNorm(k, full ? T : T * Hkv, full ? Hkv * hd : hd, layer.kNorm.w, model.spec.normEps);
   const v = linear(h, T, d, layer.v.w, layer.v.b, Hkv * hd); // [T, Hkv*hd]
   if (model.invFreq) {
     for (let t = 0; t < T; t++) {

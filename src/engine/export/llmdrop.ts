@@ -15,8 +15,8 @@
  * LLM-Drop ships modeling files for llama, mistral, gemma2, baichuan and deepseek. Of DropLab's
  * families llama, mistral and gemma2 have one (modeling_dropped_gemma2.py removes input_layernorm,
  * self_attn and post_attention_layernorm with a dropped attention, pre/post_feedforward_layernorm and
- * mlp with a dropped MLP, and slides the window on even layers, as DropLab does): a qwen2, qwen3 or
- * gpt2 config still gets the lists (DropLab and this export read them) but no auto_map, and the export
+ * mlp with a dropped MLP, and slides the window on even layers, as DropLab does): a qwen2, qwen3,
+ * olmo2 or gpt2 config still gets the lists (DropLab and this export read them) but no auto_map, and the export
  * says so.
  */
 import type { DropConfig } from '../api';

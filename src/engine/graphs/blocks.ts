@@ -327,12 +327,21 @@ export function attention(
   return b.scope(name, () => {
     // projections, split into heads: [B,T,heads*hd] -> [B,T,heads,hd] -> [B,heads,T,hd]
     const heads = (y: Value, n: number) => b.transpose(b.reshape(y, [0, 0, n, hd]), [0, 2, 1, 3]);
-    let q = heads(ctx.format.linear(b, x, w.q, `${name}.q`), H); // [B,H,T,hd]
-    let k = heads(ctx.format.linear(b, x, w.k, `${name}.k`), Hkv); // [B,Hkv,T,hd]
+    let qp = ctx.format.linear(b, x, w.q, `${name}.q`); // [B,T,H*hd]
+    let kp = ctx.format.linear(b, x, w.k, `${name}.k`); // [B,T,Hkv*hd]
+    // OLMo 2's q/k norms: RMSNorm over the whole projection, before the split into heads.
+    if (spec.qkNorm === 'full' && w.qNorm && w.kNorm) {
+      qp = norm(ctx, qp, w.qNorm, `${name}.q_norm`);
+      kp = norm(ctx, kp, w.kNorm, `${name}.k_norm`);
+    }
+    let q = heads(qp, H); // [B,H,T,hd]
+    let k = heads(kp, Hkv); // [B,Hkv,T,hd]
     let v = heads(ctx.format.linear(b, x, w.v, `${name}.v`), Hkv); // [B,Hkv,T,hd]
-    // Qwen3's q/k norms: RMSNorm of every head over its hd values, before RoPE.
-    if (w.qNorm) q = norm(ctx, q, w.qNorm, `${name}.q_norm`); // [B,H,T,hd]
-    if (w.kNorm) k = norm(ctx, k, w.kNorm, `${name}.k_norm`); // [B,Hkv,T,hd]
+    // Qwen3's q/k norms: RMSNorm of every head over its hd values.
+    if (spec.qkNorm === 'head' && w.qNorm && w.kNorm) {
+      q = norm(ctx, q, w.qNorm, `${name}.q_norm`); // [B,H,T,hd]
+      k = norm(ctx, k, w.kNorm, `${name}.k_norm`); // [B,Hkv,T,hd]
+    }
 
     if (spec.position === 'rope') {
       const cs = ropeCosSin(ctx, io.positions); // [1,T,hd] | [B,1,T,hd]
@@ -442,7 +451,7 @@ export function attentionSublayer(
   l: number,
   io: AttentionIO,
 ): SublayerOut & { present: KV } {
-  const normed = norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`); // N1(x)
+  const normed = w.attnNorm ? norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`) : x; // N1(x); x itself with post-norms only
   const window = ctx.spec.layerWindows?.[l] ?? null;
   const a = attention(ctx, normed, w, `layers.${l}.attn`, { ...io, window });
   const delta = w.attnPostNorm ? norm(ctx, a.out, w.attnPostNorm, `layers.${l}.attn_post_norm`) : a.out;
@@ -451,7 +460,7 @@ export function attentionSublayer(
 
 /** x_{l+1} = m_l + MLP_l(N2_l(m_l)). */
 export function mlpSublayer(ctx: BlockContext, m: Value, w: LayerWeights, l: number): SublayerOut {
-  const normed = norm(ctx, m, w.mlpNorm, `layers.${l}.mlp_norm`); // N2(m)
+  const normed = w.mlpNorm ? norm(ctx, m, w.mlpNorm, `layers.${l}.mlp_norm`) : m; // N2(m)
   const f = mlp(ctx, normed, w, `layers.${l}.mlp`);
   const delta = w.mlpPostNorm ? norm(ctx, f, w.mlpPostNorm, `layers.${l}.mlp_post_norm`) : f;
   return { out: ctx.b.add(m, delta), normed, delta };

@@ -3,7 +3,7 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gpt2';
+export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'olmo2' | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -28,13 +28,17 @@ export interface ModelSpec {
   ropeScaling: RopeScaling | null;
   qkvBias: boolean;
   oBias: boolean;
-  /** 'head': RMSNorm of every query and key head over its hd values, before RoPE (qwen3). Absent: none. */
-  qkNorm?: 'head';
   /**
-   * Sandwich norms (gemma2): each sublayer's output is normed before it joins the residual stream,
-   * m = x + postN(Attn(N(x))), with the post-norms as their own weight roles. Absent: pre-norm only.
+   * q/k norms before RoPE: 'head', an RMSNorm of every query and key head over its hd values (qwen3);
+   * 'full', an RMSNorm over the whole projection, H*hd and Hkv*hd values (olmo2). Absent: none.
    */
-  sandwichNorm?: true;
+  qkNorm?: 'head' | 'full';
+  /**
+   * Where the norms sit. Absent: pre-norm, m = x + Attn(N(x)) (llama). 'sandwich' (gemma2): the
+   * sublayer's output is normed too, m = x + postN(Attn(N(x))). 'post' (olmo2): only the output,
+   * m = x + postN(Attn(x)). The post-norms are their own weight roles.
+   */
+  normPlacement?: 'sandwich' | 'post';
   /** x_0 = embed(ids) * embedScale (gemma: sqrt(d), as float32). Absent: 1. */
   embedScale?: number;
   /** Attention scores q.k * attnScale (gemma2: query_pre_attn_scalar^-0.5). Absent: 1/sqrt(hd). */
@@ -74,7 +78,7 @@ export type Norm = Weighted<Param>;
  * one row here and one field in LayerWeights.
  */
 export const LAYER_ROLES = [
-  { role: 'attnNorm', sublayer: 'attn', optional: false },
+  { role: 'attnNorm', sublayer: 'attn', optional: true },
   { role: 'q', sublayer: 'attn', optional: false },
   { role: 'k', sublayer: 'attn', optional: false },
   { role: 'v', sublayer: 'attn', optional: false },
@@ -82,7 +86,7 @@ export const LAYER_ROLES = [
   { role: 'qNorm', sublayer: 'attn', optional: true },
   { role: 'kNorm', sublayer: 'attn', optional: true },
   { role: 'attnPostNorm', sublayer: 'attn', optional: true },
-  { role: 'mlpNorm', sublayer: 'mlp', optional: false },
+  { role: 'mlpNorm', sublayer: 'mlp', optional: true },
   { role: 'gate', sublayer: 'mlp', optional: true },
   { role: 'up', sublayer: 'mlp', optional: false },
   { role: 'down', sublayer: 'mlp', optional: false },
@@ -98,19 +102,19 @@ export interface Weighted<P> {
 }
 
 export interface LayerWeights {
-  attnNorm: Norm; // N1
+  attnNorm: Norm | null; // N1 [d]; null with post-norms only (olmo2)
   q: Linear; // [H*hd, d]
   k: Linear; // [Hkv*hd, d]
   v: Linear; // [Hkv*hd, d]
   o: Linear; // [d, H*hd]
-  qNorm?: Norm | null; // [hd], spec.qkNorm only
-  kNorm?: Norm | null; // [hd], spec.qkNorm only
-  attnPostNorm?: Norm | null; // [d], spec.sandwichNorm only
-  mlpNorm: Norm; // N2
+  qNorm?: Norm | null; // [hd] ('head') or [H*hd] ('full'), spec.qkNorm only
+  kNorm?: Norm | null; // [hd] or [Hkv*hd]
+  attnPostNorm?: Norm | null; // [d], spec.normPlacement only
+  mlpNorm: Norm | null; // N2 [d]; null with post-norms only
   gate: Linear | null; // [I, d], gated MLP only
   up: Linear; // [I, d]
   down: Linear; // [d, I]
-  mlpPostNorm?: Norm | null; // [d], spec.sandwichNorm only
+  mlpPostNorm?: Norm | null; // [d], spec.normPlacement only
 }
 
 export interface ModelWeights {

@@ -58,7 +58,7 @@ function spec(c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpe
   const finalSoftcap = capOrOff(c, 'final_logit_softcapping', 30);
   return {
     ...base,
-    sandwichNorm: true,
+    normPlacement: 'sandwich',
     embedScale: Math.sqrt(base.hiddenSize),
     attnScale: positiveNumber(c, ['query_pre_attn_scalar'], 256) ** -0.5,
     ...(attnSoftcap ? { attnSoftcap } : {}),

@@ -15,11 +15,12 @@ import { type FamilyName, LAYER_ROLES, type LayerWeights, layerRoles, type Model
 import { gpt2 } from './gpt2';
 import { gemma2 } from './gemma2';
 import { LLAMA_LIKE } from './llama-like';
+import { olmo2 } from './olmo2';
 import type { Family, LayerRefs, RawConfig, TensorRef, WeightPlan } from './types';
 
 export type { Family, TensorRef, WeightPlan } from './types';
 
-export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, gemma2, gpt2 };
+export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, gemma2, olmo2, gpt2 };
 
 /** Every config.json model_type DropLab reads. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.values(FAMILIES).flatMap((f) => f.modelTypes);
@@ -97,7 +98,7 @@ export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
   // the full plan is built: a config claiming a billion layers must not plan a billion layers.
   const probes = fam.prefixes.map((p) => fam.plan({ ...spec, numLayers: 1 }, p));
   const at = Math.max(0, probes.findIndex((p) => store.has(p.embed.name)));
-  checkLayerCount(store, spec, probes[at].layers[0].attnNorm.weight.name);
+  checkLayerCount(store, spec, roleTensors(layerRoles(probes[at].layers[0]))[0].name);
   const plan = fam.plan(spec, fam.prefixes[at]);
   for (const ref of planRefs(plan)) {
     if (!store.has(ref.name)) {
