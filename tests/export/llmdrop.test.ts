@@ -130,6 +130,7 @@ describe('pruned checkpoint', () => {
       },
       olmo2: { attn: ['post_attention_layernorm', 'self_attn.'], mlp: ['post_feedforward_layernorm', 'mlp.'] },
     };
+    NAMES.gemma3 = NAMES.gemma2;
     const { attn: attnNames, mlp: mlpNames } = NAMES[variant] ?? {
       attn: ['input_layernorm', 'self_attn.'],
       mlp: ['post_attention_layernorm', 'mlp.'],

@@ -100,6 +100,20 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     layerWindows: [8, null, 8], // the even layers are local
     tiedEmbeddings: true,
   },
+  gemma3: {
+    family: 'gemma3',
+    numLayers: 3,
+    headDim: 16,
+    normPlacement: 'sandwich',
+    qkNorm: 'head',
+    attnScale: 24 ** -0.5,
+    embedScale: Math.sqrt(32),
+    layerWindows: [8, 8, null], // sliding_window_pattern 3: every third layer global
+    ropeTheta: 1e6,
+    ropeScaling: { type: 'linear', factor: 8 },
+    localRope: { theta: 10000, scaling: null },
+    tiedEmbeddings: true,
+  },
   olmo2: {
     family: 'olmo2',
     hiddenSize: 32,
@@ -525,6 +539,38 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     });
     expect(o2).toMatchObject({ family: 'olmo2', normPlacement: 'post', qkNorm: 'full', headDim: 128, tiedEmbeddings: false });
     expect(parameterCounts(o2).total).toBe(1_484_916_736);
+    // gemma-3-1b by hand (vocab 262144, d 1152, 26 layers, 4 heads, 1 kv head, hd 256, I 6912, tied):
+    // embedding 301,989,888; per layer q, o 1152*1024 each, k, v 1152*256 each, q/k norms 256 each, four
+    // norms 1152 each, MLP 3*1152*6912 = 26,842,112, x26; final norm 1152: 999,885,952 (the model card's 1B).
+    const g3 = specFromConfig({
+      architectures: ['Gemma3ForCausalLM'],
+      attn_logit_softcapping: null,
+      bos_token_id: 2,
+      eos_token_id: [1, 106],
+      final_logit_softcapping: null,
+      head_dim: 256,
+      hidden_activation: 'gelu_pytorch_tanh',
+      hidden_size: 1152,
+      intermediate_size: 6912,
+      max_position_embeddings: 32768,
+      model_type: 'gemma3_text',
+      num_attention_heads: 4,
+      num_hidden_layers: 26,
+      num_key_value_heads: 1,
+      query_pre_attn_scalar: 256,
+      rms_norm_eps: 1e-6,
+      rope_local_base_freq: 10000,
+      rope_scaling: null,
+      rope_theta: 1000000,
+      sliding_window: 512,
+      sliding_window_pattern: 6,
+      vocab_size: 262144,
+    });
+    expect(g3).toMatchObject({ family: 'gemma3', qkNorm: 'head', localRope: { theta: 10000, scaling: null }, ropeTheta: 1e6, eosTokenId: 1 });
+    expect(g3).not.toHaveProperty('attnSoftcap');
+    expect(g3).not.toHaveProperty('finalSoftcap');
+    expect(g3.layerWindows?.slice(0, 6)).toEqual([512, 512, 512, 512, 512, null]);
+    expect(parameterCounts(g3).total).toBe(999_885_952);
     const q3 = specFromConfig(qwen3_06b);
     expect(q3).toMatchObject({ family: 'qwen3', headDim: 128, qkNorm: 'head', qkvBias: false, oBias: false, eosTokenId: 151645 });
     expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
@@ -596,15 +642,15 @@ describe('configs of real checkpoints (values from their config.json)', () => {
   it('unsupported model_type -> UnsupportedArchitectureError listing the supported ones', () => {
     let err: unknown;
     try {
-      specFromConfig({ model_type: 'gemma3', hidden_size: 8 });
+      specFromConfig({ model_type: 'phi3', hidden_size: 8 });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
-    expect(msg).toContain('gemma3');
-    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'olmo2', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'olmo2', 'gpt2']);
+    expect(msg).toContain('phi3');
+    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'gpt2']);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

@@ -62,6 +62,7 @@ export interface RefModel {
   finalNorm: Norm64;
   lmHead: Float64Array; // [V, d]
   invFreq: Float64Array | null; // [hd/2], rope only
+  invFreqLocal: Float64Array | null; // [hd/2], the local layers' own rope (gemma3), else null
 }
 
 function p64(p: Param, what: string, shape?: number[]): Float64Array {
@@ -124,6 +125,7 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
     finalNorm: norm64(weights.finalNorm, d, 'finalNorm'),
     lmHead: p64(weights.lmHead, 'lmHead', [V, d]),
     invFreq: spec.position === 'rope' ? ropeInvFreq(hd, spec.ropeTheta, spec.ropeScaling) : null,
+    invFreqLocal: spec.localRope ? ropeInvFreq(hd, spec.localRope.theta, spec.localRope.scaling) : null,
   };
 }
 
@@ -164,11 +166,14 @@ export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T:
   if (layer.qNorm) q = rmsNorm(q, full ? T : T * H, full ? H * hd : hd, layer.qNorm.w, model.spec.normEps);
   if (layer.kNorm) k = rmsNorm(k, full ? T : T * Hkv, full ? Hkv * hd : hd, layer.kNorm.w, model.spec.normEps);
   const v = linear(h, T, d, layer.v.w, layer.v.b, Hkv * hd); // [T, Hkv*hd]
-  if (model.invFreq) {
+  // a local layer (window) uses the local rope when the model has one (gemma3)
+  const local = window !== null && model.invFreqLocal !== null;
+  const invFreq = local ? model.invFreqLocal : model.invFreq;
+  if (invFreq) {
     for (let t = 0; t < T; t++) {
-      const p = ropePosition(t, model.spec.ropeScaling);
-      for (let hh = 0; hh < H; hh++) applyRope(q, t * H * hd + hh * hd, hd, model.invFreq, p);
-      for (let hh = 0; hh < Hkv; hh++) applyRope(k, t * Hkv * hd + hh * hd, hd, model.invFreq, p);
+      const p = ropePosition(t, local ? (model.spec.localRope?.scaling ?? null) : model.spec.ropeScaling);
+      for (let hh = 0; hh < H; hh++) applyRope(q, t * H * hd + hh * hd, hd, invFreq, p);
+      for (let hh = 0; hh < Hkv; hh++) applyRope(k, t * Hkv * hd + hh * hd, hd, invFreq, p);
     }
   }
   const group = H / Hkv;

@@ -183,12 +183,13 @@ export function norm(ctx: BlockContext, x: Value, n: Norm, name: string): Value 
  *     (high_freq_factor - low_freq_factor), inv = (1 - smooth) * inv / factor + smooth * inv.
  * Float64 here; tables round to float32 like HF's float32 buffer.
  */
-export function ropeInvFreq(spec: ModelSpec): Float64Array {
+export function ropeInvFreq(spec: ModelSpec, local = false): Float64Array {
   const hd = spec.headDim;
   const half = hd / 2;
+  const rope = local && spec.localRope ? spec.localRope : { theta: spec.ropeTheta, scaling: spec.ropeScaling };
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / spec.ropeTheta ** ((2 * i) / hd);
-  const s = spec.ropeScaling;
+  for (let i = 0; i < half; i++) inv[i] = 1 / rope.theta ** ((2 * i) / hd);
+  const s = rope.scaling;
   if (!s) return inv;
   if (s.type === 'linear') return inv.map((f) => f / s.factor);
   const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
@@ -207,10 +208,10 @@ export function ropeInvFreq(spec: ModelSpec): Float64Array {
  * is pos * inv_freq rounded to float32 (what HF's float32 matmul of positions and inv_freq gives),
  * cos/sin taken in float64 and rounded.
  */
-export function ropeTables(spec: ModelSpec, length: number): { cos: Float32Array; sin: Float32Array } {
+export function ropeTables(spec: ModelSpec, length: number, local = false): { cos: Float32Array; sin: Float32Array } {
   const hd = spec.headDim;
   const half = hd / 2;
-  const inv = Float32Array.from(ropeInvFreq(spec));
+  const inv = Float32Array.from(ropeInvFreq(spec, local));
   const cos = new Float32Array(length * hd);
   const sin = new Float32Array(length * hd);
   for (let p = 0; p < length; p++) {
@@ -229,31 +230,33 @@ export function ropeTables(spec: ModelSpec, length: number): { cos: Float32Array
 
 /**
  * cos, sin for the given positions (int64 [T] or [B,T]), shaped to broadcast against [B,H,T,hd]:
- * [1,T,hd] or [B,1,T,hd].
+ * [1,T,hd] or [B,1,T,hd]. `local`: the local layers' RoPE (spec.localRope), when the model has one.
  */
-export function ropeCosSin(ctx: BlockContext, positions: Value): { cos: Value; sin: Value } {
-  const hit = ctx.ropeCache.get(positions.name);
+export function ropeCosSin(ctx: BlockContext, positions: Value, local = false): { cos: Value; sin: Value } {
+  const useLocal = local && ctx.spec.localRope !== undefined;
+  const key = `${positions.name}${useLocal ? '|local' : ''}`;
+  const hit = ctx.ropeCache.get(key);
   if (hit) return hit;
   const { b, spec } = ctx;
   const hd = spec.headDim;
   let cos: Value;
   let sin: Value;
   if (ctx.rope.kind === 'table') {
-    const t = ropeTables(spec, ctx.rope.length);
+    const t = ropeTables(spec, ctx.rope.length, useLocal);
     const cosT = b.initializer(b.fresh('rope.cos', false), t.cos, [ctx.rope.length, hd]); // [P,hd]
     const sinT = b.initializer(b.fresh('rope.sin', false), t.sin, [ctx.rope.length, hd]);
     cos = b.gather(cosT, positions, 0); // [T,hd] or [B,T,hd]
     sin = b.gather(sinT, positions, 0);
   } else {
     // HF's own float32 path: freqs = pos * inv_freq; emb = cat(freqs, freqs)
-    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec)), [hd / 2]); // [hd/2]
+    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec, useLocal)), [hd / 2]); // [hd/2]
     const freqs = b.mul(b.unsqueeze(b.cast(positions, 'float32'), [-1]), inv); // [..,T,hd/2]
     const emb = b.concat([freqs, freqs], -1); // [..,T,hd]
     cos = b.cos(emb);
     sin = b.sin(emb);
   }
   const cs = { cos: b.unsqueeze(cos, [-3]), sin: b.unsqueeze(sin, [-3]) }; // [1,T,hd] or [B,1,T,hd]
-  ctx.ropeCache.set(positions.name, cs);
+  ctx.ropeCache.set(key, cs);
   return cs;
 }
 
@@ -344,7 +347,7 @@ export function attention(
     }
 
     if (spec.position === 'rope') {
-      const cs = ropeCosSin(ctx, io.positions); // [1,T,hd] | [B,1,T,hd]
+      const cs = ropeCosSin(ctx, io.positions, !!io.window); // [1,T,hd] | [B,1,T,hd]; local layers may have their own
       q = applyRope(b, q, cs, hd);
       k = applyRope(b, k, cs, hd);
     }

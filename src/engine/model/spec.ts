@@ -3,7 +3,7 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'olmo2' | 'gpt2';
+export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3' | 'olmo2' | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -49,6 +49,8 @@ export interface ModelSpec {
   finalSoftcap?: number;
   /** Per layer: the sliding-window size of a local attention layer, null for global (gemma2: even layers local). */
   layerWindows?: readonly (number | null)[];
+  /** RoPE of the local (sliding-window) layers when it differs from the global one (gemma3: rope_local_base_freq). */
+  localRope?: { theta: number; scaling: RopeScaling | null };
   mlpBias: boolean;
   tiedEmbeddings: boolean;
   bosTokenId: number | null;

@@ -13,14 +13,14 @@ import type { TensorStore } from '../checkpoint';
 import { numel } from '../safetensors';
 import { type FamilyName, LAYER_ROLES, type LayerWeights, layerRoles, type ModelSpec, type ModelWeights, type Param, roleTensors, type Weighted } from '../spec';
 import { gpt2 } from './gpt2';
-import { gemma2 } from './gemma2';
+import { GEMMA } from './gemma';
 import { LLAMA_LIKE } from './llama-like';
 import { olmo2 } from './olmo2';
 import type { Family, LayerRefs, RawConfig, TensorRef, WeightPlan } from './types';
 
 export type { Family, TensorRef, WeightPlan } from './types';
 
-export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, gemma2, olmo2, gpt2 };
+export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, ...GEMMA, olmo2, gpt2 };
 
 /** Every config.json model_type DropLab reads. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.values(FAMILIES).flatMap((f) => f.modelTypes);
