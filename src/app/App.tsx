@@ -5,7 +5,7 @@
  * (perplexity, heatmap) before the setup; under 700 px the setup folds (SetupFold). From 360 px up nothing
  * scrolls sideways; on wide screens the column and the charts grow with the viewport.
  *
- * Extension: new views are panels in `.views` (use ChartFrame); new sidebar tools are panels in `.sidebar`.
+ * Extension: new views are panels in `.views` (use ChartFrame); new setup tools are panels in `SetupFold`.
  */
 import { ClassroomBar, ClassroomToggle } from './classroom/Classroom';
 import { TourCard } from './classroom/TourCard';
