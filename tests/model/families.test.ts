@@ -114,6 +114,15 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     localRope: { theta: 10000, scaling: null },
     tiedEmbeddings: true,
   },
+  phi3: {
+    family: 'phi3',
+    numLayers: 2,
+    headDim: 8,
+    rotaryDim: 4, // partial_rotary_factor 0.5
+    layerWindows: [6, 6],
+    tiedEmbeddings: false,
+    normEps: 1e-5,
+  },
   olmo2: {
     family: 'olmo2',
     hiddenSize: 32,
@@ -285,6 +294,22 @@ describe('weight mapping on the fixtures', () => {
     expect(same(n0.weight.load(), n0.weight.load())).toBe(true);
   });
 
+  it('phi3: q, k, v are row slices of the fused qkv_proj, gate and up the halves of gate_up_proj', async () => {
+    const { weights, tiny, spec } = await loadTinyModel('phi3', { dtype: 'f16' });
+    const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = spec;
+    const t = (name: string) => (tiny.tensors.get(name) as { data: Float32Array }).data;
+    weights.layers.forEach((l, i) => {
+      const qkv = t(`model.layers.${i}.self_attn.qkv_proj.weight`); // [H*hd + 2*Hkv*hd, d]
+      const rows = (x: Float32Array, r0: number, n: number) => x.slice(r0 * d, (r0 + n) * d);
+      expect(same((l.q as Linear).weight.load(), rows(qkv, 0, H * hd))).toBe(true);
+      expect(same((l.k as Linear).weight.load(), rows(qkv, H * hd, Hkv * hd))).toBe(true);
+      expect(same((l.v as Linear).weight.load(), rows(qkv, H * hd + Hkv * hd, Hkv * hd))).toBe(true);
+      const gu = t(`model.layers.${i}.mlp.gate_up_proj.weight`); // [2I, d]
+      expect(same((l.gate as Linear).weight.load(), rows(gu, 0, I))).toBe(true);
+      expect(same((l.up as Linear).weight.load(), rows(gu, I, I))).toBe(true);
+    });
+  });
+
   for (const prefix of ['', 'transformer.']) {
     it(`gpt2 (prefix "${prefix}"): q, k, v are the transposed column slices of the fused c_attn; Conv1D weights transposed`, async () => {
       const { weights, tiny, spec } = await loadTinyModel('gpt2', { prefix, dtype: 'f16' });
@@ -417,6 +442,16 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     tie_word_embeddings: true,
     torch_dtype: 'bfloat16',
     vocab_size: 151936,
+  };
+  const phiConfigBase = {
+    model_type: 'phi3',
+    hidden_size: 3072,
+    intermediate_size: 8192,
+    num_attention_heads: 24,
+    num_hidden_layers: 2,
+    num_key_value_heads: 8,
+    max_position_embeddings: 131072,
+    vocab_size: 200064,
   };
   // Qwen3-0.6B's config.json (the keys that matter).
   const qwen3_06b = {
@@ -571,6 +606,39 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(g3).not.toHaveProperty('finalSoftcap');
     expect(g3.layerWindows?.slice(0, 6)).toEqual([512, 512, 512, 512, 512, null]);
     expect(parameterCounts(g3).total).toBe(999_885_952);
+    // Phi-3-mini-4k by hand (vocab 32064, d 3072, 32 layers of 32 heads, hd 96, I 8192, untied): embedding
+    // and lm_head 98,500,608 each; per layer qkv_proj 9216*3072, o 3072*3072, gate_up 16384*3072, down
+    // 3072*8192, two norms = 113,252,352, x32; final norm: 3,821,079,552 (3.8B).
+    const phi = specFromConfig({
+      architectures: ['Phi3ForCausalLM'],
+      bos_token_id: 1,
+      eos_token_id: 32000,
+      hidden_act: 'silu',
+      hidden_size: 3072,
+      intermediate_size: 8192,
+      max_position_embeddings: 4096,
+      model_type: 'phi3',
+      num_attention_heads: 32,
+      num_hidden_layers: 32,
+      num_key_value_heads: 32,
+      original_max_position_embeddings: 4096,
+      rms_norm_eps: 1e-5,
+      rope_scaling: null,
+      rope_theta: 10000.0,
+      sliding_window: 2047,
+      tie_word_embeddings: false,
+      vocab_size: 32064,
+    });
+    expect(phi).toMatchObject({ family: 'phi3', headDim: 96, tiedEmbeddings: false });
+    expect(phi).not.toHaveProperty('rotaryDim');
+    expect(phi.layerWindows?.[31]).toBe(2047);
+    expect(parameterCounts(phi).total).toBe(3_821_079_552);
+    // Phi-4-mini's partial rotary: 0.75 of head_dim 128.
+    expect(specFromConfig({ ...phiConfigBase, partial_rotary_factor: 0.75 }).rotaryDim).toBe(96);
+    expect(() => specFromConfig({ ...phiConfigBase, partial_rotary_factor: 0.2 })).toThrow(/partial_rotary_factor/); // 25.6 -> 25, odd
+    expect(() => specFromConfig({ ...phiConfigBase, rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } })).toThrow(
+      UnsupportedArchitectureError,
+    );
     const q3 = specFromConfig(qwen3_06b);
     expect(q3).toMatchObject({ family: 'qwen3', headDim: 128, qkNorm: 'head', qkvBias: false, oBias: false, eosTokenId: 151645 });
     expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
@@ -642,15 +710,15 @@ describe('configs of real checkpoints (values from their config.json)', () => {
   it('unsupported model_type -> UnsupportedArchitectureError listing the supported ones', () => {
     let err: unknown;
     try {
-      specFromConfig({ model_type: 'phi3', hidden_size: 8 });
+      specFromConfig({ model_type: 'phi4mm', hidden_size: 8 });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
-    expect(msg).toContain('phi3');
-    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'gpt2']);
+    expect(msg).toContain('phi4mm');
+    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

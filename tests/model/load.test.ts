@@ -222,8 +222,8 @@ describe('loadModelFromFiles', () => {
   });
 
   it('unsupported model_type -> UnsupportedArchitectureError listing the supported ones, before reading weights', async () => {
-    const s = spy(withConfig(tinyModel('llama-gqa'), { model_type: 'phi3' }));
-    await rejects(loadModelFromFiles(s.files), UnsupportedArchitectureError, 'phi3', 'llama, mistral, qwen2, qwen3, gemma2, gemma3_text, olmo2, gpt2');
+    const s = spy(withConfig(tinyModel('llama-gqa'), { model_type: 'phi4mm' }));
+    await rejects(loadModelFromFiles(s.files), UnsupportedArchitectureError, 'phi4mm', 'llama, mistral, qwen2, qwen3, gemma2, gemma3_text, olmo2, phi3, gpt2');
     expect(s.reads.some((n) => n.endsWith('.safetensors'))).toBe(false);
   });
 

@@ -124,8 +124,8 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
     layers,
     finalNorm: norm64(weights.finalNorm, d, 'finalNorm'),
     lmHead: p64(weights.lmHead, 'lmHead', [V, d]),
-    invFreq: spec.position === 'rope' ? ropeInvFreq(hd, spec.ropeTheta, spec.ropeScaling) : null,
-    invFreqLocal: spec.localRope ? ropeInvFreq(hd, spec.localRope.theta, spec.localRope.scaling) : null,
+    invFreq: spec.position === 'rope' ? ropeInvFreq(spec.rotaryDim ?? hd, spec.ropeTheta, spec.ropeScaling) : null,
+    invFreqLocal: spec.localRope ? ropeInvFreq(spec.rotaryDim ?? hd, spec.localRope.theta, spec.localRope.scaling) : null,
   };
 }
 
@@ -172,8 +172,10 @@ export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T:
   if (invFreq) {
     for (let t = 0; t < T; t++) {
       const p = ropePosition(t, local ? (model.spec.localRope?.scaling ?? null) : model.spec.ropeScaling);
-      for (let hh = 0; hh < H; hh++) applyRope(q, t * H * hd + hh * hd, hd, invFreq, p);
-      for (let hh = 0; hh < Hkv; hh++) applyRope(k, t * Hkv * hd + hh * hd, hd, invFreq, p);
+      // partial rotary: only the first rotaryDim values of each head turn
+      const rd = model.spec.rotaryDim ?? hd;
+      for (let hh = 0; hh < H; hh++) applyRope(q, t * H * hd + hh * hd, rd, invFreq, p);
+      for (let hh = 0; hh < Hkv; hh++) applyRope(k, t * Hkv * hd + hh * hd, rd, invFreq, p);
     }
   }
   const group = H / Hkv;

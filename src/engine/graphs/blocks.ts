@@ -184,7 +184,7 @@ export function norm(ctx: BlockContext, x: Value, n: Norm, name: string): Value 
  * Float64 here; tables round to float32 like HF's float32 buffer.
  */
 export function ropeInvFreq(spec: ModelSpec, local = false): Float64Array {
-  const hd = spec.headDim;
+  const hd = spec.rotaryDim ?? spec.headDim; // the rotated part of a head
   const half = hd / 2;
   const rope = local && spec.localRope ? spec.localRope : { theta: spec.ropeTheta, scaling: spec.ropeScaling };
   const inv = new Float64Array(half);
@@ -209,7 +209,7 @@ export function ropeInvFreq(spec: ModelSpec, local = false): Float64Array {
  * cos/sin taken in float64 and rounded.
  */
 export function ropeTables(spec: ModelSpec, length: number, local = false): { cos: Float32Array; sin: Float32Array } {
-  const hd = spec.headDim;
+  const hd = spec.rotaryDim ?? spec.headDim;
   const half = hd / 2;
   const inv = Float32Array.from(ropeInvFreq(spec, local));
   const cos = new Float32Array(length * hd);
@@ -238,7 +238,7 @@ export function ropeCosSin(ctx: BlockContext, positions: Value, local = false): 
   const hit = ctx.ropeCache.get(key);
   if (hit) return hit;
   const { b, spec } = ctx;
-  const hd = spec.headDim;
+  const hd = spec.rotaryDim ?? spec.headDim; // cos/sin cover the rotated part only
   let cos: Value;
   let sin: Value;
   if (ctx.rope.kind === 'table') {
@@ -266,9 +266,15 @@ export function rotateHalf(b: GraphBuilder, x: Value, hd: number): Value {
   return b.concat([b.neg(x2), x1], -1);
 }
 
-/** x * cos + rotate_half(x) * sin, x [B,H,T,hd]. */
-export function applyRope(b: GraphBuilder, x: Value, cs: { cos: Value; sin: Value }, hd: number): Value {
-  return b.add(b.mul(x, cs.cos), b.mul(rotateHalf(b, x, hd), cs.sin));
+/**
+ * x * cos + rotate_half(x) * sin, x [B,H,T,hd]. With partial rotary (rotaryDim < hd) only the first
+ * rotaryDim values of each head turn; the rest pass through (HF's q_rot / q_pass).
+ */
+export function applyRope(b: GraphBuilder, x: Value, cs: { cos: Value; sin: Value }, hd: number, rotaryDim = hd): Value {
+  if (rotaryDim === hd) return b.add(b.mul(x, cs.cos), b.mul(rotateHalf(b, x, hd), cs.sin));
+  const [rot, pass] = b.split(x, [rotaryDim, hd - rotaryDim], -1); // [..,rd], [..,hd-rd]
+  const turned = b.add(b.mul(rot, cs.cos), b.mul(rotateHalf(b, rot, rotaryDim), cs.sin));
+  return b.concat([turned, pass], -1);
 }
 
 /** Positions 0..T-1 of a [B,T,...] tensor, int64 [T]. */
@@ -348,8 +354,8 @@ export function attention(
 
     if (spec.position === 'rope') {
       const cs = ropeCosSin(ctx, io.positions, !!io.window); // [1,T,hd] | [B,1,T,hd]; local layers may have their own
-      q = applyRope(b, q, cs, hd);
-      k = applyRope(b, k, cs, hd);
+      q = applyRope(b, q, cs, hd, spec.rotaryDim ?? hd);
+      k = applyRope(b, k, cs, hd, spec.rotaryDim ?? hd);
     }
 
     if (io.past) {

@@ -3,7 +3,7 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3' | 'olmo2' | 'gpt2';
+export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3' | 'olmo2' | 'phi3' | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -26,6 +26,8 @@ export interface ModelSpec {
   position: 'rope' | 'learned';
   ropeTheta: number; // ignored for learned positions
   ropeScaling: RopeScaling | null;
+  /** Partial rotary: RoPE turns only the first rotaryDim values of each head (phi3 partial_rotary_factor). Absent: all hd. */
+  rotaryDim?: number;
   qkvBias: boolean;
   oBias: boolean;
   /**

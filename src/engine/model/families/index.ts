@@ -16,11 +16,12 @@ import { gpt2 } from './gpt2';
 import { GEMMA } from './gemma';
 import { LLAMA_LIKE } from './llama-like';
 import { olmo2 } from './olmo2';
+import { phi3 } from './phi3';
 import type { Family, LayerRefs, RawConfig, TensorRef, WeightPlan } from './types';
 
 export type { Family, TensorRef, WeightPlan } from './types';
 
-export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, ...GEMMA, olmo2, gpt2 };
+export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, ...GEMMA, olmo2, phi3, gpt2 };
 
 /** Every config.json model_type DropLab reads. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.values(FAMILIES).flatMap((f) => f.modelTypes);
@@ -152,28 +153,21 @@ function checkLayerCount(store: TensorStore, spec: ModelSpec, layer0: string): v
     );
 }
 
-/** Shape of a ref after its split and transpose. */
+/** Shape of a ref after its slice and transpose. */
 function finalShape(ref: TensorRef): number[] {
   const s = [...ref.shape];
-  if (ref.split) s[ref.split.axis] /= ref.split.parts;
+  if (ref.slice) s[ref.slice.axis] = ref.slice.size;
   if (ref.transpose) s.reverse();
   return s;
 }
 
-/** Take part `index` of `parts` along `axis` of a row-major tensor. */
-function splitAxis(
-  x: Float32Array,
-  shape: readonly number[],
-  axis: number,
-  parts: number,
-  index: number,
-): Float32Array {
+/** Entries start..start+len-1 along `axis` of a row-major tensor. */
+function sliceAxis(x: Float32Array, shape: readonly number[], axis: number, start: number, len: number): Float32Array {
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const len = shape[axis] / parts;
   const out = new Float32Array(outer * len * inner);
   for (let o = 0; o < outer; o++) {
-    const src = (o * shape[axis] + index * len) * inner;
+    const src = (o * shape[axis] + start) * inner;
     out.set(x.subarray(src, src + len * inner), o * len * inner);
   }
   return out;
@@ -187,16 +181,16 @@ function transpose2d(x: Float32Array, rows: number, cols: number): Float32Array 
 
 function paramFor(store: TensorStore, ref: TensorRef): Param {
   const src = store.get(ref.name);
-  if (!ref.split && !ref.transpose && !ref.offset) return src;
+  if (!ref.slice && !ref.transpose && !ref.offset) return src;
   const shape = Object.freeze(finalShape(ref));
   return {
     shape,
     load: () => {
       let x = src.load();
       let s = [...ref.shape];
-      if (ref.split) {
-        x = splitAxis(x, s, ref.split.axis, ref.split.parts, ref.split.index);
-        s[ref.split.axis] /= ref.split.parts;
+      if (ref.slice) {
+        x = sliceAxis(x, s, ref.slice.axis, ref.slice.start, ref.slice.size);
+        s[ref.slice.axis] = ref.slice.size;
       }
       if (ref.transpose) {
         x = transpose2d(x, s[0], s[1]);

@@ -9,13 +9,14 @@ export type RawConfig = Record<string, unknown>;
 
 /**
  * One checkpoint tensor feeding one weight role. `shape` is the shape the tensor must have AS STORED.
- * `split` takes part `index` of `parts` equal parts along stored axis `axis` (GPT-2's fused c_attn);
+ * `slice` takes `size` entries from `start` along stored axis `axis` (fused weights: GPT-2's c_attn,
+ * Phi-3's qkv_proj and gate_up_proj);
  * `transpose` then swaps a 2-D tensor's axes (GPT-2's Conv1D [in, out] -> nn.Linear [out, in]).
  */
 export interface TensorRef {
   name: string;
   shape: readonly number[];
-  split?: { axis: number; parts: number; index: number };
+  slice?: { axis: number; start: number; size: number };
   transpose?: boolean;
   /** Added to every value after loading, in float32 (Gemma's RMSNorm weights are stored as w for 1 + w). */
   offset?: number;
