@@ -123,6 +123,21 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     tiedEmbeddings: false,
     normEps: 1e-5,
   },
+  granite: {
+    family: 'granite',
+    embedScale: 3,
+    attnScale: 0.2,
+    residualScale: 0.4,
+    logitDivisor: 2.5,
+    tiedEmbeddings: true,
+  },
+  smollm3: {
+    family: 'smollm3',
+    numLayers: 4,
+    ropeLayers: [true, true, true, false], // every 4th layer has no position encoding
+    ropeTheta: 2e6,
+    tiedEmbeddings: true,
+  },
   olmo2: {
     family: 'olmo2',
     hiddenSize: 32,
@@ -717,8 +732,8 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
     expect(msg).toContain('phi4mm');
-    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']);
+    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'granite', 'smollm3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']) expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'granite', 'smollm3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

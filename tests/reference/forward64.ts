@@ -156,7 +156,14 @@ export function applyNorm(spec: ModelSpec, n: Norm64 | null, x: Float64Array, T:
  * Query head h reads kv head floor(h / (H / Hkv)); scores q.k / sqrt(hd); rope on q and k (HF
  * rotate_half) at positions 0..T-1 when the model uses rope.
  */
-export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T: number, window: number | null = null): Float64Array {
+export function attention64(
+  model: RefModel,
+  layer: Layer64,
+  h: Float64Array,
+  T: number,
+  window: number | null = null,
+  rope = true,
+): Float64Array {
   const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd } = model.spec;
   let q = linear(h, T, d, layer.q.w, layer.q.b, H * hd); // [T, H*hd]
   let k = linear(h, T, d, layer.k.w, layer.k.b, Hkv * hd); // [T, Hkv*hd]
@@ -169,7 +176,7 @@ export function attention64(model: RefModel, layer: Layer64, h: Float64Array, T:
   // a local layer (window) uses the local rope when the model has one (gemma3)
   const local = window !== null && model.invFreqLocal !== null;
   const invFreq = local ? model.invFreqLocal : model.invFreq;
-  if (invFreq) {
+  if (invFreq && rope) {
     for (let t = 0; t < T; t++) {
       const p = ropePosition(t, local ? (model.spec.localRope?.scaling ?? null) : model.spec.ropeScaling);
       // partial rotary: only the first rotaryDim values of each head turn
@@ -310,8 +317,9 @@ export function forward64(
     if (dropped.attn.has(l)) attnIO.push(null);
     else {
       const input = applyNorm(spec, layer.attnNorm, x, T);
-      let output = attention64(model, layer, input, T, spec.layerWindows?.[l] ?? null);
+      let output = attention64(model, layer, input, T, spec.layerWindows?.[l] ?? null, spec.ropeLayers?.[l] ?? true);
       if (layer.attnPostNorm) output = applyNorm(spec, layer.attnPostNorm, output, T);
+      if (spec.residualScale !== undefined) for (let i = 0; i < output.length; i++) output[i] *= Math.fround(spec.residualScale);
       m = new Float64Array(T * d);
       for (let i = 0; i < m.length; i++) m[i] = x[i] + output[i];
       attnIO.push({ input, output });
@@ -324,6 +332,7 @@ export function forward64(
       const input = applyNorm(spec, layer.mlpNorm, m, T);
       let output = mlp64(model, layer, input, T);
       if (layer.mlpPostNorm) output = applyNorm(spec, layer.mlpPostNorm, output, T);
+      if (spec.residualScale !== undefined) for (let i = 0; i < output.length; i++) output[i] *= Math.fround(spec.residualScale);
       next = new Float64Array(T * d);
       for (let i = 0; i < next.length; i++) next[i] = m[i] + output[i];
       mlpIO.push({ input, output });
@@ -334,6 +343,7 @@ export function forward64(
 
   const h = applyNorm(spec, model.finalNorm, x, T);
   const logits = linear(h, T, d, model.lmHead, null, V); // [T, V]
+  if (spec.logitDivisor !== undefined) for (let i = 0; i < logits.length; i++) logits[i] /= Math.fround(spec.logitDivisor);
   const cap = spec.finalSoftcap;
   if (cap) for (let i = 0; i < logits.length; i++) logits[i] = cap * Math.tanh(logits[i] / cap);
   const nll = new Float64Array(T - 1);

@@ -1,5 +1,5 @@
 /**
- * Load a model from the Hugging Face Hub by id (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, olmo2, phi3 and gpt2 families). A pasted model
+ * Load a model from the Hugging Face Hub by id (llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3 and gpt2 families). A pasted model
  * page address is read as the id (and revision). The form's error is the model panel's (one at a time).
  */
 import { type ClipboardEvent, type FormEvent, useState } from 'react';
@@ -66,7 +66,7 @@ export function HubForm({ disabled, error, onError }: { disabled: boolean; error
       <p id="hub-help" className={error ? 'inline-error' : 'hint'}>
         {error ??
           (controller.hubEndpoint !== 'https://huggingface.co' ? `Hub: ${controller.hubEndpoint}. ` : '') +
-            'Public safetensors models of the llama, mistral, qwen2, qwen3, gemma2, gemma3_text, olmo2, phi3 and gpt2 families. The size is checked before the download.'}
+            'Public safetensors models of the llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3 and gpt2 families. The size is checked before the download.'}
       </p>
       <p className="examples">
         Try:{' '}

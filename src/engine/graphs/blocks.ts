@@ -301,6 +301,8 @@ export interface AttentionIO {
   attentionMask?: Value | null;
   /** Sliding-window size of a local attention layer (gemma2); absent or null: global. */
   window?: number | null;
+  /** false: this layer has no position encoding (smollm3's NoPE layers). Absent: RoPE when the model has it. */
+  rope?: boolean;
 }
 
 /** cap * tanh(x / cap): gemma2's soft-capping of attention scores and final logits. */
@@ -352,7 +354,7 @@ export function attention(
       k = norm(ctx, k, w.kNorm, `${name}.k_norm`); // [B,Hkv,T,hd]
     }
 
-    if (spec.position === 'rope') {
+    if (spec.position === 'rope' && io.rope !== false) {
       const cs = ropeCosSin(ctx, io.positions, !!io.window); // [1,T,hd] | [B,1,T,hd]; local layers may have their own
       q = applyRope(b, q, cs, hd, spec.rotaryDim ?? hd);
       k = applyRope(b, k, cs, hd, spec.rotaryDim ?? hd);
@@ -462,8 +464,10 @@ export function attentionSublayer(
 ): SublayerOut & { present: KV } {
   const normed = w.attnNorm ? norm(ctx, x, w.attnNorm, `layers.${l}.attn_norm`) : x; // N1(x); x itself with post-norms only
   const window = ctx.spec.layerWindows?.[l] ?? null;
-  const a = attention(ctx, normed, w, `layers.${l}.attn`, { ...io, window });
-  const delta = w.attnPostNorm ? norm(ctx, a.out, w.attnPostNorm, `layers.${l}.attn_post_norm`) : a.out;
+  const rope = ctx.spec.ropeLayers?.[l] ?? true;
+  const a = attention(ctx, normed, w, `layers.${l}.attn`, { ...io, window, rope });
+  let delta = w.attnPostNorm ? norm(ctx, a.out, w.attnPostNorm, `layers.${l}.attn_post_norm`) : a.out;
+  if (ctx.spec.residualScale !== undefined) delta = ctx.b.mul(delta, ctx.spec.residualScale); // granite
   return { out: ctx.b.add(x, delta), normed, delta, present: a.present };
 }
 
@@ -471,7 +475,8 @@ export function attentionSublayer(
 export function mlpSublayer(ctx: BlockContext, m: Value, w: LayerWeights, l: number): SublayerOut {
   const normed = w.mlpNorm ? norm(ctx, m, w.mlpNorm, `layers.${l}.mlp_norm`) : m; // N2(m)
   const f = mlp(ctx, normed, w, `layers.${l}.mlp`);
-  const delta = w.mlpPostNorm ? norm(ctx, f, w.mlpPostNorm, `layers.${l}.mlp_post_norm`) : f;
+  let delta = w.mlpPostNorm ? norm(ctx, f, w.mlpPostNorm, `layers.${l}.mlp_post_norm`) : f;
+  if (ctx.spec.residualScale !== undefined) delta = ctx.b.mul(delta, ctx.spec.residualScale); // granite
   return { out: ctx.b.add(m, delta), normed, delta };
 }
 
@@ -523,7 +528,8 @@ export function lmHead(ctx: BlockContext, weights: ModelWeights, h: Value): Valu
   const hn = norm(ctx, h, weights.finalNorm, 'final_norm'); // [B,T,d]
   const name = weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight';
   return ctx.b.scope('lm_head', () => {
-    const logits = ctx.format.head(ctx, hn, weights.lmHead, name); // [B,T,V]
+    let logits = ctx.format.head(ctx, hn, weights.lmHead, name); // [B,T,V]
+    if (ctx.spec.logitDivisor !== undefined) logits = ctx.b.div(logits, ctx.spec.logitDivisor); // granite
     return ctx.spec.finalSoftcap ? softcap(ctx.b, logits, ctx.spec.finalSoftcap) : logits;
   });
 }

@@ -3,7 +3,7 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3' | 'olmo2' | 'phi3' | 'gpt2';
+export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3' | 'olmo2' | 'phi3' | 'granite' | 'smollm3' | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -49,6 +49,12 @@ export interface ModelSpec {
   attnSoftcap?: number;
   /** Logits soft-capped as cap * tanh(z / cap) (gemma2 final_logit_softcapping). */
   finalSoftcap?: number;
+  /** Each branch's output times this before it joins the stream, x + r * F (granite residual_multiplier). Absent: 1. */
+  residualScale?: number;
+  /** Logits divided by this (granite logits_scaling). Absent: 1. */
+  logitDivisor?: number;
+  /** Per layer: whether attention uses RoPE (smollm3 no_rope_layers: 0 = no position encoding). Absent: all do. */
+  ropeLayers?: readonly boolean[];
   /** Per layer: the sliding-window size of a local attention layer, null for global (gemma2: even layers local). */
   layerWindows?: readonly (number | null)[];
   /** RoPE of the local (sliding-window) layers when it differs from the global one (gemma3: rope_local_base_freq). */

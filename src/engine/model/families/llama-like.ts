@@ -7,7 +7,7 @@
  */
 import { ConfigError } from '../../errors';
 import type { FamilyName, ModelSpec } from '../spec';
-import { bool, normalizeConfig } from './config';
+import { bool, normalizeConfig, positiveInt, positiveNumber, show } from './config';
 import type { Family, FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
 
 export interface LlamaLikeFlags {
@@ -111,6 +111,8 @@ interface LlamaLikeRow {
   architectures: readonly string[];
   defaults: FamilyDefaults;
   flags(c: RawConfig): LlamaLikeFlags;
+  /** Spec fields beyond the shared layout (granite's multipliers, smollm3's NoPE layers). */
+  extend?(c: RawConfig, spec: ModelSpec): Partial<ModelSpec>;
 }
 
 function llamaLikeFamily(row: LlamaLikeRow): Family {
@@ -119,7 +121,10 @@ function llamaLikeFamily(row: LlamaLikeRow): Family {
     modelTypes: row.modelTypes,
     architectures: row.architectures,
     prefixes: ['model.', ''],
-    spec: (c, fallback) => llamaLikeSpec(row.name, c, row.defaults, row.flags(c), fallback),
+    spec: (c, fallback) => {
+      const spec = llamaLikeSpec(row.name, c, row.defaults, row.flags(c), fallback);
+      return row.extend ? { ...spec, ...row.extend(c, spec) } : spec;
+    },
     plan: llamaLikePlan,
   };
 }
@@ -131,6 +136,12 @@ function llamaLikeFamily(row: LlamaLikeRow): Family {
  *   longer than it (4096 in v0.1); ModelSpec does not carry it.
  * - qwen2: Qwen1.5, Qwen2, Qwen2.5, a bias on q, k and v (not o). Qwen2Config sets no bos/eos
  *   (config.json gives them).
+ * - granite: IBM Granite 3.x dense, with four multipliers: embeddings x embedding_multiplier, attention
+ *   scores x attention_multiplier (instead of 1/sqrt(hd)), each branch's output x residual_multiplier,
+ *   logits / logits_scaling.
+ * - smollm3: SmolLM3, with NoPE layers: no_rope_layers[l] = 0 means layer l has no position encoding
+ *   (default: every 4th layer, no_rope_layer_interval). Its sliding window (use_sliding_window, off in
+ *   the released config) is refused when on.
  * - qwen3: Qwen3 (dense), a per-head RMSNorm on queries and keys before RoPE (q_norm, k_norm, [hd]);
  *   attention_bias puts a bias on q, k, v and o; head_dim is given by config.json (128, not d / H).
  *   Its sliding window (use_sliding_window, off in every released config) is not carried.
@@ -168,6 +179,53 @@ export const LLAMA_LIKE = {
     flags: (c) => {
       const attnBias = bool(c, 'attention_bias', false);
       return { qkvBias: attnBias, oBias: attnBias, mlpBias: false, qkNorm: true };
+    },
+  }),
+  granite: llamaLikeFamily({
+    name: 'granite',
+    modelTypes: ['granite'],
+    architectures: ['GraniteForCausalLM'],
+    defaults: LLAMA_DEFAULTS,
+    flags: (c) => {
+      const attnBias = bool(c, 'attention_bias', false);
+      return { qkvBias: attnBias, oBias: attnBias, mlpBias: bool(c, 'mlp_bias', false) };
+    },
+    extend: (c) => {
+      const m = (key: string) => positiveNumber(c, [key], 1);
+      return {
+        embedScale: m('embedding_multiplier'),
+        attnScale: m('attention_multiplier'),
+        residualScale: m('residual_multiplier'),
+        logitDivisor: m('logits_scaling'),
+      };
+    },
+  }),
+  smollm3: llamaLikeFamily({
+    name: 'smollm3',
+    modelTypes: ['smollm3'],
+    architectures: ['SmolLM3ForCausalLM'],
+    defaults: { ...LLAMA_DEFAULTS, ropeTheta: 2_000_000, bosTokenId: 128000, eosTokenId: 128001 },
+    flags: (c) => {
+      const attnBias = bool(c, 'attention_bias', false);
+      return { qkvBias: attnBias, oBias: attnBias, mlpBias: bool(c, 'mlp_bias', false) };
+    },
+    extend: (c, spec) => {
+      if (bool(c, 'use_sliding_window', false))
+        throw new ConfigError('config.json: SmolLM3 with use_sliding_window=true is not supported yet.', { key: 'use_sliding_window' });
+      const L = spec.numLayers;
+      const given = c.no_rope_layers;
+      let ropeLayers: boolean[];
+      if (given === undefined || given === null) {
+        const every = positiveInt(c, ['no_rope_layer_interval'], 4);
+        ropeLayers = Array.from({ length: L }, (_, l) => (l + 1) % every !== 0);
+      } else if (Array.isArray(given) && given.length === L && given.every((v) => v === 0 || v === 1 || typeof v === 'boolean')) {
+        ropeLayers = given.map((v) => v === 1 || v === true);
+      } else {
+        throw new ConfigError(`config.json: no_rope_layers must hold 0 or 1 for each of the ${L} layers, got ${show(given)}.`, {
+          key: 'no_rope_layers',
+        });
+      }
+      return { ropeLayers };
     },
   }),
 } as const;
