@@ -20,7 +20,8 @@ import { ConfigError } from '../../errors';
 import type { ModelSpec } from '../spec';
 import { positiveInt, positiveNumber, show } from './config';
 import { llamaLikeSpec } from './llama-like';
-import type { Family, FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+import { refMakers } from './refs';
+import type { Family, FamilyDefaults, NormRef, RawConfig, WeightPlan } from './types';
 
 interface GemmaRow {
   name: 'gemma2' | 'gemma3';
@@ -83,11 +84,10 @@ function gemmaSpec(row: GemmaRow, c: RawConfig, fallback?: { eosTokenId?: number
 }
 
 function plan(s: ModelSpec, prefix: string): WeightPlan {
-  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = s;
-  const t = (name: string, shape: number[], extra: Partial<TensorRef> = {}): TensorRef => ({ name: prefix + name, shape, ...extra });
-  const linear = (name: string, out: number, inp: number): LinearRef => ({ weight: t(`${name}.weight`, [out, inp]), bias: null });
+  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = s;
+  const { linear, norm: rms, body } = refMakers(s, prefix);
   // Gemma's RMSNorm: x_normed * (1 + w); the 1 joins the weight at load.
-  const norm = (name: string, n = d): NormRef => ({ weight: t(`${name}.weight`, [n], { offset: 1 }), bias: null });
+  const norm = (name: string, n = d): NormRef => rms(name, n, { offset: 1 });
   const layers = Array.from({ length: s.numLayers }, (_, i) => {
     const p = `layers.${i}`;
     return {
@@ -105,13 +105,7 @@ function plan(s: ModelSpec, prefix: string): WeightPlan {
       mlpPostNorm: norm(`${p}.post_feedforward_layernorm`),
     };
   });
-  return {
-    embed: t('embed_tokens.weight', [V, d]),
-    posEmbed: null,
-    layers,
-    finalNorm: norm('norm'),
-    lmHead: s.tiedEmbeddings ? 'tied' : { name: 'lm_head.weight', shape: [V, d] },
-  };
+  return body(layers, norm('norm'));
 }
 
 function gemmaFamily(row: GemmaRow): Family {

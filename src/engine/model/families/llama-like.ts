@@ -8,7 +8,8 @@
 import { ConfigError } from '../../errors';
 import type { FamilyName, ModelSpec } from '../spec';
 import { bool, normalizeConfig, positiveInt, positiveNumber, show } from './config';
-import type { Family, FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+import { refMakers } from './refs';
+import type { Family, FamilyDefaults, RawConfig, WeightPlan } from './types';
 
 export interface LlamaLikeFlags {
   qkvBias: boolean;
@@ -60,14 +61,8 @@ export function llamaLikeSpec(
 }
 
 export function llamaLikePlan(spec: ModelSpec, prefix: string): WeightPlan {
-  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = spec;
-  const t = (name: string, shape: number[]): TensorRef => ({ name: prefix + name, shape });
-  const linear = (name: string, out: number, inp: number, bias: boolean): LinearRef => ({
-    weight: t(`${name}.weight`, [out, inp]),
-    bias: bias ? t(`${name}.bias`, [out]) : null,
-  });
-  const norm = (name: string): NormRef => ({ weight: t(`${name}.weight`, [d]), bias: null });
-  const headNorm = (name: string): NormRef => ({ weight: t(`${name}.weight`, [hd]), bias: null });
+  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = spec;
+  const { linear, norm, body } = refMakers(spec, prefix);
   const layers = Array.from({ length: spec.numLayers }, (_, i) => {
     const p = `layers.${i}`;
     return {
@@ -77,7 +72,7 @@ export function llamaLikePlan(spec: ModelSpec, prefix: string): WeightPlan {
       v: linear(`${p}.self_attn.v_proj`, Hkv * hd, d, spec.qkvBias),
       o: linear(`${p}.self_attn.o_proj`, d, H * hd, spec.oBias),
       ...(spec.qkNorm === 'head'
-        ? { qNorm: headNorm(`${p}.self_attn.q_norm`), kNorm: headNorm(`${p}.self_attn.k_norm`) }
+        ? { qNorm: norm(`${p}.self_attn.q_norm`, hd), kNorm: norm(`${p}.self_attn.k_norm`, hd) }
         : {}),
       mlpNorm: norm(`${p}.post_attention_layernorm`),
       gate: linear(`${p}.mlp.gate_proj`, I, d, spec.mlpBias),
@@ -85,14 +80,7 @@ export function llamaLikePlan(spec: ModelSpec, prefix: string): WeightPlan {
       down: linear(`${p}.mlp.down_proj`, d, I, spec.mlpBias),
     };
   });
-  return {
-    embed: t('embed_tokens.weight', [V, d]),
-    posEmbed: null,
-    layers,
-    finalNorm: norm('norm'),
-    // lm_head sits outside the body (LlamaForCausalLM.lm_head), so it never takes the prefix.
-    lmHead: spec.tiedEmbeddings ? 'tied' : { name: 'lm_head.weight', shape: [V, d] },
-  };
+  return body(layers, norm('norm'));
 }
 
 /** transformers' LlamaConfig and MistralConfig defaults (the same). */

@@ -9,7 +9,8 @@
 import type { ModelSpec } from '../spec';
 import { bool } from './config';
 import { llamaLikeSpec } from './llama-like';
-import type { Family, FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+import { refMakers } from './refs';
+import type { Family, FamilyDefaults, RawConfig, WeightPlan } from './types';
 
 const defaults: FamilyDefaults = {
   tieWordEmbeddings: false,
@@ -27,13 +28,8 @@ function spec(c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpe
 }
 
 function plan(s: ModelSpec, prefix: string): WeightPlan {
-  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = s;
-  const t = (name: string, shape: number[]): TensorRef => ({ name: prefix + name, shape });
-  const linear = (name: string, out: number, inp: number, bias: boolean): LinearRef => ({
-    weight: t(`${name}.weight`, [out, inp]),
-    bias: bias ? t(`${name}.bias`, [out]) : null,
-  });
-  const norm = (name: string, n = d): NormRef => ({ weight: t(`${name}.weight`, [n]), bias: null });
+  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = s;
+  const { linear, norm, body } = refMakers(s, prefix);
   const layers = Array.from({ length: s.numLayers }, (_, i) => {
     const p = `layers.${i}`;
     return {
@@ -46,20 +42,13 @@ function plan(s: ModelSpec, prefix: string): WeightPlan {
       kNorm: norm(`${p}.self_attn.k_norm`, Hkv * hd),
       attnPostNorm: norm(`${p}.post_attention_layernorm`),
       mlpNorm: null,
-      gate: linear(`${p}.mlp.gate_proj`, I, d, false),
-      up: linear(`${p}.mlp.up_proj`, I, d, false),
-      down: linear(`${p}.mlp.down_proj`, d, I, false),
+      gate: linear(`${p}.mlp.gate_proj`, I, d),
+      up: linear(`${p}.mlp.up_proj`, I, d),
+      down: linear(`${p}.mlp.down_proj`, d, I),
       mlpPostNorm: norm(`${p}.post_feedforward_layernorm`),
     };
   });
-  return {
-    embed: t('embed_tokens.weight', [V, d]),
-    posEmbed: null,
-    layers,
-    finalNorm: norm('norm'),
-    // lm_head sits outside the body (Olmo2ForCausalLM.lm_head): never prefixed.
-    lmHead: s.tiedEmbeddings ? 'tied' : { name: 'lm_head.weight', shape: [V, d] },
-  };
+  return body(layers, norm('norm'));
 }
 
 export const olmo2: Family = {

@@ -12,7 +12,8 @@ import { ConfigError } from '../../errors';
 import type { ModelSpec } from '../spec';
 import { bool, positiveInt, positiveNumber } from './config';
 import { llamaLikeSpec } from './llama-like';
-import type { Family, FamilyDefaults, LinearRef, NormRef, RawConfig, TensorRef, WeightPlan } from './types';
+import { refMakers } from './refs';
+import type { Family, FamilyDefaults, LinearRef, RawConfig, WeightPlan } from './types';
 
 const defaults: FamilyDefaults = {
   tieWordEmbeddings: false,
@@ -43,10 +44,8 @@ function spec(c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpe
 }
 
 function plan(s: ModelSpec, prefix: string): WeightPlan {
-  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = s;
-  const t = (name: string, shape: number[], extra: Partial<TensorRef> = {}): TensorRef => ({ name: prefix + name, shape, ...extra });
-  const norm = (name: string): NormRef => ({ weight: t(`${name}.weight`, [d]), bias: null });
-  const linear = (name: string, out: number, inp: number): LinearRef => ({ weight: t(`${name}.weight`, [out, inp]), bias: null });
+  const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I } = s;
+  const { t, linear, norm, body } = refMakers(s, prefix);
   /** Rows start..start+size-1 of a fused [rows, d] weight. */
   const part = (name: string, rows: number, start: number, size: number): LinearRef => ({
     weight: t(`${name}.weight`, [rows, d], { slice: { axis: 0, start, size } }),
@@ -67,13 +66,7 @@ function plan(s: ModelSpec, prefix: string): WeightPlan {
       down: linear(`${p}.mlp.down_proj`, d, I),
     };
   });
-  return {
-    embed: t('embed_tokens.weight', [V, d]),
-    posEmbed: null,
-    layers,
-    finalNorm: norm('norm'),
-    lmHead: s.tiedEmbeddings ? 'tied' : { name: 'lm_head.weight', shape: [V, d] },
-  };
+  return body(layers, norm('norm'));
 }
 
 export const phi3: Family = {
