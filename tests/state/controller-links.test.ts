@@ -5,80 +5,9 @@
  */
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { type ControllerDeps, type HashPort, WorkbenchController } from '../../src/state/controller';
 import { openSavedExperiments } from '../../src/state/saved';
-import { decodeExperiment, encodeExperiment, type Experiment } from '../../src/state/share-link';
-import { createWorkbenchStore } from '../../src/state/store';
-import { createFakeEngine, type FakeOptions } from '../app/fake-engine';
-
-const MANIFEST = JSON.stringify({
-  texts: [{ id: 'moby-dick-heldout', title: 'Moby', file: 'moby-dick-heldout.txt', documents: 1, bytes: 1, source: '', licence: '' }],
-});
-const TEXTS: Record<string, string> = {
-  'data/manifest.json': MANIFEST,
-  'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
-};
-
-function memoryHash(initial = ''): HashPort & { value: string; fire(h: string): void; writes: number } {
-  let listener: ((h: string) => void) | null = null;
-  const port = {
-    value: initial,
-    writes: 0,
-    get: () => port.value,
-    replace: (h: string) => {
-      port.value = h;
-      port.writes++;
-    },
-    onChange: (cb: (h: string) => void) => {
-      listener = cb;
-      return () => {
-        listener = null;
-      };
-    },
-    fire: (h: string) => {
-      port.value = h.replace(/^#/, '');
-      listener?.(h);
-    },
-  };
-  return port;
-}
-
-async function setup(opts: { hash?: string; fake?: FakeOptions; factory?: IDBFactory; noWait?: boolean } = {}) {
-  const store = createWorkbenchStore();
-  const engine = createFakeEngine(opts.fake);
-  const hash = memoryHash(opts.hash ?? '');
-  const saved = await openSavedExperiments(opts.factory ?? new IDBFactory());
-  const deps: ControllerDeps = {
-    store,
-    engine,
-    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
-    fetchText: async (p) => {
-      if (!(p in TEXTS)) throw new Error(`404 ${p}`);
-      return TEXTS[p];
-    },
-    hash,
-    saved,
-    writeDelayMs: 0,
-  };
-  const controller = new WorkbenchController(deps);
-  const started = controller.start();
-  if (!opts.noWait) {
-    await started;
-    await controller.idle();
-  }
-  return { store, engine, hash, controller, saved, started, s: () => store.getState() };
-}
-
-const link = (e: Partial<Experiment>) =>
-  encodeExperiment({
-    model: { kind: 'bundled', name: 'droplab-byte-12l' },
-    drops: { attn: [], mlp: [] },
-    text: { kind: 'bundled', id: 'moby-dick-heldout' },
-    seqLen: 64,
-    windows: 4,
-    metric: 'cosine',
-    ...e,
-  });
+import { decodeExperiment } from '../../src/state/share-link';
+import { link, setup } from './setup';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -126,7 +55,10 @@ describe('a dead engine worker', () => {
     expect(s().results.task).not.toBeNull(); // computing
     const message = 'The engine stopped (no answer from the engine worker for 60 s while it was working). Reload…';
     engine.onDeviceLost?.(message, 'engine');
-    expect(s().backend).toEqual({ state: 'error', error: { code: 'ENGINE_STOPPED', name: 'EngineStoppedError', message } });
+    expect(s().backend).toEqual({
+      state: 'error',
+      error: { code: 'ENGINE_STOPPED', name: 'EngineStoppedError', message },
+    });
     expect(s().ui.notice).toEqual({ kind: 'error', title: 'The engine stopped', message, action: 'reload' });
     expect(s().results.task).toBeNull();
     expect(s().drops.current).toEqual({ attn: [4], mlp: [] });
@@ -152,7 +84,7 @@ describe('odd local folder names (issue 9 item 10)', () => {
     const e = decodeExperiment(hash.value);
     expect(e.model).toEqual({ kind: 'local', name: 'my _model_ _v2_ _x_ C:_m_' });
     expect(e.drops).toEqual({ attn: [], mlp: [4] });
-    expect(await saved.getAutosave()).toBe(hash.value);
+    expect(await saved?.getAutosave()).toBe(hash.value);
     expect(s().model.info?.source).toEqual({ kind: 'local', name });
   });
 
@@ -203,7 +135,9 @@ describe('a Hub link says what it will download before any weight is downloaded 
     controller.confirmDownload(false);
     await started;
     await controller.idle();
-    expect(engine.calls.filter((c) => c.method === 'loadModel').map((c) => (c.arg as { kind: string }).kind)).toEqual(['bundled']);
+    expect(engine.calls.filter((c) => c.method === 'loadModel').map((c) => (c.arg as { kind: string }).kind)).toEqual([
+      'bundled',
+    ]);
     expect(s().model.info?.source).toEqual({ kind: 'bundled', name: 'droplab-byte-12l' });
     expect(s().ui.notice).toBeNull();
     await tick();
@@ -276,8 +210,8 @@ describe('saved experiments across two tabs (issue 9 item 11)', () => {
     expect(await until(() => a.s().saved.list.length === 0)).toBe(true);
     a.controller.stop();
     b.controller.stop();
-    a.saved.close();
-    b.saved.close();
+    a.saved?.close();
+    b.saved?.close();
   });
 });
 

@@ -1,82 +1,12 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError } from '../../src/engine/errors';
-import { type ControllerDeps, type HashPort, WorkbenchController } from '../../src/state/controller';
+import { WorkbenchController } from '../../src/state/controller';
 import { dropKey } from '../../src/state/drops';
-import { openSavedExperiments } from '../../src/state/saved';
-import { decodeExperiment, encodeExperiment, type Experiment } from '../../src/state/share-link';
+import { decodeExperiment } from '../../src/state/share-link';
 import { createWorkbenchStore, currentEval } from '../../src/state/store';
-import { createFakeEngine, type FakeOptions } from '../app/fake-engine';
-
-const MANIFEST = JSON.stringify({
-  texts: [
-    { id: 'moby-dick-heldout', title: 'Moby', file: 'moby-dick-heldout.txt', documents: 1, bytes: 1, source: '', licence: '' },
-    { id: 'sotu-heldout', title: 'SOTU', file: 'sotu-heldout.txt', documents: 1, bytes: 1, source: '', licence: '' },
-  ],
-});
-const TEXTS: Record<string, string> = {
-  'data/manifest.json': MANIFEST,
-  'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
-  'data/sotu-heldout.txt': 'Madam Speaker. '.repeat(300),
-};
-
-function memoryHash(initial = ''): HashPort & { value: string; fire(h: string): void; writes: number } {
-  let listener: ((h: string) => void) | null = null;
-  const port = {
-    value: initial,
-    writes: 0,
-    get: () => port.value,
-    replace: (h: string) => {
-      port.value = h;
-      port.writes++;
-    },
-    onChange: (cb: (h: string) => void) => {
-      listener = cb;
-      return () => {
-        listener = null;
-      };
-    },
-    fire: (h: string) => {
-      port.value = h;
-      listener?.(h);
-    },
-  };
-  return port;
-}
-
-async function setup(opts: { hash?: string; fake?: FakeOptions; saved?: boolean; factory?: IDBFactory; writeDelayMs?: number } = {}) {
-  const store = createWorkbenchStore();
-  const engine = createFakeEngine(opts.fake);
-  const hash = memoryHash(opts.hash ?? '');
-  const saved = opts.saved === false ? null : await openSavedExperiments(opts.factory ?? new IDBFactory());
-  const deps: ControllerDeps = {
-    store,
-    engine,
-    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
-    fetchText: async (p) => {
-      if (!(p in TEXTS)) throw new Error(`404 ${p}`);
-      return TEXTS[p];
-    },
-    hash,
-    saved,
-    writeDelayMs: opts.writeDelayMs ?? 0,
-  };
-  const controller = new WorkbenchController(deps);
-  await controller.start();
-  await controller.idle();
-  return { store, engine, hash, controller, saved, s: () => store.getState() };
-}
-
-const link = (e: Partial<Experiment>) =>
-  encodeExperiment({
-    model: { kind: 'bundled', name: 'droplab-byte-12l' },
-    drops: { attn: [], mlp: [] },
-    text: { kind: 'bundled', id: 'moby-dick-heldout' },
-    seqLen: 64,
-    windows: 4,
-    metric: 'cosine',
-    ...e,
-  });
+import { createFakeEngine } from '../app/fake-engine';
+import { link, memoryHash, setup, TEXTS } from './setup';
 
 describe('controller: first visit', () => {
   it('loads the bundled model, the default text, and computes baseline, analysis and drop-one', async () => {
@@ -208,7 +138,13 @@ describe('controller: text and windows', () => {
 
 describe('controller: links', () => {
   it('opens a link exactly: model, drops, text, windows, metric', async () => {
-    const h = link({ drops: { attn: [2, 9], mlp: [5] }, text: { kind: 'bundled', id: 'sotu-heldout' }, seqLen: 32, windows: 5, metric: 'dnll' });
+    const h = link({
+      drops: { attn: [2, 9], mlp: [5] },
+      text: { kind: 'bundled', id: 'sotu-heldout' },
+      seqLen: 32,
+      windows: 5,
+      metric: 'dnll',
+    });
     const { s, engine } = await setup({ hash: h });
     expect(s().drops.current).toEqual({ attn: [2, 9], mlp: [5] });
     expect(s().data.text).toEqual({ kind: 'bundled', id: 'sotu-heldout' });
@@ -220,7 +156,9 @@ describe('controller: links', () => {
   });
 
   it('refuses a damaged link, applies nothing of it, and still opens the default experiment', async () => {
-    const { s, hash, controller } = await setup({ hash: 'v1&m=b:droplab-byte-12l&da=3,3&t=b:moby-dick-heldout&L=64&n=4' });
+    const { s, hash, controller } = await setup({
+      hash: 'v1&m=b:droplab-byte-12l&da=3,3&t=b:moby-dick-heldout&L=64&n=4',
+    });
     expect(s().ui.notice?.kind).toBe('error');
     expect(s().ui.notice?.message).toMatch(/ascending.*Nothing from it was applied/);
     expect(s().drops.current).toEqual({ attn: [], mlp: [] });
@@ -233,9 +171,13 @@ describe('controller: links', () => {
   });
 
   it('refuses a link whose layers do not exist in its model, before loading weights', async () => {
-    const { s, engine } = await setup({ hash: link({ model: { kind: 'hub', id: 'someone/tiny' }, drops: { attn: [40], mlp: [] } }) });
+    const { s, engine } = await setup({
+      hash: link({ model: { kind: 'hub', id: 'someone/tiny' }, drops: { attn: [40], mlp: [] } }),
+    });
     expect(s().ui.notice?.message).toMatch(/attention layer 40.*only 12 layers/);
-    expect(engine.calls.filter((c) => c.method === 'loadModel').map((c) => (c.arg as { kind: string }).kind)).toEqual(['bundled']);
+    expect(engine.calls.filter((c) => c.method === 'loadModel').map((c) => (c.arg as { kind: string }).kind)).toEqual([
+      'bundled',
+    ]);
     expect(s().model.info?.source.kind).toBe('bundled');
   });
 
@@ -252,7 +194,10 @@ describe('controller: links', () => {
   });
 
   it('shows a refused Hub model and falls back to the bundled one', async () => {
-    const { s } = await setup({ hash: link({ model: { kind: 'hub', id: 'private/model' } }), fake: { missing: ['private/model'] } });
+    const { s } = await setup({
+      hash: link({ model: { kind: 'hub', id: 'private/model' } }),
+      fake: { missing: ['private/model'] },
+    });
     expect(s().ui.notice?.message).toMatch(/private\/model.*not found/);
     expect(s().model.info?.source.kind).toBe('bundled');
   });
@@ -311,7 +256,9 @@ describe('controller: links', () => {
   });
 
   it('asks for the folder of a local-model link and applies it once that folder is loaded', async () => {
-    const { s, controller } = await setup({ hash: link({ model: { kind: 'local', name: 'my-model' }, drops: { attn: [3], mlp: [] } }) });
+    const { s, controller } = await setup({
+      hash: link({ model: { kind: 'local', name: 'my-model' }, drops: { attn: [3], mlp: [] } }),
+    });
     expect(s().ui.notice?.title).toMatch(/Pick the model folder/);
     expect(s().model.info).toBeNull();
     await controller.loadModel({ kind: 'local', name: 'my-model', files: [] });
