@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Keeps the docs true about the tree: every repository path a doc names must exist. Scans README.md and
 // docs/*.md for paths in backticks (`src/engine/graphs/blocks.ts`, `tests/cli/`) and for relative
-// markdown links ([UI](docs/UI.md#browser-performance)). A path counts when it starts with one of the
+// markdown links ([UI](docs/UI.md#browser-performance)); links that leave the repository are not checked. A path counts when it starts with one of the
 // repository's top-level folders (or is a top-level file name with an extension); globs, placeholders
 // (<...>, *, {a,b}) and URLs are skipped. Links are resolved from the doc's own folder.
 //
@@ -37,7 +37,10 @@ for (const doc of docs) {
     for (const m of line.matchAll(/\]\(([^)\s]+)\)/g)) {
       if (/^[a-z]+:/i.test(m[1]) || m[1].startsWith('#')) continue;
       const target = m[1].replace(/#.*$/, '');
-      if (target && !existsSync(resolve(root, dirname(doc), target))) {
+      const abs = resolve(root, dirname(doc), target);
+      // A link out of the repository (the team's ../shared/ notes) is not the tree's to keep true.
+      if (!abs.startsWith(`${root}/`)) continue;
+      if (target && !existsSync(abs)) {
         console.log(`${doc}:${i + 1}: link to a missing file: ${m[1]}`);
         bad++;
       }

@@ -47,7 +47,7 @@ describe('check-docs', () => {
   it('passes paths that exist, modules without extension, URLs, placeholders and code fences', () => {
     const root = tree({
       'README.md': [
-        '`src/engine/api` and `src/engine/graphs/blocks.ts:12` and [ui](docs/UI.md#x)',
+        '`src/engine/api` and `src/engine/graphs/blocks.ts:12` and [ui](docs/UI.md#x) and [design](../shared/DESIGN.md)',
         '`https://example.org/src/x.ts`, `tests/<name>.test.ts`, `src/**/*.ts`, `--model DIR`',
         '```sh',
         'cat src/not/here.ts `src/in/fence.ts`',
