@@ -57,7 +57,13 @@ const previewCsp = `${csp(' http://localhost:* http://127.0.0.1:*', ' blob:')}; 
 const cspMeta = {
   name: 'droplab-csp-meta',
   apply: 'build' as const,
-  transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: PAGE_CSP }, injectTo: 'head-prepend' as const }],
+  transformIndexHtml: () => [
+    {
+      tag: 'meta',
+      attrs: { 'http-equiv': 'Content-Security-Policy', content: PAGE_CSP },
+      injectTo: 'head-prepend' as const,
+    },
+  ],
 };
 
 /**
@@ -106,7 +112,9 @@ export default defineConfig({
   // Not under Vitest (it merges this config): tests never register or build a service worker.
   plugins: [react(), cspMeta, ...(process.env.VITEST ? [] : [offline])],
   worker: { format: 'es' },
-  server: { headers: { ...crossOriginIsolation, ...securityHeaders, 'Content-Security-Policy': "frame-ancestors 'none'" } },
+  server: {
+    headers: { ...crossOriginIsolation, ...securityHeaders, 'Content-Security-Policy': "frame-ancestors 'none'" },
+  },
   preview: { headers: { ...crossOriginIsolation, ...securityHeaders, 'Content-Security-Policy': previewCsp } },
   // Both ship their own wasm/worker files located through import.meta.url; pre-bundling breaks that.
   optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },

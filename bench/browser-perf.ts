@@ -139,17 +139,26 @@ const r1 = (x: number | null | undefined) => (x === null || x === undefined ? nu
  * Polls `test(record)` from Node until it holds. (The timings themselves are taken inside the page, so
  * the polling interval does not enter them.)
  */
-async function until(page: Page, test: (p: Perf, now: number) => boolean, what: string, timeout = TIMEOUT): Promise<Perf> {
+async function until(
+  page: Page,
+  test: (p: Perf, now: number) => boolean,
+  what: string,
+  timeout = TIMEOUT,
+): Promise<Perf> {
   const end = Date.now() + timeout;
   let said = Date.now();
   for (;;) {
-    const { p, now } = await page.evaluate(() => ({ p: (window as unknown as { __perf: Perf }).__perf, now: performance.now() }));
+    const { p, now } = await page.evaluate(() => ({
+      p: (window as unknown as { __perf: Perf }).__perf,
+      now: performance.now(),
+    }));
     if (test(p, now)) return p;
     if (Date.now() - said > 60_000) {
       said = Date.now();
       console.log(`  … waiting for ${what}; task line: ${JSON.stringify(p.tasks.slice(-2).map((x) => x.task))}`);
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last tasks ${JSON.stringify(p.tasks.slice(-3))}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}; last tasks ${JSON.stringify(p.tasks.slice(-3))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -167,19 +176,30 @@ async function waitIdle(page: Page, quietMs = 1500): Promise<Perf> {
 }
 
 /** Clicks a heatmap cell and waits for the perplexity to change; returns click→DOM and click→frame in ms. */
-async function clickForPerplexity(page: Page, kind: 'attn' | 'mlp', layer: number): Promise<{ dom: number; frame: number; ppl: number }> {
+async function clickForPerplexity(
+  page: Page,
+  kind: 'attn' | 'mlp',
+  layer: number,
+): Promise<{ dom: number; frame: number; ppl: number }> {
   const p0 = await perf(page);
   const before = p0.ppl.length;
   const clicksBefore = p0.clicks.length;
   await page.locator(`[data-testid="sublayer-heatmap"] [data-kind="${kind}"][data-layer="${layer}"]`).click();
   let p: Perf;
   try {
-    p = await until(page, (q) => q.ppl.slice(before).some((x) => !!x.v && x.frame !== undefined), `the perplexity after ${kind} ${layer}`, 120_000);
+    p = await until(
+      page,
+      (q) => q.ppl.slice(before).some((x) => !!x.v && x.frame !== undefined),
+      `the perplexity after ${kind} ${layer}`,
+      120_000,
+    );
   } catch (e) {
     const q = await perf(page);
     const drops = await page.getByTestId('drops-line').textContent();
     const errors = await page.locator('.inline-error').allTextContents();
-    throw new Error(`${(e as Error).message}\nperplexity changes ${JSON.stringify(q.ppl.slice(-4))}\nclicks ${JSON.stringify(q.clicks.slice(-3))}\ntasks ${JSON.stringify(q.tasks.slice(-6))}\n${drops} ${errors.join(' ')}`);
+    throw new Error(
+      `${(e as Error).message}\nperplexity changes ${JSON.stringify(q.ppl.slice(-4))}\nclicks ${JSON.stringify(q.clicks.slice(-3))}\ntasks ${JSON.stringify(q.tasks.slice(-6))}\n${drops} ${errors.join(' ')}`,
+    );
   }
   const click = p.clicks[clicksBefore];
   const hit = p.ppl.slice(before).find((x) => x.v && x.frame !== undefined);
@@ -190,7 +210,10 @@ async function clickForPerplexity(page: Page, kind: 'attn' | 'mlp', layer: numbe
 async function restoreAll(page: Page) {
   const restore = page.getByTestId('restore-all');
   if (await restore.isEnabled()) await restore.click();
-  await page.locator('[data-testid="sublayer-heatmap"] [aria-pressed="true"]').first().waitFor({ state: 'detached', timeout: TIMEOUT });
+  await page
+    .locator('[data-testid="sublayer-heatmap"] [aria-pressed="true"]')
+    .first()
+    .waitFor({ state: 'detached', timeout: TIMEOUT });
 }
 
 async function runBackend(backend: 'wasm' | 'webgpu', base: string) {
@@ -343,7 +366,8 @@ function traceSummary(t: TraceResult) {
       over200msCpu: xs.filter((x) => x.cpuMs > 200).length,
     };
   };
-  if (start === null || end === null) return { error: 'the analysis marks are missing from the trace', marks: t.marks.length };
+  if (start === null || end === null)
+    return { error: 'the analysis marks are missing from the trace', marks: t.marks.length };
   return {
     duringAnalysis: sum(tasksBetween(t, start, end)),
     beforeAnalysis: sum(t.tasks.filter((x) => x.ts < start)),
@@ -379,7 +403,9 @@ async function main() {
     for (const b of BACKENDS) results.push(await runBackend(b, base));
     let chromiumVersion = '';
     try {
-      chromiumVersion = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      chromiumVersion = execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     } catch {
       // unknown
     }

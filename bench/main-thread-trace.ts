@@ -38,7 +38,11 @@ interface TraceEvent {
 
 const TASK_NAMES = new Set(['ThreadControllerImpl::RunTask', 'RunTask']);
 
-export async function startMainThreadTrace(browser: Browser, prefix: string, minMs = 50): Promise<{ stop(): Promise<TraceResult> }> {
+export async function startMainThreadTrace(
+  browser: Browser,
+  prefix: string,
+  minMs = 50,
+): Promise<{ stop(): Promise<TraceResult> }> {
   const cdp = await browser.newBrowserCDPSession();
   const threads = new Map<string, string>(); // "pid:tid" -> thread name
   const tasks: (TracedTask & { thread: string })[] = [];
@@ -79,7 +83,10 @@ export async function startMainThreadTrace(browser: Browser, prefix: string, min
             return true;
           })
           .map(({ ts, wallMs, cpuMs }) => ({ ts, wallMs, cpuMs })),
-        marks: marks.filter((m) => main.has(m.thread)).sort((a, b) => a.ts - b.ts).map(({ name, ts }) => ({ name, ts })),
+        marks: marks
+          .filter((m) => main.has(m.thread))
+          .sort((a, b) => a.ts - b.ts)
+          .map(({ name, ts }) => ({ name, ts })),
       };
     },
   };

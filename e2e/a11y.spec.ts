@@ -13,10 +13,20 @@ test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-
 
 async function axe(page: Page, name: string, testInfo: import('@playwright/test').TestInfo) {
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  const summary = r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  const summary = r.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    nodes: v.nodes.length,
+    targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+  }));
   testInfo.annotations.push({ type: `axe ${name}`, description: JSON.stringify(summary) });
-  await testInfo.attach(`axe-${name}.json`, { body: JSON.stringify(r.violations, null, 2), contentType: 'application/json' });
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes[0]?.target.join(' ')}`);
+  await testInfo.attach(`axe-${name}.json`, {
+    body: JSON.stringify(r.violations, null, 2),
+    contentType: 'application/json',
+  });
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes[0]?.target.join(' ')}`);
 }
 
 /** WCAG relative luminance of an `rgb(r, g, b)` string. */
@@ -31,7 +41,9 @@ function contrast(a: string, b: string): number {
   return (x + 0.05) / (y + 0.05);
 }
 
-test('axe finds no serious or critical violation; matrix cells by keyboard; cell contrast and focus ring', async ({ page }, testInfo) => {
+test('axe finds no serious or critical violation; matrix cells by keyboard; cell contrast and focus ring', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(180_000);
   await page.goto(`/?backend=wasm${link({ drops: { attn: [4], mlp: [] }, seqLen: 64, windows: 2 })}`);
   await currentPerplexity(page);
@@ -55,7 +67,8 @@ test('axe finds no serious or critical violation; matrix cells by keyboard; cell
     let best = { kind: '', layer: '', v: Number.POSITIVE_INFINITY };
     for (const g of els) {
       const v = Number(g.getAttribute('data-value'));
-      if (Number.isFinite(v) && v < best.v) best = { kind: g.getAttribute('data-kind') ?? '', layer: g.getAttribute('data-layer') ?? '', v };
+      if (Number.isFinite(v) && v < best.v)
+        best = { kind: g.getAttribute('data-kind') ?? '', layer: g.getAttribute('data-layer') ?? '', v };
     }
     return best;
   });
@@ -87,9 +100,14 @@ test('axe finds no serious or critical violation; matrix cells by keyboard; cell
     const name = (await focused.getAttribute('aria-label')) ?? '';
     expect(name).toMatch(id === 'similarity' ? /^cos\(x1, x1\) = 1(\.0+)?$/ : /^layers 1\.\.2 \(l=1, n=2\): d = \d/);
     await page.keyboard.press('End');
-    await expect(focused).toHaveAttribute('data-col', String((await grid.locator('[role="row"]').first().locator('[role="gridcell"]').count()) - 1));
+    await expect(focused).toHaveAttribute(
+      'data-col',
+      String((await grid.locator('[role="row"]').first().locator('[role="gridcell"]').count()) - 1),
+    );
     // The readout under the matrix follows the keyboard too.
-    await expect(grid.locator('xpath=..').locator('.readout')).toHaveText((await focused.getAttribute('aria-label')) ?? '');
+    await expect(grid.locator('xpath=..').locator('.readout')).toHaveText(
+      (await focused.getAttribute('aria-label')) ?? '',
+    );
   }
   await page.screenshot({ path: testInfo.outputPath('a11y-focus-1280.png') });
 

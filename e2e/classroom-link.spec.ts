@@ -38,16 +38,21 @@ test('a classroom link opens in classroom mode; Copy share link there copies dro
   await cell(page, 'attn', least[0]).click();
   await page.getByTestId('tour-start').click();
   const fact = page.getByTestId('tour-fact');
-  await expect(fact).toContainText(`With attention ${least[0]} dropped, the least important remaining attention sublayer is layer `, {
-    timeout: 180_000,
-  });
+  await expect(fact).toContainText(
+    `With attention ${least[0]} dropped, the least important remaining attention sublayer is layer `,
+    {
+      timeout: 180_000,
+    },
+  );
   await expect(fact).not.toContainText(`is layer ${least[0]} (`);
   await page.getByTestId('tour-close').click();
 
   await copy.click();
   await expect(copy).toHaveText('Link copied');
   const copied = await page.evaluate(() => navigator.clipboard.readText());
-  expect(copied).toMatch(new RegExp(`/\\?backend=wasm#v2&m=b:droplab-byte-12l&da=${least[0]}&t=b:moby-dick-heldout&L=32&n=2&x=cos&c=1$`));
+  expect(copied).toMatch(
+    new RegExp(`/\\?backend=wasm#v2&m=b:droplab-byte-12l&da=${least[0]}&t=b:moby-dick-heldout&L=32&n=2&x=cos&c=1$`),
+  );
   await expect(page).toHaveURL(copied);
 
   // The copy in a fresh browser (no localStorage): the same experiment, in classroom mode.
@@ -61,6 +66,8 @@ test('a classroom link opens in classroom mode; Copy share link there copies dro
 
   // Classroom mode off: the link says nothing of it (v1, as links were before).
   await page.getByTestId('classroom-toggle').click();
-  await expect(page).toHaveURL(new RegExp(`#v1&m=b:droplab-byte-12l&da=${least[0]}&t=b:moby-dick-heldout&L=32&n=2&x=cos$`));
+  await expect(page).toHaveURL(
+    new RegExp(`#v1&m=b:droplab-byte-12l&da=${least[0]}&t=b:moby-dick-heldout&L=32&n=2&x=cos$`),
+  );
   expect(w.errors).toEqual([]);
 });

@@ -10,7 +10,9 @@ import { currentPerplexity, droppedCells, link, nodePerplexity, watch } from './
 
 test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-12l) is not there yet');
 
-test('a lost GPU device: notice with the way back, experiment kept, and it continues on wasm with the same numbers', async ({ page }, testInfo) => {
+test('a lost GPU device: notice with the way back, experiment kept, and it continues on wasm with the same numbers', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(420_000);
   const w = watch(page);
   const drops = { attn: [2], mlp: [] };
@@ -23,7 +25,10 @@ test('a lost GPU device: notice with the way back, experiment kept, and it conti
         const request = proto.requestDevice;
         proto.requestDevice = async function (this: GPUAdapter, ...a: Parameters<GPUAdapter['requestDevice']>) {
           const d = await request.apply(this, a);
-          (self as unknown as { __devices: GPUDevice[] }).__devices = [...((self as unknown as { __devices?: GPUDevice[] }).__devices ?? []), d];
+          (self as unknown as { __devices: GPUDevice[] }).__devices = [
+            ...((self as unknown as { __devices?: GPUDevice[] }).__devices ?? []),
+            d,
+          ];
           return d;
         };
       })

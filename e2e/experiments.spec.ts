@@ -7,16 +7,22 @@ import { currentPerplexity, droppedCells, link, watch } from './support';
 
 test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-12l) is not there yet');
 
-test('a local model folder loads, and a local-folder link asks for its folder before applying', async ({ page }, testInfo) => {
+test('a local model folder loads, and a local-folder link asks for its folder before applying', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(300_000);
   const w = watch(page);
   await page.goto(`/?backend=wasm${link({ seqLen: 32, windows: 2 })}`);
   const bundled = await currentPerplexity(page);
   await page.getByRole('tab', { name: 'Local folder' }).click();
   await page.getByTestId('folder-input').setInputFiles(BUNDLED_DIR);
-  await expect(page.getByTestId('model-summary')).toContainText('droplab-byte-12l (local folder)', { timeout: 120_000 });
+  await expect(page.getByTestId('model-summary')).toContainText('droplab-byte-12l (local folder)', {
+    timeout: 120_000,
+  });
   // Same weights, same text and windows: the same perplexity.
-  await expect.poll(async () => Math.abs((await currentPerplexity(page)) / bundled - 1), { timeout: 120_000 }).toBeLessThan(1e-9);
+  await expect
+    .poll(async () => Math.abs((await currentPerplexity(page)) / bundled - 1), { timeout: 120_000 })
+    .toBeLessThan(1e-9);
   await page.locator('[data-testid="sublayer-heatmap"] [data-kind="attn"][data-layer="2"]').click();
   await expect(page).toHaveURL(/m=l:droplab-byte-12l&da=2&/);
 
@@ -56,11 +62,20 @@ test('drag and drop: model files dropped on the drop zone load; a drop without c
   await drop(['tokenizer.json', 'model.safetensors']);
   await expect(page.locator('.local-picker .inline-error')).toContainText('has no config.json');
   await expect(page.getByTestId('model-summary')).toContainText('droplab-byte-12l (bundled)');
-  await drop(['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'README.md']);
+  await drop([
+    'config.json',
+    'generation_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'model.safetensors',
+    'README.md',
+  ]);
   await expect(page.getByTestId('model-summary')).toContainText('(local folder)', { timeout: 120_000 });
   await expect(page.locator('.local-picker .inline-error')).toHaveCount(0);
   // The same weights and text: the same perplexity.
-  await expect.poll(async () => Math.abs((await currentPerplexity(page)) / bundled - 1), { timeout: 120_000 }).toBeLessThan(1e-9);
+  await expect
+    .poll(async () => Math.abs((await currentPerplexity(page)) / bundled - 1), { timeout: 120_000 })
+    .toBeLessThan(1e-9);
   expect(w.errors).toEqual([]);
 });
 
@@ -84,7 +99,9 @@ test('quick plan, saved experiments and the autosave', async ({ page }, testInfo
   const chosen = await page
     .getByTestId('plan-choices')
     .locator('li')
-    .evaluateAll((els) => els.map((e) => ({ layer: Number(e.getAttribute('data-layer')), score: Number(e.getAttribute('data-score')) })));
+    .evaluateAll((els) =>
+      els.map((e) => ({ layer: Number(e.getAttribute('data-layer')), score: Number(e.getAttribute('data-score')) })),
+    );
   const lowest = importance
     .map((v, layer) => ({ v, layer }))
     .sort((a, b) => a.v - b.v || a.layer - b.layer)
@@ -99,7 +116,10 @@ test('quick plan, saved experiments and the autosave', async ({ page }, testInfo
   await expect(page.getByTestId('saved-list')).toContainText('three attention layers');
   await page.getByTestId('restore-all').click();
   await expect.poll(() => droppedCells(page)).toEqual([]);
-  await page.getByTestId('saved-list').getByRole('button', { name: /^three attention layers/ }).click();
+  await page
+    .getByTestId('saved-list')
+    .getByRole('button', { name: /^three attention layers/ })
+    .click();
   await expect.poll(() => droppedCells(page)).toEqual(planned);
   await page.screenshot({ path: testInfo.outputPath('saved-experiments.png') });
 

@@ -42,7 +42,14 @@ export async function startHubServer(opts: { chunkDelayMs?: number } = {}): Prom
   const repos: Record<string, Record<string, Uint8Array>> = {
     'tiny/model': fromBundled ? readFolder(BUNDLED_DIR) : tinyModel('llama-gqa').fileMap,
     'unsupported/bert': {
-      'config.json': new TextEncoder().encode(JSON.stringify({ model_type: 'bert', architectures: ['BertForMaskedLM'], hidden_size: 64, num_hidden_layers: 2 })),
+      'config.json': new TextEncoder().encode(
+        JSON.stringify({
+          model_type: 'bert',
+          architectures: ['BertForMaskedLM'],
+          hidden_size: 64,
+          num_hidden_layers: 2,
+        }),
+      ),
     },
   };
   const denied = new Set(['private/model']);
@@ -72,7 +79,9 @@ export async function startHubServer(opts: { chunkDelayMs?: number } = {}): Prom
     }
     const body = repos[id]?.[file];
     if (!body) {
-      res.writeHead(404, { 'Content-Type': 'text/plain', 'X-Error-Code': repos[id] ? 'EntryNotFound' : 'RepoNotFound' }).end('Entry not found');
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain', 'X-Error-Code': repos[id] ? 'EntryNotFound' : 'RepoNotFound' })
+        .end('Entry not found');
       return;
     }
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length) });
@@ -83,7 +92,8 @@ export async function startHubServer(opts: { chunkDelayMs?: number } = {}): Prom
     const chunk = Math.max(16_384, Math.ceil(body.length / 20));
     for (let i = 0; i < body.length; i += chunk) {
       res.write(body.subarray(i, i + chunk));
-      if (file.endsWith('.safetensors') && opts.chunkDelayMs) await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
+      if (file.endsWith('.safetensors') && opts.chunkDelayMs)
+        await new Promise((r) => setTimeout(r, opts.chunkDelayMs));
     }
     res.end();
   });

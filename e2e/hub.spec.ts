@@ -19,7 +19,9 @@ test.afterAll(async () => {
   await hub?.close();
 });
 
-test('loads a Hub model with progress, refuses private and unsupported repos, and loads offline the second time', async ({ page }, testInfo) => {
+test('loads a Hub model with progress, refuses private and unsupported repos, and loads offline the second time', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(300_000);
   const w = watch(page);
   const url = `/?backend=wasm&hub=${encodeURIComponent(hub.url)}${link({ model: 'h:tiny/model', seqLen: 32, windows: 2 })}`;
@@ -38,7 +40,8 @@ test('loads a Hub model with progress, refuses private and unsupported repos, an
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('model-summary')).toContainText('tiny/model');
   const ppl = await currentPerplexity(page);
-  if (hub.modelFrom === 'bundled') expect(Math.abs(ppl / (await nodePerplexity({ attn: [], mlp: [] }, 32, 2)) - 1)).toBeLessThan(1e-4);
+  if (hub.modelFrom === 'bundled')
+    expect(Math.abs(ppl / (await nodePerplexity({ attn: [], mlp: [] }, 32, 2)) - 1)).toBeLessThan(1e-4);
   expect(hub.log).toContain('GET /tiny/model/resolve/main/config.json');
   expect(hub.log).toContain('GET /tiny/model/resolve/main/tokenizer.json');
   expect(hub.log).toContain('GET /tiny/model/resolve/main/model.safetensors');

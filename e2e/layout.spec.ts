@@ -16,7 +16,10 @@ const URL = `/?backend=wasm${link({ drops: { attn: [4, 8], mlp: [11] }, seqLen: 
 async function noSideScroll(page: Page): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;
   // innerWidth too: a mobile browser zooms out (innerWidth grows) rather than scroll when the page is too wide.
-  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  const { scroll, inner } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    inner: window.innerWidth,
+  }));
   expect(inner, `the viewport is ${inner} px wide, not ${width}`).toBe(width);
   expect(scroll, `page is ${scroll} px wide in a ${width} px viewport`).toBeLessThanOrEqual(width);
 }
@@ -24,7 +27,9 @@ async function noSideScroll(page: Page): Promise<void> {
 /** Every element of `loc` lies inside the viewport horizontally (and is rendered). */
 async function insideX(page: Page, loc: Locator, what: string): Promise<void> {
   const width = page.viewportSize()?.width ?? 0;
-  const boxes = await loc.evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right, w: r.width })));
+  const boxes = await loc.evaluateAll((els) =>
+    els.map((e) => e.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right, w: r.width })),
+  );
   expect(boxes.length, what).toBeGreaterThan(0);
   for (const b of boxes) {
     expect(b.w, `${what} is rendered`).toBeGreaterThan(0);
@@ -57,15 +62,25 @@ async function box(loc: Locator) {
 
 /** The rendered size (CSS px) of the heatmap cells' numbers: font size × the SVG's scale. */
 function cellFontPx(page: Page): Promise<number> {
-  return page.locator('[data-testid="sublayer-heatmap"] .cell-value').first().evaluate((t) => {
-    const m = (t as SVGGraphicsElement).getScreenCTM();
-    return Number.parseFloat(getComputedStyle(t).fontSize) * (m?.a ?? 1);
-  });
+  return page
+    .locator('[data-testid="sublayer-heatmap"] .cell-value')
+    .first()
+    .evaluate((t) => {
+      const m = (t as SVGGraphicsElement).getScreenCTM();
+      return Number.parseFloat(getComputedStyle(t).fontSize) * (m?.a ?? 1);
+    });
 }
 
-test('phone, 390x844 touch: no sideways scroll, results first, setup folded, "Tap" hints, tour in reach', async ({ browser }, testInfo) => {
+test('phone, 390x844 touch: no sideways scroll, results first, setup folded, "Tap" hints, tour in reach', async ({
+  browser,
+}, testInfo) => {
   test.setTimeout(180_000);
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 2,
+  });
   const page = await context.newPage();
   await page.goto(URL);
   await currentPerplexity(page);
@@ -75,7 +90,11 @@ test('phone, 390x844 touch: no sideways scroll, results first, setup folded, "Ta
   await page.screenshot({ path: testInfo.outputPath('phone-390x844-full.png'), fullPage: true });
 
   await noSideScroll(page);
-  await insideX(page, page.locator('.app-header h1, [data-testid="backend"], [data-testid="classroom-toggle"]'), 'header');
+  await insideX(
+    page,
+    page.locator('.app-header h1, [data-testid="backend"], [data-testid="classroom-toggle"]'),
+    'header',
+  );
   await insideX(page, page.locator('[data-chart="sublayers"] fieldset.segmented label'), 'metric switch');
   await insideX(page, page.locator('[data-chart="sublayers"] .export-group button'), 'export buttons');
   await insideX(page, page.locator('[data-testid="sublayer-heatmap"]'), 'heatmap');
@@ -130,7 +149,9 @@ test('phone, 390x844 touch: no sideways scroll, results first, setup folded, "Ta
   await context.close();
 });
 
-test('laptop 1280x800 and projector 1920x1080: side by side, then the column, heatmap and type grow (classroom, tour)', async ({ page }, testInfo) => {
+test('laptop 1280x800 and projector 1920x1080: side by side, then the column, heatmap and type grow (classroom, tour)', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(180_000);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto(URL);
@@ -140,8 +161,16 @@ test('laptop 1280x800 and projector 1920x1080: side by side, then the column, he
   await page.screenshot({ path: testInfo.outputPath('laptop-1280x800.png') });
 
   await noSideScroll(page);
-  await insideX(page, page.locator('.app-header h1, [data-testid="backend"], [data-testid="classroom-toggle"]'), 'header');
-  await insideX(page, page.locator('[data-chart="sublayers"] fieldset.segmented label, [data-chart="sublayers"] .export-group button'), 'heatmap actions');
+  await insideX(
+    page,
+    page.locator('.app-header h1, [data-testid="backend"], [data-testid="classroom-toggle"]'),
+    'header',
+  );
+  await insideX(
+    page,
+    page.locator('[data-chart="sublayers"] fieldset.segmented label, [data-chart="sublayers"] .export-group button'),
+    'heatmap actions',
+  );
   // Setup beside the results, open, with no summary line.
   const side = await box(page.getByTestId('model-panel'));
   const ppl = await box(page.getByTestId('perplexity-panel'));

@@ -10,7 +10,9 @@ import { currentPerplexity, link, watch } from './support';
 
 test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-12l) is not there yet');
 
-test('CSP, nosniff and frame policy: the workbench computes under them, an injected inline script does not run', async ({ page }) => {
+test('CSP, nosniff and frame policy: the workbench computes under them, an injected inline script does not run', async ({
+  page,
+}) => {
   test.setTimeout(420_000);
   const w = watch(page);
   await page.addInitScript(() => {
@@ -26,7 +28,9 @@ test('CSP, nosniff and frame policy: the workbench computes under them, an injec
 
   const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(meta).toContain("script-src 'self' 'wasm-unsafe-eval';");
-  expect(meta).toContain("connect-src 'self' https://huggingface.co https://*.huggingface.co https://hf.co https://*.hf.co;");
+  expect(meta).toContain(
+    "connect-src 'self' https://huggingface.co https://*.huggingface.co https://hf.co https://*.hf.co;",
+  );
   expect(meta).toContain("object-src 'none'");
   expect(meta).not.toContain("'unsafe-eval'");
 

@@ -10,7 +10,9 @@ interface AdapterReport {
   maxBufferSize: number;
 }
 
-test('the workbench loads, and with ?backend=webgpu its engine worker gets a WebGPU adapter', async ({ page }, testInfo) => {
+test('the workbench loads, and with ?backend=webgpu its engine worker gets a WebGPU adapter', async ({
+  page,
+}, testInfo) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
@@ -49,7 +51,9 @@ test('the workbench loads, and with ?backend=webgpu its engine worker gets a Web
   expect(errors).toEqual([]);
 });
 
-test('by default a software fallback adapter is not used: wasm, with the reason and the adapter named', async ({ page }) => {
+test('by default a software fallback adapter is not used: wasm, with the reason and the adapter named', async ({
+  page,
+}) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
@@ -61,7 +65,10 @@ test('by default a software fallback adapter is not used: wasm, with the reason 
     expect(JSON.parse((await badge.getAttribute('data-adapter')) ?? 'null').isFallbackAdapter).not.toBe(true);
   } else {
     await expect(badge).toHaveAttribute('data-backend', 'wasm');
-    await expect(badge).toHaveAttribute('title', /software fallback \(google swiftshader\).*\?backend=webgpu uses it anyway/);
+    await expect(badge).toHaveAttribute(
+      'title',
+      /software fallback \(google swiftshader\).*\?backend=webgpu uses it anyway/,
+    );
   }
   await expect(page.getByTestId('model-ready')).toBeAttached({ timeout: 120_000 });
   expect(errors).toEqual([]);

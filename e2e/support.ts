@@ -11,12 +11,19 @@ export const ROOT = join(import.meta.dirname, '..');
 export const BUNDLED = 'droplab-byte-12l';
 
 /** A share link for the bundled model (small windows keep the tests quick). */
-export function link(o: { drops?: DropConfig; seqLen?: number; windows?: number; text?: string; model?: string; metric?: string } = {}): string {
+export function link(
+  o: { drops?: DropConfig; seqLen?: number; windows?: number; text?: string; model?: string; metric?: string } = {},
+): string {
   const d = o.drops ?? { attn: [], mlp: [] };
   const parts = ['v1', `m=${o.model ?? `b:${BUNDLED}`}`];
   if (d.attn.length) parts.push(`da=${d.attn.join(',')}`);
   if (d.mlp.length) parts.push(`dm=${d.mlp.join(',')}`);
-  parts.push(`t=${o.text ?? 'b:moby-dick-heldout'}`, `L=${o.seqLen ?? 64}`, `n=${o.windows ?? 2}`, `x=${o.metric ?? 'cos'}`);
+  parts.push(
+    `t=${o.text ?? 'b:moby-dick-heldout'}`,
+    `L=${o.seqLen ?? 64}`,
+    `n=${o.windows ?? 2}`,
+    `x=${o.metric ?? 'cos'}`,
+  );
   return `#${parts.join('&')}`;
 }
 
@@ -45,7 +52,12 @@ export async function currentPerplexity(page: Page, opts: { not?: number; timeou
 }
 
 /** The engine in Node (onnxruntime-node) on the bundled model: the reference for the page's numbers. */
-export async function nodePerplexity(drop: DropConfig, seqLen: number, windows: number, textFile = 'moby-dick-heldout.txt'): Promise<number> {
+export async function nodePerplexity(
+  drop: DropConfig,
+  seqLen: number,
+  windows: number,
+  textFile = 'moby-dick-heldout.txt',
+): Promise<number> {
   const engine = nodeEngine();
   try {
     await engine.loadModel({ kind: 'bundled', name: BUNDLED }, folderFiles(BUNDLED_DIR));

@@ -84,7 +84,10 @@ test('share link: clicks during analysis, drop-one and curves reach the URL at o
   await page.getByTestId('curves-cancel').click();
 
   for (const [phase, lag] of Object.entries(lags)) {
-    testInfo.annotations.push({ type: 'url-lag', description: `${phase}: ${lag.ms.toFixed(0)} ms (task ${lag.taskAtUrl})` });
+    testInfo.annotations.push({
+      type: 'url-lag',
+      description: `${phase}: ${lag.ms.toFixed(0)} ms (task ${lag.taskAtUrl})`,
+    });
     console.log(`url-lag ${phase}: ${lag.ms.toFixed(0)} ms, task at URL change: ${lag.taskAtUrl}`);
   }
 

@@ -11,11 +11,19 @@ test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-
 test.use({
   launchOptions: {
     executablePath: '/usr/bin/chromium',
-    args: ['--disable-quic', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--disable-quic',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   },
 });
 
-test('wasm fallback with WebGPU unavailable: badge with the reason, same perplexity as in Node', async ({ page }, testInfo) => {
+test('wasm fallback with WebGPU unavailable: badge with the reason, same perplexity as in Node', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(240_000);
   const w = watch(page);
   await page.goto(`/${link({ seqLen: 64, windows: 4 })}`);

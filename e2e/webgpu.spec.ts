@@ -8,7 +8,9 @@ import { cell, currentPerplexity, link, nodePerplexity, watch } from './support'
 
 test.skip(!bundledModelExists(), 'the bundled model (public/models/droplab-byte-12l) is not there yet');
 
-test('WebGPU: heatmaps and perplexity match the engine in Node, before and after a drop', async ({ page }, testInfo) => {
+test('WebGPU: heatmaps and perplexity match the engine in Node, before and after a drop', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(420_000);
   const w = watch(page);
   await page.goto(`/?backend=webgpu${link({ seqLen: 32, windows: 2 })}`);

@@ -24,7 +24,9 @@ function engineWorker(page: Page): () => Worker {
 
 const hashOf = (page: Page) => new URL(page.url()).hash;
 
-test('the engine worker throws from inside: notice at once, experiment kept, Reload brings it back', async ({ page }) => {
+test('the engine worker throws from inside: notice at once, experiment kept, Reload brings it back', async ({
+  page,
+}) => {
   test.setTimeout(420_000);
   const w = watch(page);
   const engine = engineWorker(page);
@@ -61,7 +63,9 @@ test('the engine worker throws from inside: notice at once, experiment kept, Rel
   expect(w.errors).toEqual([]);
 });
 
-test('the engine worker closes itself: the heartbeat of the next call finds it, with the same notice', async ({ page }) => {
+test('the engine worker closes itself: the heartbeat of the next call finds it, with the same notice', async ({
+  page,
+}) => {
   test.setTimeout(420_000);
   const w = watch(page);
   const engine = engineWorker(page);
@@ -79,7 +83,9 @@ test('the engine worker closes itself: the heartbeat of the next call finds it, 
   await page.clock.runFor(35_000);
   const notice = page.getByTestId('notice');
   // The silence measured is 60 s or a heartbeat tick (5 s) more, by where the ticks fall in the clock's run.
-  await expect(notice).toContainText(/The engine stopped \(no answer from the engine worker for 6[0-5] s while it was working\)/);
+  await expect(notice).toContainText(
+    /The engine stopped \(no answer from the engine worker for 6[0-5] s while it was working\)/,
+  );
   await expect(page.getByTestId('backend')).toHaveText('Engine stopped');
   expect(await droppedCells(page)).toEqual(['attn7']);
   await expect(page).toHaveURL(/#v1&m=b:droplab-byte-12l&da=7&/);
@@ -99,9 +105,12 @@ test('a refused link: the address bar returns to the experiment on screen, and a
   });
   await expect(page.getByTestId('notice')).toContainText('strictly ascending');
   await expect.poll(() => hashOf(page)).toBe(shown);
-  await page.evaluate((h) => {
-    window.location.hash = h;
-  }, link({ drops: { attn: [99], mlp: [] }, seqLen: 32, windows: 2 }));
+  await page.evaluate(
+    (h) => {
+      window.location.hash = h;
+    },
+    link({ drops: { attn: [99], mlp: [] }, seqLen: 32, windows: 2 }),
+  );
   await expect(page.getByTestId('notice')).toContainText('attention layer 99');
   await expect.poll(() => hashOf(page)).toBe(shown);
   expect(await droppedCells(page)).toEqual(['attn2', 'mlp6']);

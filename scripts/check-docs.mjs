@@ -11,11 +11,19 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(process.argv[2] ?? '.');
 const TOP = new Set(['src', 'tests', 'e2e', 'bench', 'scripts', 'docs', 'public', 'workers', 'types', 'bin', '.ci']);
-const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** A repository path worth checking, or null. */
 function candidate(raw) {
-  let p = raw.trim().replace(/[#?].*$/, '').replace(/:\d+(-\d+)?$/, '');
+  let p = raw
+    .trim()
+    .replace(/[#?].*$/, '')
+    .replace(/:\d+(-\d+)?$/, '');
   if (!p || /[\s<>*{}$|]/.test(p) || /^[a-z]+:/i.test(p) || p.startsWith('-')) return null;
   p = p.replace(/^\.\//, '');
   const first = p.split('/')[0];

@@ -21,7 +21,9 @@ export function parseStartArgs(argv, env = {}) {
     else rest.push(a);
   }
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
-    return { error: `npm start: the port must be a number from 1 to 65535 (got "${port}"). Usage: npm start -- --port 8080` };
+    return {
+      error: `npm start: the port must be a number from 1 to 65535 (got "${port}"). Usage: npm start -- --port 8080`,
+    };
   return { port: Number(port), build, preview: ['preview', '--port', port, '--strictPort', ...rest] };
 }
 

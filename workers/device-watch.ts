@@ -23,7 +23,12 @@ export class DeviceWatch {
     this.watched.add(device);
     void device.lost.then((info) => {
       if (this.lostMessage !== null) return;
-      const why = [info?.reason && info.reason !== 'unknown' ? info.reason : '', (info?.message ?? '').replace(/\.\s*$/, '')].filter(Boolean).join(': ');
+      const why = [
+        info?.reason && info.reason !== 'unknown' ? info.reason : '',
+        (info?.message ?? '').replace(/\.\s*$/, ''),
+      ]
+        .filter(Boolean)
+        .join(': ');
       this.lostMessage =
         `The GPU device was lost${why ? ` (${why})` : ''}. Reload the page to start again on WebGPU, or continue on ` +
         'WebAssembly; your experiment (model, drops, text and windows) is kept in the link.';

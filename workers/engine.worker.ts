@@ -36,7 +36,16 @@ import { createExportApi } from './export-api';
 import { answerPings } from './heartbeat';
 import { createRunQueue, type RunQueue } from './ort-queue';
 import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
-import type { EngineWorkerApi, ExportWorkerApi, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput, WorkerInit } from './protocol';
+import type {
+  EngineWorkerApi,
+  ExportWorkerApi,
+  InspectResult,
+  LoadProgress,
+  LoadResult,
+  ModelEstimate,
+  ModelInput,
+  WorkerInit,
+} from './protocol';
 
 let init: WorkerInit | null = null;
 let probe: ProbeResult | null = null;
@@ -74,12 +83,15 @@ async function watchDevice(): Promise<void> {
   const device = await Promise.resolve()
     .then(() => runtime?.device?.())
     .catch(() => null);
-  if (device && typeof (device.lost as Promise<unknown> | undefined)?.then === 'function') deviceWatch.watch(device, (message) => onDeviceLost?.(message));
+  if (device && typeof (device.lost as Promise<unknown> | undefined)?.then === 'function')
+    deviceWatch.watch(device, (message) => onDeviceLost?.(message));
 }
 
 function sourceOf(input: ModelInput): ModelSource {
   if (input.kind === 'local') return { kind: 'local', name: input.name };
-  return input.kind === 'hub' ? { kind: 'hub', id: input.id, ...(input.revision ? { revision: input.revision } : {}) } : { kind: 'bundled', name: input.name };
+  return input.kind === 'hub'
+    ? { kind: 'hub', id: input.id, ...(input.revision ? { revision: input.revision } : {}) }
+    : { kind: 'bundled', name: input.name };
 }
 
 function remoteOf(input: ModelInput): Remote {
@@ -103,14 +115,21 @@ function limits() {
   return deviceLimits(need(probe, 'init() was not called'));
 }
 
-async function estimateFor(files: { config: Uint8Array; generationConfig: Uint8Array | null; index: Uint8Array | null }, storedBytes: number | null, fileList: string[], cached: boolean) {
+async function estimateFor(
+  files: { config: Uint8Array; generationConfig: Uint8Array | null; index: Uint8Array | null },
+  storedBytes: number | null,
+  fileList: string[],
+  cached: boolean,
+) {
   const map: Record<string, Uint8Array> = { [CONFIG]: files.config };
   if (files.generationConfig) map[GENERATION_CONFIG] = files.generationConfig;
   if (files.index) map[INDEX] = files.index;
   const { config, spec } = await readSpec(memoryFiles(map)); // UnsupportedArchitectureError, ConfigError
   const e = estimateModelSize(spec, { bytesPerParam: bytesPerParamFromConfig(config), totalSize: storedBytes });
   const lim = limits();
-  const fits = e.float32Bytes <= lim.maxTotalBytes && (lim.maxBufferBytes === undefined || e.largestTensor.float32Bytes <= lim.maxBufferBytes);
+  const fits =
+    e.float32Bytes <= lim.maxTotalBytes &&
+    (lim.maxBufferBytes === undefined || e.largestTensor.float32Bytes <= lim.maxBufferBytes);
   const estimate: ModelEstimate = {
     parameters: e.parameters,
     float32Bytes: e.float32Bytes,
@@ -145,7 +164,12 @@ const api: EngineWorkerApi = {
       const rt = await loadRuntime(probe);
       const queue = createRunQueue(rt.ort);
       runtime = { ...rt, ort: queue.foreground, exclusive: queue.exclusive };
-      engine = new Engine({ ort: queue.background, backend: rt.backend, executionProviders: rt.executionProviders, limits: deviceLimits(probe) });
+      engine = new Engine({
+        ort: queue.background,
+        backend: rt.backend,
+        executionProviders: rt.executionProviders,
+        limits: deviceLimits(probe),
+      });
       return probe.report;
     }),
 
@@ -206,7 +230,10 @@ const api: EngineWorkerApi = {
       if (input.kind === 'local') return;
       const remote = remoteOf(input);
       const env = fetchEnv();
-      const files = inspected?.key === inputKey(input) ? inspected.folder.files : ['tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
+      const files =
+        inspected?.key === inputKey(input)
+          ? inspected.folder.files
+          : ['tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
       await clearCached(env, remote, files);
     }),
 };

@@ -8,15 +8,7 @@
  */
 import type { DropConfig } from '../src/engine/api';
 import { CancelledError } from '../src/engine/errors';
-import {
-  argmax,
-  buildKvGraph,
-  greedyGenerate,
-  type KvCache,
-  KvDecoder,
-  KV_IO,
-  kvLayout,
-} from '../src/engine/export';
+import { argmax, buildKvGraph, greedyGenerate, type KvCache, KvDecoder, KV_IO, kvLayout } from '../src/engine/export';
 import type { LoadedModel } from '../src/engine/model/load';
 import type { OrtLike, OrtSession, OrtSessionOptions } from '../src/engine/runtime/ort';
 import type { Tokenizer } from '../src/engine/tokenizer';
@@ -144,7 +136,6 @@ export class KvSessionCache {
 
 // ---------------------------------------------------------------------------------------------------
 // generation
-
 
 /**
  * The continuation's text: decode(prompt + ids) minus decode(prompt) when that is a prefix (so tokenizers

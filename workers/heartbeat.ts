@@ -20,7 +20,10 @@ export function isPong(data: unknown): number | null {
 }
 
 /** Answer the page's pings on `scope` (the worker's global scope). */
-export function answerPings(scope: { addEventListener(type: 'message', f: (ev: MessageEvent) => void): void; postMessage(m: unknown): void }): void {
+export function answerPings(scope: {
+  addEventListener(type: 'message', f: (ev: MessageEvent) => void): void;
+  postMessage(m: unknown): void;
+}): void {
   scope.addEventListener('message', (ev) => {
     const seq = isPing(ev.data);
     if (seq !== null) scope.postMessage({ [PONG_KEY]: seq });

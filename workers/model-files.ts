@@ -77,7 +77,10 @@ function httpError(remote: Remote, file: string, status: number): Error {
       { file, status },
     );
   }
-  return new RuntimeError(`Reading ${file} from ${remote.label} failed (HTTP ${status}). Try again later.`, { file, status });
+  return new RuntimeError(`Reading ${file} from ${remote.label} failed (HTTP ${status}). Try again later.`, {
+    file,
+    status,
+  });
 }
 
 function cap(s: string): string {
@@ -124,7 +127,12 @@ async function get(env: FetchEnv, remote: Remote, file: string, method: 'GET' | 
 }
 
 /** Fetch a small file (cache first). `optional`: null on 404 instead of an error. */
-export async function fetchSmall(env: FetchEnv, remote: Remote, file: string, optional = false): Promise<Uint8Array | null> {
+export async function fetchSmall(
+  env: FetchEnv,
+  remote: Remote,
+  file: string,
+  optional = false,
+): Promise<Uint8Array | null> {
   const hit = await cached(env, remote, file);
   if (hit) return hit.headers.get(ABSENT_HEADER) ? null : new Uint8Array(await hit.arrayBuffer());
   const res = await get(env, remote, file);
@@ -159,7 +167,9 @@ async function store(env: FetchEnv, remote: Remote, file: string, bytes: Uint8Ar
     const cache = await env.caches.open(remote.cacheName);
     await cache.put(
       remote.url(file),
-      new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } }),
+      new Response(bytes as Uint8Array<ArrayBuffer>, {
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+      }),
     );
   } catch {
     // Quota or a private window: the model still loads, only not offline next time.
@@ -200,9 +210,13 @@ export async function openRemoteFolder(
   if (index) {
     const parsed = parseJsonObject(index, INDEX) as { weight_map?: unknown; metadata?: { total_size?: unknown } };
     const wm = parsed.weight_map;
-    if (!wm || typeof wm !== 'object' || Array.isArray(wm)) throw new MissingFileError(`${INDEX} in ${remote.label} has no weight_map.`, { file: INDEX });
-    weightFiles = [...new Set(Object.values(wm as Record<string, unknown>).filter((v): v is string => typeof v === 'string'))];
-    if (weightFiles.some((f) => f.includes('..') || f.startsWith('/'))) throw new MissingFileError(`${INDEX} names a shard outside the folder.`, { file: INDEX });
+    if (!wm || typeof wm !== 'object' || Array.isArray(wm))
+      throw new MissingFileError(`${INDEX} in ${remote.label} has no weight_map.`, { file: INDEX });
+    weightFiles = [
+      ...new Set(Object.values(wm as Record<string, unknown>).filter((v): v is string => typeof v === 'string')),
+    ];
+    if (weightFiles.some((f) => f.includes('..') || f.startsWith('/')))
+      throw new MissingFileError(`${INDEX} names a shard outside the folder.`, { file: INDEX });
     const total = parsed.metadata?.total_size;
     weightBytes = typeof total === 'number' && Number.isFinite(total) ? total : null;
   } else {
@@ -247,7 +261,11 @@ async function remoteSize(env: FetchEnv, remote: Remote, file: string): Promise<
 }
 
 /** Download every file of the folder (cache first), reporting bytes and files; returns them in memory. */
-export async function downloadFolder(env: FetchEnv, folder: RemoteFolder, onProgress?: (p: LoadProgress) => void): Promise<{ files: ModelFiles; fromCache: boolean }> {
+export async function downloadFolder(
+  env: FetchEnv,
+  folder: RemoteFolder,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<{ files: ModelFiles; fromCache: boolean }> {
   const { remote } = folder;
   const map: Record<string, Uint8Array> = { [CONFIG]: folder.config };
   if (folder.generationConfig) map[GENERATION_CONFIG] = folder.generationConfig;
@@ -257,7 +275,14 @@ export async function downloadFolder(env: FetchEnv, folder: RemoteFolder, onProg
   let bytesTotal = folder.weightBytes ?? 0;
   let fromCache = true;
   const report = (file: string, filesDone: number) =>
-    onProgress?.({ stage: 'download', done: bytesDone, total: Math.max(bytesTotal, bytesDone), unit: 'bytes', files: { done: filesDone, total }, file });
+    onProgress?.({
+      stage: 'download',
+      done: bytesDone,
+      total: Math.max(bytesTotal, bytesDone),
+      unit: 'bytes',
+      files: { done: filesDone, total },
+      file,
+    });
 
   for (let i = 0; i < folder.files.length; i++) {
     const file = folder.files[i];
@@ -349,7 +374,11 @@ export async function clearCached(env: FetchEnv, remote: Remote, files: string[]
  * A picked or dropped folder's files, keyed by path relative to the folder (the folder's own name, the
  * first path segment of every file, is removed when all files share it).
  */
-export function localFolder(files: { path: string; file: Blob }[], name: string, onProgress?: (p: LoadProgress) => void): ModelFiles {
+export function localFolder(
+  files: { path: string; file: Blob }[],
+  name: string,
+  onProgress?: (p: LoadProgress) => void,
+): ModelFiles {
   const parts = files.map((f) => f.path.replace(/^\/+/, '').split('/'));
   const first = parts[0]?.[0];
   const strip = parts.length > 0 && parts.every((p) => p.length > 1 && p[0] === first);
@@ -371,7 +400,14 @@ export function localFolder(files: { path: string; file: Blob }[], name: string,
       const bytes = new Uint8Array(await blob.arrayBuffer());
       filesDone++;
       bytesDone += bytes.length;
-      onProgress?.({ stage: 'read', done: bytesDone, total: Math.max(bytesTotal, bytesDone), unit: 'bytes', files: { done: Math.min(filesDone, total), total }, file: n });
+      onProgress?.({
+        stage: 'read',
+        done: bytesDone,
+        total: Math.max(bytesTotal, bytesDone),
+        unit: 'bytes',
+        files: { done: Math.min(filesDone, total), total },
+        file: n,
+      });
       return bytes;
     },
   };

@@ -65,7 +65,9 @@ export async function probeBackend(preference: 'auto' | 'wasm' | 'webgpu'): Prom
   if (!adapter) return wasm(`${asked}requestAdapter() returned no adapter (no usable GPU, or WebGPU is blocked).`);
   const report = adapterReport(adapter);
   if (report.isFallbackAdapter && preference === 'auto')
-    return wasm(`The WebGPU adapter is a software fallback (${[report.vendor, report.architecture].filter(Boolean).join(' ') || 'unnamed'}), far slower than wasm; ?backend=webgpu uses it anyway.`);
+    return wasm(
+      `The WebGPU adapter is a software fallback (${[report.vendor, report.architecture].filter(Boolean).join(' ') || 'unnamed'}), far slower than wasm; ?backend=webgpu uses it anyway.`,
+    );
   return { report: { backend: 'webgpu', adapter: report, ...common }, adapter };
 }
 
@@ -112,7 +114,11 @@ export async function loadRuntime(probe: ProbeResult): Promise<LoadedRuntime> {
   ort.env.wasm.proxy = false;
   return {
     ort: ort as unknown as OrtLike,
-    backend: { name: 'wasm', detail: `${report.reason} ${report.threads} thread${report.threads === 1 ? '' : 's'}.`, keepOnDevice: false },
+    backend: {
+      name: 'wasm',
+      detail: `${report.reason} ${report.threads} thread${report.threads === 1 ? '' : 's'}.`,
+      keepOnDevice: false,
+    },
     executionProviders: ['wasm'],
   };
 }

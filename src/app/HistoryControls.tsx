@@ -37,13 +37,31 @@ export function HistoryControls() {
   useUndoRedoKeys();
   return (
     <div className="history" role="toolbar" aria-label="Drop history">
-      <button type="button" onClick={() => controller.undo()} disabled={!canUndo} title="Undo (Ctrl+Z)" data-testid="undo">
+      <button
+        type="button"
+        onClick={() => controller.undo()}
+        disabled={!canUndo}
+        title="Undo (Ctrl+Z)"
+        data-testid="undo"
+      >
         ↶ Undo
       </button>
-      <button type="button" onClick={() => controller.redo()} disabled={!canRedo} title="Redo (Ctrl+Shift+Z)" data-testid="redo">
+      <button
+        type="button"
+        onClick={() => controller.redo()}
+        disabled={!canRedo}
+        title="Redo (Ctrl+Shift+Z)"
+        data-testid="redo"
+      >
         ↷ Redo
       </button>
-      <button type="button" onClick={() => controller.setDrops(NO_DROPS)} disabled={!any} title="Restore every sublayer" data-testid="restore-all">
+      <button
+        type="button"
+        onClick={() => controller.setDrops(NO_DROPS)}
+        disabled={!any}
+        title="Restore every sublayer"
+        data-testid="restore-all"
+      >
         Restore all
       </button>
     </div>

@@ -13,7 +13,11 @@ export function NoticeBanner() {
   const controller = useController();
   if (!notice) return null;
   return (
-    <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice">
+    <div
+      className={`notice notice-${notice.kind}`}
+      role={notice.kind === 'error' ? 'alert' : 'status'}
+      data-testid="notice"
+    >
       <div>
         <strong>{notice.title}</strong>
         <p>{notice.message}</p>
@@ -22,7 +26,12 @@ export function NoticeBanner() {
             <button type="button" onClick={() => controller.confirmDownload(true)} data-testid="notice-download">
               Download and open
             </button>{' '}
-            <button type="button" className="secondary-button" onClick={() => controller.confirmDownload(false)} data-testid="notice-download-no">
+            <button
+              type="button"
+              className="secondary-button"
+              onClick={() => controller.confirmDownload(false)}
+              data-testid="notice-download-no"
+            >
               Not now
             </button>
           </p>

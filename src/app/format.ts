@@ -49,6 +49,10 @@ export function formatValue(x: number | null | undefined): string {
   const a = Math.abs(x);
   if (a === 0) return '0';
   if (a >= 100) return x.toFixed(0);
-  if (a >= 0.01) return x.toPrecision(3).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  if (a >= 0.01)
+    return x
+      .toPrecision(3)
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   return x.toExponential(1);
 }

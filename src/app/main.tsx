@@ -23,7 +23,11 @@ const saved = await Promise.race([
 const controller = new WorkbenchController({
   store,
   engine: createWorkerClient(),
-  init: { backend: options.backend, hubEndpoint: options.hubEndpoint, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href },
+  init: {
+    backend: options.backend,
+    hubEndpoint: options.hubEndpoint,
+    baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href,
+  },
   fetchText: async (path) => {
     const res = await fetch(new URL(path, new URL(import.meta.env.BASE_URL, window.location.href)));
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
@@ -44,7 +48,5 @@ void controller.start();
 
 // Offline after the first visit (vite.config.ts): the service worker, in production builds only.
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  void import('virtual:pwa-register')
-    .then(({ registerSW }) => registerSW({ immediate: true }))
-    .catch(() => {}); // no offline copy; the page works as before
+  void import('virtual:pwa-register').then(({ registerSW }) => registerSW({ immediate: true })).catch(() => {}); // no offline copy; the page works as before
 }

@@ -14,7 +14,12 @@ import type { BackendReport, EngineWorkerApi, ExportWorkerApi } from '../../work
 import { WorkerWatchdog } from './worker-watchdog';
 
 function isSerializedError(e: unknown): e is SerializedError {
-  return !!e && typeof e === 'object' && typeof (e as SerializedError).code === 'string' && typeof (e as SerializedError).message === 'string';
+  return (
+    !!e &&
+    typeof e === 'object' &&
+    typeof (e as SerializedError).code === 'string' &&
+    typeof (e as SerializedError).message === 'string'
+  );
 }
 
 export function rebuildError(e: unknown): Error {
@@ -107,7 +112,10 @@ export function watchWorker(worker: Worker): WorkerWatchdog & CallWatch {
 let shared: Comlink.Remote<EngineWorkerApi & ExportWorkerApi> | null = null;
 
 export function createWorkerClient(): EngineClient {
-  const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'droplab-engine' });
+  const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'droplab-engine',
+  });
   const watch = watchWorker(worker);
   shared = Comlink.wrap<EngineWorkerApi & ExportWorkerApi>(worker);
   return clientFor(shared, watch);

@@ -166,7 +166,9 @@ export class WorkerWatchdog {
       // Our timers were frozen or throttled, and so, most likely, was the worker: wait afresh.
       this.awaitingSince = null;
     } else if (this.awaitingSince !== null && now - this.awaitingSince >= this.o.deadAfterMs) {
-      this.fail(`no answer from the engine worker for ${Math.round((now - this.awaitingSince) / 1000)} s while it was working`);
+      this.fail(
+        `no answer from the engine worker for ${Math.round((now - this.awaitingSince) / 1000)} s while it was working`,
+      );
       return;
     }
     this.sendPing();

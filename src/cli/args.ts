@@ -47,7 +47,9 @@ export function parseIntList(raw: string, flag: string): number[] {
   const out = new Set<number>();
   const bound = (n: number, part: string) => {
     if (n > LAYER_INDEX_MAX)
-      throw new UsageError(`--${flag}: ${part} names layer ${n}; no model has more than ${LAYER_INDEX_MAX + 1} layers.`);
+      throw new UsageError(
+        `--${flag}: ${part} names layer ${n}; no model has more than ${LAYER_INDEX_MAX + 1} layers.`,
+      );
     return n;
   };
   for (const part of raw.split(/[\s,]+/).filter(Boolean)) {

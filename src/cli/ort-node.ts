@@ -8,7 +8,11 @@ import { Engine, type EngineOptions } from '../engine/engine';
 
 export const ortNode = ort as unknown as OrtLike;
 
-export const NODE_BACKEND: BackendChoice = { name: 'cpu', detail: `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU)`.replace('  ', ' '), keepOnDevice: false };
+export const NODE_BACKEND: BackendChoice = {
+  name: 'cpu',
+  detail: `onnxruntime-node ${ort.env.versions?.node ?? ''} (CPU)`.replace('  ', ' '),
+  keepOnDevice: false,
+};
 
 /** An Engine on onnxruntime-node's CPU execution provider. */
 export function nodeEngine(opts: Partial<EngineOptions> = {}): Engine {

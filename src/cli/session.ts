@@ -72,7 +72,9 @@ export function progressLine(io: CliIo, quiet: boolean): { report: (p: Progress)
 export function threadsFromFlags(flags: Flags, cores = availableParallelism()): number | undefined {
   const n = flags.threads as number | undefined;
   if (n !== undefined && n > cores && !flags['force-threads'])
-    throw new UsageError(`--threads ${n} is more than this machine's ${cores} cores; use --threads ${cores} or less, or add --force-threads.`);
+    throw new UsageError(
+      `--threads ${n} is more than this machine's ${cores} cores; use --threads ${cores} or less, or add --force-threads.`,
+    );
   return n;
 }
 
@@ -175,7 +177,9 @@ export function headerLines(s: Session): string {
   return (
     `model  ${s.info.name} (${spec.family}, ${spec.numLayers} layers, d=${spec.hiddenSize}, ${params} parameters) on ${s.info.backend.detail}\n` +
     `text   ${s.textArg}: ${d.textTokensEstimated ? `about ${int(d.textTokens)} tokens (estimated: only what the windows need was tokenized)` : `${int(d.textTokens)} tokens`}; ${windowsText(d.windows, d.seqLen)}` +
-    (d.availableWindows > d.windows ? ` (of ${d.textTokensEstimated ? 'about ' : ''}${int(d.availableWindows)} available)` : '') +
+    (d.availableWindows > d.windows
+      ? ` (of ${d.textTokensEstimated ? 'about ' : ''}${int(d.availableWindows)} available)`
+      : '') +
     '\n'
   );
 }

@@ -11,15 +11,22 @@ import { DropConfigError } from './errors';
 export type SublayerKind = 'attn' | 'mlp';
 
 export const sublayerIndex = (kind: SublayerKind, layer: number): number => 2 * layer + (kind === 'mlp' ? 1 : 0);
-export const sublayerOf = (s: number): { kind: SublayerKind; layer: number } => ({ kind: s % 2 === 0 ? 'attn' : 'mlp', layer: s >> 1 });
+export const sublayerOf = (s: number): { kind: SublayerKind; layer: number } => ({
+  kind: s % 2 === 0 ? 'attn' : 'mlp',
+  layer: s >> 1,
+});
 
 /** Sorted, unique copy; throws DropConfigError for an index that is not a layer of an L-layer model. */
 export function normalizeDrop(drop: DropConfig, numLayers: number): DropConfig {
   const clean = (kind: SublayerKind, xs: unknown): number[] => {
-    if (!Array.isArray(xs)) throw new DropConfigError(`The ${kind} drop list must be an array of layer indices.`, { kind });
+    if (!Array.isArray(xs))
+      throw new DropConfigError(`The ${kind} drop list must be an array of layer indices.`, { kind });
     for (const l of xs) {
       if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l >= numLayers)
-        throw new DropConfigError(`Cannot drop ${kind === 'attn' ? 'attention' : 'MLP'} layer ${String(l)}: this model has layers 0 to ${numLayers - 1}.`, { kind, layer: l });
+        throw new DropConfigError(
+          `Cannot drop ${kind === 'attn' ? 'attention' : 'MLP'} layer ${String(l)}: this model has layers 0 to ${numLayers - 1}.`,
+          { kind, layer: l },
+        );
     }
     return [...new Set(xs as number[])].sort((a, b) => a - b);
   };
@@ -41,6 +48,3 @@ export function withDropped(drop: DropConfig, kind: SublayerKind, layer: number)
   next.mlp = [...new Set(next.mlp)].sort((a, b) => a - b);
   return next;
 }
-
-export const sameDrop = (a: DropConfig, b: DropConfig): boolean =>
-  a.attn.length === b.attn.length && a.mlp.length === b.mlp.length && a.attn.every((x, i) => x === b.attn[i]) && a.mlp.every((x, i) => x === b.mlp[i]);

@@ -89,7 +89,12 @@ export class Engine implements EngineApi {
       await this.unload();
       const limits = this.opts.limits ?? {};
       const name = source.kind === 'hub' ? source.id : source.name;
-      const model = await loadModelFromFiles(files, { maxWeightBytes: limits.maxTotalBytes, maxTensorBytes: limits.maxBufferBytes, name, onProgress });
+      const model = await loadModelFromFiles(files, {
+        maxWeightBytes: limits.maxTotalBytes,
+        maxTensorBytes: limits.maxBufferBytes,
+        name,
+        onProgress,
+      });
       const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
       checkTokenizerVocab(tokenizer, model.spec);
       const { spec, weights } = model;
@@ -101,7 +106,12 @@ export class Engine implements EngineApi {
         onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
         return s;
       };
-      const sessions: PipelineSessions = { embed: await create(graphs.embedding(spec, weights), [graphs.IO.hidden]), sub: [], head: null as unknown as OrtSession, gram: null as unknown as OrtSession };
+      const sessions: PipelineSessions = {
+        embed: await create(graphs.embedding(spec, weights), [graphs.IO.hidden]),
+        sub: [],
+        head: null as unknown as OrtSession,
+        gram: null as unknown as OrtSession,
+      };
       try {
         for (let l = 0; l < spec.numLayers; l++) {
           sessions.sub.push(await create(graphs.attention(spec, weights, l), [graphs.IO.hiddenOut]));
@@ -113,8 +123,21 @@ export class Engine implements EngineApi {
         await releaseAll(sessions);
         throw e;
       }
-      const info: ModelInfo = { source, name, spec, parameters: model.parameters, weightBytes: model.weightBytes, backend: this.opts.backend };
-      this.loaded = { info, model, tokenizer, sessions, pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers) };
+      const info: ModelInfo = {
+        source,
+        name,
+        spec,
+        parameters: model.parameters,
+        weightBytes: model.weightBytes,
+        backend: this.opts.backend,
+      };
+      this.loaded = {
+        info,
+        model,
+        tokenizer,
+        sessions,
+        pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers),
+      };
       if (this.data) this.data = null; // a new tokenizer: the text must be set again
       return info;
     });
@@ -139,9 +162,19 @@ export class Engine implements EngineApi {
       const docs = Array.isArray(text) ? text : splitDocuments(text);
       const eos = m.tokenizer.eosTokenId ?? m.info.spec.eosTokenId;
       const maxLen = m.info.spec.maxPositions;
-      if (settings.seqLen > maxLen) throw new SettingsError(`Window length ${settings.seqLen} is longer than this model's ${maxLen} positions; choose ${maxLen} or less.`);
+      if (settings.seqLen > maxLen)
+        throw new SettingsError(
+          `Window length ${settings.seqLen} is longer than this model's ${maxLen} positions; choose ${maxLen} or less.`,
+        );
       const w = buildWindows(docs, (s) => m.tokenizer.encode(s), eos, settings.seqLen, settings.windows);
-      const info: DataInfo = { seqLen: w.seqLen, windows: w.windows, textTokens: w.textTokens, availableWindows: w.availableWindows, predictedTokens: w.windows * (w.seqLen - 1), ...(w.estimated ? { textTokensEstimated: true as const } : {}) };
+      const info: DataInfo = {
+        seqLen: w.seqLen,
+        windows: w.windows,
+        textTokens: w.textTokens,
+        availableWindows: w.availableWindows,
+        predictedTokens: w.windows * (w.seqLen - 1),
+        ...(w.estimated ? { textTokensEstimated: true as const } : {}),
+      };
       m.pipeline.setWindows(w.ids, w.windows, w.seqLen, this.opts.batchWindows ?? 8);
       this.memo.clear();
       this.data = { info, windowIds: w.ids };
@@ -159,7 +192,9 @@ export class Engine implements EngineApi {
       const { pipeline, spec } = this.needData();
       const d = normalizeDrop(drop, spec.numLayers);
       const flags = dropFlags(d, spec.numLayers);
-      const r = this.memo.get(key(d)) ?? (await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', pipeline.pendingRuns(flags) + 1)));
+      const r =
+        this.memo.get(key(d)) ??
+        (await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', pipeline.pendingRuns(flags) + 1)));
       this.memo.set(key(d), r);
       this.checkFinite(d, flags, r.sum);
       return { ...this.evalResult(d, r.sum, r.count), nll: r.tokens };
@@ -182,7 +217,8 @@ export class Engine implements EngineApi {
       const flags = dropFlags(d, spec.numLayers);
       const L = spec.numLayers;
       const kept = flags.map((f, s) => (f ? -1 : s)).filter((s) => s >= 0);
-      const total = pipeline.pendingRuns(flags) + 1 + kept.reduce((n, s) => n + flags.slice(s + 1).filter((f) => !f).length + 1, 0);
+      const total =
+        pipeline.pendingRuns(flags) + 1 + kept.reduce((n, s) => n + flags.slice(s + 1).filter((f) => !f).length + 1, 0);
       const h = this.progress(hook, onProgress, 'drop-one', total);
       const base0 = await pipeline.nll(flags, h);
       this.memo.set(key(d), base0);
@@ -208,7 +244,8 @@ export class Engine implements EngineApi {
       const rounds = req.iterative ? req.n : 1;
       return planDrops({ ...req, base }, async (drop) => {
         round++;
-        const sub: ProgressFn | undefined = onProgress && ((p) => onProgress({ ...p, stage: `plan ${round}/${rounds}` }));
+        const sub: ProgressFn | undefined =
+          onProgress && ((p) => onProgress({ ...p, stage: `plan ${round}/${rounds}` }));
         return (await this.analyzeNow(drop, hook, sub)).importance;
       });
     });
@@ -264,7 +301,10 @@ export class Engine implements EngineApi {
       s === null
         ? 'the hidden states stay finite up to the LM head, so the logits overflow'
         : `the hidden state first becomes NaN or infinite after ${sublayerOf(s).kind === 'attn' ? 'attention' : 'MLP'} ${sublayerOf(s).layer} (layer ${sublayerOf(s).layer})`;
-    const dropped = drop.attn.length + drop.mlp.length ? ` with attention [${drop.attn.join(', ')}] and MLP [${drop.mlp.join(', ')}] dropped` : '';
+    const dropped =
+      drop.attn.length + drop.mlp.length
+        ? ` with attention [${drop.attn.join(', ')}] and MLP [${drop.mlp.join(', ')}] dropped`
+        : '';
     throw new NonFiniteError(
       `The model's loss is ${Number.isNaN(sum) ? 'NaN' : 'infinite'}${dropped}, so there is no perplexity to report: ${where}. The weights are finite but too large for float32 arithmetic on this text.`,
       { sublayer: s === null ? null : sublayerOf(s), drop },
@@ -289,8 +329,14 @@ export class Engine implements EngineApi {
   }
 
   private async createSession(bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> {
-    const o: OrtSessionOptions = { executionProviders: this.opts.executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 3, ...this.opts.sessionOptions };
-    if (this.opts.backend.keepOnDevice && deviceOutputs.length) o.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer']));
+    const o: OrtSessionOptions = {
+      executionProviders: this.opts.executionProviders,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      ...this.opts.sessionOptions,
+    };
+    if (this.opts.backend.keepOnDevice && deviceOutputs.length)
+      o.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer']));
     return this.opts.ort.InferenceSession.create(bytes, o);
   }
 

@@ -105,6 +105,9 @@ export function errorFromJSON(e: SerializedError): DropLabError {
 export function asDropLabError(e: unknown): DropLabError {
   if (e instanceof DropLabError) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  if (/device (was )?lost|GPUDevice.*lost/i.test(msg)) return new DeviceLostError(`The GPU device was lost: ${msg}. Reload the model to continue; your experiment is kept.`);
+  if (/device (was )?lost|GPUDevice.*lost/i.test(msg))
+    return new DeviceLostError(
+      `The GPU device was lost: ${msg}. Reload the model to continue; your experiment is kept.`,
+    );
   return new RuntimeError(msg);
 }

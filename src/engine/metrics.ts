@@ -35,7 +35,9 @@ export function blockMetrics(
   blockDropped: (l: number) => boolean,
 ): { similarity: number[][]; block: number[]; angular: number[][] } {
   const K = numLayers + 1;
-  const similarity = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => (i === j ? 1 : (gram.sum[i * K + j] + gram.sum[j * K + i]) / 2 / tokens)));
+  const similarity = Array.from({ length: K }, (_, i) =>
+    Array.from({ length: K }, (_, j) => (i === j ? 1 : (gram.sum[i * K + j] + gram.sum[j * K + i]) / 2 / tokens)),
+  );
   const angular = Array.from({ length: numLayers }, (_, l) =>
     Array.from({ length: numLayers }, (_, n) => {
       const j = l + n + 1;

@@ -80,7 +80,14 @@ export class Pipeline {
       const B = Math.min(batch, windows - w0);
       const data = BigInt64Array.from(ids.subarray(w0 * seqLen, (w0 + B) * seqLen), (v) => BigInt(v));
       const S = this.numSublayers;
-      this.chunks.push({ ids: new this.ort.Tensor('int64', data, [B, seqLen]), B, bounds: new Array(S + 1).fill(null), flags: null, cos: new Float64Array(S), cosNoNorm: new Float64Array(S) });
+      this.chunks.push({
+        ids: new this.ort.Tensor('int64', data, [B, seqLen]),
+        B,
+        bounds: new Array(S + 1).fill(null),
+        flags: null,
+        cos: new Float64Array(S),
+        cosNoNorm: new Float64Array(S),
+      });
     }
   }
 
@@ -144,7 +151,11 @@ export class Pipeline {
    * every token of cos(b_i, b_j) ([K][K], row-major) and, per window, cos at the last position
    * ([windows][K][K]; Gromov et al.'s angular distance reads the last token). One gram session run per chunk.
    */
-  async gram(flags: readonly boolean[], indices: readonly number[], hook: RunHook): Promise<{ sum: Float64Array; last: Float32Array[] }> {
+  async gram(
+    flags: readonly boolean[],
+    indices: readonly number[],
+    hook: RunHook,
+  ): Promise<{ sum: Float64Array; last: Float32Array[] }> {
     const K = indices.length;
     const sumOut = new Float64Array(K * K);
     const last: Float32Array[] = [];
@@ -220,7 +231,12 @@ export class Pipeline {
   // -------------------------------------------------------------------------------------------
 
   private emptyNll(): NllSum {
-    return { sum: 0, count: 0, perWindow: new Float64Array(this.windows), tokens: new Float32Array(this.windows * (this.seqLen - 1)) };
+    return {
+      sum: 0,
+      count: 0,
+      perWindow: new Float64Array(this.windows),
+      tokens: new Float32Array(this.windows * (this.seqLen - 1)),
+    };
   }
 
   private firstStale(c: Chunk, flags: readonly boolean[]): number {
@@ -261,7 +277,11 @@ export class Pipeline {
   }
 
   /** One sublayer run. ORT computes every graph output anyway, so the cosine sums come along. */
-  private async runSub(s: number, x: OrtTensor, hook: RunHook): Promise<{ out: OrtTensor; cos: number; cosNoNorm: number }> {
+  private async runSub(
+    s: number,
+    x: OrtTensor,
+    hook: RunHook,
+  ): Promise<{ out: OrtTensor; cos: number; cosNoNorm: number }> {
     hook();
     const out = await this.sessions.sub[s].run({ [IO.hidden]: x }, [IO.hiddenOut, IO.cos, IO.cosNoNorm]);
     const cos = sum(await readFloats(out[IO.cos]));

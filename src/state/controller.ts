@@ -77,7 +77,8 @@ function isCancelled(e: unknown): boolean {
 
 export function inputFor(source: ModelSource, localFiles?: LocalFile[]): ModelInput {
   if (source.kind === 'bundled') return { kind: 'bundled', name: source.name };
-  if (source.kind === 'hub') return source.revision ? { kind: 'hub', id: source.id, revision: source.revision } : { kind: 'hub', id: source.id };
+  if (source.kind === 'hub')
+    return source.revision ? { kind: 'hub', id: source.id, revision: source.revision } : { kind: 'hub', id: source.id };
   return { kind: 'local', name: source.name, files: localFiles ?? [] };
 }
 
@@ -99,7 +100,11 @@ function parseManifest(text: string): BundledText[] {
   if (!Array.isArray(m.texts)) return [];
   return m.texts.filter(
     (t): t is BundledText =>
-      !!t && typeof t === 'object' && typeof t.id === 'string' && typeof t.file === 'string' && /^[\w.-]+$/.test(t.file),
+      !!t &&
+      typeof t === 'object' &&
+      typeof t.id === 'string' &&
+      typeof t.file === 'string' &&
+      /^[\w.-]+$/.test(t.file),
   );
 }
 
@@ -147,13 +152,15 @@ export class WorkbenchController {
   async start(): Promise<void> {
     // Links pasted while starting are opened once the start-up experiment is in place.
     this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
-    const backend = this.engine.init(this.deps.init, (message, cause) => this.deviceLost(message, cause)).then(
-      (report) => this.s.setBackend({ state: 'ready', report }),
-      (e) => {
-        this.s.setBackend({ state: 'error', error: uiError(e) });
-        throw e;
-      },
-    );
+    const backend = this.engine
+      .init(this.deps.init, (message, cause) => this.deviceLost(message, cause))
+      .then(
+        (report) => this.s.setBackend({ state: 'ready', report }),
+        (e) => {
+          this.s.setBackend({ state: 'error', error: uiError(e) });
+          throw e;
+        },
+      );
     const manifest = this.deps
       .fetchText('data/manifest.json')
       .then((t) => this.s.setBundledTexts(parseManifest(t)))
@@ -220,7 +227,14 @@ export class WorkbenchController {
   }
 
   defaultExperiment(): Experiment {
-    return { model: DEFAULT_MODEL, drops: NO_DROPS, text: DEFAULT_TEXT, seqLen: DEFAULT_SEQ_LEN, windows: DEFAULT_WINDOWS, metric: 'cosine' };
+    return {
+      model: DEFAULT_MODEL,
+      drops: NO_DROPS,
+      text: DEFAULT_TEXT,
+      seqLen: DEFAULT_SEQ_LEN,
+      windows: DEFAULT_WINDOWS,
+      metric: 'cosine',
+    };
   }
 
   /** The experiment the workbench shows now, or null before a model is loaded. */
@@ -228,7 +242,14 @@ export class WorkbenchController {
     const s = this.s;
     const model = s.model.info?.source;
     if (!model) return null;
-    const e: Experiment = { model, drops: s.drops.current, text: s.data.text, seqLen: s.data.seqLen, windows: s.data.windows, metric: s.ui.metric };
+    const e: Experiment = {
+      model,
+      drops: s.drops.current,
+      text: s.data.text,
+      seqLen: s.data.seqLen,
+      windows: s.data.windows,
+      metric: s.ui.metric,
+    };
     return s.classroom.on ? { ...e, classroom: true } : e;
   }
 
@@ -403,7 +424,14 @@ export class WorkbenchController {
   private downloadDeclined(model: ModelSource): false {
     if (sameSource(this.s.model.source, model) && this.s.model.status === 'loading') {
       this.store.setState((s) => ({
-        model: { ...s.model, source: s.model.info?.source ?? null, status: s.model.info ? 'ready' : 'idle', estimate: null, progress: null, error: null },
+        model: {
+          ...s.model,
+          source: s.model.info?.source ?? null,
+          status: s.model.info ? 'ready' : 'idle',
+          estimate: null,
+          progress: null,
+          error: null,
+        },
       }));
     }
     this.restoreHash();
@@ -439,11 +467,18 @@ export class WorkbenchController {
     const engine = cause === 'engine';
     this.s.setBackend({
       state: 'error',
-      error: engine ? { code: 'ENGINE_STOPPED', name: 'EngineStoppedError', message } : { code: 'DEVICE_LOST', name: 'DeviceLostError', message },
+      error: engine
+        ? { code: 'ENGINE_STOPPED', name: 'EngineStoppedError', message }
+        : { code: 'DEVICE_LOST', name: 'DeviceLostError', message },
     });
     this.s.setResultsError(null); // a run cut short by the loss fails with the runtime's own words: the notice says it
     this.s.setTask(null); // nothing is computing any more
-    this.s.setNotice({ kind: 'error', title: engine ? 'The engine stopped' : 'The GPU device was lost', message, action: 'reload' });
+    this.s.setNotice({
+      kind: 'error',
+      title: engine ? 'The engine stopped' : 'The GPU device was lost',
+      message,
+      action: 'reload',
+    });
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -510,7 +545,12 @@ export class WorkbenchController {
     if (!(await this.loadModelNow(input, inspected))) return false;
     const spec = this.s.model.info!.spec;
     const pending = this.pendingLocal;
-    if (input.kind === 'local' && pending && pending.model.kind === 'local' && pending.model.name === linkSafeName(input.name)) {
+    if (
+      input.kind === 'local' &&
+      pending &&
+      pending.model.kind === 'local' &&
+      pending.model.name === linkSafeName(input.name)
+    ) {
       this.pendingLocal = null;
       try {
         checkExperimentAgainstModel(pending, spec, sourceLabel(pending.model));
@@ -568,7 +608,10 @@ export class WorkbenchController {
   async setWindowSettings(seqLen: number, windows: number): Promise<void> {
     const max = this.s.model.info?.spec.maxPositions ?? SEQ_LEN_RANGE.max;
     const bad = (v: number, lo: number, hi: number) => !Number.isInteger(v) || v < lo || v > hi;
-    if (bad(seqLen, SEQ_LEN_RANGE.min, Math.min(SEQ_LEN_RANGE.max, max)) || bad(windows, WINDOWS_RANGE.min, WINDOWS_RANGE.max)) {
+    if (
+      bad(seqLen, SEQ_LEN_RANGE.min, Math.min(SEQ_LEN_RANGE.max, max)) ||
+      bad(windows, WINDOWS_RANGE.min, WINDOWS_RANGE.max)
+    ) {
       this.s.dataFailed({
         code: 'RANGE',
         name: 'RangeError',
@@ -592,7 +635,8 @@ export class WorkbenchController {
       info = await this.enqueue('text', () => this.engine.setText(body, { seqLen, windows }));
     } catch (e) {
       // Only the latest choice may report.
-      if (this.s.data.text === text && this.s.data.seqLen === seqLen && this.s.data.windows === windows) this.s.dataFailed(uiError(e));
+      if (this.s.data.text === text && this.s.data.seqLen === seqLen && this.s.data.windows === windows)
+        this.s.dataFailed(uiError(e));
       return;
     }
     if (this.s.data.text !== text || this.s.data.seqLen !== seqLen || this.s.data.windows !== windows) return;
@@ -673,7 +717,11 @@ export class WorkbenchController {
     void this.pipeline(g);
   }
 
-  private async step<T>(g: number, name: TaskName, fn: (onProgress: (p: Progress) => void) => Promise<T>): Promise<T | null> {
+  private async step<T>(
+    g: number,
+    name: TaskName,
+    fn: (onProgress: (p: Progress) => void) => Promise<T>,
+  ): Promise<T | null> {
     if (g !== this.gen) return null;
     try {
       return await this.enqueue(name, async () => {
@@ -740,7 +788,11 @@ export class WorkbenchController {
    * store's task line is left to the pipeline: the caller shows its own progress (pass the engine an
    * onProgress of its own).
    */
-  async extensionCall<T>(name: TaskName, fn: (engine: EngineClient) => Promise<T>, signal?: AbortSignal): Promise<T | null> {
+  async extensionCall<T>(
+    name: TaskName,
+    fn: (engine: EngineClient) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T | null> {
     const g = this.gen;
     if (signal?.aborted) return null;
     let running = false;
@@ -784,7 +836,11 @@ export class WorkbenchController {
     const L = this.s.model.info?.spec.numLayers ?? 0;
     const max = req.target === 'joint' ? 2 * L : L;
     if (!Number.isInteger(req.n) || req.n < 1 || req.n > max) {
-      this.s.setResultsError({ code: 'RANGE', name: 'RangeError', message: `Choose between 1 and ${max} layers to drop.` });
+      this.s.setResultsError({
+        code: 'RANGE',
+        name: 'RangeError',
+        message: `Choose between 1 and ${max} layers to drop.`,
+      });
       return false;
     }
     this.supersede();
@@ -821,7 +877,8 @@ export class WorkbenchController {
     const key = dropKey(drops);
     const check = () => {
       const s = this.s;
-      if (!ctx) ctx = s.results.context; // saved before the first results context: the one that follows
+      if (!ctx)
+        ctx = s.results.context; // saved before the first results context: the one that follows
       else if (s.results.context && s.results.context !== ctx) return stop();
       const ev = s.results.context === ctx ? s.results.evals[key] : undefined;
       if (!ev) return;

@@ -50,10 +50,6 @@ export function toggleBlock(d: DropConfig, layer: number): DropConfig {
   return normalizeDrops({ attn: [...d.attn, layer], mlp: [...d.mlp, layer] });
 }
 
-export function dropCount(d: DropConfig): number {
-  return d.attn.length + d.mlp.length;
-}
-
 /** "attention 3, 5 · MLP 7", or "nothing dropped". */
 export function describeDrops(d: DropConfig): string {
   const parts: string[] = [];

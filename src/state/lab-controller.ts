@@ -106,13 +106,21 @@ export class LabController {
           }
         } else if (needBase) {
           set({ current: null });
-          const r = await this.controller.extensionCall('evaluate', (e) => started(() => e.evaluate(NO_DROPS, progress())), ac.signal);
+          const r = await this.controller.extensionCall(
+            'evaluate',
+            (e) => started(() => e.evaluate(NO_DROPS, progress())),
+            ac.signal,
+          );
           ok = !!r;
           if (r) s.putEval(ctx, r);
         } else {
           const t = work.evals[0];
           set({ current: { strategy: t.strategy, n: t.n } });
-          const r = await this.controller.extensionCall('evaluate', (e) => started(() => e.evaluate(t.drop, progress())), ac.signal);
+          const r = await this.controller.extensionCall(
+            'evaluate',
+            (e) => started(() => e.evaluate(t.drop, progress())),
+            ac.signal,
+          );
           ok = !!r;
           if (r) this.s.putEval(ctx, r);
         }

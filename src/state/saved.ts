@@ -55,7 +55,10 @@ export function asSavedExperiment(v: unknown): SavedExperiment | null {
   return { id: r.id, name: r.name, savedAt: r.savedAt, hash: r.hash, summary };
 }
 
-export async function openSavedExperiments(factory: IDBFactory = indexedDB, name = 'droplab'): Promise<SavedExperimentsDb> {
+export async function openSavedExperiments(
+  factory: IDBFactory = indexedDB,
+  name = 'droplab',
+): Promise<SavedExperimentsDb> {
   const open = factory.open(name, DB_VERSION);
   open.onupgradeneeded = () => {
     const db = open.result;

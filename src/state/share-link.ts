@@ -105,8 +105,10 @@ export function linkSafeExperiment(e: Experiment): Experiment {
 }
 
 function checkDisplayName(name: string, what: string): void {
-  if (name.length === 0 || name.length > MAX_NAME_CHARS) fail(`The link's ${what} must be 1 to ${MAX_NAME_CHARS} characters long.`);
-  if (BAD_NAME_CHARS.test(name)) fail(`The link's ${what} contains characters a name cannot have (control characters or markup).`);
+  if (name.length === 0 || name.length > MAX_NAME_CHARS)
+    fail(`The link's ${what} must be 1 to ${MAX_NAME_CHARS} characters long.`);
+  if (BAD_NAME_CHARS.test(name))
+    fail(`The link's ${what} contains characters a name cannot have (control characters or markup).`);
   if (name.trim() !== name) fail(`The link's ${what} has leading or trailing spaces.`);
 }
 
@@ -132,14 +134,16 @@ function checkModel(m: ModelSource): void {
 }
 
 function checkInt(value: number, what: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) fail(`The link's ${what} must be a whole number from ${min} to ${max}.`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    fail(`The link's ${what} must be a whole number from ${min} to ${max}.`);
 }
 
 function checkLayers(list: readonly number[], what: string): void {
   if (list.length > MAX_LAYERS) fail(`The link drops more ${what} layers than any model has.`);
   for (let i = 0; i < list.length; i++) {
     checkInt(list[i], `${what} layer index`, 0, MAX_LAYERS - 1);
-    if (i > 0 && list[i] <= list[i - 1]) fail(`The link's ${what} layer list must be strictly ascending, without repeats.`);
+    if (i > 0 && list[i] <= list[i - 1])
+      fail(`The link's ${what} layer list must be strictly ascending, without repeats.`);
   }
 }
 
@@ -167,15 +171,17 @@ export function validateExperiment(e: Experiment): void {
   checkInt(e.seqLen, 'window length', SEQ_LEN_RANGE.min, SEQ_LEN_RANGE.max);
   checkInt(e.windows, 'number of windows', WINDOWS_RANGE.min, WINDOWS_RANGE.max);
   if (!METRIC_VIEWS.includes(e.metric)) fail('The link names a heatmap metric this version does not know.');
-  if (e.classroom !== undefined && e.classroom !== true) fail('The link sets classroom mode in a way this version does not know.');
+  if (e.classroom !== undefined && e.classroom !== true)
+    fail('The link sets classroom mode in a way this version does not know.');
 }
 
 /** Indices and window length against the model the link names, once its config is known. */
 export function checkExperimentAgainstModel(e: Experiment, spec: ModelSpec, modelName: string): void {
   const L = spec.numLayers;
-  const bad = [...e.drops.attn.map((l) => ['attention', l] as const), ...e.drops.mlp.map((l) => ['MLP', l] as const)].find(
-    ([, l]) => l >= L,
-  );
+  const bad = [
+    ...e.drops.attn.map((l) => ['attention', l] as const),
+    ...e.drops.mlp.map((l) => ['MLP', l] as const),
+  ].find(([, l]) => l >= L);
   if (bad) {
     fail(`The link drops ${bad[0]} layer ${bad[1]}, but ${modelName} has only ${L} layers (0 to ${L - 1}).`, {
       layer: bad[1],
@@ -252,7 +258,9 @@ export function encodeExperiment(experiment: Experiment): string {
   if (e.classroom) parts.push('c=1');
   const hash = parts.join('&');
   if (hash.length > MAX_HASH_CHARS) {
-    fail(`This experiment does not fit in a link (${hash.length} characters; the limit is ${MAX_HASH_CHARS}). Use a shorter text.`);
+    fail(
+      `This experiment does not fit in a link (${hash.length} characters; the limit is ${MAX_HASH_CHARS}). Use a shorter text.`,
+    );
   }
   return hash;
 }
@@ -401,7 +409,8 @@ export function decodeExperiment(hash: string): Experiment {
   if (!metric) fail(`The link names a heatmap metric this version does not know ("${clip(metricCode, 20)}").`);
 
   const classroom = fields.get('c');
-  if (classroom !== undefined && classroom !== '1') fail(`The link's classroom field must be 1 ("${clip(classroom, 20)}").`);
+  if (classroom !== undefined && classroom !== '1')
+    fail(`The link's classroom field must be 1 ("${clip(classroom, 20)}").`);
   const e: Experiment = {
     model: parseModel(fields.get('m')!),
     drops: { attn: parseLayers(fields.get('da') ?? '', 'attention'), mlp: parseLayers(fields.get('dm') ?? '', 'MLP') },

@@ -48,7 +48,10 @@ export function uiError(e: unknown): UiError {
 
 // ---------------------------------------------------------------------------------------------------
 
-export type BackendStatus = { state: 'probing' } | { state: 'ready'; report: BackendReport } | { state: 'error'; error: UiError };
+export type BackendStatus =
+  | { state: 'probing' }
+  | { state: 'ready'; report: BackendReport }
+  | { state: 'error'; error: UiError };
 
 export type ModelStatus = 'idle' | 'inspecting' | 'loading' | 'ready' | 'error';
 
@@ -199,7 +202,16 @@ export const DEFAULT_WINDOWS = 8;
 
 const createModelSlice = (set: Set): ModelSlice => ({
   backend: { state: 'probing' },
-  model: { source: null, status: 'idle', progress: null, estimate: null, info: null, fromCache: false, error: null, generation: 0 },
+  model: {
+    source: null,
+    status: 'idle',
+    progress: null,
+    estimate: null,
+    info: null,
+    fromCache: false,
+    error: null,
+    generation: 0,
+  },
   setBackend: (backend) => set({ backend }),
   modelInspecting: (source) =>
     set((s) => ({ model: { ...s.model, source, status: 'inspecting', progress: null, estimate: null, error: null } })),
@@ -264,7 +276,10 @@ const createDropsSlice = (set: Set, get: Get): DropsSlice => ({
 const createResultsSlice = (set: Set, get: Get): ResultsSlice => {
   // Results for another context (a previous model or text) are ignored: they arrive after a change.
   const put =
-    <K extends 'evals' | 'analyses' | 'dropOnes'>(field: K, keyOf: (r: WorkbenchState['results'][K][string]) => string) =>
+    <K extends 'evals' | 'analyses' | 'dropOnes'>(
+      field: K,
+      keyOf: (r: WorkbenchState['results'][K][string]) => string,
+    ) =>
     (context: string, r: WorkbenchState['results'][K][string]) => {
       const results = get().results;
       if (results.context !== context) return;
@@ -272,7 +287,8 @@ const createResultsSlice = (set: Set, get: Get): ResultsSlice => {
     };
   return {
     results: { context: '', evals: {}, analyses: {}, dropOnes: {}, task: null, error: null },
-    resetResults: (context) => set({ results: { context, evals: {}, analyses: {}, dropOnes: {}, task: null, error: null } }),
+    resetResults: (context) =>
+      set({ results: { context, evals: {}, analyses: {}, dropOnes: {}, task: null, error: null } }),
     putEval: put('evals', (r) => dropKey((r as EvalResult).drop)),
     putAnalysis: put('analyses', (r) => dropKey((r as AnalysisResult).drop)),
     putDropOne: put('dropOnes', (r) => dropKey((r as DropOneResult).base)),
@@ -354,10 +370,22 @@ export function currentDropOne(s: WorkbenchState): DropOneResult | null {
  * The evaluation of `base` plus one more dropped sublayer, from a drop-one result for `base`
  * (NLL(base ∪ {s}) = baseNll + ΔNLL(s)), so that a toggle shows its perplexity at once.
  */
-export function evalFromDropOne(r: DropOneResult, kind: 'attn' | 'mlp', layer: number, like: EvalResult): EvalResult | null {
+export function evalFromDropOne(
+  r: DropOneResult,
+  kind: 'attn' | 'mlp',
+  layer: number,
+  like: EvalResult,
+): EvalResult | null {
   const delta = r[kind][layer];
   if (delta === null || delta === undefined || !Number.isFinite(delta)) return null;
   const drop = normalizeDrops({ ...r.base, [kind]: [...r.base[kind], layer] });
   const meanNll = r.baseNll + delta;
-  return { drop, meanNll, perplexity: Math.exp(meanNll), tokens: like.tokens, seqLen: like.seqLen, windows: like.windows };
+  return {
+    drop,
+    meanNll,
+    perplexity: Math.exp(meanNll),
+    tokens: like.tokens,
+    seqLen: like.seqLen,
+    windows: like.windows,
+  };
 }

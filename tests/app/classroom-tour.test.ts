@@ -26,9 +26,16 @@ describe('the tour quotes what the heatmap shows', () => {
   });
 
   it('leaves out a dropped sublayer even if its value is still there, and says nothing before it is measured', () => {
-    expect(heatmapFact(full as never, { attn: [1], mlp: [] })).toMatch(/least important remaining attention sublayer is layer 2 /);
+    expect(heatmapFact(full as never, { attn: [1], mlp: [] })).toMatch(
+      /least important remaining attention sublayer is layer 2 /,
+    );
     expect(heatmapFact(null, { attn: [1], mlp: [] })).toBeNull();
-    expect(heatmapFact({ attn: Array(L).fill(Number.NaN), mlp: Array(L).fill(Number.NaN), block: [] } as never, { attn: [0, 1, 2, 3], mlp: [0, 1, 2, 3] })).toBeNull();
+    expect(
+      heatmapFact({ attn: Array(L).fill(Number.NaN), mlp: Array(L).fill(Number.NaN), block: [] } as never, {
+        attn: [0, 1, 2, 3],
+        mlp: [0, 1, 2, 3],
+      }),
+    ).toBeNull();
   });
 });
 

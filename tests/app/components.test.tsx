@@ -20,7 +20,9 @@ import { createWorkbenchStore } from '../../src/state/store';
 import { createFakeEngine } from './fake-engine';
 
 const TEXTS: Record<string, string> = {
-  'data/manifest.json': JSON.stringify({ texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }] }),
+  'data/manifest.json': JSON.stringify({
+    texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }],
+  }),
   'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
 };
 
@@ -54,7 +56,17 @@ describe('the workbench page (fake engine)', () => {
   it('renders every panel with the loaded model, perplexities with their token counts, and both heatmaps', async () => {
     const { render } = await workbench();
     const html = render();
-    for (const id of ['model-panel', 'text-panel', 'quick-plan', 'saved-panel', 'perplexity-panel', 'cost-panel', 'sublayer-heatmap', 'similarity-heatmap', 'angular-heatmap']) {
+    for (const id of [
+      'model-panel',
+      'text-panel',
+      'quick-plan',
+      'saved-panel',
+      'perplexity-panel',
+      'cost-panel',
+      'sublayer-heatmap',
+      'similarity-heatmap',
+      'angular-heatmap',
+    ]) {
       expect(html, id).toContain(`data-testid="${id}"`);
     }
     expect(html).toContain('Runs on the GPU · google swiftshader (software)');
@@ -71,7 +83,9 @@ describe('the workbench page (fake engine)', () => {
     await controller.idle();
     engine.onDeviceLost?.('The GPU device was lost (destroyed). Reload the page to start again on WebGPU.');
     const html = render();
-    expect(html).toMatch(/role="alert" data-testid="notice"><div><strong>The GPU device was lost<\/strong><p>The GPU device was lost \(destroyed\)/);
+    expect(html).toMatch(
+      /role="alert" data-testid="notice"><div><strong>The GPU device was lost<\/strong><p>The GPU device was lost \(destroyed\)/,
+    );
     expect(html).toContain('data-testid="notice-reload"');
     expect(html).toMatch(/data-testid="notice-reload-wasm">Continue on WebAssembly</);
     expect(html).toMatch(/data-backend="error"[^>]*>GPU device lost</);
@@ -82,9 +96,14 @@ describe('the workbench page (fake engine)', () => {
     const { render, engine, controller } = await workbench();
     controller.toggle('mlp', 2);
     await controller.idle();
-    engine.onDeviceLost?.('The engine stopped (the engine worker failed: boom). Reload the page to start it again.', 'engine');
+    engine.onDeviceLost?.(
+      'The engine stopped (the engine worker failed: boom). Reload the page to start it again.',
+      'engine',
+    );
     const html = render();
-    expect(html).toMatch(/role="alert" data-testid="notice"><div><strong>The engine stopped<\/strong><p>The engine stopped \(the engine worker failed: boom\)/);
+    expect(html).toMatch(
+      /role="alert" data-testid="notice"><div><strong>The engine stopped<\/strong><p>The engine stopped \(the engine worker failed: boom\)/,
+    );
     expect(html).toContain('data-testid="notice-reload"');
     expect(html).toMatch(/data-backend="error"[^>]*>Engine stopped</);
     expect(html).toMatch(/data-task="stopped">engine stopped</);
@@ -108,7 +127,9 @@ describe('the workbench page (fake engine)', () => {
 
   it('shows a refused link as text, never as markup', async () => {
     const { render, store } = await workbench();
-    store.getState().setNotice({ kind: 'error', title: 'Refused', message: '<img src=x onerror=alert(1)><script>alert(2)</script>' });
+    store
+      .getState()
+      .setNotice({ kind: 'error', title: 'Refused', message: '<img src=x onerror=alert(1)><script>alert(2)</script>' });
     const html = render();
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;');
     expect(html).not.toContain('<img src=x');
@@ -119,7 +140,13 @@ describe('the workbench page (fake engine)', () => {
 describe('sublayer heatmap', () => {
   const analysis = {
     drop: { attn: [1], mlp: [] },
-    importance: { attn: [0.5, Number.NaN, 0.1], mlp: [0.9, 0.4, 0.2], block: [0.7, 0.3, 0.25], attnNoNorm: [1, Number.NaN, 2], mlpNoNorm: [3, 4, 5] },
+    importance: {
+      attn: [0.5, Number.NaN, 0.1],
+      mlp: [0.9, 0.4, 0.2],
+      block: [0.7, 0.3, 0.25],
+      attnNoNorm: [1, Number.NaN, 2],
+      mlpNoNorm: [3, 4, 5],
+    },
     similarity: [],
     angular: [],
     eval: { drop: { attn: [1], mlp: [] }, meanNll: 1, perplexity: Math.E, tokens: 10, seqLen: 11, windows: 1 },
@@ -138,7 +165,12 @@ describe('sublayer heatmap', () => {
     expect(block.rows[0].partial).toEqual([false, true, false]);
     const dn = sublayerHeatmapData('dnll', 3, { attn: [1], mlp: [] }, analysis, null);
     expect(dn.pending).toBe(true);
-    const dn2 = sublayerHeatmapData('dnll', 3, { attn: [1], mlp: [] }, analysis, { base: { attn: [1], mlp: [] }, baseNll: 1, attn: [0.3, null, -0.01], mlp: [2, 0.2, 0.1] });
+    const dn2 = sublayerHeatmapData('dnll', 3, { attn: [1], mlp: [] }, analysis, {
+      base: { attn: [1], mlp: [] },
+      baseNll: 1,
+      attn: [0.3, null, -0.01],
+      mlp: [2, 0.2, 0.1],
+    });
     expect(dn2.pending).toBe(false);
     expect(dn2.rows[0].values).toEqual([0.3, null, -0.01]);
   });
@@ -162,7 +194,9 @@ describe('similarity and angular views', () => {
   const a = {
     drop: { attn: [], mlp: [] },
     importance: { attn: [], mlp: [], block: [], attnNoNorm: [], mlpNoNorm: [] },
-    similarity: Array.from({ length: B }, (_, i) => Array.from({ length: B }, (_, j) => (i === j ? 1 : 1 - 0.1 * Math.abs(i - j)))),
+    similarity: Array.from({ length: B }, (_, i) =>
+      Array.from({ length: B }, (_, j) => (i === j ? 1 : 1 - 0.1 * Math.abs(i - j))),
+    ),
     angular: [
       [0.1, 0.2, 0.3],
       [0.1, 0.2, Number.NaN],
@@ -219,11 +253,16 @@ describe('helpers', () => {
   });
   it('page options: ?backend=wasm and a safe ?hub=', () => {
     expect(pageOptions('?backend=wasm')).toEqual({ backend: 'wasm', hubEndpoint: 'https://huggingface.co' });
-    expect(urlWithBackend('http://h:1/?hub=http%3A%2F%2Flocalhost%3A9#v1&m=b:x&da=3', 'wasm')).toBe('http://h:1/?hub=http%3A%2F%2Flocalhost%3A9&backend=wasm#v1&m=b:x&da=3');
+    expect(urlWithBackend('http://h:1/?hub=http%3A%2F%2Flocalhost%3A9#v1&m=b:x&da=3', 'wasm')).toBe(
+      'http://h:1/?hub=http%3A%2F%2Flocalhost%3A9&backend=wasm#v1&m=b:x&da=3',
+    );
     expect(urlWithBackend('http://h:1/?backend=webgpu#v1&da=1', 'auto')).toBe('http://h:1/#v1&da=1');
     expect(pageOptions('?backend=webgpu')).toEqual({ backend: 'webgpu', hubEndpoint: 'https://huggingface.co' });
     expect(pageOptions('?backend=cuda')).toEqual({ backend: 'auto', hubEndpoint: 'https://huggingface.co' });
-    expect(pageOptions('?hub=http://localhost:5555/')).toEqual({ backend: 'auto', hubEndpoint: 'http://localhost:5555' });
+    expect(pageOptions('?hub=http://localhost:5555/')).toEqual({
+      backend: 'auto',
+      hubEndpoint: 'http://localhost:5555',
+    });
     expect(pageOptions('?hub=https://hf-mirror.com').hubEndpoint).toBe('https://hf-mirror.com');
     expect(pageOptions('?hub=http://evil.example').hubEndpoint).toBe('https://huggingface.co');
     expect(pageOptions('?hub=javascript:alert(1)').hubEndpoint).toBe('https://huggingface.co');

@@ -1,7 +1,15 @@
 /** WCAG contrast helpers, the heatmap's text colour on every viridis colour, and the matrix grid's keys. */
 import { describe, expect, it } from 'vitest';
 import { textOn, viridisRgb } from '../../src/app/charts/color';
-import { contrastRatio, DARK_TEXT, FOCUS_RING, LIGHT_TEXT, parseHex, relativeLuminance, textColorOn } from '../../src/app/charts/contrast';
+import {
+  contrastRatio,
+  DARK_TEXT,
+  FOCUS_RING,
+  LIGHT_TEXT,
+  parseHex,
+  relativeLuminance,
+  textColorOn,
+} from '../../src/app/charts/contrast';
 import { gridMove } from '../../src/app/charts/MatrixHeatmap';
 import { pointVerb, pressVerb } from '../../src/app/layout/media';
 

@@ -3,10 +3,32 @@
  * numbers with the engine's semantics. NLL is additive over dropped sublayers, so drop-one results are
  * exactly the evaluate() differences, as they are for the real engine up to rounding.
  */
-import type { AnalysisResult, DataInfo, DropConfig, DropOneResult, EvalResult, ModelInfo, ModelSpec, PlanResult, Progress } from '../../src/engine/api';
-import { CancelledError, MissingFileError, TextTooShortError, UnsupportedArchitectureError } from '../../src/engine/errors';
+import type {
+  AnalysisResult,
+  DataInfo,
+  DropConfig,
+  DropOneResult,
+  EvalResult,
+  ModelInfo,
+  ModelSpec,
+  PlanResult,
+  Progress,
+} from '../../src/engine/api';
+import {
+  CancelledError,
+  MissingFileError,
+  TextTooShortError,
+  UnsupportedArchitectureError,
+} from '../../src/engine/errors';
 import type { EngineClient } from '../../src/state/engine-client';
-import type { BackendReport, InspectResult, LoadProgress, LoadResult, ModelEstimate, ModelInput } from '../../workers/protocol';
+import type {
+  BackendReport,
+  InspectResult,
+  LoadProgress,
+  LoadResult,
+  ModelEstimate,
+  ModelInput,
+} from '../../workers/protocol';
 import { tinySpec } from '../fixtures/specs';
 
 /** A llama-like spec of a small byte-level model: d=128, L layers, GQA 4/2, V=257, tied, no BOS. */
@@ -50,8 +72,12 @@ export interface FakeEngine extends EngineClient {
 
 /** Cost of dropping each sublayer (nats): early layers and MLPs matter more, late attention little. */
 function weights(L: number) {
-  const attn = Array.from({ length: L }, (_, l) => (l === 0 ? 0.9 : 0.004 + 0.05 * Math.exp(-l / 2) + 0.001 * ((l * 7) % 5)));
-  const mlp = Array.from({ length: L }, (_, l) => (l === 0 ? 1.2 : 0.03 + 0.2 * Math.exp(-l / 3) + 0.002 * ((l * 3) % 4)));
+  const attn = Array.from({ length: L }, (_, l) =>
+    l === 0 ? 0.9 : 0.004 + 0.05 * Math.exp(-l / 2) + 0.001 * ((l * 7) % 5),
+  );
+  const mlp = Array.from({ length: L }, (_, l) =>
+    l === 0 ? 1.2 : 0.03 + 0.2 * Math.exp(-l / 3) + 0.002 * ((l * 3) % 4),
+  );
   return { attn, mlp };
 }
 
@@ -64,7 +90,8 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
   let data: DataInfo | null = null;
   let loaded: ModelInfo | null = null;
 
-  const nll = (d: DropConfig) => 1.2 + d.attn.reduce((s, l) => s + w.attn[l], 0) + d.mlp.reduce((s, l) => s + w.mlp[l], 0);
+  const nll = (d: DropConfig) =>
+    1.2 + d.attn.reduce((s, l) => s + w.attn[l], 0) + d.mlp.reduce((s, l) => s + w.mlp[l], 0);
 
   const wait = async (gen: number, steps: number, onProgress?: (p: Progress) => void, stage = 'analyze') => {
     for (let i = 0; i < steps; i++) {
@@ -78,7 +105,14 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
   const evalOf = (d: DropConfig): EvalResult => {
     if (!data) throw new Error('no text');
     const m = nll(d);
-    return { drop: d, meanNll: m, perplexity: Math.exp(m), tokens: data.predictedTokens, seqLen: data.seqLen, windows: data.windows };
+    return {
+      drop: d,
+      meanNll: m,
+      perplexity: Math.exp(m),
+      tokens: data.predictedTokens,
+      seqLen: data.seqLen,
+      windows: data.windows,
+    };
   };
 
   const analysisOf = (d: DropConfig): AnalysisResult => {
@@ -87,10 +121,20 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     const scale = (l: number, base: number) => base * (1 + 0.03 * d.attn.filter((x) => x < l).length);
     const attn = w.attn.map((x, l) => (attnDropped(l) ? Number.NaN : scale(l, x * 0.5)));
     const mlp = w.mlp.map((x, l) => (mlpDropped(l) ? Number.NaN : scale(l, x * 0.4)));
-    const block = Array.from({ length: L }, (_, l) => (attnDropped(l) && mlpDropped(l) ? Number.NaN : (w.attn[l] + w.mlp[l]) * 0.35));
+    const block = Array.from({ length: L }, (_, l) =>
+      attnDropped(l) && mlpDropped(l) ? Number.NaN : (w.attn[l] + w.mlp[l]) * 0.35,
+    );
     const B = L + 1;
-    const similarity = Array.from({ length: B }, (_, i) => Array.from({ length: B }, (_, j) => (i === j ? 1 : Math.max(0.05, 1 - 0.05 * Math.abs(i - j) - (Math.min(i, j) < 1 ? 0.4 : 0)))));
-    const angular = Array.from({ length: L }, (_, l) => Array.from({ length: L }, (_, k) => (l + k + 1 > L ? Number.NaN : Math.min(0.6, 0.03 * (k + 1) + (l === 0 ? 0.25 : 0) + 0.01 * Math.abs(l - 6)))));
+    const similarity = Array.from({ length: B }, (_, i) =>
+      Array.from({ length: B }, (_, j) =>
+        i === j ? 1 : Math.max(0.05, 1 - 0.05 * Math.abs(i - j) - (Math.min(i, j) < 1 ? 0.4 : 0)),
+      ),
+    );
+    const angular = Array.from({ length: L }, (_, l) =>
+      Array.from({ length: L }, (_, k) =>
+        l + k + 1 > L ? Number.NaN : Math.min(0.6, 0.03 * (k + 1) + (l === 0 ? 0.25 : 0) + 0.01 * Math.abs(l - 6)),
+      ),
+    );
     return {
       drop: d,
       importance: { attn, mlp, block, attnNoNorm: attn.map((x) => x * 1.7), mlpNoNorm: mlp.map((x) => x * 1.3) },
@@ -125,7 +169,15 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
       return (
         opts.backend ?? {
           backend: 'webgpu',
-          adapter: { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader', isFallbackAdapter: true, features: ['subgroups'], maxBufferSize: 2 ** 30 },
+          adapter: {
+            vendor: 'google',
+            architecture: 'swiftshader',
+            device: '',
+            description: 'SwiftShader',
+            isFallbackAdapter: true,
+            features: ['subgroups'],
+            maxBufferSize: 2 ** 30,
+          },
           crossOriginIsolated: true,
           threads: 2,
         }
@@ -134,19 +186,42 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     async inspect(input): Promise<InspectResult> {
       calls.push({ method: 'inspect', arg: input });
       const id = idOf(input);
-      if ((opts.missing ?? []).includes(id)) throw new MissingFileError(`The Hub repository ${id} was not found (HTTP 404).`, { status: 404 });
-      if ((opts.unsupported ?? []).includes(id)) throw new UnsupportedArchitectureError(`model_type "bert" is not supported.`);
-      return { source: input.kind === 'hub' ? { kind: 'hub', id: input.id } : { kind: 'bundled', name: id }, spec, estimate: estimate(id) };
+      if ((opts.missing ?? []).includes(id))
+        throw new MissingFileError(`The Hub repository ${id} was not found (HTTP 404).`, { status: 404 });
+      if ((opts.unsupported ?? []).includes(id))
+        throw new UnsupportedArchitectureError(`model_type "bert" is not supported.`);
+      return {
+        source: input.kind === 'hub' ? { kind: 'hub', id: input.id } : { kind: 'bundled', name: id },
+        spec,
+        estimate: estimate(id),
+      };
     },
     async loadModel(input, onProgress?: (p: LoadProgress) => void): Promise<LoadResult> {
       calls.push({ method: 'loadModel', arg: input });
       const total = 9_600_000;
       for (let i = 0; i <= 4; i++) {
-        onProgress?.({ stage: 'download', done: (total * i) / 4, total, unit: 'bytes', files: { done: i, total: 4 }, file: 'model.safetensors' });
+        onProgress?.({
+          stage: 'download',
+          done: (total * i) / 4,
+          total,
+          unit: 'bytes',
+          files: { done: i, total: 4 },
+          file: 'model.safetensors',
+        });
         await new Promise((r) => setTimeout(r, 0));
       }
-      const source = input.kind === 'hub' ? { kind: 'hub' as const, id: input.id, ...(input.revision ? { revision: input.revision } : {}) } : { kind: input.kind, name: input.name };
-      loaded = { source, name: idOf(input), spec, parameters: 2_400_000, weightBytes: 9_600_000, backend: { name: 'webgpu', detail: 'fake', keepOnDevice: true } };
+      const source =
+        input.kind === 'hub'
+          ? { kind: 'hub' as const, id: input.id, ...(input.revision ? { revision: input.revision } : {}) }
+          : { kind: input.kind, name: input.name };
+      loaded = {
+        source,
+        name: idOf(input),
+        spec,
+        parameters: 2_400_000,
+        weightBytes: 9_600_000,
+        backend: { name: 'webgpu', detail: 'fake', keepOnDevice: true },
+      };
       data = null;
       return { ...loaded, estimate: estimate(idOf(input)), fromCache: false };
     },
@@ -155,9 +230,16 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
       if (!loaded) throw new Error('no model');
       const textTokens = new TextEncoder().encode(text).length + 1;
       const available = Math.floor(textTokens / settings.seqLen);
-      if (available < 1) throw new TextTooShortError(`The text has ${textTokens} tokens, but one window needs ${settings.seqLen}.`);
+      if (available < 1)
+        throw new TextTooShortError(`The text has ${textTokens} tokens, but one window needs ${settings.seqLen}.`);
       const windows = Math.min(settings.windows, available);
-      data = { seqLen: settings.seqLen, windows, textTokens, availableWindows: available, predictedTokens: windows * (settings.seqLen - 1) };
+      data = {
+        seqLen: settings.seqLen,
+        windows,
+        textTokens,
+        availableWindows: available,
+        predictedTokens: windows * (settings.seqLen - 1),
+      };
       return data;
     },
     async evaluate(drop, onProgress) {

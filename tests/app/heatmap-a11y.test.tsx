@@ -6,7 +6,14 @@ import { cellLabel, heatmapRows } from '../../src/app/heatmap/SublayerHeatmap';
 import type { HeatmapRow } from '../../src/app/heatmap/metric-data';
 
 const row = (over: Partial<HeatmapRow>): HeatmapRow =>
-  ({ kind: 'attn', label: 'Attention', values: [0.5, null, 0.25], dropped: [false, true, false], partial: [false, false, false], ...over }) as HeatmapRow;
+  ({
+    kind: 'attn',
+    label: 'Attention',
+    values: [0.5, null, 0.25],
+    dropped: [false, true, false],
+    partial: [false, false, false],
+    ...over,
+  }) as HeatmapRow;
 
 describe('sublayer heatmap cell names', () => {
   it('say each fact once', () => {
@@ -14,8 +21,12 @@ describe('sublayer heatmap cell names', () => {
     expect(cellLabel(r, 1, 'LLM-Drop importance')).toBe('Attention 1: dropped. Press to restore.');
     expect(cellLabel(r, 0, 'LLM-Drop importance')).toBe('Attention 0: LLM-Drop importance 0.5. Press to drop.');
     const b = row({ kind: 'block', label: 'Block', dropped: [false, false, false], partial: [false, true, false] });
-    expect(cellLabel(b, 1, 'Block influence')).toMatch(/^Block 1: Block influence .*, partly dropped\. Press to drop\.$/);
-    for (const label of [0, 1, 2].map((l) => cellLabel(r, l, 'LLM-Drop importance')).concat(cellLabel(b, 1, 'Block influence'))) {
+    expect(cellLabel(b, 1, 'Block influence')).toMatch(
+      /^Block 1: Block influence .*, partly dropped\. Press to drop\.$/,
+    );
+    for (const label of [0, 1, 2]
+      .map((l) => cellLabel(r, l, 'LLM-Drop importance'))
+      .concat(cellLabel(b, 1, 'Block influence'))) {
       expect((label.match(/dropped/g) ?? []).length).toBeLessThanOrEqual(1);
       expect(label).not.toMatch(/\b(\w+)\W+\1\b/i); // no word twice in a row ("dropped, dropped")
     }

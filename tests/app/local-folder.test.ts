@@ -37,7 +37,14 @@ function transfer(entries: unknown[], files: File[] = []): DataTransfer {
 
 describe('local model folders', () => {
   it('a dropped folder: every top-level json and safetensors file, across readEntries batches; subfolders and other files not read', async () => {
-    const names = ['config.json', 'tokenizer.json', 'README.md', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json'];
+    const names = [
+      'config.json',
+      'tokenizer.json',
+      'README.md',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+      'model.safetensors.index.json',
+    ];
     const sub = dirEntry('onnx', [fileEntry('model.onnx'), fileEntry('config.json')]);
     const got = await folderFromDrop(transfer([dirEntry('SmolLM2-135M', [...names.map(fileEntry), sub])]));
     expect(got?.name).toBe('SmolLM2-135M');
@@ -48,13 +55,23 @@ describe('local model folders', () => {
   it('loose dropped files (no directory entry): the model files among them; nothing usable gives null', async () => {
     const files = [file('config.json'), file('model.safetensors'), file('notes.txt')];
     const got = await folderFromDrop(transfer([null], files));
-    expect(got).toEqual({ name: 'dropped files', files: [{ path: 'config.json', file: files[0] }, { path: 'model.safetensors', file: files[1] }] });
+    expect(got).toEqual({
+      name: 'dropped files',
+      files: [
+        { path: 'config.json', file: files[0] },
+        { path: 'model.safetensors', file: files[1] },
+      ],
+    });
     expect(await folderFromDrop(transfer([], [file('a.txt')]))).toBeNull();
   });
 
   it('<input webkitdirectory>: files of the top level only, the folder named from the relative path', () => {
     const rel = (name: string, path: string) => Object.assign(file(name), { webkitRelativePath: path });
-    const got = folderFromFileList([rel('config.json', 'gpt2/config.json'), rel('model.safetensors', 'gpt2/model.safetensors'), rel('config.json', 'gpt2/onnx/config.json')]);
+    const got = folderFromFileList([
+      rel('config.json', 'gpt2/config.json'),
+      rel('model.safetensors', 'gpt2/model.safetensors'),
+      rel('config.json', 'gpt2/onnx/config.json'),
+    ]);
     expect(got?.name).toBe('gpt2');
     expect(got?.files.map((f) => f.path)).toEqual(['config.json', 'model.safetensors']);
     expect(folderFromFileList([])).toBeNull();

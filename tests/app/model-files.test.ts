@@ -67,7 +67,11 @@ function fakeHub(repos: Record<string, Record<string, Uint8Array>>, status: Reco
 const tiny = tinyModel('llama-gqa');
 const sharded = tinyModel('qwen2', { shards: 2, dtype: 'bf16' });
 
-function env(hub: { fetch: typeof fetch }, caches: FakeCaches | null = new FakeCaches(), signal?: AbortSignal): FetchEnv {
+function env(
+  hub: { fetch: typeof fetch },
+  caches: FakeCaches | null = new FakeCaches(),
+  signal?: AbortSignal,
+): FetchEnv {
   return { fetch: hub.fetch, caches: caches as unknown as CacheStorage, signal };
 }
 
@@ -97,7 +101,10 @@ describe('Hub folders', () => {
     const { files, fromCache } = await downloadFolder(env(hub, caches), folder, (p) => events.push(p));
     expect(fromCache).toBe(false);
     for (const [name, bytes] of Object.entries(tiny.fileMap)) expect(await files.read(name), name).toEqual(bytes);
-    const total = ['tokenizer.json', 'tokenizer_config.json', 'model.safetensors'].reduce((n, f) => n + tiny.fileMap[f].length, 0);
+    const total = ['tokenizer.json', 'tokenizer_config.json', 'model.safetensors'].reduce(
+      (n, f) => n + tiny.fileMap[f].length,
+      0,
+    );
     const last = events[events.length - 1];
     expect(last).toMatchObject({ stage: 'download', unit: 'bytes', done: total, total, files: { done: 3, total: 3 } });
     expect(events.length).toBeGreaterThan(6);
@@ -131,16 +138,24 @@ describe('Hub folders', () => {
       const hub = fakeHub({}, { 'secret/model': status });
       const err = await openRemoteFolder(env(hub), hubRemote('https://hub.test', 'secret/model')).catch((e) => e);
       expect(err).toBeInstanceOf(MissingFileError);
-      expect(err.message).toMatch(new RegExp(`repository secret/model could not be read \\(HTTP ${status}\\): it is private or gated, or it does not exist`));
+      expect(err.message).toMatch(
+        new RegExp(
+          `repository secret/model could not be read \\(HTTP ${status}\\): it is private or gated, or it does not exist`,
+        ),
+      );
     }
   });
 
   it('says a repository or a file is missing (404)', async () => {
-    const err = await openRemoteFolder(env(fakeHub({})), hubRemote('https://hub.test', 'nobody/nothing')).catch((e) => e);
+    const err = await openRemoteFolder(env(fakeHub({})), hubRemote('https://hub.test', 'nobody/nothing')).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(MissingFileError);
     expect(err.message).toMatch(/nobody\/nothing was not found \(HTTP 404\)/);
     const { 'model.safetensors': _, ...noWeights } = tiny.fileMap;
-    const err2 = await openRemoteFolder(env(fakeHub({ 'a/b': noWeights })), hubRemote('https://hub.test', 'a/b')).catch((e) => e);
+    const err2 = await openRemoteFolder(env(fakeHub({ 'a/b': noWeights })), hubRemote('https://hub.test', 'a/b')).catch(
+      (e) => e,
+    );
     expect(err2.message).toMatch(/model\.safetensors is missing from the Hub repository a\/b/);
     const { 'tokenizer.json': __, ...noTok } = tiny.fileMap;
     const hub3 = fakeHub({ 'a/c': noTok });
@@ -178,7 +193,10 @@ describe('Hub folders', () => {
     const spa = {
       fetch: (async (input: RequestInfo | URL) => {
         const file = String(input).split('/').pop()!;
-        if (files[file]) return new Response(files[file] as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/json' } });
+        if (files[file])
+          return new Response(files[file] as Uint8Array<ArrayBuffer>, {
+            headers: { 'content-type': 'application/json' },
+          });
         return new Response('<!doctype html><html></html>', { headers: { 'content-type': 'text/html' } });
       }) as typeof fetch,
     };
@@ -196,7 +214,10 @@ describe('Hub folders', () => {
 
 describe('local folders', () => {
   it('strips the folder name, reads on demand with progress', async () => {
-    const files = Object.entries(tiny.fileMap).map(([name, bytes]) => ({ path: `my-model/${name}`, file: new Blob([bytes as Uint8Array<ArrayBuffer>]) }));
+    const files = Object.entries(tiny.fileMap).map(([name, bytes]) => ({
+      path: `my-model/${name}`,
+      file: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+    }));
     const events: LoadProgress[] = [];
     const folder = localFolder(files, 'my-model', (p) => events.push(p));
     expect(folder.names().sort()).toEqual(Object.keys(tiny.fileMap).sort());

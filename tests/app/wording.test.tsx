@@ -20,7 +20,9 @@ import { createWorkbenchStore } from '../../src/state/store';
 import { createFakeEngine } from './fake-engine';
 
 const TEXTS: Record<string, string> = {
-  'data/manifest.json': JSON.stringify({ texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }] }),
+  'data/manifest.json': JSON.stringify({
+    texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }],
+  }),
   'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
 };
 
@@ -53,11 +55,19 @@ describe('Hub ids and addresses', () => {
   it('reads a pasted model page address as the id, and the revision it names', () => {
     const ok = (id: string, revision?: string) => (revision ? { ok: true, id, revision } : { ok: true, id });
     expect(readHubInput('HuggingFaceTB/SmolLM2-135M')).toEqual(ok('HuggingFaceTB/SmolLM2-135M'));
-    expect(readHubInput('  https://huggingface.co/HuggingFaceTB/SmolLM2-135M  ')).toEqual(ok('HuggingFaceTB/SmolLM2-135M'));
-    expect(readHubInput('https://huggingface.co/HuggingFaceTB/SmolLM2-135M/')).toEqual(ok('HuggingFaceTB/SmolLM2-135M'));
-    expect(readHubInput('https://huggingface.co/HuggingFaceTB/SmolLM2-135M/tree/main')).toEqual(ok('HuggingFaceTB/SmolLM2-135M'));
+    expect(readHubInput('  https://huggingface.co/HuggingFaceTB/SmolLM2-135M  ')).toEqual(
+      ok('HuggingFaceTB/SmolLM2-135M'),
+    );
+    expect(readHubInput('https://huggingface.co/HuggingFaceTB/SmolLM2-135M/')).toEqual(
+      ok('HuggingFaceTB/SmolLM2-135M'),
+    );
+    expect(readHubInput('https://huggingface.co/HuggingFaceTB/SmolLM2-135M/tree/main')).toEqual(
+      ok('HuggingFaceTB/SmolLM2-135M'),
+    );
     expect(readHubInput('https://huggingface.co/Qwen/Qwen2.5-0.5B/tree/v1.0')).toEqual(ok('Qwen/Qwen2.5-0.5B', 'v1.0'));
-    expect(readHubInput('https://huggingface.co/Qwen/Qwen2.5-0.5B/blob/main/config.json')).toEqual(ok('Qwen/Qwen2.5-0.5B'));
+    expect(readHubInput('https://huggingface.co/Qwen/Qwen2.5-0.5B/blob/main/config.json')).toEqual(
+      ok('Qwen/Qwen2.5-0.5B'),
+    );
     expect(readHubInput('https://huggingface.co/Org/Name/tree/refs%2Fpr%2F3')).toEqual(ok('Org/Name', 'refs/pr/3'));
     expect(readHubInput('https://huggingface.co/Org/Name?library=transformers#model-card')).toEqual(ok('Org/Name'));
     expect(readHubInput('huggingface.co/Org/Name')).toEqual(ok('Org/Name'));
@@ -88,7 +98,10 @@ describe('one current error per model panel', () => {
     expect(currentError(null, null)).toEqual({ form: null, load: false });
     expect(currentError(null, hubError)).toEqual({ form: null, load: true });
     // The local folder has no config.json while the Hub error is shown: only the folder's error.
-    expect(currentError({ message: 'no config.json', over: hubError }, hubError)).toEqual({ form: 'no config.json', load: false });
+    expect(currentError({ message: 'no config.json', over: hubError }, hubError)).toEqual({
+      form: 'no config.json',
+      load: false,
+    });
     // A load after it failed with a new error: only that one.
     const newer = { code: 'CONFIG', message: 'unsupported' };
     expect(currentError({ message: 'no config.json', over: hubError }, newer)).toEqual({ form: null, load: true });
@@ -97,7 +110,11 @@ describe('one current error per model panel', () => {
 
   it('the model panel shows a load error once, and the id field has a row of its own', async () => {
     const { store, render } = await page();
-    store.getState().modelFailed({ code: 'HUB', name: 'HubError', message: 'HuggingFaceTB/Nope is private or gated, or it does not exist.' });
+    store.getState().modelFailed({
+      code: 'HUB',
+      name: 'HubError',
+      message: 'HuggingFaceTB/Nope is private or gated, or it does not exist.',
+    });
     const html = render();
     expect(html.match(/role="alert"[^>]*data-testid="model-error"/g)).toHaveLength(1);
     // The id field: its own row, labelled for ids and addresses.
@@ -121,7 +138,11 @@ describe('wording', () => {
     const { store, render } = await page();
     store.setState((s) => ({
       ui: { ...s.ui, metric: 'dnll' },
-      results: { ...s.results, dropOnes: {}, task: { name: 'dropOne', progress: { stage: 'drop-one', done: 31, total: 301, unit: 'sublayers' } } },
+      results: {
+        ...s.results,
+        dropOnes: {},
+        task: { name: 'dropOne', progress: { stage: 'drop-one', done: 31, total: 301, unit: 'sublayers' } },
+      },
     }));
     const html = render();
     const sub = html.slice(html.indexOf('data-chart="sublayers"'), html.indexOf('data-chart="sublayers"') + 20_000);
@@ -137,7 +158,8 @@ describe('wording', () => {
   it('header badge: plain words, the engine’s full report in the title, not orange by default', () => {
     const wasm = backendWords({
       backend: 'wasm',
-      reason: 'The WebGPU adapter is a software fallback (google swiftshader), far slower than wasm; ?backend=webgpu uses it anyway.',
+      reason:
+        'The WebGPU adapter is a software fallback (google swiftshader), far slower than wasm; ?backend=webgpu uses it anyway.',
       crossOriginIsolated: true,
       threads: 2,
     });
@@ -146,17 +168,42 @@ describe('wording', () => {
       title: expect.stringContaining('Why: The WebGPU adapter is a software fallback (google swiftshader)'),
       tone: 'ok',
     });
-    expect(backendWords({ backend: 'wasm', reason: 'WebGPU is switched off by ?backend=wasm.', crossOriginIsolated: true, threads: 4 }).text).toBe(
-      'Runs on the CPU · 4 threads · as the address asks',
-    );
-    const one = backendWords({ backend: 'wasm', reason: 'requestAdapter() returned no adapter', crossOriginIsolated: false, threads: 1 });
+    expect(
+      backendWords({
+        backend: 'wasm',
+        reason: 'WebGPU is switched off by ?backend=wasm.',
+        crossOriginIsolated: true,
+        threads: 4,
+      }).text,
+    ).toBe('Runs on the CPU · 4 threads · as the address asks');
+    const one = backendWords({
+      backend: 'wasm',
+      reason: 'requestAdapter() returned no adapter',
+      crossOriginIsolated: false,
+      threads: 1,
+    });
     expect(one).toMatchObject({ text: 'Runs on the CPU · 1 thread · no usable GPU in this browser', tone: 'warn' });
     expect(one.title).toContain('Cross-origin isolated: no');
     // One thread by choice (half of 2 cores), isolated: nothing wrong, not orange.
-    expect(backendWords({ backend: 'wasm', reason: 'WebGPU is switched off by ?backend=wasm.', crossOriginIsolated: true, threads: 1 }).tone).toBe('ok');
+    expect(
+      backendWords({
+        backend: 'wasm',
+        reason: 'WebGPU is switched off by ?backend=wasm.',
+        crossOriginIsolated: true,
+        threads: 1,
+      }).tone,
+    ).toBe('ok');
     const gpu = backendWords({
       backend: 'webgpu',
-      adapter: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100', isFallbackAdapter: false, features: ['shader-f16'], maxBufferSize: 1 },
+      adapter: {
+        vendor: 'nvidia',
+        architecture: 'hopper',
+        device: '',
+        description: 'NVIDIA H100',
+        isFallbackAdapter: false,
+        features: ['shader-f16'],
+        maxBufferSize: 1,
+      },
       crossOriginIsolated: true,
       threads: 8,
     });
@@ -165,10 +212,25 @@ describe('wording', () => {
   });
 
   it('Quick plan lists what it chose, in order, with the score each was chosen on', () => {
-    const imp = (attn: number[], mlp: number[]) => ({ attn, mlp, block: attn.map((a, i) => a + mlp[i]), attnNoNorm: attn.map((a) => a * 10), mlpNoNorm: mlp.map((m) => m * 10) });
+    const imp = (attn: number[], mlp: number[]) => ({
+      attn,
+      mlp,
+      block: attn.map((a, i) => a + mlp[i]),
+      attnNoNorm: attn.map((a) => a * 10),
+      mlpNoNorm: mlp.map((m) => m * 10),
+    });
     const oneShot: PlanResult = {
       drop: { attn: [], mlp: [3, 4, 6] },
-      steps: [{ chosen: [{ kind: 'mlp', layer: 6 }, { kind: 'mlp', layer: 4 }, { kind: 'mlp', layer: 3 }], scores: imp([0.3, 0.2, 0.1, 0.05, 0.04, 0.06, 0.01], [0.5, 0.4, 0.3, 0.0044, 0.0043, 0.1, 0.0037]) }],
+      steps: [
+        {
+          chosen: [
+            { kind: 'mlp', layer: 6 },
+            { kind: 'mlp', layer: 4 },
+            { kind: 'mlp', layer: 3 },
+          ],
+          scores: imp([0.3, 0.2, 0.1, 0.05, 0.04, 0.06, 0.01], [0.5, 0.4, 0.3, 0.0044, 0.0043, 0.1, 0.0037]),
+        },
+      ],
     };
     const req = { target: 'joint' as const, n: 3, iterative: false, norm: true };
     const choices = planChoices(req, oneShot);
@@ -185,7 +247,9 @@ describe('wording', () => {
         { chosen: [{ kind: 'attn', layer: 1 }], scores: imp([0.3, 0.15, Number.NaN], [1, 1, 1]) },
       ],
     };
-    expect(planChoices({ target: 'attn', n: 2, iterative: true }, iterative).map((c) => [c.layer, c.score, c.step])).toEqual([
+    expect(
+      planChoices({ target: 'attn', n: 2, iterative: true }, iterative).map((c) => [c.layer, c.score, c.step]),
+    ).toEqual([
       [2, 0.1, 1],
       [1, 0.15, 2],
     ]);

@@ -76,7 +76,9 @@ describe('WorkerWatchdog', () => {
     expect(dead).toEqual([]);
     advance(HEARTBEAT_MS);
     expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatch(/^The engine stopped \(no answer from the engine worker for 60 s while it was working\)\. Reload the page/);
+    expect(dead[0]).toMatch(
+      /^The engine stopped \(no answer from the engine worker for 60 s while it was working\)\. Reload the page/,
+    );
     expect(dead[0]).toMatch(/your experiment \(model, drops, text and windows\) is kept in the link\.$/);
     const e = await failed;
     expect(e).toBeInstanceOf(DeviceLostError);
@@ -159,7 +161,9 @@ describe('clientFor under a watchdog', () => {
       analyze: never,
     } as unknown as Parameters<typeof clientFor>[0];
     const client = clientFor(remote, watch);
-    await client.init({ backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' }, (m, cause) => told.push([m, cause]));
+    await client.init({ backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' }, (m, cause) =>
+      told.push([m, cause]),
+    );
     const seen: number[] = [];
     const r = await client.evaluate({ attn: [], mlp: [] }, (p) => seen.push(p.done)).catch((e) => e);
     expect(seen).toEqual([0, 1, 2, 3, 4, 5]);

@@ -27,7 +27,13 @@ function cardValue(key: string): string {
 }
 
 function randomUtf8(rand: () => number, n: number): string {
-  const pools = ['abcdefghijklmnopqrstuvwxyz ABC.,;:!?\n\t', 'äöüßéèçñ€£¥—–“”‘’…', '日本語の文章中文한국어', '🙂🐋🚢🌊', '\u0000\u0001\u007f\u00a0\u200b\ufeff'];
+  const pools = [
+    'abcdefghijklmnopqrstuvwxyz ABC.,;:!?\n\t',
+    'äöüßéèçñ€£¥—–“”‘’…',
+    '日本語の文章中文한국어',
+    '🙂🐋🚢🌊',
+    '\u0000\u0001\u007f\u00a0\u200b\ufeff',
+  ];
   let s = '';
   for (let i = 0; i < n; i++) {
     const pool = [...pools[Math.floor(rand() * pools.length)]];
@@ -38,7 +44,14 @@ function randomUtf8(rand: () => number, n: number): string {
 
 describe('bundled model', () => {
   it('is a Hugging Face Llama folder within the size budget', () => {
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md']) {
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'generation_config.json',
+      'README.md',
+    ]) {
       expect(existsSync(join(DIR, f)), f).toBe(true);
     }
     const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'));
@@ -71,36 +84,47 @@ describe('bundled model', () => {
     // Per token: |engine - trainer| <= 1e-4 * trainer + 1e-5. The absolute floor covers tokens the model
     // is nearly sure of (NLL ~1e-3 nats), where fp32 log-sum-exp rounding (~1e-6) and the reference file's
     // 9 decimals are a large fraction of the value; the mean must agree to 1e-6 relative.
-    it('per-token NLL equals the numpy trainer\'s (float64) within 1e-4 relative', async () => {
+    it("per-token NLL equals the numpy trainer's (float64) within 1e-4 relative", async () => {
       const ref = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/bundled-reference-nll.json'), 'utf8'));
       const engine = makeEngine(rt, 8);
       await engine.loadModel({ kind: 'bundled', name: NAME }, folderFiles(DIR));
-      await engine.setText(splitDocuments(readFileSync(join(ROOT, ref.text), 'utf8')), { seqLen: ref.seqLen, windows: ref.windows });
+      await engine.setText(splitDocuments(readFileSync(join(ROOT, ref.text), 'utf8')), {
+        seqLen: ref.seqLen,
+        windows: ref.windows,
+      });
       const r = await engine.evaluateTokens({ attn: [], mlp: [] });
       const want = (ref.nll as number[][]).flat();
       expect(r.nll.length).toBe(want.length);
       let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(r.nll[i] - want[i]) / (1e-4 * Math.abs(want[i]) + 1e-5));
+      for (let i = 0; i < want.length; i++)
+        worst = Math.max(worst, Math.abs(r.nll[i] - want[i]) / (1e-4 * Math.abs(want[i]) + 1e-5));
       expect(worst).toBeLessThan(1);
       expect(Math.abs(r.meanNll - ref.meanNll) / ref.meanNll).toBeLessThan(1e-6);
       await engine.dispose();
     }, 600_000);
   });
 
-  it.each(['moby-dick-heldout', 'sotu-heldout'])('held-out bits per byte the engine measures on %s is the one the model card states', async (id) => {
-    const key = `droplab_eval_${id.replace(/-/g, '_')}`;
-    const seqLen = Number(cardValue(`${key}_seq_len`));
-    const windows = Number(cardValue(`${key}_windows`));
-    const stated = Number(cardValue(`${key}_bits_per_byte`));
-    const engine = makeEngine('onnxruntime-node', 16);
-    await engine.loadModel({ kind: 'bundled', name: NAME }, folderFiles(DIR));
-    const info = await engine.setText(splitDocuments(readFileSync(join(ROOT, 'public/data', `${id}.txt`), 'utf8')), { seqLen, windows: 100000 });
-    expect(info.windows).toBe(windows); // every window of the text
-    const r = await engine.evaluate({ attn: [], mlp: [] });
-    const bpb = r.meanNll / Math.LN2;
-    expect(Math.abs(bpb - stated) / stated).toBeLessThan(1e-4);
-    await engine.dispose();
-  }, 600_000);
+  it.each(['moby-dick-heldout', 'sotu-heldout'])(
+    'held-out bits per byte the engine measures on %s is the one the model card states',
+    async (id) => {
+      const key = `droplab_eval_${id.replace(/-/g, '_')}`;
+      const seqLen = Number(cardValue(`${key}_seq_len`));
+      const windows = Number(cardValue(`${key}_windows`));
+      const stated = Number(cardValue(`${key}_bits_per_byte`));
+      const engine = makeEngine('onnxruntime-node', 16);
+      await engine.loadModel({ kind: 'bundled', name: NAME }, folderFiles(DIR));
+      const info = await engine.setText(splitDocuments(readFileSync(join(ROOT, 'public/data', `${id}.txt`), 'utf8')), {
+        seqLen,
+        windows: 100000,
+      });
+      expect(info.windows).toBe(windows); // every window of the text
+      const r = await engine.evaluate({ attn: [], mlp: [] });
+      const bpb = r.meanNll / Math.LN2;
+      expect(Math.abs(bpb - stated) / stated).toBeLessThan(1e-4);
+      await engine.dispose();
+    },
+    600_000,
+  );
 
   it('reaches at most 2.2 held-out bits per byte on the whole held-out split (model card)', () => {
     const bpb = Number(cardValue('droplab_heldout_bits_per_byte'));

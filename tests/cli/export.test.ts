@@ -14,12 +14,26 @@ describe('droplab export', () => {
 
   it('writes a transformers.js folder with the formats asked for and the LLM-Drop lists', async () => {
     const out = join(tmp, 'out');
-    const r = await runCli(['export', '--model', dir, '--drop-attn', '1', '--drop-mlp', '0,2', '--format', 'fp32,q4', '--out', out, '--json']);
+    const r = await runCli([
+      'export',
+      '--model',
+      dir,
+      '--drop-attn',
+      '1',
+      '--drop-mlp',
+      '0,2',
+      '--format',
+      'fp32,q4',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = parseOne(r) as { files: { path: string; size: number }[]; drop: unknown; llmDropLoadable: boolean };
     expect(j.drop).toEqual({ attn: [1], mlp: [0, 2] });
     expect(j.llmDropLoadable).toBe(true);
-    for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_q4.onnx', 'model.safetensors']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_q4.onnx', 'model.safetensors'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     expect(existsSync(join(out, 'onnx/model_fp16.onnx'))).toBe(false);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(readDropConfig(config)).toEqual({ attn: [1], mlp: [0, 2] });
@@ -34,7 +48,17 @@ describe('droplab export', () => {
     const again = await runCli(['export', '--model', dir, '--out', join(tmp, 'out')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
-    const all = await runCli(['export', '--model', dir, '--drop-attn', '0-2', '--drop-mlp', '0-2', '--out', join(tmp, 'all')]);
+    const all = await runCli([
+      'export',
+      '--model',
+      dir,
+      '--drop-attn',
+      '0-2',
+      '--drop-mlp',
+      '0-2',
+      '--out',
+      join(tmp, 'all'),
+    ]);
     expect(all.code).toBe(2);
     expect(existsSync(join(tmp, 'all'))).toBe(false);
   });

@@ -8,15 +8,32 @@ describe('engine errors', () => {
   it('drop index out of range, text too short, bad settings, no model, and recovery', async () => {
     const tiny = tinyModel('qwen2');
     const e = makeEngine('onnxruntime-node');
-    await expect(e.evaluate({ attn: [], mlp: [] })).rejects.toMatchObject({ code: 'RUNTIME', message: expect.stringMatching(/No model is loaded/) });
+    await expect(e.evaluate({ attn: [], mlp: [] })).rejects.toMatchObject({
+      code: 'RUNTIME',
+      message: expect.stringMatching(/No model is loaded/),
+    });
     await e.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
-    await expect(e.evaluate({ attn: [], mlp: [] })).rejects.toMatchObject({ message: expect.stringMatching(/No evaluation text/) });
-    await expect(e.setText('hi', { seqLen: 64, windows: 1 })).rejects.toMatchObject({ code: 'TEXT_TOO_SHORT', name: 'TextTooShortError' });
-    await expect(e.setText([...TINY_DOCUMENTS], { seqLen: 1, windows: 1 })).rejects.toMatchObject({ code: 'SETTINGS_INVALID' });
-    await expect(e.setText([...TINY_DOCUMENTS], { seqLen: 100000, windows: 1 })).rejects.toMatchObject({ code: 'SETTINGS_INVALID' });
+    await expect(e.evaluate({ attn: [], mlp: [] })).rejects.toMatchObject({
+      message: expect.stringMatching(/No evaluation text/),
+    });
+    await expect(e.setText('hi', { seqLen: 64, windows: 1 })).rejects.toMatchObject({
+      code: 'TEXT_TOO_SHORT',
+      name: 'TextTooShortError',
+    });
+    await expect(e.setText([...TINY_DOCUMENTS], { seqLen: 1, windows: 1 })).rejects.toMatchObject({
+      code: 'SETTINGS_INVALID',
+    });
+    await expect(e.setText([...TINY_DOCUMENTS], { seqLen: 100000, windows: 1 })).rejects.toMatchObject({
+      code: 'SETTINGS_INVALID',
+    });
     await e.setText([...TINY_DOCUMENTS], { seqLen: 8, windows: 2 });
     const L = e.model?.spec.numLayers ?? 0;
-    for (const bad of [{ attn: [L], mlp: [] }, { attn: [-1], mlp: [] }, { attn: [0.5], mlp: [] }, { attn: [], mlp: [99] }]) {
+    for (const bad of [
+      { attn: [L], mlp: [] },
+      { attn: [-1], mlp: [] },
+      { attn: [0.5], mlp: [] },
+      { attn: [], mlp: [99] },
+    ]) {
       const err = await e.evaluate(bad).catch((x) => x);
       expect(err).toMatchObject({ code: 'DROP_CONFIG_INVALID', name: 'DropConfigError' });
       expect(err.message).toMatch(new RegExp(`layers 0 to ${L - 1}`));

@@ -34,6 +34,8 @@ describe('planner vs brute-force reference', () => {
   });
 
   it('asking for more than can be dropped is refused', async () => {
-    await expect(f.engine.plan({ target: 'attn', n: f.ref.spec.numLayers + 1, iterative: false })).rejects.toMatchObject({ code: 'DROP_CONFIG_INVALID' });
+    await expect(
+      f.engine.plan({ target: 'attn', n: f.ref.spec.numLayers + 1, iterative: false }),
+    ).rejects.toMatchObject({ code: 'DROP_CONFIG_INVALID' });
   });
 });

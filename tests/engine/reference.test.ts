@@ -52,7 +52,9 @@ describe.each(ENGINE_RUNTIMES)('engine on %s vs float64 reference', (rt) => {
           expect(maxAbsDiff(a.importance[k], ref.importance[k]), k).toBeLessThan(1e-5);
         }
         const L = f.ref.spec.numLayers;
-        const refBlockSim = Array.from({ length: L + 1 }, (_, i) => Array.from({ length: L + 1 }, (_, j) => ref.similarity[2 * i][2 * j]));
+        const refBlockSim = Array.from({ length: L + 1 }, (_, i) =>
+          Array.from({ length: L + 1 }, (_, j) => ref.similarity[2 * i][2 * j]),
+        );
         expect(maxAbsDiff(a.similarity.flat(), refBlockSim.flat())).toBeLessThan(1e-5);
         const refAngular = Array.from({ length: L }, (_, l) => Array.from({ length: L }, (_, n) => ref.angular[l][n]));
         expect(maxAbsDiff(a.angular.flat(), refAngular.flat())).toBeLessThan(1e-4); // arccos near 1 amplifies float32 rounding

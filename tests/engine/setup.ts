@@ -13,7 +13,12 @@ export function makeEngine(rt: EngineRuntime, batchWindows = 2): Engine {
   if (rt === 'onnxruntime-node') return nodeEngine({ batchWindows, ...threads(1) });
   const web = RUNTIMES.find((r) => r.ep === 'wasm');
   if (!web) throw new Error('no wasm runtime');
-  return new Engine({ ort: web.ort, backend: { name: 'wasm', detail: 'onnxruntime-web wasm in Node', keepOnDevice: false }, executionProviders: ['wasm'], batchWindows });
+  return new Engine({
+    ort: web.ort,
+    backend: { name: 'wasm', detail: 'onnxruntime-web wasm in Node', keepOnDevice: false },
+    executionProviders: ['wasm'],
+    batchWindows,
+  });
 }
 
 export interface Fixture {

@@ -71,17 +71,57 @@ describe('check-boundaries', () => {
   });
 
   it.each([
-    ['Node builtin', 'src/engine/a.ts', `export const p = 1;\n${from('{ readFileSync }', 'node:fs')}`, /src\/engine\/a\.ts:2: .*Node builtin/],
+    [
+      'Node builtin',
+      'src/engine/a.ts',
+      `export const p = 1;\n${from('{ readFileSync }', 'node:fs')}`,
+      /src\/engine\/a\.ts:2: .*Node builtin/,
+    ],
     ['bare builtin', 'src/engine/a.ts', from('path', 'path'), /src\/engine\/a\.ts:1: .*Node builtin/],
-    ['dynamic import of react', 'src/engine/a.ts', `export async function f() {\n  return import(${q('react')});\n}`, /a\.ts:2: engine core imports react/],
-    ['re-export of transformers.js', 'src/engine/a.ts', `export * from ${q('@huggingface/transformers')};`, /a\.ts:1: engine core imports @huggingface\/transformers/],
+    [
+      'dynamic import of react',
+      'src/engine/a.ts',
+      `export async function f() {\n  return import(${q('react')});\n}`,
+      /a\.ts:2: engine core imports react/,
+    ],
+    [
+      're-export of transformers.js',
+      'src/engine/a.ts',
+      `export * from ${q('@huggingface/transformers')};`,
+      /a\.ts:1: engine core imports @huggingface\/transformers/,
+    ],
     ['comlink', 'src/engine/a.ts', from('* as Comlink', 'comlink'), /a\.ts:1: engine core imports comlink/],
     ['an unlisted package', 'src/engine/a.ts', from('x', 'lodash'), /a\.ts:1: engine core imports lodash/],
-    ['a worker module', 'src/engine/a.ts', from('x', '../../workers/ort-web'), /a\.ts:1: engine core imports outside src\/engine/],
-    ['engine internals from the UI', 'src/app/Table.tsx', from('{ build }', '../engine/graphs/block'), /Table\.tsx:1: UI code may import from the engine only/],
-    ['engine internals from the store', 'src/state/store.ts', from('type { X }', '../engine/model/spec'), /store\.ts:1: UI code/],
-    ['onnxruntime-web outside workers/ort-web.ts', 'workers/engine.worker.ts', from('* as ort', ORT_WEB), /engine\.worker\.ts:1: onnxruntime-web may be imported only by workers\/ort-web\.ts/],
-    ['onnxruntime-node in a test', 'tests/x.test.ts', `const ort = require(${q(ORT_NODE)});`, /x\.test\.ts:1: onnxruntime-node may be imported only by src\/cli\/ort-node\.ts/],
+    [
+      'a worker module',
+      'src/engine/a.ts',
+      from('x', '../../workers/ort-web'),
+      /a\.ts:1: engine core imports outside src\/engine/,
+    ],
+    [
+      'engine internals from the UI',
+      'src/app/Table.tsx',
+      from('{ build }', '../engine/graphs/block'),
+      /Table\.tsx:1: UI code may import from the engine only/,
+    ],
+    [
+      'engine internals from the store',
+      'src/state/store.ts',
+      from('type { X }', '../engine/model/spec'),
+      /store\.ts:1: UI code/,
+    ],
+    [
+      'onnxruntime-web outside workers/ort-web.ts',
+      'workers/engine.worker.ts',
+      from('* as ort', ORT_WEB),
+      /engine\.worker\.ts:1: onnxruntime-web may be imported only by workers\/ort-web\.ts/,
+    ],
+    [
+      'onnxruntime-node in a test',
+      'tests/x.test.ts',
+      `const ort = require(${q(ORT_NODE)});`,
+      /x\.test\.ts:1: onnxruntime-node may be imported only by src\/cli\/ort-node\.ts/,
+    ],
   ])('fails on %s', (_name, file, text, pattern) => {
     const r = check(tree({ ...clean, [file]: `${text}\n` }));
     expect(r.code).toBe(1);

@@ -19,9 +19,15 @@ afterEach(() => {
 
 describe('npm start', () => {
   it('takes the port from --port, --port=, -p or $PORT; 4173 by default; keeps other options', () => {
-    expect(parseStartArgs([])).toEqual({ port: 4173, build: true, preview: ['preview', '--port', '4173', '--strictPort'] });
+    expect(parseStartArgs([])).toEqual({
+      port: 4173,
+      build: true,
+      preview: ['preview', '--port', '4173', '--strictPort'],
+    });
     expect(parseStartArgs(['--port', '8080'])).toMatchObject({ port: 8080 });
-    expect(parseStartArgs(['--port=5000', '--host'])).toMatchObject({ preview: ['preview', '--port', '5000', '--strictPort', '--host'] });
+    expect(parseStartArgs(['--port=5000', '--host'])).toMatchObject({
+      preview: ['preview', '--port', '5000', '--strictPort', '--host'],
+    });
     expect(parseStartArgs(['-p', '3000'])).toMatchObject({ port: 3000 });
     expect(parseStartArgs([], { PORT: '9000' })).toMatchObject({ port: 9000 });
     expect(parseStartArgs(['--port', '9001'], { PORT: '9000' })).toMatchObject({ port: 9001 });
@@ -41,7 +47,11 @@ describe('npm start', () => {
     cleanup.push(() => rmSync(dist, { recursive: true, force: true }));
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>start test</title>');
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const child: ChildProcess = spawn(process.execPath, [SCRIPT, '--no-build', '--port', String(port), '--outDir', dist], { cwd: ROOT, stdio: 'ignore' });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [SCRIPT, '--no-build', '--port', String(port), '--outDir', dist],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     cleanup.push(() => child.kill());
     let res: Response | null = null;
     for (let i = 0; i < 600 && !res; i++) {

@@ -232,7 +232,8 @@ describe('weight mapping on the fixtures', () => {
           [l.qNorm, H],
           [l.kNorm, Hkv],
         ] as const) {
-          if (spec.qkNorm) checkParam((n as Norm).weight, [spec.qkNorm === 'full' ? heads * hd : hd], `layer ${i} q/k norm`);
+          if (spec.qkNorm)
+            checkParam((n as Norm).weight, [spec.qkNorm === 'full' ? heads * hd : hd], `layer ${i} q/k norm`);
           else expect(n ?? null, `layer ${i} q/k norm`).toBeNull();
         }
         expect(!l.attnNorm && !l.mlpNorm, `layer ${i}: post-norms only`).toBe(spec.normPlacement === 'post');
@@ -564,10 +565,23 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     // 2304*1024 each, four norms of 2304, MLP 3*2304*9216 = 77,865,984, x26; final norm 2304:
     // 2,614,341,888 (the model card's 2.6B).
     const g2 = specFromConfig(gemma2_2b);
-    expect(g2).toMatchObject({ family: 'gemma2', headDim: 256, activation: 'gelu_tanh', normPlacement: 'sandwich', attnScale: 1 / 16, attnSoftcap: 50, finalSoftcap: 30, embedScale: 48, tiedEmbeddings: true, eosTokenId: 1 });
+    expect(g2).toMatchObject({
+      family: 'gemma2',
+      headDim: 256,
+      activation: 'gelu_tanh',
+      normPlacement: 'sandwich',
+      attnScale: 1 / 16,
+      attnSoftcap: 50,
+      finalSoftcap: 30,
+      embedScale: 48,
+      tiedEmbeddings: true,
+      eosTokenId: 1,
+    });
     expect(g2.layerWindows?.slice(0, 4)).toEqual([4096, null, 4096, null]);
     expect(parameterCounts(g2).total).toBe(2_614_341_888);
-    expect(specFromConfig({ ...gemma2_2b, attn_logit_softcapping: null, sliding_window: null })).not.toHaveProperty('attnSoftcap');
+    expect(specFromConfig({ ...gemma2_2b, attn_logit_softcapping: null, sliding_window: null })).not.toHaveProperty(
+      'attnSoftcap',
+    );
     expect(() => specFromConfig({ ...gemma2_2b, layer_types: ['full_attention'] })).toThrow(/layer_types must list/);
     // OLMo-2-0425-1B by hand (vocab 100352, d 2048, 16 layers, 16 heads, I 8192, untied): embedding and
     // lm_head 205,520,896 each; per layer q, k, v, o 2048*2048 each + q_norm, k_norm 2048 each + two
@@ -587,7 +601,13 @@ describe('configs of real checkpoints (values from their config.json)', () => {
       tie_word_embeddings: false,
       vocab_size: 100352,
     });
-    expect(o2).toMatchObject({ family: 'olmo2', normPlacement: 'post', qkNorm: 'full', headDim: 128, tiedEmbeddings: false });
+    expect(o2).toMatchObject({
+      family: 'olmo2',
+      normPlacement: 'post',
+      qkNorm: 'full',
+      headDim: 128,
+      tiedEmbeddings: false,
+    });
     expect(parameterCounts(o2).total).toBe(1_484_916_736);
     // gemma-3-1b by hand (vocab 262144, d 1152, 26 layers, 4 heads, 1 kv head, hd 256, I 6912, tied):
     // embedding 301,989,888; per layer q, o 1152*1024 each, k, v 1152*256 each, q/k norms 256 each, four
@@ -616,7 +636,13 @@ describe('configs of real checkpoints (values from their config.json)', () => {
       sliding_window_pattern: 6,
       vocab_size: 262144,
     });
-    expect(g3).toMatchObject({ family: 'gemma3', qkNorm: 'head', localRope: { theta: 10000, scaling: null }, ropeTheta: 1e6, eosTokenId: 1 });
+    expect(g3).toMatchObject({
+      family: 'gemma3',
+      qkNorm: 'head',
+      localRope: { theta: 10000, scaling: null },
+      ropeTheta: 1e6,
+      eosTokenId: 1,
+    });
     expect(g3).not.toHaveProperty('attnSoftcap');
     expect(g3).not.toHaveProperty('finalSoftcap');
     expect(g3.layerWindows?.slice(0, 6)).toEqual([512, 512, 512, 512, 512, null]);
@@ -651,11 +677,18 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     // Phi-4-mini's partial rotary: 0.75 of head_dim 128.
     expect(specFromConfig({ ...phiConfigBase, partial_rotary_factor: 0.75 }).rotaryDim).toBe(96);
     expect(() => specFromConfig({ ...phiConfigBase, partial_rotary_factor: 0.2 })).toThrow(/partial_rotary_factor/); // 25.6 -> 25, odd
-    expect(() => specFromConfig({ ...phiConfigBase, rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } })).toThrow(
-      UnsupportedArchitectureError,
-    );
+    expect(() =>
+      specFromConfig({ ...phiConfigBase, rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }),
+    ).toThrow(UnsupportedArchitectureError);
     const q3 = specFromConfig(qwen3_06b);
-    expect(q3).toMatchObject({ family: 'qwen3', headDim: 128, qkNorm: 'head', qkvBias: false, oBias: false, eosTokenId: 151645 });
+    expect(q3).toMatchObject({
+      family: 'qwen3',
+      headDim: 128,
+      qkNorm: 'head',
+      qkvBias: false,
+      oBias: false,
+      eosTokenId: 151645,
+    });
     expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
     expect(parameterCounts(specFromConfig(smollm2_135m)).total).toBe(134_515_008);
     expect(parameterCounts(specFromConfig(mistral7b)).total).toBe(7_241_732_096);
@@ -732,8 +765,33 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(err).toBeInstanceOf(UnsupportedArchitectureError);
     const msg = (err as Error).message;
     expect(msg).toContain('phi4mm');
-    for (const t of ['llama', 'mistral', 'qwen2', 'qwen3', 'granite', 'smollm3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']) expect(msg).toContain(t);
-    expect(SUPPORTED_MODEL_TYPES).toEqual(['llama', 'mistral', 'qwen2', 'qwen3', 'granite', 'smollm3', 'gemma2', 'gemma3_text', 'olmo2', 'phi3', 'gpt2']);
+    for (const t of [
+      'llama',
+      'mistral',
+      'qwen2',
+      'qwen3',
+      'granite',
+      'smollm3',
+      'gemma2',
+      'gemma3_text',
+      'olmo2',
+      'phi3',
+      'gpt2',
+    ])
+      expect(msg).toContain(t);
+    expect(SUPPORTED_MODEL_TYPES).toEqual([
+      'llama',
+      'mistral',
+      'qwen2',
+      'qwen3',
+      'granite',
+      'smollm3',
+      'gemma2',
+      'gemma3_text',
+      'olmo2',
+      'phi3',
+      'gpt2',
+    ]);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);
   });
 

@@ -223,7 +223,12 @@ describe('loadModelFromFiles', () => {
 
   it('unsupported model_type -> UnsupportedArchitectureError listing the supported ones, before reading weights', async () => {
     const s = spy(withConfig(tinyModel('llama-gqa'), { model_type: 'phi4mm' }));
-    await rejects(loadModelFromFiles(s.files), UnsupportedArchitectureError, 'phi4mm', 'llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3, gpt2');
+    await rejects(
+      loadModelFromFiles(s.files),
+      UnsupportedArchitectureError,
+      'phi4mm',
+      'llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3, gpt2',
+    );
     expect(s.reads.some((n) => n.endsWith('.safetensors'))).toBe(false);
   });
 

@@ -4,7 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, type Value } from '../../src/engine/onnx/builder';
-import { type Fetched, RUNTIMES, f32, i64, maxAbsDiff, measured, randn, record, rng, runModel } from '../support/runtimes';
+import {
+  type Fetched,
+  RUNTIMES,
+  f32,
+  i64,
+  maxAbsDiff,
+  measured,
+  randn,
+  record,
+  rng,
+  runModel,
+} from '../support/runtimes';
 
 type Idx = number[];
 const size = (dims: Idx) => dims.reduce((a, b) => a * b, 1);

@@ -125,7 +125,9 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
     finalNorm: norm64(weights.finalNorm, d, 'finalNorm'),
     lmHead: p64(weights.lmHead, 'lmHead', [V, d]),
     invFreq: spec.position === 'rope' ? ropeInvFreq(spec.rotaryDim ?? hd, spec.ropeTheta, spec.ropeScaling) : null,
-    invFreqLocal: spec.localRope ? ropeInvFreq(spec.rotaryDim ?? hd, spec.localRope.theta, spec.localRope.scaling) : null,
+    invFreqLocal: spec.localRope
+      ? ropeInvFreq(spec.rotaryDim ?? hd, spec.localRope.theta, spec.localRope.scaling)
+      : null,
   };
 }
 
@@ -319,7 +321,8 @@ export function forward64(
       const input = applyNorm(spec, layer.attnNorm, x, T);
       let output = attention64(model, layer, input, T, spec.layerWindows?.[l] ?? null, spec.ropeLayers?.[l] ?? true);
       if (layer.attnPostNorm) output = applyNorm(spec, layer.attnPostNorm, output, T);
-      if (spec.residualScale !== undefined) for (let i = 0; i < output.length; i++) output[i] *= Math.fround(spec.residualScale);
+      if (spec.residualScale !== undefined)
+        for (let i = 0; i < output.length; i++) output[i] *= Math.fround(spec.residualScale);
       m = new Float64Array(T * d);
       for (let i = 0; i < m.length; i++) m[i] = x[i] + output[i];
       attnIO.push({ input, output });
@@ -332,7 +335,8 @@ export function forward64(
       const input = applyNorm(spec, layer.mlpNorm, m, T);
       let output = mlp64(model, layer, input, T);
       if (layer.mlpPostNorm) output = applyNorm(spec, layer.mlpPostNorm, output, T);
-      if (spec.residualScale !== undefined) for (let i = 0; i < output.length; i++) output[i] *= Math.fround(spec.residualScale);
+      if (spec.residualScale !== undefined)
+        for (let i = 0; i < output.length; i++) output[i] *= Math.fround(spec.residualScale);
       next = new Float64Array(T * d);
       for (let i = 0; i < next.length; i++) next[i] = m[i] + output[i];
       mlpIO.push({ input, output });
@@ -343,7 +347,8 @@ export function forward64(
 
   const h = applyNorm(spec, model.finalNorm, x, T);
   const logits = linear(h, T, d, model.lmHead, null, V); // [T, V]
-  if (spec.logitDivisor !== undefined) for (let i = 0; i < logits.length; i++) logits[i] /= Math.fround(spec.logitDivisor);
+  if (spec.logitDivisor !== undefined)
+    for (let i = 0; i < logits.length; i++) logits[i] /= Math.fround(spec.logitDivisor);
   const cap = spec.finalSoftcap;
   if (cap) for (let i = 0; i < logits.length; i++) logits[i] = cap * Math.tanh(logits[i] / cap);
   const nll = new Float64Array(T - 1);

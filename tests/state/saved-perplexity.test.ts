@@ -8,7 +8,9 @@ import { createWorkbenchStore } from '../../src/state/store';
 import { createFakeEngine } from '../app/fake-engine';
 
 const TEXTS: Record<string, string> = {
-  'data/manifest.json': JSON.stringify({ texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }] }),
+  'data/manifest.json': JSON.stringify({
+    texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }],
+  }),
   'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
 };
 
@@ -33,7 +35,9 @@ async function workbench() {
 
 describe('saved experiments and late perplexities', () => {
   it('summaryWithPerplexity adds or replaces the perplexity; addPerplexity leaves a missing record alone', async () => {
-    expect(summaryWithPerplexity('droplab-byte-12l · attention 3', 5.0612)).toBe('droplab-byte-12l · attention 3 · ppl 5.06');
+    expect(summaryWithPerplexity('droplab-byte-12l · attention 3', 5.0612)).toBe(
+      'droplab-byte-12l · attention 3 · ppl 5.06',
+    );
     expect(summaryWithPerplexity('m · MLP 1 · ppl 9.00', 7.5)).toBe('m · MLP 1 · ppl 7.50');
     const db = await openSavedExperiments(new IDBFactory());
     expect(await addPerplexity(db, 'gone', 5)).toBe(false);
@@ -55,7 +59,14 @@ describe('saved experiments and late perplexities', () => {
     const ppl = s().results.evals[key]?.perplexity;
     expect(ppl).toBeGreaterThan(1);
     // The write is asynchronous (IndexedDB): wait for the list in the store to show it.
-    for (let i = 0; i < 100 && !s().saved.list.find((x) => x.name === 'early')?.summary.includes('ppl'); i++)
+    for (
+      let i = 0;
+      i < 100 &&
+      !s()
+        .saved.list.find((x) => x.name === 'early')
+        ?.summary.includes('ppl');
+      i++
+    )
       await new Promise((r) => setTimeout(r, 10));
     const after = (await saved.list()).find((x) => x.name === 'early');
     expect(after?.summary).toBe(`${before?.summary} · ppl ${(ppl as number).toFixed(2)}`);

@@ -47,6 +47,12 @@ describe('saved experiments (IndexedDB)', () => {
   it('validates record shapes', () => {
     expect(asSavedExperiment(null)).toBeNull();
     expect(asSavedExperiment({ id: '', name: 'x', savedAt: 1, hash: '' })).toBeNull();
-    expect(asSavedExperiment({ id: 'a', name: 'x', savedAt: 1, hash: 'h' })).toEqual({ id: 'a', name: 'x', savedAt: 1, hash: 'h', summary: '' });
+    expect(asSavedExperiment({ id: 'a', name: 'x', savedAt: 1, hash: 'h' })).toEqual({
+      id: 'a',
+      name: 'x',
+      savedAt: 1,
+      hash: 'h',
+      summary: '',
+    });
   });
 });

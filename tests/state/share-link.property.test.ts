@@ -10,7 +10,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShareLinkError } from '../../src/engine/errors';
-import { decodeExperiment, encodeExperiment, type Experiment, isHubId, linkSafeExperiment, METRIC_VIEWS, validateExperiment } from '../../src/state/share-link';
+import {
+  decodeExperiment,
+  encodeExperiment,
+  type Experiment,
+  isHubId,
+  linkSafeExperiment,
+  METRIC_VIEWS,
+  validateExperiment,
+} from '../../src/state/share-link';
 
 const RUNS_DECODE = 3000;
 const RUNS_ROUND_TRIP = 1500;
@@ -21,7 +29,8 @@ function decodesOrRefuses(hash: string): void {
     const e = decodeExperiment(hash);
     validateExperiment(e); // what it returns is always whole and valid
   } catch (err) {
-    if (!(err instanceof ShareLinkError)) throw new Error(`${hash.slice(0, 120)} threw ${String(err)} (not a ShareLinkError)`);
+    if (!(err instanceof ShareLinkError))
+      throw new Error(`${hash.slice(0, 120)} threw ${String(err)} (not a ShareLinkError)`);
     expect(err.message.length).toBeGreaterThan(10);
   }
 }
@@ -30,19 +39,49 @@ function decodesOrRefuses(hash: string): void {
 const value = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.stringMatching(/^[0-9,]{0,20}$/),
-  fc.constantFrom('b:droplab-byte-12l', 'b:moby-dick-heldout', 'h:a/b@main', 'l:x', 'p:', 'u:', 'cos', '1', '0', '-1', '1e3', '%', '%E0%A4%A', '%00', '%F0%9F', '__proto__', 'constructor'),
-  fc.string({ unit: fc.constantFrom('A', 'z', '0', '-', '_', '%', '2', 'F', '=', '&', ':', '@', ',', '\u0000', 'é', '\ud800'), maxLength: 30 }),
+  fc.constantFrom(
+    'b:droplab-byte-12l',
+    'b:moby-dick-heldout',
+    'h:a/b@main',
+    'l:x',
+    'p:',
+    'u:',
+    'cos',
+    '1',
+    '0',
+    '-1',
+    '1e3',
+    '%',
+    '%E0%A4%A',
+    '%00',
+    '%F0%9F',
+    '__proto__',
+    'constructor',
+  ),
+  fc.string({
+    unit: fc.constantFrom('A', 'z', '0', '-', '_', '%', '2', 'F', '=', '&', ':', '@', ',', '\u0000', 'é', '\ud800'),
+    maxLength: 30,
+  }),
   fc.uint8Array({ maxLength: 60 }).map((b) => `p:${Buffer.from(b).toString('base64url')}`),
 );
 const key = fc.constantFrom('m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x', 'c', '', 'v1', 'M', '__proto__', 'x=y');
-const version = fc.oneof(fc.constantFrom('v1', 'v2', 'v0', 'v3', 'v', 'V1', 'v01', 'v999999'), fc.string({ maxLength: 4 }));
+const version = fc.oneof(
+  fc.constantFrom('v1', 'v2', 'v0', 'v3', 'v', 'V1', 'v01', 'v999999'),
+  fc.string({ maxLength: 4 }),
+);
 const assembledHash = fc
   .tuple(fc.boolean(), version, fc.array(fc.tuple(key, fc.boolean(), value), { maxLength: 10 }))
-  .map(([sharp, v, fields]) => `${sharp ? '#' : ''}${[v, ...fields.map(([k, eq, x]) => (eq ? `${k}=${x}` : `${k}${x}`))].join('&')}`);
+  .map(
+    ([sharp, v, fields]) =>
+      `${sharp ? '#' : ''}${[v, ...fields.map(([k, eq, x]) => (eq ? `${k}=${x}` : `${k}${x}`))].join('&')}`,
+  );
 
 describe('share-link decoding never throws anything but ShareLinkError', () => {
   it(`any string (${RUNS_DECODE} runs)`, () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), decodesOrRefuses), { numRuns: RUNS_DECODE, seed: SEED });
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), decodesOrRefuses), {
+      numRuns: RUNS_DECODE,
+      seed: SEED,
+    });
   });
 
   it(`any hash assembled from the codec's fields with hostile values (${RUNS_DECODE} runs)`, () => {
@@ -51,16 +90,23 @@ describe('share-link decoding never throws anything but ShareLinkError', () => {
 });
 
 // Valid experiments, drawn from every field's whole range.
-const layers = fc.uniqueArray(fc.integer({ min: 0, max: 1023 }), { maxLength: 40 }).map((a) => [...a].sort((x, y) => x - y));
+const layers = fc
+  .uniqueArray(fc.integer({ min: 0, max: 1023 }), { maxLength: 40 })
+  .map((a) => [...a].sort((x, y) => x - y));
 const anyName = fc.string({ unit: 'binary', minLength: 1, maxLength: 200 });
 const hubId = fc
-  .tuple(fc.option(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), { nil: undefined }), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/))
+  .tuple(
+    fc.option(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), { nil: undefined }),
+    fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/),
+  )
   .map(([owner, name]) => (owner ? `${owner}/${name}` : name))
   .filter(isHubId);
 const revision = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,30}$/).filter((r) => !r.includes('..'));
 const model = fc.oneof(
   fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,63}$/).map((name) => ({ kind: 'bundled' as const, name })),
-  fc.tuple(hubId, fc.option(revision, { nil: undefined })).map(([id, rev]) => (rev ? { kind: 'hub' as const, id, revision: rev } : { kind: 'hub' as const, id })),
+  fc
+    .tuple(hubId, fc.option(revision, { nil: undefined }))
+    .map(([id, rev]) => (rev ? { kind: 'hub' as const, id, revision: rev } : { kind: 'hub' as const, id })),
   anyName.map((name) => ({ kind: 'local' as const, name })),
 );
 const bodyText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 400 }).filter((t) => t.trim().length > 0);

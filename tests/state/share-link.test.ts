@@ -56,8 +56,17 @@ describe('share link: round trip', () => {
     ['hub model with revision', { ...base, model: { kind: 'hub', id: 'Qwen/Qwen2.5-0.5B', revision: 'refs/pr/1' } }],
     ['hub model without owner', { ...base, model: { kind: 'hub', id: 'gpt2' } }],
     ['local folder', { ...base, model: { kind: 'local', name: 'my model (v2) & co' } }],
-    ['pasted text', { ...base, text: { kind: 'paste', text: 'Call me Ishmael. \f Some years ago — never mind how long — 🐋 & = # % ?' } }],
-    ['uploaded text', { ...base, text: { kind: 'upload', name: 'notes & stuff #1.txt', text: 'line one\nline two\n' } }],
+    [
+      'pasted text',
+      {
+        ...base,
+        text: { kind: 'paste', text: 'Call me Ishmael. \f Some years ago — never mind how long — 🐋 & = # % ?' },
+      },
+    ],
+    [
+      'uploaded text',
+      { ...base, text: { kind: 'upload', name: 'notes & stuff #1.txt', text: 'line one\nline two\n' } },
+    ],
     ['each metric', { ...base, metric: 'dnll' }],
     ['nonorm', { ...base, metric: 'nonorm' }],
     ['block', { ...base, metric: 'block' }],
@@ -129,13 +138,36 @@ describe('share link: damaged links are refused with a clear message', () => {
     ['hub id with ..', good.replace('m=b:droplab-byte-12l', 'm=h:a/..'), /Hugging Face model id/],
     ['bad revision', good.replace('m=b:droplab-byte-12l', 'm=h:gpt2@..%2F..'), /revision/],
     ['empty local name', good.replace('m=b:droplab-byte-12l', 'm=l:'), /1 to/],
-    ['upload without name', good.replace('t=b:moby-dick-heldout', `t=u:${b64url(deflateSync(new TextEncoder().encode('hi')))}`), /file name/],
+    [
+      'upload without name',
+      good.replace('t=b:moby-dick-heldout', `t=u:${b64url(deflateSync(new TextEncoder().encode('hi')))}`),
+      /file name/,
+    ],
     ['name with bundled text', `${good}&tn=x.txt`, /file name for a bundled/],
     ['text not base64url', good.replace('t=b:moby-dick-heldout', 't=p:@@@@'), /base64url/],
-    ['text not deflate', good.replace('t=b:moby-dick-heldout', `t=p:${b64url(new TextEncoder().encode('plain, not deflated!'))}`), /damaged/],
-    ['text cut short', good.replace('t=b:moby-dick-heldout', `t=p:${b64url(deflateSync(new TextEncoder().encode('x'.repeat(5000) + 'abcdefghijklmnopqrstuvwxyz'.repeat(50))).subarray(0, 40))}`), /damaged/],
-    ['text not UTF-8', good.replace('t=b:moby-dick-heldout', `t=p:${b64url(deflateSync(new Uint8Array([0xff, 0xfe, 0x41])))}`), /UTF-8/],
-    ['empty text', good.replace('t=b:moby-dick-heldout', `t=p:${b64url(deflateSync(new TextEncoder().encode('  \n ')))}`), /empty/],
+    [
+      'text not deflate',
+      good.replace('t=b:moby-dick-heldout', `t=p:${b64url(new TextEncoder().encode('plain, not deflated!'))}`),
+      /damaged/,
+    ],
+    [
+      'text cut short',
+      good.replace(
+        't=b:moby-dick-heldout',
+        `t=p:${b64url(deflateSync(new TextEncoder().encode('x'.repeat(5000) + 'abcdefghijklmnopqrstuvwxyz'.repeat(50))).subarray(0, 40))}`,
+      ),
+      /damaged/,
+    ],
+    [
+      'text not UTF-8',
+      good.replace('t=b:moby-dick-heldout', `t=p:${b64url(deflateSync(new Uint8Array([0xff, 0xfe, 0x41])))}`),
+      /UTF-8/,
+    ],
+    [
+      'empty text',
+      good.replace('t=b:moby-dick-heldout', `t=p:${b64url(deflateSync(new TextEncoder().encode('  \n ')))}`),
+      /empty/,
+    ],
   ];
   for (const [name, hash, pattern] of cases) {
     it(name, () => {
@@ -173,7 +205,15 @@ describe('share link: damaged links are refused with a clear message', () => {
 });
 
 describe('share link: hostile content', () => {
-  const xss = ['<img src=x onerror=alert(1)>', '"><script>alert(1)</script>', 'javascript:alert(1)', '\u202Eevil', 'a\u0000b', '`$' + '{alert(1)}`', 'x\\y'];
+  const xss = [
+    '<img src=x onerror=alert(1)>',
+    '"><script>alert(1)</script>',
+    'javascript:alert(1)',
+    '\u202Eevil',
+    'a\u0000b',
+    '`$' + '{alert(1)}`',
+    'x\\y',
+  ];
   for (const s of xss) {
     it(`refuses markup or control characters in names: ${JSON.stringify(s)}`, () => {
       const enc = encodeURIComponent(s);
@@ -204,7 +244,9 @@ describe('share link: checked against the model', () => {
   });
   it('refuses a layer past the last one, naming it', () => {
     const e = { ...base, drops: { attn: [3, 12], mlp: [] } };
-    expect(() => checkExperimentAgainstModel(e, fakeSpec(12), 'droplab-byte-12l')).toThrow(/attention layer 12.*only 12 layers \(0 to 11\)/);
+    expect(() => checkExperimentAgainstModel(e, fakeSpec(12), 'droplab-byte-12l')).toThrow(
+      /attention layer 12.*only 12 layers \(0 to 11\)/,
+    );
   });
   it('refuses a window longer than the model supports', () => {
     expect(() => checkExperimentAgainstModel({ ...base, seqLen: 1024 }, fakeSpec(12), 'm')).toThrow(/1024.*512/);
@@ -212,10 +254,26 @@ describe('share link: checked against the model', () => {
 });
 
 describe('share link: any local folder or file name stays shareable (issue 9 item 10)', () => {
-  const odd = ['my <model>', 'say "hi"', 'back`tick', 'C:\\models\\x', 'bell\u0007tab\tnl\n', '\u202Eevil', '  spaced  ', 'x'.repeat(300), '\ud83d\ude00'.repeat(70), 'lone\ud800', '\u0001\u0002'];
+  const odd = [
+    'my <model>',
+    'say "hi"',
+    'back`tick',
+    'C:\\models\\x',
+    'bell\u0007tab\tnl\n',
+    '\u202Eevil',
+    '  spaced  ',
+    'x'.repeat(300),
+    '\ud83d\ude00'.repeat(70),
+    'lone\ud800',
+    '\u0001\u0002',
+  ];
   for (const name of odd) {
     it(`encodes a local folder named ${JSON.stringify(name.slice(0, 30))} in its safe form, which decodes`, () => {
-      const e: Experiment = { ...base, model: { kind: 'local', name }, text: { kind: 'upload', name, text: 'Call me Ishmael.' } };
+      const e: Experiment = {
+        ...base,
+        model: { kind: 'local', name },
+        text: { kind: 'upload', name, text: 'Call me Ishmael.' },
+      };
       const h = encodeExperiment(e);
       const back = decodeExperiment(h);
       expect(back.model).toEqual({ kind: 'local', name: linkSafeName(name) });

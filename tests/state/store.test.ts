@@ -64,7 +64,14 @@ describe('drops slice: undo/redo', () => {
 });
 
 describe('results slice', () => {
-  const ev = (attn: number[], nll: number) => ({ drop: { attn, mlp: [] }, meanNll: nll, perplexity: Math.exp(nll), tokens: 100, seqLen: 11, windows: 10 });
+  const ev = (attn: number[], nll: number) => ({
+    drop: { attn, mlp: [] },
+    meanNll: nll,
+    perplexity: Math.exp(nll),
+    tokens: 100,
+    seqLen: 11,
+    windows: 10,
+  });
   it('keeps results of the current context only', () => {
     const store = createWorkbenchStore();
     store.getState().resetResults('ctx1');
@@ -75,10 +82,22 @@ describe('results slice', () => {
     expect(store.getState().results.evals).toEqual({});
   });
   it('derives the perplexity of one more drop from drop-one results', () => {
-    const r = evalFromDropOne({ base: { attn: [1], mlp: [] }, baseNll: 2, attn: [0.5, null, 0.1], mlp: [0.2, 0.3, 0.4] }, 'attn', 2, ev([1], 2));
+    const r = evalFromDropOne(
+      { base: { attn: [1], mlp: [] }, baseNll: 2, attn: [0.5, null, 0.1], mlp: [0.2, 0.3, 0.4] },
+      'attn',
+      2,
+      ev([1], 2),
+    );
     expect(r).toMatchObject({ drop: { attn: [1, 2], mlp: [] }, meanNll: 2.1, tokens: 100, seqLen: 11, windows: 10 });
     expect(r!.perplexity).toBeCloseTo(Math.exp(2.1), 12);
-    expect(evalFromDropOne({ base: { attn: [1], mlp: [] }, baseNll: 2, attn: [0.5, null], mlp: [0, 0] }, 'attn', 1, ev([1], 2))).toBeNull();
+    expect(
+      evalFromDropOne(
+        { base: { attn: [1], mlp: [] }, baseNll: 2, attn: [0.5, null], mlp: [0, 0] },
+        'attn',
+        1,
+        ev([1], 2),
+      ),
+    ).toBeNull();
   });
   it('context key changes with model generation, text and windows', () => {
     const store = createWorkbenchStore();
@@ -97,7 +116,11 @@ describe('results slice', () => {
 
 describe('uiError', () => {
   it('keeps code, name and message of named errors', () => {
-    expect(uiError(new SettingsError('too long'))).toEqual({ code: 'SETTINGS_INVALID', name: 'SettingsError', message: 'too long' });
+    expect(uiError(new SettingsError('too long'))).toEqual({
+      code: 'SETTINGS_INVALID',
+      name: 'SettingsError',
+      message: 'too long',
+    });
     expect(uiError('boom')).toEqual({ code: 'RUNTIME', name: 'Error', message: 'boom' });
   });
 });

@@ -22,7 +22,12 @@ export interface ChartFrameProps {
 
 export function ChartFrame({ id, title, subtitle, actions, stale, empty, children, className }: ChartFrameProps) {
   return (
-    <section className={`panel chart-frame${className ? ` ${className}` : ''}`} aria-labelledby={`${id}-title`} data-chart={id} data-stale={stale || undefined}>
+    <section
+      className={`panel chart-frame${className ? ` ${className}` : ''}`}
+      aria-labelledby={`${id}-title`}
+      data-chart={id}
+      data-stale={stale || undefined}
+    >
       <header className="panel-head">
         <div>
           <h2 id={`${id}-title`}>{title}</h2>

@@ -10,7 +10,14 @@ export function ColorScale({ domain, label, width = 260 }: { domain: Domain; lab
   const pad = 18;
   const barW = width - 2 * pad;
   return (
-    <svg className="color-scale" width={width} height={44} viewBox={`0 0 ${width} 44`} role="img" aria-label={`${label}: colour scale from ${formatValue(domain.min)} to ${formatValue(domain.max)}`}>
+    <svg
+      className="color-scale"
+      width={width}
+      height={44}
+      viewBox={`0 0 ${width} 44`}
+      role="img"
+      aria-label={`${label}: colour scale from ${formatValue(domain.min)} to ${formatValue(domain.max)}`}
+    >
       <defs>
         <linearGradient id={`g${id}`} x1="0" x2="1" y1="0" y2="0">
           {stops.map((s) => (

@@ -27,7 +27,14 @@ export interface MatrixHeatmapProps {
 }
 
 /** The cell a key moves to from (r, c) in an R x C grid, or null for a key that does not move. */
-export function gridMove(key: string, ctrl: boolean, r: number, c: number, R: number, C: number): { r: number; c: number } | null {
+export function gridMove(
+  key: string,
+  ctrl: boolean,
+  r: number,
+  c: number,
+  R: number,
+  C: number,
+): { r: number; c: number } | null {
   const page = Math.max(1, Math.round(R / 5));
   const to: Record<string, [number, number]> = {
     ArrowLeft: [r, c - 1],
@@ -160,8 +167,22 @@ export function MatrixHeatmap(p: MatrixHeatmapProps) {
           // A double ring (dark outside, light inside): visible on every cell colour.
           // biome-ignore lint/a11y/noAriaHiddenOnFocusable: plain SVG shapes, not focusable
           <g pointerEvents="none" aria-hidden="true" data-testid={p.testId ? `${p.testId}-focus` : undefined}>
-            <rect x={left + at.c * cell - 1.5} y={top + at.r * cell - 1.5} width={cell + 3} height={cell + 3} fill="none" className="cell-focus cell-focus-outer" />
-            <rect x={left + at.c * cell + 1} y={top + at.r * cell + 1} width={Math.max(1, cell - 3)} height={Math.max(1, cell - 3)} fill="none" className="cell-focus cell-focus-inner" />
+            <rect
+              x={left + at.c * cell - 1.5}
+              y={top + at.r * cell - 1.5}
+              width={cell + 3}
+              height={cell + 3}
+              fill="none"
+              className="cell-focus cell-focus-outer"
+            />
+            <rect
+              x={left + at.c * cell + 1}
+              y={top + at.r * cell + 1}
+              width={Math.max(1, cell - 3)}
+              height={Math.max(1, cell - 3)}
+              fill="none"
+              className="cell-focus cell-focus-inner"
+            />
           </g>
         )}
         {/* biome-ignore lint/a11y/noAriaHiddenOnFocusable: the axis labels, plain SVG text (each cell's name holds its row and column) */}
@@ -176,8 +197,14 @@ export function MatrixHeatmap(p: MatrixHeatmapProps) {
           )}
           {p.colLabels.map((l, c) =>
             c % colStep === 0 ? (
-              // biome-ignore lint/suspicious/noArrayIndexKey: fixed grid
-              <text key={c} x={left + c * cell + cell / 2} y={top + R * cell + 13} textAnchor="middle" className="axis-label">
+              <text
+                // biome-ignore lint/suspicious/noArrayIndexKey: fixed grid
+                key={c}
+                x={left + c * cell + cell / 2}
+                y={top + R * cell + 13}
+                textAnchor="middle"
+                className="axis-label"
+              >
                 {l}
               </text>
             ) : null,
@@ -185,7 +212,13 @@ export function MatrixHeatmap(p: MatrixHeatmapProps) {
           <text x={left + (C * cell) / 2} y={height - 4} textAnchor="middle" className="axis-title">
             {p.colTitle}
           </text>
-          <text x={10} y={top + (R * cell) / 2} textAnchor="middle" className="axis-title" transform={`rotate(-90 10 ${top + (R * cell) / 2})`}>
+          <text
+            x={10}
+            y={top + (R * cell) / 2}
+            textAnchor="middle"
+            className="axis-title"
+            transform={`rotate(-90 10 ${top + (R * cell) / 2})`}
+          >
             {p.rowTitle}
           </text>
         </g>

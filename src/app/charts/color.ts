@@ -66,7 +66,8 @@ export function domainOf(values: Iterable<number | null | undefined>, fixed: Par
   if (fixed.min !== undefined) min = fixed.min;
   if (fixed.max !== undefined) max = fixed.max;
   if (!Number.isFinite(min) || !Number.isFinite(max)) return { min: 0, max: 1 };
-  if (max - min < 1e-12) return { min: min - 0.5 * Math.max(Math.abs(min), 1e-6), max: max + 0.5 * Math.max(Math.abs(max), 1e-6) };
+  if (max - min < 1e-12)
+    return { min: min - 0.5 * Math.max(Math.abs(min), 1e-6), max: max + 0.5 * Math.max(Math.abs(max), 1e-6) };
   return { min, max };
 }
 

@@ -31,7 +31,11 @@ export function parseHex(hex: string): Rgb {
   const h = hex.replace(/^#/, '');
   const full = h.length === 3 ? [...h].map((c) => c + c).join('') : h;
   if (!/^[0-9a-f]{6}$/i.test(full)) throw new Error(`not a hex colour: ${hex}`);
-  return [Number.parseInt(full.slice(0, 2), 16), Number.parseInt(full.slice(2, 4), 16), Number.parseInt(full.slice(4, 6), 16)];
+  return [
+    Number.parseInt(full.slice(0, 2), 16),
+    Number.parseInt(full.slice(2, 4), 16),
+    Number.parseInt(full.slice(4, 6), 16),
+  ];
 }
 
 /** Black or white, whichever has the higher contrast on `bg` (ties to black). */

@@ -135,10 +135,14 @@ function Body({ step }: { step: TourStep }) {
  */
 export function heatmapFact(imp: Importance | null, drops: DropConfig): string | null {
   if (!imp) return null;
-  const kept = (kind: 'attn' | 'mlp') => imp[kind].map((v, l) => (drops[kind].includes(l) || !Number.isFinite(v) ? Number.NaN : v));
+  const kept = (kind: 'attn' | 'mlp') =>
+    imp[kind].map((v, l) => (drops[kind].includes(l) || !Number.isFinite(v) ? Number.NaN : v));
   const attn = kept('attn');
   const least = leastImportant(attn, 1)[0];
-  const most = [...attn.map((v, l) => ({ v, k: `attention ${l}` })), ...kept('mlp').map((v, l) => ({ v, k: `MLP ${l}` }))]
+  const most = [
+    ...attn.map((v, l) => ({ v, k: `attention ${l}` })),
+    ...kept('mlp').map((v, l) => ({ v, k: `MLP ${l}` })),
+  ]
     .filter((c) => Number.isFinite(c.v))
     .sort((a, b) => b.v - a.v)[0];
   if (least === undefined || !most) return null;

@@ -34,13 +34,19 @@ export function TextPanel() {
   const onUpload = async (file: File | undefined) => {
     if (!file) return;
     if (file.size > MAX_TEXT_BYTES) {
-      setUploadError(`${file.name} is ${formatInt(file.size / 1000)} kB; texts are limited to ${MAX_TEXT_BYTES / 1000} kB so that a share link can hold them.`);
+      setUploadError(
+        `${file.name} is ${formatInt(file.size / 1000)} kB; texts are limited to ${MAX_TEXT_BYTES / 1000} kB so that a share link can hold them.`,
+      );
       return;
     }
     setUploadError(null);
     const body = await file.text();
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-    apply({ kind: 'upload', name: file.name.replace(/[\u0000-\u001f<>"`\\]/g, '_').slice(0, 120) || 'upload.txt', text: body });
+    apply({
+      kind: 'upload',
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+      name: file.name.replace(/[\u0000-\u001f<>"`\\]/g, '_').slice(0, 120) || 'upload.txt',
+      text: body,
+    });
   };
 
   return (
@@ -78,7 +84,11 @@ export function TextPanel() {
             placeholder="Paste text here. A form feed or a line with only <|endoftext|> separates documents."
             aria-label="Pasted text"
           />
-          <button type="button" disabled={!hasModel || draft.trim().length === 0} onClick={() => apply({ kind: 'paste', text: draft })}>
+          <button
+            type="button"
+            disabled={!hasModel || draft.trim().length === 0}
+            onClick={() => apply({ kind: 'paste', text: draft })}
+          >
             Use this text
           </button>
         </div>
@@ -86,7 +96,12 @@ export function TextPanel() {
       {mode === 'upload' && (
         <label className="field">
           <span>{text.kind === 'upload' ? `Using ${text.name}` : 'File'}</span>
-          <input type="file" accept=".txt,text/plain" onChange={(e) => onUpload(e.target.files?.[0])} aria-label="Upload a text file" />
+          <input
+            type="file"
+            accept=".txt,text/plain"
+            onChange={(e) => onUpload(e.target.files?.[0])}
+            aria-label="Upload a text file"
+          />
         </label>
       )}
       {uploadError && <p className="inline-error">{uploadError}</p>}

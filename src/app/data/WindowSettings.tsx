@@ -23,11 +23,27 @@ export function WindowSettings() {
     <form className="window-settings" onSubmit={submit} data-testid="window-settings">
       <label className="field">
         <span>Window length</span>
-        <input type="number" name="seqLen" min={SEQ_LEN_RANGE.min} max={Math.min(SEQ_LEN_RANGE.max, maxPos)} step={1} value={len} onChange={(e) => setLen(e.target.value)} />
+        <input
+          type="number"
+          name="seqLen"
+          min={SEQ_LEN_RANGE.min}
+          max={Math.min(SEQ_LEN_RANGE.max, maxPos)}
+          step={1}
+          value={len}
+          onChange={(e) => setLen(e.target.value)}
+        />
       </label>
       <label className="field">
         <span>Windows</span>
-        <input type="number" name="windows" min={WINDOWS_RANGE.min} max={WINDOWS_RANGE.max} step={1} value={n} onChange={(e) => setN(e.target.value)} />
+        <input
+          type="number"
+          name="windows"
+          min={WINDOWS_RANGE.min}
+          max={WINDOWS_RANGE.max}
+          step={1}
+          value={n}
+          onChange={(e) => setN(e.target.value)}
+        />
       </label>
       <button type="submit" disabled={!dirty || !hasModel}>
         Apply

@@ -32,7 +32,6 @@ type Job =
   | { state: 'cancelled' }
   | { state: 'failed'; error: UiError };
 
-
 export function ExportPanel() {
   const client = useExportClient();
   const info = useWorkbench((s) => (s.model.status === 'ready' ? s.model.info : null));
@@ -187,8 +186,8 @@ export function ExportPanel() {
           </table>
           <p className="hint">
             KV cache of the pruned model {formatBytes(p.kvBytesPerToken.pruned)}/token (full{' '}
-            {formatBytes(p.kvBytesPerToken.full)}), float32 as exported (the Savings panel counts fp16, half, as a deployment usually stores it). ONNX and checkpoint sizes are estimates from the weights'
-            shapes.
+            {formatBytes(p.kvBytesPerToken.full)}), float32 as exported (the Savings panel counts fp16, half, as a
+            deployment usually stores it). ONNX and checkpoint sizes are estimates from the weights' shapes.
           </p>
         </div>
       )}

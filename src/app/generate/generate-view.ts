@@ -22,7 +22,8 @@ export function droppedLabel(d: DropConfig): string {
  * Speed run keeps its cache in float32 (every export format computes in float32); Savings counts fp16, as
  * a deployment usually stores it, so its bytes are half of these.
  */
-export const KV_FLOAT32_WHY = 'float32, as the exported graph run here keeps it; the Savings panel counts fp16 (half), as a deployment usually stores it';
+export const KV_FLOAT32_WHY =
+  'float32, as the exported graph run here keeps it; the Savings panel counts fp16 (half), as a deployment usually stores it';
 
 export interface SamplingSettings {
   mode: 'greedy' | 'sample';

@@ -39,7 +39,9 @@ export function backendWords(r: BackendReport): BadgeWords {
   const threads = `${r.threads} thread${r.threads === 1 ? '' : 's'}`;
   return {
     text: `Runs on the CPU · ${threads} · ${cpuWhy(r.reason)}`,
-    title: [`Runs on the CPU through WebAssembly (onnxruntime-web), ${threads}.`, `Why: ${r.reason}`, isolation].join('\n'),
+    title: [`Runs on the CPU through WebAssembly (onnxruntime-web), ${threads}.`, `Why: ${r.reason}`, isolation].join(
+      '\n',
+    ),
     // Orange only for a real problem: without cross-origin isolation onnxruntime-web cannot use threads.
     // (One thread on a 2-core machine is onnxruntime-web's own choice: half the cores.)
     tone: r.crossOriginIsolated ? 'ok' : 'warn',

@@ -40,7 +40,9 @@ function cellName(row: HeatmapRow, layer: number): string {
  */
 export function cellLabel(row: HeatmapRow, layer: number, metricLabel: string): string {
   const dropped = row.dropped[layer];
-  const what = dropped ? 'dropped' : `${metricLabel} ${formatValue(row.values[layer])}${row.partial[layer] ? ', partly dropped' : ''}`;
+  const what = dropped
+    ? 'dropped'
+    : `${metricLabel} ${formatValue(row.values[layer])}${row.partial[layer] ? ', partly dropped' : ''}`;
   return `${cellName(row, layer)}: ${what}. ${dropped ? 'Press to restore.' : 'Press to drop.'}`;
 }
 
@@ -174,20 +176,52 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
                         strokeLinecap="round"
                       />
                     )}
-                    {!dropped && row.partial[l] && <circle cx={x + cellW - 8} cy={y + 8} r={3.5} fill="#c92a2a" stroke="#fff" />}
+                    {!dropped && row.partial[l] && (
+                      <circle cx={x + cellW - 8} cy={y + 8} r={3.5} fill="#c92a2a" stroke="#fff" />
+                    )}
                     {!dropped && showNumbers && v !== null && (
-                      <text x={x + cellW / 2} y={y + ROW_H / 2 + 4} textAnchor="middle" className="cell-value" fill={textOn(t)}>
+                      <text
+                        x={x + cellW / 2}
+                        y={y + ROW_H / 2 + 4}
+                        textAnchor="middle"
+                        className="cell-value"
+                        fill={textOn(t)}
+                      >
                         {formatValue(v)}
                       </text>
                     )}
                     {!focused && hover?.r === r && hover.l === l && (
-                      <rect x={x + 1} y={y + 1} width={cellW - 2} height={ROW_H - 2} rx={5} fill="none" className="cell-hover" />
+                      <rect
+                        x={x + 1}
+                        y={y + 1}
+                        width={cellW - 2}
+                        height={ROW_H - 2}
+                        rx={5}
+                        fill="none"
+                        className="cell-hover"
+                      />
                     )}
                     {focused && (
                       // A double ring (dark outside, light inside): visible on every cell colour and on the page.
                       <>
-                        <rect x={x + 0.5} y={y + 0.5} width={cellW - 1} height={ROW_H - 1} rx={5} fill="none" className="cell-focus cell-focus-outer" />
-                        <rect x={x + 3} y={y + 3} width={cellW - 6} height={ROW_H - 6} rx={3} fill="none" className="cell-focus cell-focus-inner" />
+                        <rect
+                          x={x + 0.5}
+                          y={y + 0.5}
+                          width={cellW - 1}
+                          height={ROW_H - 1}
+                          rx={5}
+                          fill="none"
+                          className="cell-focus cell-focus-outer"
+                        />
+                        <rect
+                          x={x + 3}
+                          y={y + 3}
+                          width={cellW - 6}
+                          height={ROW_H - 6}
+                          rx={3}
+                          fill="none"
+                          className="cell-focus cell-focus-inner"
+                        />
                       </>
                     )}
                   </g>

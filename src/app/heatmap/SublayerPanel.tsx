@@ -74,7 +74,11 @@ export function SublayerPanel() {
         {/* No values yet (ΔNLL before its drop-one pass): no scale tied to nothing. */}
         {!data.pending && <ColorScale domain={data.domain} label={data.label} />}
         <label className="legend-item">
-          <input type="checkbox" checked={scale === 'log'} onChange={(e) => setScale(e.target.checked ? 'log' : 'linear')} />
+          <input
+            type="checkbox"
+            checked={scale === 'log'}
+            onChange={(e) => setScale(e.target.checked ? 'log' : 'linear')}
+          />
           log colour scale{scale === 'log' && !data.domain.log ? ' (not for values ≤ 0)' : ''}
         </label>
         <span className="legend-item">

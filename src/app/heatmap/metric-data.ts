@@ -37,7 +37,8 @@ export const METRIC_LABELS: Record<MetricView, string> = {
 };
 
 export const METRIC_DESCRIPTIONS: Record<MetricView, string> = {
-  cosine: '1 − cos(input, output) of each sublayer on the residual stream (LLM-Drop, layer_drop_norm=True). Low = redundant.',
+  cosine:
+    '1 − cos(input, output) of each sublayer on the residual stream (LLM-Drop, layer_drop_norm=True). Low = redundant.',
   nonorm: '1 − cos(N(x), F(N(x))): the sublayer compared with its normalized input (LLM-Drop, layer_drop_norm=False).',
   block: '1 − cos(x_l, x_l+1) over the whole block (ShortGPT Block Influence). Low = redundant block.',
   dnll: 'Change in mean NLL (nats/token) if that sublayer is also dropped, given the current drops (SLEB, FinerCut).',
@@ -87,7 +88,10 @@ export function sublayerHeatmapData(
     pending = !dropOne;
   } else {
     const nn = metric === 'nonorm';
-    rows = [row('attn', clean(nn ? imp?.attnNoNorm : imp?.attn, L)), row('mlp', clean(nn ? imp?.mlpNoNorm : imp?.mlp, L))];
+    rows = [
+      row('attn', clean(nn ? imp?.attnNoNorm : imp?.attn, L)),
+      row('mlp', clean(nn ? imp?.mlpNoNorm : imp?.mlp, L)),
+    ];
     pending = !imp;
   }
   return {

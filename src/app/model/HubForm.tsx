@@ -8,7 +8,15 @@ import { readHubInput } from './hub-id';
 
 const EXAMPLES = ['HuggingFaceTB/SmolLM2-135M', 'Qwen/Qwen2.5-0.5B', 'openai-community/gpt2'];
 
-export function HubForm({ disabled, error, onError }: { disabled: boolean; error: string | null; onError: (message: string | null) => void }) {
+export function HubForm({
+  disabled,
+  error,
+  onError,
+}: {
+  disabled: boolean;
+  error: string | null;
+  onError: (message: string | null) => void;
+}) {
   const controller = useController();
   const source = useWorkbench((s) => s.model.source);
   const [id, setId] = useState(source?.kind === 'hub' ? source.id : '');
@@ -58,7 +66,13 @@ export function HubForm({ disabled, error, onError }: { disabled: boolean; error
       </label>
       <label className="field">
         <span>Revision</span>
-        <input name="hub-revision" value={revision} onChange={(e) => setRevision(e.target.value)} spellCheck={false} autoComplete="off" />
+        <input
+          name="hub-revision"
+          value={revision}
+          onChange={(e) => setRevision(e.target.value)}
+          spellCheck={false}
+          autoComplete="off"
+        />
       </label>
       <button type="submit" disabled={disabled}>
         Load

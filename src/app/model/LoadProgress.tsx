@@ -38,13 +38,13 @@ export function LoadProgress({ hideError = false }: { hideError?: boolean }) {
       <div className="load-status" data-testid="model-progress" data-stage={p?.stage ?? 'start'}>
         {e && (
           <p className="estimate" data-testid="model-estimate">
-            {formatCount(e.parameters)} parameters · {formatBytes(e.storedBytes)} to {e.cached ? 'read from the cache' : 'download'} ·{' '}
-            {formatBytes(e.float32Bytes)} in memory
+            {formatCount(e.parameters)} parameters · {formatBytes(e.storedBytes)} to{' '}
+            {e.cached ? 'read from the cache' : 'download'} · {formatBytes(e.float32Bytes)} in memory
             {e.limitBytes ? ` (limit ${formatBytes(e.limitBytes)})` : ''}
           </p>
         )}
         <div className="progress-line">
-          <span>{p ? STAGES[p.stage] ?? p.stage : 'Starting'}</span>
+          <span>{p ? (STAGES[p.stage] ?? p.stage) : 'Starting'}</span>
           {p?.unit === 'bytes' && (
             <span data-testid="progress-bytes">
               {formatBytes(p.done)} / {formatBytes(p.total)}
@@ -73,7 +73,8 @@ export function LoadProgress({ hideError = false }: { hideError?: boolean }) {
     const s = m.info.spec;
     return (
       <p className="load-ok" data-testid="model-ready">
-        {s.family} · {s.numLayers} layers · d={s.hiddenSize} · {s.numHeads}/{s.numKvHeads} heads · {formatCount(m.info.parameters)} parameters
+        {s.family} · {s.numLayers} layers · d={s.hiddenSize} · {s.numHeads}/{s.numKvHeads} heads ·{' '}
+        {formatCount(m.info.parameters)} parameters
         {m.fromCache ? ' · from the cache (offline)' : ''}
       </p>
     );

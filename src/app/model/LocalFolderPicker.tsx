@@ -20,7 +20,9 @@ export function LocalFolderPicker({
   const load = (folder: PickedFolder | null) => {
     if (!folder) return;
     if (!folder.files.some((f) => f.path === 'config.json')) {
-      setError(`"${folder.name}" has no config.json at its top level: choose the folder that holds config.json, tokenizer.json and the .safetensors weights.`);
+      setError(
+        `"${folder.name}" has no config.json at its top level: choose the folder that holds config.json, tokenizer.json and the .safetensors weights.`,
+      );
       return;
     }
     setError(null);
@@ -79,7 +81,8 @@ export function LocalFolderPicker({
         />
       </section>
       <p className={error ? 'inline-error' : 'hint'}>
-        {error ?? 'A Hugging Face model folder: config.json, tokenizer.json, tokenizer_config.json and model.safetensors (or shards with their index). Files stay on this computer.'}
+        {error ??
+          'A Hugging Face model folder: config.json, tokenizer.json, tokenizer_config.json and model.safetensors (or shards with their index). Files stay on this computer.'}
       </p>
     </div>
   );

@@ -56,10 +56,14 @@ export function ModelPanel() {
         {active === 'bundled' && (
           <div className="bundled">
             <p>
-              <strong>{DEFAULT_MODEL.kind === 'bundled' ? DEFAULT_MODEL.name : ''}</strong>: a 12-layer byte-level Llama that DropLab trains on
-              public-domain text. Loads offline.
+              <strong>{DEFAULT_MODEL.kind === 'bundled' ? DEFAULT_MODEL.name : ''}</strong>: a 12-layer byte-level Llama
+              that DropLab trains on public-domain text. Loads offline.
             </p>
-            <button type="button" disabled={busy} onClick={() => controller.loadModel({ kind: 'bundled', name: (DEFAULT_MODEL as { name: string }).name })}>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => controller.loadModel({ kind: 'bundled', name: (DEFAULT_MODEL as { name: string }).name })}
+            >
               Load bundled model
             </button>
           </div>

@@ -26,7 +26,10 @@ export function readHubInput(input: string, endpoint = 'https://huggingface.co')
     return { ok: false, message: `${url.host} is not the Hugging Face Hub: ${EXAMPLE}` };
   const parts = url.pathname.split('/').filter(Boolean).map(safeDecode);
   if (parts[0] === 'datasets' || parts[0] === 'spaces')
-    return { ok: false, message: `That address is a Hub ${parts[0] === 'datasets' ? 'dataset' : 'Space'}, not a model: ${EXAMPLE}` };
+    return {
+      ok: false,
+      message: `That address is a Hub ${parts[0] === 'datasets' ? 'dataset' : 'Space'}, not a model: ${EXAMPLE}`,
+    };
   if (parts[0] === 'models') parts.shift();
   // owner/name, or a single name (gpt2) followed by a view of the repository.
   const VIEWS = new Set(['tree', 'blob', 'resolve', 'raw', 'commit', 'commits', 'discussions', 'files']);
@@ -39,7 +42,11 @@ export function readHubInput(input: string, endpoint = 'https://huggingface.co')
 }
 
 function parseAddress(text: string): URL | null {
-  const withScheme = /^https?:\/\//i.test(text) ? text : /^(www\.)?(huggingface\.co|hf\.co)\//i.test(text) ? `https://${text}` : null;
+  const withScheme = /^https?:\/\//i.test(text)
+    ? text
+    : /^(www\.)?(huggingface\.co|hf\.co)\//i.test(text)
+      ? `https://${text}`
+      : null;
   if (!withScheme) return null;
   try {
     return new URL(withScheme);

@@ -52,7 +52,8 @@ export async function pickDirectory(): Promise<PickedFolder | null> {
   }
   const files: LocalFile[] = [];
   for await (const entry of dir.values()) {
-    if (entry.kind === 'file' && wanted(entry.name) && entry.getFile) files.push({ path: entry.name, file: await entry.getFile() });
+    if (entry.kind === 'file' && wanted(entry.name) && entry.getFile)
+      files.push({ path: entry.name, file: await entry.getFile() });
   }
   return { name: dir.name, files };
 }

@@ -36,7 +36,15 @@ export function QuickPlan() {
       <form className="plan-form" onSubmit={submit} data-testid="plan-form">
         <div className="plan-line">
           <span>Drop</span>
-          <input type="number" min={1} max={Math.max(1, max)} value={n} onChange={(e) => setN(e.target.value)} aria-label="How many" className="num" />
+          <input
+            type="number"
+            min={1}
+            max={Math.max(1, max)}
+            value={n}
+            onChange={(e) => setN(e.target.value)}
+            aria-label="How many"
+            className="num"
+          />
           <select value={target} onChange={(e) => setTarget(e.target.value as PlanTarget)} aria-label="Which sublayers">
             {TARGETS.map((t) => (
               <option key={t.id} value={t.id}>
@@ -47,7 +55,11 @@ export function QuickPlan() {
           <span>layers</span>
         </div>
         <div className="plan-line">
-          <select value={iterative ? 'iterative' : 'one-shot'} onChange={(e) => setIterative(e.target.value === 'iterative')} aria-label="Strategy">
+          <select
+            value={iterative ? 'iterative' : 'one-shot'}
+            onChange={(e) => setIterative(e.target.value === 'iterative')}
+            aria-label="Strategy"
+          >
             <option value="one-shot">one-shot</option>
             <option value="iterative">iterative</option>
           </select>
@@ -57,8 +69,8 @@ export function QuickPlan() {
         </div>
       </form>
       <p className="hint">
-        Least important first, by LLM-Drop cosine importance {norm ? '(with norm)' : '(no norm)'}, starting from nothing dropped. One-shot
-        scores the full model once; iterative re-scores after each drop.
+        Least important first, by LLM-Drop cosine importance {norm ? '(with norm)' : '(no norm)'}, starting from nothing
+        dropped. One-shot scores the full model once; iterative re-scores after each drop.
       </p>
       {last && last.context === context && <PlanChoices summary={last} />}
     </section>
@@ -72,14 +84,15 @@ export function PlanChoices({ summary }: { summary: PlanSummary }) {
   return (
     <div className="plan-choices" data-testid="plan-choices">
       <p className="hint">
-        Last plan: {choices.length} {target} {request.iterative ? 'iterative' : 'one-shot'}, in the order chosen, with the importance each was
-        chosen on (1 − cos{request.norm === false ? ', no norm' : ''}; lower = more redundant
+        Last plan: {choices.length} {target} {request.iterative ? 'iterative' : 'one-shot'}, in the order chosen, with
+        the importance each was chosen on (1 − cos{request.norm === false ? ', no norm' : ''}; lower = more redundant
         {request.iterative ? '; each from its own scoring pass' : ''}):
       </p>
       <ol className="plan-order">
         {choices.map((c) => (
           <li key={`${c.kind}${c.layer}`} data-kind={c.kind} data-layer={c.layer} data-score={c.score}>
-            {KIND_LABEL[c.kind]} {c.layer} <span className="plan-score">{Number.isFinite(c.score) ? c.score.toFixed(4) : '–'}</span>
+            {KIND_LABEL[c.kind]} {c.layer}{' '}
+            <span className="plan-score">{Number.isFinite(c.score) ? c.score.toFixed(4) : '–'}</span>
           </li>
         ))}
       </ol>

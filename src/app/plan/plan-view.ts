@@ -24,7 +24,12 @@ export function planChoices(req: PlanRequest, r: PlanResult): PlannedChoice[] {
   r.steps.forEach((st, i) => {
     for (const c of st.chosen) {
       const s = st.scores;
-      const score = c.kind === 'block' ? s.block[c.layer] : c.kind === 'attn' ? (norm ? s.attn : s.attnNoNorm)[c.layer] : (norm ? s.mlp : s.mlpNoNorm)[c.layer];
+      const score =
+        c.kind === 'block'
+          ? s.block[c.layer]
+          : c.kind === 'attn'
+            ? (norm ? s.attn : s.attnNoNorm)[c.layer]
+            : (norm ? s.mlp : s.mlpNoNorm)[c.layer];
       out.push({ order: out.length + 1, kind: c.kind, layer: c.layer, score, step: i + 1 });
     }
   });

@@ -23,11 +23,16 @@ export function CostPanel() {
         <div>
           <dt>Parameters removed</dt>
           <dd data-testid="cost-params">
-            {formatCount(c.removedParams)} <small>of {formatCount(c.totalParams)} ({(c.removedFraction * 100).toFixed(1)}%)</small>
+            {formatCount(c.removedParams)}{' '}
+            <small>
+              of {formatCount(c.totalParams)} ({(c.removedFraction * 100).toFixed(1)}%)
+            </small>
           </dd>
         </div>
         <div>
-          <dt title={`Forward FLOPs for one token at context ${c.context} (the window length)`}>FLOPs / token @ {c.context}</dt>
+          <dt title={`Forward FLOPs for one token at context ${c.context} (the window length)`}>
+            FLOPs / token @ {c.context}
+          </dt>
           <dd data-testid="cost-flops">
             {formatCount(c.flopsKept)} <small>{rel(c.flopsKept, c.flopsFull)}</small>
           </dd>
@@ -37,8 +42,11 @@ export function CostPanel() {
             KV cache (fp16 deployment)
           </dt>
           <dd data-testid="cost-kv">
-            {formatBytes(c.kvBytesPerTokenKept)}/token <small>{rel(c.kvBytesPerTokenKept, c.kvBytesPerTokenFull)}</small>
-            <span className="sub">{formatBytes(c.kvBytesPerTokenKept * c.context)} at {c.context} tokens</span>
+            {formatBytes(c.kvBytesPerTokenKept)}/token{' '}
+            <small>{rel(c.kvBytesPerTokenKept, c.kvBytesPerTokenFull)}</small>
+            <span className="sub">
+              {formatBytes(c.kvBytesPerTokenKept * c.context)} at {c.context} tokens
+            </span>
           </dd>
         </div>
       </dl>

@@ -45,10 +45,19 @@ export function PerplexityPanel() {
         </div>
         <div className="stat">
           <span className="stat-label">Current</span>
-          <span className="stat-value current" data-testid="ppl-current" data-value={current?.perplexity ?? ''} aria-live="polite">
+          <span
+            className="stat-value current"
+            data-testid="ppl-current"
+            data-value={current?.perplexity ?? ''}
+            aria-live="polite"
+          >
             {current ? formatPpl(current.perplexity) : hasModel ? '…' : '—'}
           </span>
-          {current ? <Measured r={current} /> : <span className="measured">{stopped ? 'engine stopped' : 'computing…'}</span>}
+          {current ? (
+            <Measured r={current} />
+          ) : (
+            <span className="measured">{stopped ? 'engine stopped' : 'computing…'}</span>
+          )}
         </div>
         <div className="stat">
           <span className="stat-label">Change</span>

@@ -41,7 +41,7 @@ export function TaskStatus() {
   return (
     <span className="task-status" data-testid="task-status" data-task={task?.name ?? 'tokenizing'}>
       <span className="spinner" aria-hidden="true" />
-      {task ? NAMES[task.name] ?? task.name : 'Tokenizing'}
+      {task ? (NAMES[task.name] ?? task.name) : 'Tokenizing'}
       {frac !== null && (
         <progress max={1} value={frac} aria-label="progress">
           {Math.round(frac * 100)}%

@@ -19,7 +19,13 @@ export function SavedPanel() {
         <CopyLinkButton />
       </header>
       <form className="save-form" onSubmit={save}>
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Name this experiment" aria-label="Experiment name" maxLength={200} />
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="Name this experiment"
+          aria-label="Experiment name"
+          maxLength={200}
+        />
         <button type="submit" disabled={!ready}>
           Save
         </button>
@@ -32,7 +38,12 @@ export function SavedPanel() {
                 <span className="saved-name">{x.name}</span>
                 <span className="saved-summary">{x.summary}</span>
               </button>
-              <button type="button" className="link-button danger" onClick={() => controller.deleteSaved(x.id)} aria-label={`Delete ${x.name}`}>
+              <button
+                type="button"
+                className="link-button danger"
+                onClick={() => controller.deleteSaved(x.id)}
+                aria-label={`Delete ${x.name}`}
+              >
                 ✕
               </button>
             </li>

@@ -13,7 +13,13 @@ export function shareUrl(href: string, hash: string): string {
   return `${u.href.replace(/#$/, '')}#${hash}`;
 }
 
-export function CopyLinkButton({ className = 'link-button', testId = 'copy-link' }: { className?: string; testId?: string }) {
+export function CopyLinkButton({
+  className = 'link-button',
+  testId = 'copy-link',
+}: {
+  className?: string;
+  testId?: string;
+}) {
   const controller = useController();
   const ready = useWorkbench((s) => s.model.info !== null);
   const [copied, setCopied] = useState(false);
@@ -31,7 +37,14 @@ export function CopyLinkButton({ className = 'link-button', testId = 'copy-link'
     }
   };
   return (
-    <button type="button" className={className} onClick={copy} disabled={!ready} data-testid={testId} data-copied={copied ? 'true' : undefined}>
+    <button
+      type="button"
+      className={className}
+      onClick={copy}
+      disabled={!ready}
+      data-testid={testId}
+      data-copied={copied ? 'true' : undefined}
+    >
       {copied ? 'Link copied' : 'Copy share link'}
     </button>
   );

@@ -32,4 +32,3 @@ export function tokenTextColor(t: number): string {
   const [r, g, b] = tokenRgb(t);
   return 0.2126 * r + 0.7152 * g + 0.0722 * b > 140 ? '#1b1f24' : '#ffffff';
 }
-

@@ -10,13 +10,26 @@ const FORMATS = ['fp32', 'fp16', 'q8', 'q4'] as const;
 export const exportCommand: Command = {
   name: 'export',
   summary: 'write the pruned model: ONNX (fp32/fp16/q8/q4, KV cache) for transformers.js + LLM-Drop config',
-  synopsis: '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--no-checkpoint] [--overwrite] [--json]',
+  synopsis:
+    '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--no-checkpoint] [--overwrite] [--json]',
   flags: [
     MODEL_FLAG,
-    { name: 'out', kind: 'string', required: true, metavar: 'DIR', help: 'folder to create (refused if it exists, unless --overwrite)' },
+    {
+      name: 'out',
+      kind: 'string',
+      required: true,
+      metavar: 'DIR',
+      help: 'folder to create (refused if it exists, unless --overwrite)',
+    },
     DROP_ATTN_FLAG,
     DROP_MLP_FLAG,
-    { name: 'format', kind: 'string', default: 'fp32', metavar: 'LIST', help: 'comma-separated weight formats: fp32, fp16, q8, q4' },
+    {
+      name: 'format',
+      kind: 'string',
+      default: 'fp32',
+      metavar: 'LIST',
+      help: 'comma-separated weight formats: fp32, fp16, q8, q4',
+    },
     { name: 'no-checkpoint', kind: 'bool', help: 'skip the pruned safetensors checkpoint' },
     { name: 'overwrite', kind: 'bool', help: 'replace --out if it is an earlier export (or empty)' },
     JSON_FLAG,
@@ -37,17 +50,24 @@ export const exportCommand: Command = {
       .map((f) => f.trim())
       .filter(Boolean);
     for (const f of formats) {
-      if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`Unknown --format "${f}"; choose from ${FORMATS.join(', ')}.`, 'export');
+      if (!(FORMATS as readonly string[]).includes(f))
+        throw new UsageError(`Unknown --format "${f}"; choose from ${FORMATS.join(', ')}.`, 'export');
     }
-    const [{ folderFiles }, { loadModelFromFiles }, { exportModel, folderSink }, { nodeFolderFs }, { dropFromFlags }, outDir] =
-      await Promise.all([
-        import('../node-files'),
-        import('../../engine/model/load'),
-        import('../../engine/export'),
-        import('../node-fs'),
-        import('../session'),
-        import('../out-dir'),
-      ]);
+    const [
+      { folderFiles },
+      { loadModelFromFiles },
+      { exportModel, folderSink },
+      { nodeFolderFs },
+      { dropFromFlags },
+      outDir,
+    ] = await Promise.all([
+      import('../node-files'),
+      import('../../engine/model/load'),
+      import('../../engine/export'),
+      import('../node-fs'),
+      import('../session'),
+      import('../out-dir'),
+    ]);
     const modelDir = resolve(io.cwd, flags.model as string);
     const out = resolve(io.cwd, flags.out as string);
     const files = folderFiles(modelDir);
@@ -90,7 +110,9 @@ export const exportCommand: Command = {
           checkpoint: !flags['no-checkpoint'],
           signal,
           onProgress:
-            flags.quiet || !io.errIsTTY ? undefined : (p) => io.err(`\rexport ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
+            flags.quiet || !io.errIsTTY
+              ? undefined
+              : (p) => io.err(`\rexport ${Math.round((100 * p.done) / Math.max(1, p.total))}%`),
         },
         sink,
       );

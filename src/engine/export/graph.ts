@@ -57,14 +57,6 @@ export const ONNX_FILE: Readonly<Record<ExportFormat, string>> = {
   q4: 'onnx/model_q4.onnx',
 };
 
-/** The `dtype` to pass to transformers.js for each format. */
-export const TRANSFORMERS_JS_DTYPE: Readonly<Record<ExportFormat, string>> = {
-  fp32: 'fp32',
-  fp16: 'fp16',
-  q8: 'q8',
-  q4: 'q4',
-};
-
 /** MatMulNBits block size (DESIGN.md §4). */
 export const QUANT_BLOCK = 32;
 /**
@@ -176,7 +168,8 @@ const WEIGHT_FORMAT: Record<ExportFormat, WeightFormat> = {
   fp16: {
     linear: fp16Linear,
     table: f16Table,
-    head: (ctx, h, w, name) => blocks.headGemm(ctx, h, ctx.b.cast(f16Param(ctx, w, `${name}_fp16`), 'float32'), w.shape[0]),
+    head: (ctx, h, w, name) =>
+      blocks.headGemm(ctx, h, ctx.b.cast(f16Param(ctx, w, `${name}_fp16`), 'float32'), w.shape[0]),
   },
   q8: nbitsFormat(8),
   q4: nbitsFormat(4),

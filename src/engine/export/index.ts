@@ -33,7 +33,13 @@ import {
   kvBytesPerToken,
 } from './graph';
 import { checkSomethingKept, llmDropConfig } from './llmdrop';
-import { DEFAULT_EXTERNAL_DATA_THRESHOLD, type ExportFile, exportFile, onnxFiles, type OnnxFileOptions } from './onnx-file';
+import {
+  DEFAULT_EXTERNAL_DATA_THRESHOLD,
+  type ExportFile,
+  exportFile,
+  onnxFiles,
+  type OnnxFileOptions,
+} from './onnx-file';
 import type { ExportSink } from './sinks';
 
 export { readDropConfig, llmDropConfig, LLMDROP_AUTO_MAP, LLMDROP_MODELING_FAMILIES } from './llmdrop';
@@ -46,7 +52,6 @@ export {
   QUANT_BLOCK,
   QUANT_ACCURACY_LEVEL,
   HEAD_BITS,
-  TRANSFORMERS_JS_DTYPE,
   buildKvGraph,
   keptAttention,
   kvBytesPerToken,

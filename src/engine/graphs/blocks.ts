@@ -249,7 +249,9 @@ export function ropeCosSin(ctx: BlockContext, positions: Value, local = false): 
     sin = b.gather(sinT, positions, 0);
   } else {
     // HF's own float32 path: freqs = pos * inv_freq; emb = cat(freqs, freqs)
-    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec, useLocal)), [hd / 2]); // [hd/2]
+    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec, useLocal)), [
+      hd / 2,
+    ]); // [hd/2]
     const freqs = b.mul(b.unsqueeze(b.cast(positions, 'float32'), [-1]), inv); // [..,T,hd/2]
     const emb = b.concat([freqs, freqs], -1); // [..,T,hd]
     cos = b.cos(emb);
@@ -270,7 +272,13 @@ export function rotateHalf(b: GraphBuilder, x: Value, hd: number): Value {
  * x * cos + rotate_half(x) * sin, x [B,H,T,hd]. With partial rotary (rotaryDim < hd) only the first
  * rotaryDim values of each head turn; the rest pass through (HF's q_rot / q_pass).
  */
-export function applyRope(b: GraphBuilder, x: Value, cs: { cos: Value; sin: Value }, hd: number, rotaryDim = hd): Value {
+export function applyRope(
+  b: GraphBuilder,
+  x: Value,
+  cs: { cos: Value; sin: Value },
+  hd: number,
+  rotaryDim = hd,
+): Value {
   if (rotaryDim === hd) return b.add(b.mul(x, cs.cos), b.mul(rotateHalf(b, x, hd), cs.sin));
   const [rot, pass] = b.split(x, [rotaryDim, hd - rotaryDim], -1); // [..,rd], [..,hd-rd]
   const turned = b.add(b.mul(rot, cs.cos), b.mul(rotateHalf(b, rot, rotaryDim), cs.sin));

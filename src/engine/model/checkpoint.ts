@@ -5,7 +5,13 @@
  * from config.json alone, before any weight file is read.
  */
 import type { ModelFiles, ProgressFn } from '../api';
-import { MissingFileError, MissingWeightError, ModelTooLargeError, NonFiniteError, SafetensorsHeaderError } from '../errors';
+import {
+  MissingFileError,
+  MissingWeightError,
+  ModelTooLargeError,
+  NonFiniteError,
+  SafetensorsHeaderError,
+} from '../errors';
 import { parseJsonObject } from '../files';
 import { parameterCounts } from './families';
 import { decodeToFloat32, numel, parse, type SafetensorsDtype, type SafetensorsTensor } from './safetensors';

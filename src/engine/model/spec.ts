@@ -3,7 +3,18 @@
  * Hugging Face config.json by a family module (src/engine/model/families/*). Family differences are
  * flags here, never class hierarchies.
  */
-export type FamilyName = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3' | 'olmo2' | 'phi3' | 'granite' | 'smollm3' | 'gpt2';
+export type FamilyName =
+  | 'llama'
+  | 'mistral'
+  | 'qwen2'
+  | 'qwen3'
+  | 'gemma2'
+  | 'gemma3'
+  | 'olmo2'
+  | 'phi3'
+  | 'granite'
+  | 'smollm3'
+  | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
@@ -140,7 +151,10 @@ const _everyFieldHasARole: [Exclude<keyof LayerWeights, LayerRole>] extends [nev
 void _everyFieldHasARole;
 
 /** The present roles of a layer, of one sublayer or all, in LAYER_ROLES order. */
-export function layerRoles<T>(layer: { [R in LayerRole]?: Weighted<T> | null }, sublayer?: 'attn' | 'mlp'): Weighted<T>[] {
+export function layerRoles<T>(
+  layer: { [R in LayerRole]?: Weighted<T> | null },
+  sublayer?: 'attn' | 'mlp',
+): Weighted<T>[] {
   const out: Weighted<T>[] = [];
   for (const r of LAYER_ROLES) {
     const w = layer[r.role];

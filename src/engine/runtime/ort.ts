@@ -15,7 +15,11 @@ export interface OrtTensor {
 }
 
 export interface OrtTensorConstructor {
-  new (type: OrtDataType, data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array, dims: readonly number[]): OrtTensor;
+  new (
+    type: OrtDataType,
+    data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array,
+    dims: readonly number[],
+  ): OrtTensor;
 }
 
 export interface OrtSessionOptions {

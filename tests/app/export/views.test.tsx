@@ -31,12 +31,7 @@ import {
 import { WorkbenchController } from '../../../src/state/controller';
 import { openSavedExperiments } from '../../../src/state/saved';
 import { createWorkbenchStore } from '../../../src/state/store';
-import {
-  checkGenerateRequest,
-  continuationText,
-  contextTokens,
-  eosIds,
-} from '../../../workers/generation';
+import { checkGenerateRequest, continuationText, contextTokens, eosIds } from '../../../workers/generation';
 import { mulberry32 as seededRandom } from '../../../src/engine/random';
 import type { ExportPreview, SpeedPoint, SpeedReport } from '../../../workers/protocol';
 import { createFakeEngine } from '../fake-engine';

@@ -57,7 +57,6 @@ describe('CSV writer', () => {
   });
 });
 
-
 describe('chart tables', () => {
   it('sublayer heatmap: one row per layer, value and dropped flag per sublayer kind', () => {
     const analysis = {

@@ -48,7 +48,10 @@ describe('per-token texts of multi-byte UTF-8 (bundled byte-level tokenizer)', (
     const text = readFileSync(join(ROOT, 'public/data/moby-dick-heldout.txt'), 'utf8').slice(0, 400);
     const ids = tok.encode(text);
     const pieces = tok.tokenStrings(ids.slice(0, 256), ids.slice(256, 259));
-    const cells = tokenCells({ kind: 'attn', layer: 0, tokens: pieces, delta: pieces.map(() => 0.1) }, tokenDomain([0.1], 'linear'));
+    const cells = tokenCells(
+      { kind: 'attn', layer: 0, tokens: pieces, delta: pieces.map(() => 0.1) },
+      tokenDomain([0.1], 'linear'),
+    );
     const shown = cells.map((c) => c.shown).join('');
     expect(shown.startsWith('CHAPTER 133. The Chase—First Day.↵')).toBe(true);
     expect(shown).not.toContain('\uFFFD');

@@ -229,11 +229,14 @@ export function normalizeConfig(
     ['bos_token_id', has(c, 'bos_token_id') ? bosTokenId : null], // a family default bos is never used
   ] as const) {
     if (id !== null && id >= vocabSize)
-      throw new ConfigError(`config.json: ${key} ${id} is past the vocabulary (vocab_size ${vocabSize}; ids run from 0 to ${vocabSize - 1}).`, {
-        key,
-        value: id,
-        vocabSize,
-      });
+      throw new ConfigError(
+        `config.json: ${key} ${id} is past the vocabulary (vocab_size ${vocabSize}; ids run from 0 to ${vocabSize - 1}).`,
+        {
+          key,
+          value: id,
+          vocabSize,
+        },
+      );
   }
   return {
     vocabSize,
@@ -243,7 +246,12 @@ export function normalizeConfig(
     numKvHeads,
     headDim,
     intermediateSize,
-    maxPositions: positiveInt(c, ['max_position_embeddings', 'n_positions', 'n_ctx'], undefined, 'max_position_embeddings'),
+    maxPositions: positiveInt(
+      c,
+      ['max_position_embeddings', 'n_positions', 'n_ctx'],
+      undefined,
+      'max_position_embeddings',
+    ),
     normEps: positiveNumber(c, ['rms_norm_eps', 'layer_norm_epsilon', 'layer_norm_eps', 'norm_eps'], d.normEps),
     activation: activation(has(c, actKey) ? c[actKey] : d.hiddenAct, actKey),
     ropeTheta: theta,

@@ -51,8 +51,13 @@ function layerWindows(row: GemmaRow, c: RawConfig, L: number): (number | null)[]
   if (Object.hasOwn(c, 'sliding_window') && c.sliding_window === null) return undefined;
   const size = positiveInt(c, ['sliding_window'], 4096);
   const types = c.layer_types;
-  if (types === undefined || types === null) return Array.from({ length: L }, (_, l) => (row.isLocal(l, c) ? size : null));
-  if (!Array.isArray(types) || types.length !== L || types.some((t) => t !== 'sliding_attention' && t !== 'full_attention'))
+  if (types === undefined || types === null)
+    return Array.from({ length: L }, (_, l) => (row.isLocal(l, c) ? size : null));
+  if (
+    !Array.isArray(types) ||
+    types.length !== L ||
+    types.some((t) => t !== 'sliding_attention' && t !== 'full_attention')
+  )
     throw new ConfigError(
       `config.json: layer_types must list "sliding_attention" or "full_attention" for each of the ${L} layers, got ${show(types)}.`,
       { key: 'layer_types' },
@@ -63,13 +68,22 @@ function layerWindows(row: GemmaRow, c: RawConfig, L: number): (number | null)[]
 function gemmaSpec(row: GemmaRow, c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpec {
   // The config classes name the activation hidden_activation (hidden_act is a legacy spelling).
   const act = c.hidden_activation ?? c.hidden_act ?? row.defaults.hiddenAct;
-  const base = llamaLikeSpec(row.name, { ...c, hidden_act: act }, row.defaults, { qkvBias: false, oBias: false, mlpBias: false }, fallback);
+  const base = llamaLikeSpec(
+    row.name,
+    { ...c, hidden_act: act },
+    row.defaults,
+    { qkvBias: false, oBias: false, mlpBias: false },
+    fallback,
+  );
   if (Object.hasOwn(c, 'attention_bias') && c.attention_bias === true)
-    throw new ConfigError(`config.json: ${row.name} with attention_bias=true is not supported (no released model has it).`);
+    throw new ConfigError(
+      `config.json: ${row.name} with attention_bias=true is not supported (no released model has it).`,
+    );
   const windows = layerWindows(row, c, base.numLayers);
   const attnSoftcap = capOrOff(c, 'attn_logit_softcapping', row.attnSoftcap);
   const finalSoftcap = capOrOff(c, 'final_logit_softcapping', row.finalSoftcap);
-  const localTheta = row.localRopeTheta === undefined ? undefined : positiveNumber(c, ['rope_local_base_freq'], row.localRopeTheta);
+  const localTheta =
+    row.localRopeTheta === undefined ? undefined : positiveNumber(c, ['rope_local_base_freq'], row.localRopeTheta);
   return {
     ...base,
     normPlacement: 'sandwich',
@@ -96,7 +110,9 @@ function plan(s: ModelSpec, prefix: string): WeightPlan {
       k: linear(`${p}.self_attn.k_proj`, Hkv * hd, d),
       v: linear(`${p}.self_attn.v_proj`, Hkv * hd, d),
       o: linear(`${p}.self_attn.o_proj`, d, H * hd),
-      ...(s.qkNorm === 'head' ? { qNorm: norm(`${p}.self_attn.q_norm`, hd), kNorm: norm(`${p}.self_attn.k_norm`, hd) } : {}),
+      ...(s.qkNorm === 'head'
+        ? { qNorm: norm(`${p}.self_attn.q_norm`, hd), kNorm: norm(`${p}.self_attn.k_norm`, hd) }
+        : {}),
       attnPostNorm: norm(`${p}.post_attention_layernorm`),
       mlpNorm: norm(`${p}.pre_feedforward_layernorm`),
       gate: linear(`${p}.mlp.gate_proj`, I, d),

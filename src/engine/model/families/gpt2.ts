@@ -66,7 +66,10 @@ function plan(s: ModelSpec, prefix: string): WeightPlan {
     bias: t(`${name}.bias`, [out]),
   });
   const fused = (p: string, index: number): LinearRef => ({
-    weight: t(`${p}.attn.c_attn.weight`, [d, 3 * d], { slice: { axis: 1, start: index * d, size: d }, transpose: true }),
+    weight: t(`${p}.attn.c_attn.weight`, [d, 3 * d], {
+      slice: { axis: 1, start: index * d, size: d },
+      transpose: true,
+    }),
     bias: t(`${p}.attn.c_attn.bias`, [3 * d], { slice: { axis: 0, start: index * d, size: d } }),
   });
   const layers = Array.from({ length: s.numLayers }, (_, i) => {

@@ -11,7 +11,17 @@ import {
 } from '../../errors';
 import type { TensorStore } from '../checkpoint';
 import { numel } from '../safetensors';
-import { type FamilyName, LAYER_ROLES, type LayerWeights, layerRoles, type ModelSpec, type ModelWeights, type Param, roleTensors, type Weighted } from '../spec';
+import {
+  type FamilyName,
+  LAYER_ROLES,
+  type LayerWeights,
+  layerRoles,
+  type ModelSpec,
+  type ModelWeights,
+  type Param,
+  roleTensors,
+  type Weighted,
+} from '../spec';
 import { gpt2 } from './gpt2';
 import { GEMMA } from './gemma';
 import { LLAMA_LIKE } from './llama-like';
@@ -98,7 +108,10 @@ export function resolvePlan(store: TensorStore, spec: ModelSpec): WeightPlan {
   // The prefix from a one-layer plan, and the layer count checked against the tensors present, before
   // the full plan is built: a config claiming a billion layers must not plan a billion layers.
   const probes = fam.prefixes.map((p) => fam.plan({ ...spec, numLayers: 1 }, p));
-  const at = Math.max(0, probes.findIndex((p) => store.has(p.embed.name)));
+  const at = Math.max(
+    0,
+    probes.findIndex((p) => store.has(p.embed.name)),
+  );
   checkLayerCount(store, spec, roleTensors(layerRoles(probes[at].layers[0]))[0].name);
   const plan = fam.plan(spec, fam.prefixes[at]);
   for (const ref of planRefs(plan)) {
@@ -209,7 +222,10 @@ export function mapWeights(
   plan: WeightPlan = resolvePlan(store, spec),
 ): ModelWeights {
   const p = (r: TensorRef) => paramFor(store, r);
-  const weighted = (w: Weighted<TensorRef>): Weighted<Param> => ({ weight: p(w.weight), bias: w.bias ? p(w.bias) : null });
+  const weighted = (w: Weighted<TensorRef>): Weighted<Param> => ({
+    weight: p(w.weight),
+    bias: w.bias ? p(w.bias) : null,
+  });
   const layer = (l: LayerRefs): LayerWeights => {
     const out: Record<string, Weighted<Param> | null> = {};
     for (const { role } of LAYER_ROLES) out[role] = l[role] ? weighted(l[role]) : null;

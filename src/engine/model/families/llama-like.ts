@@ -199,19 +199,28 @@ export const LLAMA_LIKE = {
     },
     extend: (c, spec) => {
       if (bool(c, 'use_sliding_window', false))
-        throw new ConfigError('config.json: SmolLM3 with use_sliding_window=true is not supported yet.', { key: 'use_sliding_window' });
+        throw new ConfigError('config.json: SmolLM3 with use_sliding_window=true is not supported yet.', {
+          key: 'use_sliding_window',
+        });
       const L = spec.numLayers;
       const given = c.no_rope_layers;
       let ropeLayers: boolean[];
       if (given === undefined || given === null) {
         const every = positiveInt(c, ['no_rope_layer_interval'], 4);
         ropeLayers = Array.from({ length: L }, (_, l) => (l + 1) % every !== 0);
-      } else if (Array.isArray(given) && given.length === L && given.every((v) => v === 0 || v === 1 || typeof v === 'boolean')) {
+      } else if (
+        Array.isArray(given) &&
+        given.length === L &&
+        given.every((v) => v === 0 || v === 1 || typeof v === 'boolean')
+      ) {
         ropeLayers = given.map((v) => v === 1 || v === true);
       } else {
-        throw new ConfigError(`config.json: no_rope_layers must hold 0 or 1 for each of the ${L} layers, got ${show(given)}.`, {
-          key: 'no_rope_layers',
-        });
+        throw new ConfigError(
+          `config.json: no_rope_layers must hold 0 or 1 for each of the ${L} layers, got ${show(given)}.`,
+          {
+            key: 'no_rope_layers',
+          },
+        );
       }
       return { ropeLayers };
     },

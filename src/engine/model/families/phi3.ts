@@ -35,7 +35,8 @@ function spec(c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpe
       `config.json: partial_rotary_factor ${factor} gives ${rotaryDim} rotary dimensions of ${base.headDim}; it must be an even number from 2 to head_dim.`,
       { key: 'partial_rotary_factor' },
     );
-  const window = Object.hasOwn(c, 'sliding_window') && c.sliding_window !== null ? positiveInt(c, ['sliding_window']) : null;
+  const window =
+    Object.hasOwn(c, 'sliding_window') && c.sliding_window !== null ? positiveInt(c, ['sliding_window']) : null;
   return {
     ...base,
     ...(rotaryDim < base.headDim ? { rotaryDim } : {}),

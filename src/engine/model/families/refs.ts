@@ -6,7 +6,11 @@ import type { ModelSpec } from '../spec';
 import type { LayerRefs, LinearRef, NormRef, TensorRef, WeightPlan } from './types';
 
 export function refMakers(s: ModelSpec, prefix: string) {
-  const t = (name: string, shape: number[], extra: Partial<TensorRef> = {}): TensorRef => ({ name: prefix + name, shape, ...extra });
+  const t = (name: string, shape: number[], extra: Partial<TensorRef> = {}): TensorRef => ({
+    name: prefix + name,
+    shape,
+    ...extra,
+  });
   return {
     t,
     /** nn.Linear `name` [out, in], with a bias [out] when asked. */
