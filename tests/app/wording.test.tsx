@@ -2,7 +2,6 @@
  * Issue 10, item 6: one current error per model panel, Hub addresses read as ids, and the wording of
  * Generate, the KV cache, the drop-one progress, the ΔNLL legend, the header badge and Quick plan.
  */
-import { IDBFactory } from 'fake-indexeddb';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { PlanResult } from '../../src/engine/api';
@@ -14,33 +13,10 @@ import { readHubInput } from '../../src/app/model/hub-id';
 import { currentError } from '../../src/app/model/ModelPanel';
 import { PlanChoices } from '../../src/app/plan/QuickPlan';
 import { planChoices } from '../../src/app/plan/plan-view';
-import { WorkbenchController } from '../../src/state/controller';
-import { openSavedExperiments } from '../../src/state/saved';
-import { createWorkbenchStore } from '../../src/state/store';
-import { createFakeEngine } from './fake-engine';
-
-const TEXTS: Record<string, string> = {
-  'data/manifest.json': JSON.stringify({
-    texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }],
-  }),
-  'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
-};
+import { setup } from '../state/setup';
 
 async function page() {
-  const store = createWorkbenchStore();
-  const engine = createFakeEngine();
-  let h = '';
-  const controller = new WorkbenchController({
-    store,
-    engine,
-    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
-    fetchText: async (p) => TEXTS[p],
-    hash: { get: () => h, replace: (x) => (h = x), onChange: () => () => {} },
-    saved: await openSavedExperiments(new IDBFactory()),
-    writeDelayMs: 0,
-  });
-  await controller.start();
-  await controller.idle();
+  const { store, controller } = await setup();
   store.getInitialState = store.getState;
   const render = () =>
     renderToStaticMarkup(

@@ -1,36 +1,14 @@
 /** An experiment saved before its perplexity arrived gets it when it does (issue 10, item 6). */
-import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { WorkbenchController } from '../../src/state/controller';
 import { dropKey } from '../../src/state/drops';
+import { IDBFactory } from 'fake-indexeddb';
 import { addPerplexity, openSavedExperiments, summaryWithPerplexity } from '../../src/state/saved';
-import { createWorkbenchStore } from '../../src/state/store';
-import { createFakeEngine } from '../app/fake-engine';
+import { setup } from './setup';
 
-const TEXTS: Record<string, string> = {
-  'data/manifest.json': JSON.stringify({
-    texts: [{ id: 'moby-dick-heldout', title: 'Moby-Dick (held out)', file: 'moby-dick-heldout.txt' }],
-  }),
-  'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
-};
-
+/** A workbench whose engine calls take a little time, so a save can come before the perplexity. */
 async function workbench() {
-  const store = createWorkbenchStore();
-  const engine = createFakeEngine({ delayMs: 20 });
-  let h = '';
-  const saved = await openSavedExperiments(new IDBFactory());
-  const controller = new WorkbenchController({
-    store,
-    engine,
-    init: { backend: 'auto', hubEndpoint: 'https://huggingface.co', baseUrl: 'http://x/' },
-    fetchText: async (p) => TEXTS[p],
-    hash: { get: () => h, replace: (x) => (h = x), onChange: () => () => {} },
-    saved,
-    writeDelayMs: 0,
-  });
-  await controller.start();
-  await controller.idle();
-  return { store, controller, saved, s: () => store.getState() };
+  const w = await setup({ fake: { delayMs: 20 } });
+  return { ...w, saved: w.saved as NonNullable<typeof w.saved> };
 }
 
 describe('saved experiments and late perplexities', () => {
