@@ -3,8 +3,7 @@
  * number of windows; the token counts the engine reports.
  */
 import { useEffect, useState } from 'react';
-import type { TextChoice } from '../../state/share-link';
-import { MAX_TEXT_BYTES } from '../../state/share-link';
+import { linkSafeName, MAX_TEXT_BYTES, type TextChoice } from '../../state/share-link';
 import { useController, useWorkbench } from '../context';
 import { formatInt } from '../format';
 import { WindowSettings } from './WindowSettings';
@@ -43,8 +42,8 @@ export function TextPanel() {
     const body = await file.text();
     apply({
       kind: 'upload',
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-      name: file.name.replace(/[\u0000-\u001f<>"`\\]/g, '_').slice(0, 120) || 'upload.txt',
+      // the name as a link holds it, so the screen and the link agree
+      name: file.name.trim() ? linkSafeName(file.name) : 'upload.txt',
       text: body,
     });
   };
