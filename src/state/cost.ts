@@ -13,20 +13,9 @@
  */
 import { type DropConfig, type ModelSpec, parameterCounts } from '../engine/api';
 
-export interface SublayerParams {
+interface SublayerParams {
   attn: number;
   mlp: number;
-}
-
-/** Parameters of one attention sublayer and one MLP sublayer (every layer has the same shapes). */
-export function sublayerParams(spec: ModelSpec): SublayerParams {
-  const { attn, mlp } = parameterCounts(spec);
-  return { attn, mlp };
-}
-
-/** Every parameter of the model (tied embeddings counted once): the engine's count, from the weight plan. */
-export function totalParams(spec: ModelSpec): number {
-  return parameterCounts(spec).total;
 }
 
 /** Multiply-accumulates per token of the linear layers of one sublayer (biases and norms excluded). */
@@ -57,14 +46,14 @@ export const KV_BYTES_PER_VALUE = 2; // fp16
 
 export function costSummary(spec: ModelSpec, drop: DropConfig, context: number): CostSummary {
   const L = spec.numLayers;
-  const s = sublayerParams(spec);
+  const params = parameterCounts(spec); // the engine's count, from the family's weight plan
   const macs = sublayerMacs(spec);
   const attnDropped = drop.attn.filter((l) => l >= 0 && l < L).length;
   const mlpDropped = drop.mlp.filter((l) => l >= 0 && l < L).length;
   const keptAttn = L - attnDropped;
   const keptMlp = L - mlpDropped;
-  const total = totalParams(spec);
-  const removed = attnDropped * s.attn + mlpDropped * s.mlp;
+  const total = params.total;
+  const removed = attnDropped * params.attn + mlpDropped * params.mlp;
   const T = Math.max(1, Math.floor(context));
   const attnCore = 4 * spec.numHeads * spec.headDim * T;
   const head = 2 * spec.vocabSize * spec.hiddenSize;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/engine/api';
-import { costSummary, sublayerParams, totalParams } from '../../src/state/cost';
+import { parameterCounts } from '../../src/engine/api';
+import { costSummary } from '../../src/state/cost';
 import { fakeSpec } from '../app/fake-engine';
 import { GPT2_ARCH } from '../fixtures/specs';
 
@@ -30,13 +31,13 @@ const smol: ModelSpec = {
 
 describe('cost', () => {
   it('counts GPT-2 small exactly (124,439,808 parameters)', () => {
-    expect(totalParams(gpt2)).toBe(124_439_808);
+    expect(parameterCounts(gpt2).total).toBe(124_439_808);
   });
   it('counts SmolLM2-135M exactly (134,515,008 parameters)', () => {
-    expect(totalParams(smol)).toBe(134_515_008);
+    expect(parameterCounts(smol).total).toBe(134_515_008);
   });
   it('removes the parameters of the dropped sublayers', () => {
-    const s = sublayerParams(smol);
+    const s = parameterCounts(smol);
     // attention: norm 576 + q 576*576 + k,v 2*576*192 + o 576*576
     expect(s.attn).toBe(576 + 2 * 576 * 576 + 2 * 576 * 192);
     expect(s.mlp).toBe(576 + 3 * 576 * 1536);
