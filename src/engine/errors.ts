@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'SHARE_LINK_INVALID'
   | 'EXPORT_INVALID'
   | 'SETTINGS_INVALID'
-  | 'NOT_FINITE';
+  | 'NOT_FINITE'
+  | 'IMPORT_INVALID';
 
 export class DropLabError extends Error {
   readonly code: ErrorCode;
@@ -72,6 +73,8 @@ export class ExportError extends make('ExportError', 'EXPORT_INVALID') {}
 export class SettingsError extends make('SettingsError', 'SETTINGS_INVALID') {}
 /** NaN or infinity in a weight tensor (at load) or in a result (after an evaluation). */
 export class NonFiniteError extends make('NonFiniteError', 'NOT_FINITE') {}
+/** An imported results file (DropLab JSON, LLM-Drop .pt cache or config.json) that cannot be read. */
+export class ImportError extends make('ImportError', 'IMPORT_INVALID') {}
 
 const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => DropLabError> = {
   SAFETENSORS_TRUNCATED: SafetensorsTruncatedError,
@@ -93,6 +96,7 @@ const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => 
   EXPORT_INVALID: ExportError,
   SETTINGS_INVALID: SettingsError,
   NOT_FINITE: NonFiniteError,
+  IMPORT_INVALID: ImportError,
 };
 
 /** Rebuild a named error on the other side of a worker boundary. */
