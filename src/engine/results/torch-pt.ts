@@ -82,6 +82,12 @@ export function readTorchVector(bytes: Uint8Array, file = 'the .pt file'): Torch
   try {
     v = readPickle(entries[pkl], ALLOWED);
   } catch (e) {
+    const other = e instanceof PickleError && /torch\.(\w+)Storage/.exec(e.message);
+    if (other)
+      throw new ImportError(
+        `${file} holds a ${other[1]} tensor; DropLab reads a 1-D float tensor (float32, float16 or bfloat16).`,
+        { file },
+      );
     if (e instanceof PickleError)
       throw new ImportError(
         `${file} does not hold just a tensor: ${e.message} DropLab reads only a 1-D float tensor.`,
