@@ -1,5 +1,5 @@
 /** Page-level options from the query string, and the URL hash as the controller's HashPort. */
-import type { HashPort } from '../state/controller';
+import type { HashPort } from '../state/url-sync';
 
 /** `?backend=`: auto (WebGPU on a hardware adapter, else wasm), or one forced. */
 export type BackendPreference = 'auto' | 'wasm' | 'webgpu';

@@ -1,62 +1,51 @@
 /**
  * The workbench controller: drives the engine (through an EngineClient, i.e. the worker) from user
- * intents and writes results into the store. No React here; the views call these methods and read the
- * store.
+ * intents and writes results into the store through its actions. No React here; the views call these
+ * methods and read the store. Its parts, one concern each:
  *
- * Engine calls run one at a time on a queue. After any change of model, text, windows or drops, a
- * refresh pipeline computes, for the current configuration and in this order, whatever is not cached
- * yet: the baseline (analysis of the full model), the current perplexity, the analysis of the current
- * configuration (heatmaps), and the drop-one results (dNLL of every further drop). A newer change
- * cancels the pipeline in flight (engine.cancel()) and starts a new one. Because drop-one results give
- * the perplexity of every single further drop, a toggle from a configuration whose drop-one results are
- * known shows its perplexity at once.
+ *   engine-queue.ts       one engine call at a time; epochs (supersede), pipeline steps, extension calls
+ *   refresh-pipeline.ts   what the current configuration lacks: baseline, perplexity, heatmaps, drop-one
+ *   model-loading.ts      inspect a model's config, load its weights
+ *   download-question.ts  a link's Hub model waits for the person's word before its weights download
+ *   url-sync.ts           the URL hash and the autosave follow the experiment; pasted links come in
+ *   saved-experiments.ts  the saved list: save, open (validated like a link), delete
+ *
+ * After any change of model, text, windows or drops, the refresh pipeline runs under a new epoch of the
+ * queue; a newer change cancels the one in flight. Because drop-one results give the perplexity of every
+ * single further drop, a toggle from a configuration whose drop-one results are known shows its
+ * perplexity at once.
  *
  * Start-up: the experiment in the URL hash, else the autosaved one, else the default (bundled model).
  * A link is validated completely (syntax, text id, layer indices against the model's config, read
  * before any weight is downloaded) before anything of it is applied; a refused link leaves the
  * workbench as it was (or on the default experiment) with the reason shown.
  */
-import type { DataInfo, DropConfig, ModelSource, PlanRequest, PlanResult, Progress } from '../engine/api';
+import type { DataInfo, DropConfig, ModelSource, PlanRequest, PlanResult } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
-import type { InspectResult, LocalFile, ModelInput, WorkerInit } from '../../workers/protocol';
+import type { ModelInput, WorkerInit } from '../../workers/protocol';
+import { defaultExperiment, experimentOf, hashOf } from './current-experiment';
+import { DownloadQuestion } from './download-question';
 import type { EngineClient } from './engine-client';
-import { NO_DROPS, describeDrops, dropKey, singleAddedDrop, toggleBlock, toggleDrop, type SublayerKind } from './drops';
+import { EngineQueue } from './engine-queue';
+import { toggleBlock, toggleDrop, type SublayerKind } from './drops';
+import { inspectModel, loadWeights, type ModelLoadingDeps } from './model-loading';
+import { inputFor, sameSource, sourceLabel } from './model-source';
+import { instantEval, runPipeline } from './refresh-pipeline';
 import type { SavedExperimentsDb } from './saved';
-import { addPerplexity, newExperimentId } from './saved';
+import { SavedExperiments } from './saved-experiments';
 import {
   type Experiment,
   type MetricView,
   type TextChoice,
   checkExperimentAgainstModel,
   decodeExperiment,
-  encodeExperiment,
-  isEmptyHash,
   linkSafeName,
   MAX_TEXT_BYTES,
   SEQ_LEN_RANGE,
   WINDOWS_RANGE,
 } from './share-link';
-import {
-  type BundledText,
-  contextKey,
-  DEFAULT_MODEL,
-  DEFAULT_SEQ_LEN,
-  DEFAULT_TEXT,
-  DEFAULT_WINDOWS,
-  evalFromDropOne,
-  type TaskName,
-  uiError,
-  type WorkbenchStore,
-} from './store';
-
-/** Where the URL hash lives (window.location + history in the app; a variable in tests). */
-export interface HashPort {
-  get(): string;
-  /** Replace the hash without a new history entry. */
-  replace(hash: string): void;
-  /** Calls back when the person changes the hash (pasting a link); returns an unsubscribe. */
-  onChange(cb: (hash: string) => void): () => void;
-}
+import { type BundledText, contextKey, uiError, type WorkbenchStore } from './store';
+import { type HashPort, UrlSync } from './url-sync';
 
 export interface ControllerDeps {
   store: WorkbenchStore;
@@ -67,32 +56,8 @@ export interface ControllerDeps {
   hash: HashPort;
   /** Saved experiments; null when IndexedDB is unavailable (private windows of some browsers). */
   saved: SavedExperimentsDb | null;
-  /** Debounce of hash and autosave writes, ms (default 250). */
+  /** Least time between two writes of the hash and the autosave, ms (default 250). */
   writeDelayMs?: number;
-}
-
-function isCancelled(e: unknown): boolean {
-  return !!e && typeof e === 'object' && (e as { code?: unknown }).code === 'CANCELLED';
-}
-
-export function inputFor(source: ModelSource, localFiles?: LocalFile[]): ModelInput {
-  if (source.kind === 'bundled') return { kind: 'bundled', name: source.name };
-  if (source.kind === 'hub')
-    return source.revision ? { kind: 'hub', id: source.id, revision: source.revision } : { kind: 'hub', id: source.id };
-  return { kind: 'local', name: source.name, files: localFiles ?? [] };
-}
-
-function sameSource(a: ModelSource | null | undefined, b: ModelSource): boolean {
-  if (!a || a.kind !== b.kind) return false;
-  if (a.kind === 'hub' && b.kind === 'hub') return a.id === b.id && (a.revision ?? 'main') === (b.revision ?? 'main');
-  if (a.kind === 'local' && b.kind === 'local') return linkSafeName(a.name) === linkSafeName(b.name); // a link holds the safe form
-  return (a as { name: string }).name === (b as { name: string }).name;
-}
-
-export function sourceLabel(s: ModelSource): string {
-  if (s.kind === 'bundled') return `${s.name} (bundled)`;
-  if (s.kind === 'hub') return s.revision && s.revision !== 'main' ? `${s.id}@${s.revision}` : s.id;
-  return `${s.name} (local folder)`;
 }
 
 function parseManifest(text: string): BundledText[] {
@@ -109,32 +74,35 @@ function parseManifest(text: string): BundledText[] {
 }
 
 export class WorkbenchController {
+  /** The engine queue, shared with the lab controller (src/state/lab-controller.ts). */
+  readonly queue: EngineQueue;
   private readonly store: WorkbenchStore;
   private readonly engine: EngineClient;
-  private readonly deps: ControllerDeps;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Bumped by every change that makes the pipeline in flight useless. */
-  private gen = 0;
-  /** The kind of the engine call in flight, if any: only analysis work is cancelled by a new change. */
-  private inFlight: TaskName | 'load' | 'text' | null = null;
+  private readonly url: UrlSync;
+  private readonly saved: SavedExperiments;
+  private readonly download: DownloadQuestion;
+  private readonly models: ModelLoadingDeps;
   private texts = new Map<string, string>();
+  /** An experiment on a local folder, waiting for the person to pick that folder. */
   private pendingLocal: Experiment | null = null;
-  /** Resolves the pending "download this Hub model?" question of a link (askDownload). */
-  private downloadAnswer: ((yes: boolean) => void) | null = null;
-  private lastWrittenHash: string | null = null;
-  private pendingHash: string | null = null;
-  private writeTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The experiment's hash as of the last store change that altered it (see onStoreChange). */
-  private wantedHash: string | null = null;
-  /** When writeNow last changed the hash (Date.now()); writes are at least writeDelayMs apart. */
-  private lastWriteAt = 0;
-  private unsubscribers: (() => void)[] = [];
-  private stopped = false;
 
-  constructor(deps: ControllerDeps) {
-    this.deps = deps;
+  constructor(private readonly deps: ControllerDeps) {
     this.store = deps.store;
     this.engine = deps.engine;
+    this.queue = new EngineQueue(deps.engine, {
+      setTask: (t) => this.s.setTask(t),
+      setResultsError: (e) => this.s.setResultsError(e),
+      deviceLost: (m) => this.deviceLost(m),
+    });
+    this.url = new UrlSync({ ...deps, onLink: (h) => this.openLink(h) });
+    this.saved = new SavedExperiments({
+      store: deps.store,
+      db: deps.saved,
+      open: (e) => this.openExperiment(e, 'saved'),
+      refused: (e) => this.linkRefused(e),
+    });
+    this.download = new DownloadQuestion(deps.store, deps.init.hubEndpoint);
+    this.models = { store: deps.store, queue: this.queue, engine: deps.engine };
   }
 
   /** The Hugging Face Hub base URL in use. */
@@ -147,11 +115,10 @@ export class WorkbenchController {
   }
 
   // -------------------------------------------------------------------------------------------------
-  // Start-up and the URL hash.
+  // Start-up.
 
   async start(): Promise<void> {
-    // Links pasted while starting are opened once the start-up experiment is in place.
-    this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
+    this.url.listen(); // links pasted while starting are opened once the start-up experiment is in place
     const backend = this.engine
       .init(this.deps.init, (message, cause) => this.deviceLost(message, cause))
       .then(
@@ -165,10 +132,7 @@ export class WorkbenchController {
       .fetchText('data/manifest.json')
       .then((t) => this.s.setBundledTexts(parseManifest(t)))
       .catch(() => this.s.setBundledTexts([]));
-    const savedList = this.refreshSaved();
-    // Saved or deleted in another tab: show the list as it is now.
-    const off = this.deps.saved?.onChange?.(() => void this.refreshSaved());
-    if (off) this.unsubscribers.push(off);
+    const savedList = this.saved.start();
     try {
       await backend;
     } catch {
@@ -177,32 +141,29 @@ export class WorkbenchController {
     await manifest;
     await savedList;
 
-    const hash = this.deps.hash.get();
+    const from = await this.url.startHash();
     let first: Experiment | null = null;
     let autosavedLocal: Experiment | null = null;
-    if (!isEmptyHash(hash)) {
+    if (from && !from.autosaved) {
       try {
-        first = decodeExperiment(hash);
+        first = decodeExperiment(from.hash);
       } catch (e) {
         this.linkRefused(e);
       }
-    } else if (this.deps.saved) {
-      const auto = await this.deps.saved.getAutosave().catch(() => null);
-      if (auto) {
-        try {
-          first = decodeExperiment(auto);
-          if (first.model.kind === 'local') {
-            autosavedLocal = first; // a local folder cannot be reopened unasked: ask for it below
-            first = null;
-          }
-        } catch {
+    } else if (from) {
+      try {
+        first = decodeExperiment(from.hash);
+        if (first.model.kind === 'local') {
+          autosavedLocal = first; // a local folder cannot be reopened unasked: ask for it below
           first = null;
         }
+      } catch {
+        first = null;
       }
     }
     let opened = false;
     if (first) opened = await this.openExperiment(first, 'link');
-    if (!opened && !this.pendingLocal) await this.openExperiment(this.defaultExperiment(), 'default');
+    if (!opened && !this.pendingLocal) await this.openExperiment(defaultExperiment(), 'default');
     if (autosavedLocal && autosavedLocal.model.kind === 'local' && !this.pendingLocal) {
       // The last experiment used a local folder: say so, and picking that folder brings it back.
       this.pendingLocal = autosavedLocal;
@@ -213,107 +174,35 @@ export class WorkbenchController {
       });
     }
     this.s.setReady(true);
-    this.unsubscribers.push(this.store.subscribe(() => this.onStoreChange()));
-    const pending = this.pendingHash;
-    this.pendingHash = null;
-    if (pending !== null) this.onHashChange(pending);
-    else this.scheduleWrite();
+    this.url.follow();
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const u of this.unsubscribers) u();
-    if (this.writeTimer) clearTimeout(this.writeTimer);
-  }
-
-  defaultExperiment(): Experiment {
-    return {
-      model: DEFAULT_MODEL,
-      drops: NO_DROPS,
-      text: DEFAULT_TEXT,
-      seqLen: DEFAULT_SEQ_LEN,
-      windows: DEFAULT_WINDOWS,
-      metric: 'cosine',
-    };
+    this.url.stop();
+    this.saved.stop();
   }
 
   /** The experiment the workbench shows now, or null before a model is loaded. */
   currentExperiment(): Experiment | null {
-    const s = this.s;
-    const model = s.model.info?.source;
-    if (!model) return null;
-    const e: Experiment = {
-      model,
-      drops: s.drops.current,
-      text: s.data.text,
-      seqLen: s.data.seqLen,
-      windows: s.data.windows,
-      metric: s.ui.metric,
-    };
-    return s.classroom.on ? { ...e, classroom: true } : e;
+    return experimentOf(this.s);
   }
 
   currentHash(): string | null {
-    const e = this.currentExperiment();
-    if (!e) return null;
-    try {
-      return encodeExperiment(e);
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * The URL and the autosave follow the experiment, not the store: progress, results and UI state change
-   * the store many times a second while work runs in the background, and restarting a debounce on each of
-   * those kept the address bar on the previous experiment for as long as the work ran (36 s during the
-   * curves). Only a change of the experiment's own hash schedules a write.
-   */
-  private onStoreChange(): void {
-    const hash = this.currentHash();
-    if (hash === this.wantedHash) return;
-    this.wantedHash = hash;
-    this.scheduleWrite();
-  }
-
-  /**
-   * Throttled, not debounced: a change after a quiet period is written at once (so a reload or a copy
-   * right after a click keeps it), changes in quick succession at most once per writeDelayMs, and the
-   * last one always, within writeDelayMs of it.
-   */
-  private scheduleWrite(): void {
-    if (!this.s.ui.ready || this.stopped || this.writeTimer) return;
-    const wait = this.lastWriteAt + (this.deps.writeDelayMs ?? 250) - Date.now();
-    if (wait <= 0) {
-      this.writeNow();
-      return;
-    }
-    this.writeTimer = setTimeout(() => {
-      this.writeTimer = null;
-      this.writeNow();
-    }, wait);
+    return hashOf(this.s);
   }
 
   /** Write the hash and the autosave now (tests call it instead of waiting). */
   writeNow(): void {
-    const hash = this.currentHash();
-    if (!hash || hash === this.lastWrittenHash) return;
-    this.lastWrittenHash = hash;
-    this.lastWriteAt = Date.now();
-    if (this.deps.hash.get().replace(/^#/, '') !== hash) this.deps.hash.replace(hash);
-    this.deps.saved?.setAutosave(hash).catch(() => {});
+    this.url.writeNow();
   }
 
-  private onHashChange(hash: string): void {
-    const h = hash.replace(/^#/, '');
-    if (!this.s.ui.ready) {
-      this.pendingHash = h;
-      return;
-    }
-    if (isEmptyHash(h) || h === this.lastWrittenHash) return;
+  // -------------------------------------------------------------------------------------------------
+  // Opening a complete experiment (link, saved experiment, default).
+
+  private openLink(hash: string): void {
     let e: Experiment;
     try {
-      e = decodeExperiment(h);
+      e = decodeExperiment(hash);
     } catch (err) {
       this.linkRefused(err);
       return;
@@ -328,24 +217,8 @@ export class WorkbenchController {
       title: 'This link could not be opened',
       message: `${err.message} Nothing from it was applied.`,
     });
-    this.restoreHash();
+    this.url.restore();
   }
-
-  /**
-   * Put the experiment on screen back in the address bar (after a refused link), so that "Copy share
-   * link", a reload and a bookmark show what is on screen, not the refused link. Before any experiment is
-   * open (a refused link on a first visit) there is nothing to restore: the default experiment's hash is
-   * written once it is open.
-   */
-  private restoreHash(): void {
-    const current = this.currentHash();
-    if (current === null) return;
-    if (this.deps.hash.get().replace(/^#/, '') !== current) this.deps.hash.replace(current);
-    this.lastWrittenHash = current;
-  }
-
-  // -------------------------------------------------------------------------------------------------
-  // Opening a complete experiment (link, saved experiment, default).
 
   /**
    * Validate everything, then apply everything; returns false (with the reason shown) if the experiment
@@ -371,14 +244,14 @@ export class WorkbenchController {
       if (loaded && sameSource(loaded.source, e.model)) {
         checkExperimentAgainstModel(e, loaded.spec, sourceLabel(e.model));
       } else {
-        const inspected = await this.inspect(inputFor(e.model));
+        const inspected = await inspectModel(this.models, inputFor(e.model));
         if (!inspected) return this.modelRefused(origin);
         checkExperimentAgainstModel(e, inspected.spec, sourceLabel(e.model));
         if (origin === 'link' && e.model.kind === 'hub' && !inspected.estimate.cached && inspected.estimate.fits) {
           // Only config.json (and the shard index) has been read: the weights wait for the person's word.
-          if (!(await this.askDownload(e.model, inspected))) return this.downloadDeclined(e.model);
+          if (!(await this.download.ask(e.model, inspected))) return this.downloadDeclined(e.model);
         }
-        if (!(await this.loadModelNow(inputFor(e.model), inspected))) return this.modelRefused(origin);
+        if (!(await loadWeights(this.models, inputFor(e.model), inspected))) return this.modelRefused(origin);
       }
     } catch (err) {
       if (origin === 'default') this.s.modelFailed(uiError(err));
@@ -390,51 +263,15 @@ export class WorkbenchController {
     return true;
   }
 
-  /**
-   * A link that names a Hub model opens with its config only. Before any weight is downloaded the page says
-   * what would be downloaded (model, size, parameters) and waits for "Download and open" (true) or
-   * "Not now" (false). A newer link, or a model picked meanwhile, answers "not now".
-   */
-  private askDownload(model: ModelSource & { kind: 'hub' }, inspected: InspectResult): Promise<boolean> {
-    this.downloadAnswer?.(false);
-    const e = inspected.estimate;
-    const host = new URL(this.hubEndpoint).host;
-    return new Promise<boolean>((resolve) => {
-      this.downloadAnswer = resolve;
-      this.s.setNotice({
-        kind: 'info',
-        title: 'This link downloads a model from the Hugging Face Hub',
-        message:
-          `It opens ${sourceLabel(model)}: ${formatBytes(e.storedBytes)} of weights (${e.parameters.toLocaleString('en-US')} parameters) ` +
-          `to download from ${host}. Only its configuration has been read so far; nothing more is downloaded until you say so.`,
-        action: 'download',
-      });
-    });
-  }
-
-  /** The answer to askDownload (the notice's buttons). */
+  /** The answer to a link's "download this Hub model?" (the notice's buttons). */
   confirmDownload(yes: boolean): void {
-    const answer = this.downloadAnswer;
-    this.downloadAnswer = null;
-    if (this.s.ui.notice?.action === 'download') this.s.setNotice(null);
-    answer?.(yes);
+    this.download.confirm(yes);
   }
 
   /** "Not now": the model panel (unless another model was picked meanwhile) and the address bar go back to what is on screen. */
   private downloadDeclined(model: ModelSource): false {
-    if (sameSource(this.s.model.source, model) && this.s.model.status === 'loading') {
-      this.store.setState((s) => ({
-        model: {
-          ...s.model,
-          source: s.model.info?.source ?? null,
-          status: s.model.info ? 'ready' : 'idle',
-          estimate: null,
-          progress: null,
-          error: null,
-        },
-      }));
-    }
-    this.restoreHash();
+    if (sameSource(this.s.model.source, model) && this.s.model.status === 'loading') this.s.modelDeclined();
+    this.url.restore();
     return false;
   }
 
@@ -446,11 +283,7 @@ export class WorkbenchController {
 
   /** Apply an experiment that passed validation against the loaded model, all at once. */
   private applyValidated(e: Experiment): void {
-    this.store.setState((s) => ({
-      data: { ...s.data, text: e.text, seqLen: e.seqLen, windows: e.windows },
-      drops: { current: e.drops, past: [], future: [] },
-      ui: { ...s.ui, metric: e.metric },
-    }));
+    this.s.applyExperiment(e);
     if (e.classroom) this.s.setClassroom(true); // a link without it leaves the reader's own choice
     void this.applyText();
   }
@@ -463,7 +296,7 @@ export class WorkbenchController {
   deviceLost(message: string, cause: 'device' | 'engine' = 'device'): void {
     const b = this.s.backend;
     if (b.state === 'error' && (b.error.code === 'DEVICE_LOST' || b.error.code === 'ENGINE_STOPPED')) return;
-    this.supersede();
+    this.queue.supersede();
     const engine = cause === 'engine';
     this.s.setBackend({
       state: 'error',
@@ -484,65 +317,19 @@ export class WorkbenchController {
   // -------------------------------------------------------------------------------------------------
   // Models.
 
-  private enqueue<T>(kind: TaskName | 'load' | 'text', fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
-      this.inFlight = kind;
-      try {
-        return await fn();
-      } finally {
-        this.inFlight = null;
-      }
-    });
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  private async inspect(input: ModelInput): Promise<InspectResult | null> {
-    this.supersede();
-    this.s.modelInspecting(input.kind === 'local' ? { kind: 'local', name: input.name } : (input as ModelSource));
-    try {
-      const r = await this.enqueue('load', () => this.engine.inspect(input));
-      this.s.modelEstimated(r.estimate);
-      return r;
-    } catch (e) {
-      this.s.modelFailed(uiError(e));
-      return null;
-    }
-  }
-
-  private async loadModelNow(input: ModelInput, inspected: InspectResult | null): Promise<boolean> {
-    if (inspected && !inspected.estimate.fits) {
-      // The engine refuses it too; say so before any download.
-      this.s.modelFailed({
-        code: 'MODEL_TOO_LARGE',
-        name: 'ModelTooLargeError',
-        message: `This model needs about ${formatBytes(inspected.estimate.float32Bytes)} as float32, more than this device allows (${formatBytes(inspected.estimate.limitBytes ?? 0)}). Pick a smaller model.`,
-      });
-      return false;
-    }
-    try {
-      const info = await this.enqueue('load', () => this.engine.loadModel(input, (p) => this.s.modelProgress(p)));
-      this.s.modelLoaded(info, info.fromCache);
-      return true;
-    } catch (e) {
-      this.s.modelFailed(uiError(e));
-      return false;
-    }
-  }
-
   /**
    * Load another model (from the model picker). The text and windows stay; the drops are reset. A
    * window length longer than the new model supports is shortened to its maximum.
    */
   async loadModel(input: ModelInput): Promise<boolean> {
-    if (this.downloadAnswer) this.confirmDownload(false); // a model picked instead of a link's Hub model
-    const inspected = input.kind === 'local' ? null : await this.inspect(input);
+    if (this.download.open) this.download.confirm(false); // a model picked instead of a link's Hub model
+    const inspected = input.kind === 'local' ? null : await inspectModel(this.models, input);
     if (input.kind !== 'local' && !inspected) return false;
     if (input.kind === 'local') {
-      this.supersede();
+      this.queue.supersede();
       this.s.modelInspecting({ kind: 'local', name: input.name });
     }
-    if (!(await this.loadModelNow(input, inspected))) return false;
+    if (!(await loadWeights(this.models, input, inspected))) return false;
     const spec = this.s.model.info!.spec;
     const pending = this.pendingLocal;
     if (
@@ -561,16 +348,13 @@ export class WorkbenchController {
         this.linkRefused(e);
       }
     }
-    this.store.setState((s) => ({
-      drops: { current: NO_DROPS, past: [], future: [] },
-      data: { ...s.data, seqLen: Math.min(s.data.seqLen, spec.maxPositions) },
-    }));
+    this.s.modelSwitched(spec.maxPositions);
     await this.applyText();
     return true;
   }
 
   async cancelLoad(): Promise<void> {
-    if (this.inFlight === 'load') this.engine.cancel();
+    this.queue.cancelLoad();
   }
 
   async clearCache(source: ModelSource): Promise<void> {
@@ -626,210 +410,75 @@ export class WorkbenchController {
   /** Send the current text and windows to the engine, then refresh every result. */
   private async applyText(): Promise<void> {
     if (!this.s.model.info) return;
-    this.supersede();
+    this.queue.supersede();
     this.s.dataTokenizing();
     const { text, seqLen, windows } = this.s.data;
+    const current = () => this.s.data.text === text && this.s.data.seqLen === seqLen && this.s.data.windows === windows;
     let info: DataInfo;
     try {
       const body = await this.textOf(text);
-      info = await this.enqueue('text', () => this.engine.setText(body, { seqLen, windows }));
+      info = await this.queue.enqueue('text', () => this.engine.setText(body, { seqLen, windows }));
     } catch (e) {
-      // Only the latest choice may report.
-      if (this.s.data.text === text && this.s.data.seqLen === seqLen && this.s.data.windows === windows)
-        this.s.dataFailed(uiError(e));
+      if (current()) this.s.dataFailed(uiError(e)); // only the latest choice may report
       return;
     }
-    if (this.s.data.text !== text || this.s.data.seqLen !== seqLen || this.s.data.windows !== windows) return;
+    if (!current()) return;
     this.s.dataReady(info);
     this.s.resetResults(contextKey(this.s));
     this.refresh();
   }
 
   // -------------------------------------------------------------------------------------------------
-  // Drops.
+  // Drops, undo and redo (the drops slice records each change as before/after).
 
   toggle(kind: SublayerKind, layer: number): void {
-    this.changeDrops(toggleDrop(this.s.drops.current, kind, layer));
+    this.setDrops(toggleDrop(this.s.drops.current, kind, layer));
   }
 
   toggleBlock(layer: number): void {
-    this.changeDrops(toggleBlock(this.s.drops.current, layer));
+    this.setDrops(toggleBlock(this.s.drops.current, layer));
   }
 
+  /** Replace the drops (out-of-range layers: ignored), recording the change for undo. */
   setDrops(d: DropConfig): void {
-    this.changeDrops(d);
+    const L = this.s.model.info?.spec.numLayers ?? 0;
+    if ([...d.attn, ...d.mlp].some((l) => !Number.isInteger(l) || l < 0 || l >= L)) return;
+    const change = this.s.setDrops(d);
+    if (change) this.afterDropsChange(change.before);
   }
 
   undo(): void {
-    const before = this.s.drops.current;
-    this.s.undo();
-    if (this.s.drops.current !== before) this.afterDropsChange(before);
+    const change = this.s.undo();
+    if (change) this.afterDropsChange(change.after);
   }
 
   redo(): void {
-    const before = this.s.drops.current;
-    this.s.redo();
-    if (this.s.drops.current !== before) this.afterDropsChange(before);
+    const change = this.s.redo();
+    if (change) this.afterDropsChange(change.before);
   }
 
   setMetric(m: MetricView): void {
     this.s.setMetric(m);
   }
 
-  private changeDrops(d: DropConfig): void {
-    const L = this.s.model.info?.spec.numLayers ?? 0;
-    if ([...d.attn, ...d.mlp].some((l) => !Number.isInteger(l) || l < 0 || l >= L)) return;
-    const before = this.s.drops.current;
-    this.s.setDrops(d);
-    if (this.s.drops.current !== before) this.afterDropsChange(before);
-  }
-
+  /** The drops changed from `before`: the perplexity at once if drop-one results give it, then a refresh. */
   private afterDropsChange(before: DropConfig): void {
-    const s = this.s;
-    const ctx = s.results.context;
-    const now = s.drops.current;
-    // Instant perplexity from the drop-one results of the previous configuration.
-    if (!s.results.evals[dropKey(now)]) {
-      const added = singleAddedDrop(before, now);
-      const base = s.results.dropOnes[dropKey(before)];
-      const like = s.results.evals[dropKey(before)] ?? Object.values(s.results.evals)[0];
-      if (added && base && like) {
-        const r = evalFromDropOne(base, added.kind, added.layer, like);
-        if (r) s.putEval(ctx, r);
-      }
-    }
+    instantEval(this.store, before);
     this.refresh();
   }
 
   // -------------------------------------------------------------------------------------------------
-  // The refresh pipeline.
-
-  /** Invalidate the pipeline in flight (cancelling its engine call). */
-  private supersede(): void {
-    this.gen++;
-    if (this.inFlight && this.inFlight !== 'load' && this.inFlight !== 'text') this.engine.cancel();
-  }
+  // The refresh pipeline and quick plan.
 
   /** Recompute what the current configuration lacks, cancelling older work. */
   refresh(): void {
-    this.supersede();
-    const g = this.gen;
-    void this.pipeline(g);
-  }
-
-  private async step<T>(
-    g: number,
-    name: TaskName,
-    fn: (onProgress: (p: Progress) => void) => Promise<T>,
-  ): Promise<T | null> {
-    if (g !== this.gen) return null;
-    try {
-      return await this.enqueue(name, async () => {
-        if (g !== this.gen) return null;
-        this.s.setTask({ name, progress: null });
-        // Progress callbacks cross the worker boundary on their own channel: one may arrive after the
-        // result, and must not bring the finished task back.
-        let finished = false;
-        try {
-          return await fn((p) => {
-            if (!finished && g === this.gen) this.s.setTask({ name, progress: p });
-          });
-        } finally {
-          finished = true;
-          if (g === this.gen) this.s.setTask(null);
-        }
-      });
-    } catch (e) {
-      const err = uiError(e);
-      if (!isCancelled(e) && g === this.gen) this.s.setResultsError(err);
-      if (err.code === 'DEVICE_LOST') this.deviceLost(err.message);
-      return null;
-    }
-  }
-
-  private async pipeline(g: number): Promise<void> {
-    const ctx = contextKey(this.s);
-    if (!ctx || ctx !== this.s.results.context) return;
-    this.s.setResultsError(null);
-    const none = dropKey(NO_DROPS);
-    if (!this.s.results.analyses[none]) {
-      const a = await this.step(g, 'baseline', (p) => this.engine.analyze(NO_DROPS, p));
-      if (!a) return;
-      this.s.putAnalysis(ctx, a);
-      this.s.putEval(ctx, a.eval);
-    }
-    const drop = this.s.drops.current;
-    const key = dropKey(drop);
-    if (!this.s.results.evals[key]) {
-      const r = await this.step(g, 'evaluate', (p) => this.engine.evaluate(drop, p));
-      if (!r) return;
-      this.s.putEval(ctx, r);
-    }
-    if (!this.s.results.analyses[key]) {
-      const a = await this.step(g, 'analyze', (p) => this.engine.analyze(drop, p));
-      if (!a) return;
-      this.s.putAnalysis(ctx, a);
-      this.s.putEval(ctx, a.eval);
-    }
-    if (!this.s.results.dropOnes[key]) {
-      const d = await this.step(g, 'dropOne', (p) => this.engine.dropOne(drop, p));
-      if (!d) return;
-      this.s.putDropOne(ctx, d);
-    }
-    // A superseded step leaves its task line to the newer pipeline (step's finally): clear it here, also
-    // when everything was cached and no step ran (a toggle back during drop-one used to leave it shown).
-    if (g === this.gen) this.s.setTask(null);
-  }
-
-  /**
-   * Extension point for views with their own engine calls (curves, per-token view: src/state/lab-controller.ts).
-   * Runs `fn` on the engine queue, behind the calls already queued. Like a pipeline step, a newer change of
-   * drops, model or text cancels it (it resolves null), and so does `signal`. Other errors reject. The
-   * store's task line is left to the pipeline: the caller shows its own progress (pass the engine an
-   * onProgress of its own).
-   */
-  async extensionCall<T>(
-    name: TaskName,
-    fn: (engine: EngineClient) => Promise<T>,
-    signal?: AbortSignal,
-  ): Promise<T | null> {
-    const g = this.gen;
-    if (signal?.aborted) return null;
-    let running = false;
-    const onAbort = () => {
-      if (running) this.engine.cancel();
-    };
-    signal?.addEventListener('abort', onAbort);
-    try {
-      return await this.enqueue(name, async () => {
-        if (g !== this.gen || signal?.aborted) return null;
-        running = true;
-        try {
-          return await fn(this.engine);
-        } finally {
-          running = false;
-        }
-      });
-    } catch (e) {
-      if (isCancelled(e)) return null;
-      throw e;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    void runPipeline(this.store, this.queue, this.engine, this.queue.supersede());
   }
 
   /** Resolves when the engine queue is idle (tests, and the lab controller before its own calls). */
-  async idle(): Promise<void> {
-    for (;;) {
-      const q = this.queue;
-      await q;
-      await new Promise((r) => setTimeout(r, 0));
-      if (q === this.queue && !this.inFlight) return;
-    }
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
-
-  // -------------------------------------------------------------------------------------------------
-  // Quick plan.
 
   /** `onResult`: the plan as chosen (order and scores), before its drops are applied. */
   async plan(req: PlanRequest, onResult?: (r: PlanResult) => void): Promise<boolean> {
@@ -843,101 +492,34 @@ export class WorkbenchController {
       });
       return false;
     }
-    this.supersede();
-    const g = this.gen;
-    const r = await this.step(g, 'plan', (p) => this.engine.plan(req, p));
+    const g = this.queue.supersede();
+    const r = await this.queue.step(g, 'plan', (p) => this.engine.plan(req, p));
     if (!r) {
-      if (g === this.gen) this.refresh();
+      if (g === this.queue.epoch) this.refresh();
       return false;
     }
     onResult?.(r);
-    this.changeDrops(r.drop);
-    if (g === this.gen) this.refresh();
+    this.setDrops(r.drop);
+    if (g === this.queue.epoch) this.refresh();
     return true;
   }
 
   // -------------------------------------------------------------------------------------------------
-  // Saved experiments.
+  // Saved experiments (saved-experiments.ts).
 
-  async refreshSaved(): Promise<void> {
-    if (!this.deps.saved) return;
-    try {
-      this.s.setSaved(await this.deps.saved.list());
-    } catch {
-      this.s.setSaved([]);
-    }
+  refreshSaved(): Promise<void> {
+    return this.saved.refresh();
   }
 
-  /**
-   * An experiment saved before its perplexity arrived: add it to the saved record when it does (same
-   * model load, text and windows; a context that changes first ends the wait).
-   */
-  private addPerplexityLater(id: string, drops: DropConfig): void {
-    let ctx = this.s.results.context;
-    const key = dropKey(drops);
-    const check = () => {
-      const s = this.s;
-      if (!ctx)
-        ctx = s.results.context; // saved before the first results context: the one that follows
-      else if (s.results.context && s.results.context !== ctx) return stop();
-      const ev = s.results.context === ctx ? s.results.evals[key] : undefined;
-      if (!ev) return;
-      stop();
-      const saved = this.deps.saved;
-      if (saved)
-        void addPerplexity(saved, id, ev.perplexity)
-          .then((changed) => (changed ? this.refreshSaved() : undefined))
-          .catch(() => {});
-    };
-    const unsubscribe = this.store.subscribe(check);
-    const stop = () => {
-      unsubscribe();
-      this.unsubscribers = this.unsubscribers.filter((u) => u !== unsubscribe);
-    };
-    this.unsubscribers.push(unsubscribe);
+  save(name: string): Promise<boolean> {
+    return this.saved.save(name);
   }
 
-  async save(name: string): Promise<boolean> {
-    const hash = this.currentHash();
-    const e = this.currentExperiment();
-    if (!hash || !e || !this.deps.saved) return false;
-    const ev = this.s.results.evals[dropKey(e.drops)];
-    const summary = `${sourceLabel(e.model)} · ${describeDrops(e.drops)}${ev ? ` · ppl ${ev.perplexity.toFixed(2)}` : ''}`;
-    const clean = name.trim().slice(0, 200) || `Experiment ${new Date().toLocaleString()}`;
-    const id = newExperimentId();
-    await this.deps.saved.put({ id, name: clean, savedAt: Date.now(), hash, summary });
-    if (!ev) this.addPerplexityLater(id, e.drops);
-    await this.refreshSaved();
-    return true;
+  openSaved(id: string): Promise<boolean> {
+    return this.saved.open(id);
   }
 
-  async openSaved(id: string): Promise<boolean> {
-    const rec = this.s.saved.list.find((x) => x.id === id);
-    if (!rec) return false;
-    let e: Experiment;
-    try {
-      e = decodeExperiment(rec.hash);
-    } catch (err) {
-      this.linkRefused(err);
-      return false;
-    }
-    return this.openExperiment(e, 'saved');
+  deleteSaved(id: string): Promise<void> {
+    return this.saved.remove(id);
   }
-
-  async deleteSaved(id: string): Promise<void> {
-    await this.deps.saved?.remove(id);
-    await this.refreshSaved();
-  }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }

@@ -65,6 +65,8 @@ export interface CurvesSlice {
     job: CurvesJob;
   };
   setCurveRanking(context: string, strategy: Strategy, ranking: RankedChoice[]): void;
+  /** The curves now belong to another results context: its rankings start empty. */
+  setCurvesContext(context: string): void;
   setCurvesMax(maxSublayers: number): void;
   setCurveAxis(axis: CurveAxis): void;
   setCurvesJob(job: Partial<CurvesJob>): void;
@@ -90,6 +92,7 @@ export function createCurvesSlice<S extends CurvesSlice>(set: SetState<S>): Curv
     curves: { context: '', rankings: {}, maxSublayers: 0, axis: 'sublayers', job: IDLE_JOB },
     setCurveRanking: (context, strategy, ranking) =>
       patch((c) => ({ context, rankings: { ...(c.context === context ? c.rankings : {}), [strategy]: ranking } })),
+    setCurvesContext: (context) => patch(() => ({ context, rankings: {} })),
     setCurvesMax: (maxSublayers) => patch(() => ({ maxSublayers })),
     setCurveAxis: (axis) => patch(() => ({ axis })),
     setCurvesJob: (job) => patch((c) => ({ job: { ...c.job, ...job } })),

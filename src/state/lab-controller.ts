@@ -1,11 +1,12 @@
 /**
  * Engine work for the curves and the per-token view, and the classroom presets. Every engine call goes
- * through WorkbenchController.extensionCall, so it queues behind the refresh pipeline and a change of
+ * through the workbench's engine queue (EngineQueue.extensionCall, src/state/engine-queue.ts), so it queues behind the refresh pipeline and a change of
  * drops, model or text cancels it. The curves are independent of the current drops: a toggle pre-empts
  * the call in flight, the pipeline refreshes the perplexity first, then the curves resume where they were.
  */
 import type { Progress, TokenDelta } from '../engine/api';
 import type { WorkbenchController } from './controller';
+import { untilSettled } from './engine-queue';
 import { type PresetId, presets } from './classroom';
 import { maxSteps, missingWork, type RankedChoice } from './curves';
 import { dropKey, NO_DROPS } from './drops';
@@ -45,21 +46,17 @@ export class LabController {
     const L = info.spec.numLayers;
     const max = Math.max(1, Math.min(2 * L, Math.round(maxSublayers ?? (this.s.curves.maxSublayers || L))));
     this.s.setCurvesMax(max);
-    if (this.s.curves.context !== ctx)
-      this.store.setState((s) => ({ curves: { ...s.curves, context: ctx, rankings: {} } }));
+    if (this.s.curves.context !== ctx) this.s.setCurvesContext(ctx);
     const ac = new AbortController();
     this.curvesAbort = ac;
     let done = 0;
     const set = this.s.setCurvesJob;
     set({ state: 'running', done: 0, total: 0, partial: 0, current: null, error: null, unranked: 0, waiting: false });
-    // Progress of the call in flight only: a callback can arrive after its call's result (its own channel).
-    let call = 0;
-    const progress = () => {
-      const mine = ++call;
-      return (p: Progress) => {
-        if (mine === call && !ac.signal.aborted && p.total > 0) set({ partial: Math.min(1, p.done / p.total) });
-      };
+    // Progress of the call in flight only (untilSettled: a callback can arrive after its call's result).
+    const partial = (p: Progress) => {
+      if (!ac.signal.aborted && p.total > 0) set({ partial: Math.min(1, p.done / p.total) });
     };
+    const queue = this.controller.queue;
     try {
       for (;;) {
         if (ac.signal.aborted) return;
@@ -93,9 +90,9 @@ export class LabController {
         if (work.plans.length > 0) {
           const { strategy, n } = work.plans[0];
           set({ current: { strategy, n: 0 } });
-          const r = await this.controller.extensionCall(
+          const r = await queue.extensionCall(
             'plan',
-            (e) => started(() => e.plan({ target: strategy, n, iterative: false }, progress())),
+            (e) => started(() => untilSettled(partial, (p) => e.plan({ target: strategy, n, iterative: false }, p))),
             ac.signal,
           );
           ok = !!r;
@@ -106,9 +103,9 @@ export class LabController {
           }
         } else if (needBase) {
           set({ current: null });
-          const r = await this.controller.extensionCall(
+          const r = await queue.extensionCall(
             'evaluate',
-            (e) => started(() => e.evaluate(NO_DROPS, progress())),
+            (e) => started(() => untilSettled(partial, (p) => e.evaluate(NO_DROPS, p))),
             ac.signal,
           );
           ok = !!r;
@@ -116,19 +113,18 @@ export class LabController {
         } else {
           const t = work.evals[0];
           set({ current: { strategy: t.strategy, n: t.n } });
-          const r = await this.controller.extensionCall(
+          const r = await queue.extensionCall(
             'evaluate',
-            (e) => started(() => e.evaluate(t.drop, progress())),
+            (e) => started(() => untilSettled(partial, (p) => e.evaluate(t.drop, p))),
             ac.signal,
           );
           ok = !!r;
           if (r) this.s.putEval(ctx, r);
         }
-        call++;
         if (ac.signal.aborted) return;
         if (ok) done++;
         // Pre-empted by a change of drops: let the pipeline refresh what the person looks at first.
-        else await this.controller.idle();
+        else await queue.idle();
       }
     } catch (e) {
       if (!ac.signal.aborted) set({ state: 'error', current: null, error: uiError(e).message });
@@ -193,7 +189,7 @@ export class LabController {
       s.setTokenPending(key);
       let r: TokenDelta | null;
       try {
-        r = await this.controller.extensionCall('analyze', (e) => e.tokenDelta(sel.kind, sel.layer, drop));
+        r = await this.controller.queue.extensionCall('analyze', (e) => e.tokenDelta(sel.kind, sel.layer, drop));
       } catch (e) {
         if (this.s.tokenView.pending === key) this.s.setTokenPending(null);
         this.s.setTokenError(uiError(e).message);
@@ -206,7 +202,7 @@ export class LabController {
       }
       // Pre-empted (drops, model or text changed): a newer request may have started; else try again.
       if (run !== this.tokenRun) return;
-      await this.controller.idle();
+      await this.controller.queue.idle();
       if (run !== this.tokenRun) return;
     }
   }

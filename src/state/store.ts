@@ -4,10 +4,11 @@
  *
  *   model    what is loaded or loading, its progress, size estimate and errors; the backend in use
  *   data     the evaluation text choice, window settings and the engine's DataInfo
- *   drops    the current drop configuration with undo/redo history
+ *   drops    the current drop configuration with undo/redo history (change records, before/after)
  *   results  engine results for the current context (model + text + windows), keyed by dropKey
  *   ui       heatmap metric, link errors and notices, view options
  *   saved    the saved-experiment list (IndexedDB, src/state/saved.ts)
+ *   experiment  writes that span slices (applying an experiment, switching models), one change each
  *
  * Extension: a new feature adds its own slice (a `create…Slice` function below and a field in
  * WorkbenchState), and its own controller methods; views select from the store with useWorkbench().
@@ -74,6 +75,8 @@ export interface ModelSlice {
   modelProgress(p: LoadProgress): void;
   modelLoaded(info: ModelInfo, fromCache: boolean): void;
   modelFailed(error: UiError): void;
+  /** A link's Hub model was not downloaded ("Not now"): the panel goes back to the model loaded, if any. */
+  modelDeclined(): void;
 }
 
 export interface BundledText {
@@ -106,12 +109,24 @@ export interface DataSlice {
 
 export const HISTORY_LIMIT = 200;
 
+/**
+ * One undoable change of the drops, as an action record (as excalidraw's history entries record what
+ * changed rather than a snapshot): redoing it sets `after`, undoing it sets `before`.
+ */
+export interface DropsChange {
+  before: DropConfig;
+  after: DropConfig;
+}
+
 export interface DropsSlice {
-  drops: { current: DropConfig; past: DropConfig[]; future: DropConfig[] };
-  /** Replace the drop configuration, recording the old one for undo (no-op when equal). */
-  setDrops(d: DropConfig): void;
-  undo(): void;
-  redo(): void;
+  /** `past`: the changes applied, oldest first; `future`: the changes undone, the next redo first. */
+  drops: { current: DropConfig; past: DropsChange[]; future: DropsChange[] };
+  /** Replace the drop configuration, recording the change for undo; returns it (null when equal: no-op). */
+  setDrops(d: DropConfig): DropsChange | null;
+  /** Undo the last change; returns it (null when there is none). */
+  undo(): DropsChange | null;
+  /** Redo the last change undone; returns it (null when there is none). */
+  redo(): DropsChange | null;
   /** Set drops and forget the history (a newly loaded model or experiment). */
   resetDrops(d?: DropConfig): void;
 }
@@ -178,12 +193,27 @@ export interface SavedSlice {
   setSaved(list: SavedExperiment[]): void;
 }
 
+/** Writes that span slices, each one store change (one URL write, one render). */
+export interface ExperimentSlice {
+  /** Apply a validated experiment at once: text, windows, drops (history forgotten) and metric. */
+  applyExperiment(e: {
+    text: TextChoice;
+    seqLen: number;
+    windows: number;
+    drops: DropConfig;
+    metric: MetricView;
+  }): void;
+  /** Another model was loaded: no drops (history forgotten), the window length cut to the model's maximum. */
+  modelSwitched(maxPositions: number): void;
+}
+
 export type WorkbenchState = ModelSlice &
   DataSlice &
   DropsSlice &
   ResultsSlice &
   UiSlice &
   SavedSlice &
+  ExperimentSlice &
   // Views with engine calls of their own (src/state/lab-controller.ts drives them).
   CurvesSlice &
   TokenViewSlice &
@@ -231,6 +261,17 @@ const createModelSlice = (set: Set): ModelSlice => ({
       },
     })),
   modelFailed: (error) => set((s) => ({ model: { ...s.model, status: 'error', error, progress: null } })),
+  modelDeclined: () =>
+    set((s) => ({
+      model: {
+        ...s.model,
+        source: s.model.info?.source ?? null,
+        status: s.model.info ? 'ready' : 'idle',
+        estimate: null,
+        progress: null,
+        error: null,
+      },
+    })),
 });
 
 const createDataSlice = (set: Set): DataSlice => ({
@@ -255,20 +296,26 @@ const createDataSlice = (set: Set): DataSlice => ({
 const createDropsSlice = (set: Set, get: Get): DropsSlice => ({
   drops: { current: NO_DROPS, past: [], future: [] },
   setDrops: (d) => {
-    const next = normalizeDrops(d);
-    const { current, past } = get().drops;
-    if (sameDrops(current, next)) return;
-    set({ drops: { current: next, past: [...past, current].slice(-HISTORY_LIMIT), future: [] } });
+    const after = normalizeDrops(d);
+    const { current: before, past } = get().drops;
+    if (sameDrops(before, after)) return null;
+    const change = { before, after };
+    set({ drops: { current: after, past: [...past, change].slice(-HISTORY_LIMIT), future: [] } });
+    return change;
   },
   undo: () => {
-    const { current, past, future } = get().drops;
-    if (past.length === 0) return;
-    set({ drops: { current: past[past.length - 1], past: past.slice(0, -1), future: [current, ...future] } });
+    const { past, future } = get().drops;
+    const change = past[past.length - 1];
+    if (!change) return null;
+    set({ drops: { current: change.before, past: past.slice(0, -1), future: [change, ...future] } });
+    return change;
   },
   redo: () => {
-    const { current, past, future } = get().drops;
-    if (future.length === 0) return;
-    set({ drops: { current: future[0], past: [...past, current], future: future.slice(1) } });
+    const { past, future } = get().drops;
+    const change = future[0];
+    if (!change) return null;
+    set({ drops: { current: change.after, past: [...past, change], future: future.slice(1) } });
+    return change;
   },
   resetDrops: (d = NO_DROPS) => set({ drops: { current: normalizeDrops(d), past: [], future: [] } }),
 });
@@ -310,6 +357,20 @@ const createSavedSlice = (set: Set): SavedSlice => ({
   setSaved: (list) => set({ saved: { list } }),
 });
 
+const createExperimentSlice = (set: Set): ExperimentSlice => ({
+  applyExperiment: (e) =>
+    set((s) => ({
+      data: { ...s.data, text: e.text, seqLen: e.seqLen, windows: e.windows },
+      drops: { current: e.drops, past: [], future: [] },
+      ui: { ...s.ui, metric: e.metric },
+    })),
+  modelSwitched: (maxPositions) =>
+    set((s) => ({
+      drops: { current: NO_DROPS, past: [], future: [] },
+      data: { ...s.data, seqLen: Math.min(s.data.seqLen, maxPositions) },
+    })),
+});
+
 export function createWorkbenchStore(): WorkbenchStore {
   return createStore<WorkbenchState>()((set, get) => ({
     ...createModelSlice(set),
@@ -318,6 +379,7 @@ export function createWorkbenchStore(): WorkbenchStore {
     ...createResultsSlice(set, get),
     ...createUiSlice(set),
     ...createSavedSlice(set),
+    ...createExperimentSlice(set),
     ...createCurvesSlice<WorkbenchState>(set),
     ...createTokenViewSlice<WorkbenchState>(set),
     ...createClassroomSlice<WorkbenchState>(set),

@@ -1,6 +1,7 @@
 /** What the controller tests share: bundled texts, an in-memory URL hash, a started controller, links. */
 import { IDBFactory } from 'fake-indexeddb';
-import { type ControllerDeps, type HashPort, WorkbenchController } from '../../src/state/controller';
+import { type ControllerDeps, WorkbenchController } from '../../src/state/controller';
+import type { HashPort } from '../../src/state/url-sync';
 import { openSavedExperiments } from '../../src/state/saved';
 import { encodeExperiment, type Experiment } from '../../src/state/share-link';
 import { createWorkbenchStore } from '../../src/state/store';

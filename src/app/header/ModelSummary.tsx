@@ -1,4 +1,4 @@
-import { sourceLabel } from '../../state/controller';
+import { sourceLabel } from '../../state/model-source';
 import { useWorkbench } from '../context';
 import { formatCount } from '../format';
 

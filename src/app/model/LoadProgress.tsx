@@ -1,5 +1,5 @@
 /** Model loading status: the size estimate (before download), byte and file progress, errors. */
-import { sourceLabel } from '../../state/controller';
+import { sourceLabel } from '../../state/model-source';
 import { useController, useWorkbench } from '../context';
 import { formatBytes, formatCount } from '../format';
 

@@ -1,0 +1,41 @@
+/** The experiment the workbench shows, read from the store (what links, the URL and saved experiments hold). */
+import { NO_DROPS } from './drops';
+import { type Experiment, encodeExperiment } from './share-link';
+import { DEFAULT_MODEL, DEFAULT_SEQ_LEN, DEFAULT_TEXT, DEFAULT_WINDOWS, type WorkbenchState } from './store';
+
+export function defaultExperiment(): Experiment {
+  return {
+    model: DEFAULT_MODEL,
+    drops: NO_DROPS,
+    text: DEFAULT_TEXT,
+    seqLen: DEFAULT_SEQ_LEN,
+    windows: DEFAULT_WINDOWS,
+    metric: 'cosine',
+  };
+}
+
+/** The experiment on screen, or null before a model is loaded. */
+export function experimentOf(s: WorkbenchState): Experiment | null {
+  const model = s.model.info?.source;
+  if (!model) return null;
+  const e: Experiment = {
+    model,
+    drops: s.drops.current,
+    text: s.data.text,
+    seqLen: s.data.seqLen,
+    windows: s.data.windows,
+    metric: s.ui.metric,
+  };
+  return s.classroom.on ? { ...e, classroom: true } : e;
+}
+
+/** Its share-link hash (without '#'), or null when there is none or it cannot be encoded. */
+export function hashOf(s: WorkbenchState): string | null {
+  const e = experimentOf(s);
+  if (!e) return null;
+  try {
+    return encodeExperiment(e);
+  } catch {
+    return null;
+  }
+}
