@@ -1,16 +1,29 @@
 /**
  * The engine worker: builds the Engine (src/engine/engine.ts) over onnxruntime-web (workers/ort-web.ts)
- * and exposes it to the page with comlink (the API is workers/protocol.ts).
+ * and exposes it to the page with comlink: EngineApi (src/engine/api.ts) passed through to the Engine,
+ * plus EngineHostApi, the host glue only a worker has (backend start, fetching and caching model files,
+ * reading a local folder, device-loss watch). The page's one proxy is src/app/worker-client.ts.
  *
  * - Backend: WebGPU on a hardware adapter, else wasm with the reason; `init({ backend })` can force either.
  * - Models: bundled (this app's server), Hugging Face Hub by id (Cache API, offline on a second visit),
  *   or a local folder's File objects. `inspect` reads config.json (and the shard index) only, so an
  *   unsupported family or a model too large for this device is refused before any weight is downloaded.
  * - Errors cross the boundary as SerializedError (plain objects); the page rebuilds them with
- *   errorFromJSON. Progress callbacks arrive as comlink proxies.
+ *   errorFromJSON. Callbacks arrive as comlink proxies; the export's batches are transferred, not copied.
  */
 import * as Comlink from 'comlink';
-import type { DataSettings, DropConfig, ModelFiles, ModelSource, PlanRequest, Progress } from '../src/engine/api';
+import type {
+  EngineApi,
+  EngineClient,
+  EngineHostApi,
+  InspectResult,
+  LoadProgress,
+  LoadResult,
+  ModelEstimate,
+  ModelSource,
+  Progress,
+  WorkerInit,
+} from '../src/engine/api';
 import { Engine } from '../src/engine/engine';
 import { asDropLabError, CancelledError, RuntimeError } from '../src/engine/errors';
 import { memoryFiles } from '../src/engine/files';
@@ -32,20 +45,9 @@ import {
   type RemoteFolder,
 } from './model-files';
 import { DeviceWatch } from './device-watch';
-import { createExportApi } from './export-api';
 import { answerPings } from './heartbeat';
-import { createRunQueue, type RunQueue } from './ort-queue';
+import { createRunQueue } from './ort-queue';
 import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
-import type {
-  EngineWorkerApi,
-  ExportWorkerApi,
-  InspectResult,
-  LoadProgress,
-  LoadResult,
-  ModelEstimate,
-  ModelInput,
-  WorkerInit,
-} from './protocol';
 
 let init: WorkerInit | null = null;
 let probe: ProbeResult | null = null;
@@ -53,9 +55,8 @@ let engine: Engine | null = null;
 let downloads: AbortController | null = null;
 /** The last inspected remote folder (its config is reused by loadModel). */
 let inspected: { key: string; folder: RemoteFolder; estimate: ModelEstimate } | null = null;
-/** The runtime and the files of the loaded model (the export reads them; workers/export-api.ts). */
-let runtime: (LoadedRuntime & { exclusive: RunQueue['exclusive'] }) | null = null;
-let loadedSource: { files: ModelFiles; name: string } | null = null;
+/** The runtime (its WebGPU device is watched once sessions exist). */
+let runtime: LoadedRuntime | null = null;
 /** WebGPU device loss: every call fails with DeviceLostError from then on (device-watch.ts). */
 const deviceWatch = new DeviceWatch();
 let onDeviceLost: ((message: string) => void) | undefined;
@@ -87,21 +88,22 @@ async function watchDevice(): Promise<void> {
     deviceWatch.watch(device, (message) => onDeviceLost?.(message));
 }
 
-function sourceOf(input: ModelInput): ModelSource {
+/** The source without a local folder's File objects (what ModelInfo and the page keep). */
+function sourceOf(input: ModelSource): ModelSource {
   if (input.kind === 'local') return { kind: 'local', name: input.name };
   return input.kind === 'hub'
     ? { kind: 'hub', id: input.id, ...(input.revision ? { revision: input.revision } : {}) }
     : { kind: 'bundled', name: input.name };
 }
 
-function remoteOf(input: ModelInput): Remote {
+function remoteOf(input: ModelSource): Remote {
   const i = need(init, 'init() was not called');
   if (input.kind === 'hub') return hubRemote(i.hubEndpoint || DEFAULT_HUB, input.id, input.revision || 'main');
   if (input.kind === 'bundled') return bundledRemote(i.baseUrl, input.name);
   throw new RuntimeError('A local folder has no remote.');
 }
 
-function inputKey(input: ModelInput): string {
+function inputKey(input: ModelSource): string {
   return input.kind === 'local' ? `local:${input.name}` : remoteOf(input).url(CONFIG);
 }
 
@@ -144,7 +146,7 @@ async function estimateFor(
   return { spec, estimate };
 }
 
-async function inspectRemote(input: ModelInput): Promise<InspectResult> {
+async function inspectRemote(input: ModelSource): Promise<InspectResult> {
   const folder = await openRemoteFolder(fetchEnv(), remoteOf(input), async (config, generationConfig) => {
     await estimateFor({ config, generationConfig, index: null }, null, [], false); // unsupported family, bad config
   });
@@ -153,7 +155,7 @@ async function inspectRemote(input: ModelInput): Promise<InspectResult> {
   return { source: sourceOf(input), spec, estimate };
 }
 
-const api: EngineWorkerApi = {
+const host: EngineHostApi = {
   init: (opts, lost) =>
     wrap(async () => {
       init = opts;
@@ -163,12 +165,14 @@ const api: EngineWorkerApi = {
       // speed panels' in the foreground (ort-queue.ts).
       const rt = await loadRuntime(probe);
       const queue = createRunQueue(rt.ort);
-      runtime = { ...rt, ort: queue.foreground, exclusive: queue.exclusive };
+      runtime = rt;
       engine = new Engine({
         ort: queue.background,
         backend: rt.backend,
         executionProviders: rt.executionProviders,
         limits: deviceLimits(probe),
+        taskOrt: queue.foreground,
+        exclusive: queue.exclusive,
       });
       return probe.report;
     }),
@@ -185,11 +189,11 @@ const api: EngineWorkerApi = {
       const progress = (p: LoadProgress) => onProgress?.(p);
       const source = sourceOf(input);
       if (input.kind === 'local') {
-        const files = localFolder(input.files, input.name, progress);
+        const local = input.files ?? [];
+        const files = localFolder(local, input.name, progress);
         const info = await e.loadModel(source, files, (p: Progress) => progress(p));
-        loadedSource = { files, name: info.name };
         await watchDevice();
-        const stored = input.files.reduce((n, f) => n + f.file.size, 0);
+        const stored = local.reduce((n, f) => n + f.file.size, 0);
         const estimate: ModelEstimate = {
           parameters: info.parameters,
           float32Bytes: info.parameters * 4,
@@ -208,22 +212,9 @@ const api: EngineWorkerApi = {
       const { folder, estimate } = inspected!;
       const { files, fromCache } = await downloadFolder(fetchEnv(), folder, progress);
       const info = await e.loadModel(source, files, (p: Progress) => progress(p));
-      loadedSource = { files, name: info.name };
       await watchDevice();
       return { ...info, estimate, fromCache } satisfies LoadResult;
     }),
-
-  setText: (text: string, settings: DataSettings) => wrap(() => need(engine, 'no runtime').setText(text, settings)),
-  evaluate: (drop: DropConfig, onProgress) => wrap(() => need(engine, 'no runtime').evaluate(drop, onProgress)),
-  analyze: (drop: DropConfig, onProgress) => wrap(() => need(engine, 'no runtime').analyze(drop, onProgress)),
-  dropOne: (base: DropConfig, onProgress) => wrap(() => need(engine, 'no runtime').dropOne(base, onProgress)),
-  plan: (req: PlanRequest, onProgress) => wrap(() => need(engine, 'no runtime').plan(req, onProgress)),
-  tokenDelta: (kind, layer, drop) => wrap(() => need(engine, 'no runtime').tokenDelta(kind, layer, drop)),
-
-  cancel() {
-    downloads?.abort(new CancelledError('Loading was cancelled.'));
-    engine?.cancel();
-  },
 
   clearCache: (input) =>
     wrap(async () => {
@@ -238,18 +229,40 @@ const api: EngineWorkerApi = {
     }),
 };
 
-/** Export, generation and speed (ExportWorkerApi), beside the engine's API on the same endpoint. */
-const exportApi = createExportApi({ engine: () => engine, source: () => loadedSource, runtime: () => runtime });
-const exportMethods: ExportWorkerApi = {
-  previewExport: (req) => wrap(() => exportApi.previewExport(req)),
-  exportZip: (req, onChunks, onProgress) => wrap(() => exportApi.exportZip(req, onChunks, onProgress)),
-  cancelExport: () => exportApi.cancelExport(),
-  generate: (req, onEvent) => wrap(() => exportApi.generate(req, onEvent)),
-  cancelGenerate: () => exportApi.cancelGenerate(),
-  measureSpeed: (req, onProgress) => wrap(() => exportApi.measureSpeed(req, onProgress)),
-  cancelSpeed: () => exportApi.cancelSpeed(),
+/** EngineApi: every call goes to the Engine, its errors serialized. */
+const run = () => need(engine, 'no runtime');
+const engineApi: EngineApi = {
+  setText: (text, settings) => wrap(() => run().setText(text, settings)),
+  evaluate: (drop, onProgress) => wrap(() => run().evaluate(drop, onProgress)),
+  analyze: (drop, onProgress) => wrap(() => run().analyze(drop, onProgress)),
+  dropOne: (base, onProgress) => wrap(() => run().dropOne(base, onProgress)),
+  plan: (req, onProgress) => wrap(() => run().plan(req, onProgress)),
+  tokenDelta: (kind, layer, drop) => wrap(() => run().tokenDelta(kind, layer, drop)),
+  previewExport: (req) => wrap(() => run().previewExport(req)),
+  // Each batch is a fresh buffer (src/engine/export/zip-batches.ts): transfer it rather than copy it.
+  exportZip: (req, onChunks, onProgress) =>
+    wrap(() =>
+      run().exportZip(
+        req,
+        (chunks, final) =>
+          onChunks(
+            Comlink.transfer(
+              chunks,
+              chunks.map((c) => c.buffer),
+            ),
+            final,
+          ),
+        onProgress,
+      ),
+    ),
+  generate: (req, onEvent) => wrap(() => run().generate(req, onEvent)),
+  measureSpeed: (req, onProgress) => wrap(() => run().measureSpeed(req, onProgress)),
+  cancel(task = 'analysis') {
+    if (task === 'analysis') downloads?.abort(new CancelledError('Loading was cancelled.'));
+    engine?.cancel(task);
+  },
 };
 
-Comlink.expose({ ...api, ...exportMethods } satisfies EngineWorkerApi & ExportWorkerApi);
-// The page's watchdog pings while a call is in flight (src/app/worker-watchdog.ts).
+Comlink.expose({ ...host, ...engineApi } satisfies EngineClient);
+// The page's watchdog pings while a call is in flight (src/app/worker-client.ts, worker-watchdog.ts).
 answerPings(self as unknown as Parameters<typeof answerPings>[0]);

@@ -14,10 +14,9 @@
  * Errors are DropLab's named errors with messages for the person: 401/403 (private or gated repo, or no
  * such repo: the Hub answers 401 for both), 404 (no such repo, revision or file), network failures.
  */
-import type { ModelFiles } from '../src/engine/api';
+import type { LoadProgress, LocalFile, ModelFiles } from '../src/engine/api';
 import { CancelledError, MissingFileError, RuntimeError } from '../src/engine/errors';
 import { memoryFiles, parseJsonObject } from '../src/engine/files';
-import type { LoadProgress } from './protocol';
 
 export const CONFIG = 'config.json';
 export const TOKENIZER = 'tokenizer.json';
@@ -374,15 +373,11 @@ export async function clearCached(env: FetchEnv, remote: Remote, files: string[]
  * A picked or dropped folder's files, keyed by path relative to the folder (the folder's own name, the
  * first path segment of every file, is removed when all files share it).
  */
-export function localFolder(
-  files: { path: string; file: Blob }[],
-  name: string,
-  onProgress?: (p: LoadProgress) => void,
-): ModelFiles {
+export function localFolder(files: LocalFile[], name: string, onProgress?: (p: LoadProgress) => void): ModelFiles {
   const parts = files.map((f) => f.path.replace(/^\/+/, '').split('/'));
   const first = parts[0]?.[0];
   const strip = parts.length > 0 && parts.every((p) => p.length > 1 && p[0] === first);
-  const byName = new Map<string, Blob>();
+  const byName = new Map<string, LocalFile['file']>();
   files.forEach((f, i) => {
     const rel = (strip ? parts[i].slice(1) : parts[i]).join('/');
     if (rel && !rel.split('/').some((s) => s === '..')) byName.set(rel, f.file);

@@ -14,7 +14,7 @@
  */
 import type { BackendChoice, OrtLike } from '../src/engine/runtime/ort';
 import type { LosableDevice } from './device-watch';
-import type { AdapterReport, BackendReport } from './protocol';
+import type { AdapterReport, BackendReport } from '../src/engine/api';
 import wasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';

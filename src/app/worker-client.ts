@@ -1,16 +1,15 @@
 /**
- * The one place the page creates the engine worker. Wraps the comlink proxy into an EngineClient:
- * callbacks travel as comlink proxies, and a rejection (a SerializedError from the worker) is rebuilt
- * into the named DropLabError with errorFromJSON. A WorkerWatchdog (worker-watchdog.ts) watches the
+ * The one place the page creates the engine worker, and its one proxy (clientFor): an EngineClient
+ * (src/engine/api.ts) whose callbacks travel as comlink proxies, whose rejections (SerializedErrors
+ * from the worker) are rebuilt into named DropLabErrors with errorFromJSON, and whose late progress is
+ * dropped. A WorkerWatchdog (worker-watchdog.ts) watches the
  * worker: its error and messageerror events and a heartbeat while calls are in flight; a dead worker is
  * reported through init's onDeviceLost callback (cause 'engine'), like a lost GPU device.
  */
 import * as Comlink from 'comlink';
-import type { SerializedError } from '../engine/api';
+import type { BackendReport, EngineClient, SerializedError } from '../engine/api';
 import { DeviceLostError, errorFromJSON, RuntimeError } from '../engine/errors';
-import type { EngineClient } from '../state/engine-client';
 import { isPong, PING_KEY } from '../../workers/heartbeat';
-import type { BackendReport, EngineWorkerApi, ExportWorkerApi } from '../../workers/protocol';
 import { WorkerWatchdog } from './worker-watchdog';
 
 function isSerializedError(e: unknown): e is SerializedError {
@@ -49,12 +48,28 @@ export interface CallWatch {
 }
 
 /**
- * Wrap any EngineWorkerApi-shaped remote (comlink's, or a test double) into an EngineClient. With a
- * `watch`, every call runs under it (rejected at once if the worker dies), and progress reports count as
- * signs of life.
+ * A progress callback that goes quiet once its call has settled: a report still travelling from the
+ * worker (callbacks come back on their own message channel) is dropped rather than shown after the result.
  */
-export function clientFor(remote: Comlink.Remote<EngineWorkerApi>, watch?: CallWatch): EngineClient {
-  const run = <T>(start: () => Promise<T>): Promise<T> => (watch ? watch.track(() => call(start())) : call(start()));
+function untilSettled<F extends (...a: never[]) => void>(f: F | undefined, alive: (f?: F) => F | undefined) {
+  if (!f) return { fn: undefined, settle: () => {} };
+  let open = true;
+  const g = alive(f)!;
+  const fn = ((...a: Parameters<F>) => {
+    if (open) g(...a);
+  }) as F;
+  return { fn, settle: () => (open = false) };
+}
+
+/**
+ * The one proxy of the engine worker: wraps any EngineClient-shaped remote (comlink's, or a test
+ * double) into an EngineClient. Callbacks travel as comlink proxies; rejections are rebuilt into named
+ * DropLabErrors (errorFromJSON); progress that arrives after its call settled is dropped. With a
+ * `watch`, the engine's queued calls and the host calls run under it (rejected at once if the worker
+ * dies), and their progress reports count as signs of life; the export, generation and speed calls
+ * run outside it, as they always have (their long quantization and decoding steps answer no pings).
+ */
+export function clientFor(remote: Comlink.Remote<EngineClient>, watch?: CallWatch): EngineClient {
   const alive = <F extends (...a: never[]) => void>(f?: F): F | undefined =>
     f && watch
       ? (((...a: Parameters<F>) => {
@@ -62,23 +77,38 @@ export function clientFor(remote: Comlink.Remote<EngineWorkerApi>, watch?: CallW
           f(...a);
         }) as F)
       : f;
+  /** Run a call (under the watch when `watched`), with its progress callback closed once it settles. */
+  const run = <T, F extends (...a: never[]) => void>(
+    onProgress: F | undefined,
+    start: (progress: F | undefined) => Promise<T>,
+    watched = true,
+  ): Promise<T> => {
+    const p = untilSettled(onProgress, watched ? alive : (f) => f);
+    const go = () => call(start(cb(p.fn))).finally(p.settle);
+    return watch && watched ? watch.track(go) : go();
+  };
   return {
     init: (opts, onDeviceLost) => {
       if (watch) watch.onDead = (message) => onDeviceLost?.(message, 'engine');
-      return run(() => remote.init(opts, cb(onDeviceLost)) as Promise<BackendReport>);
+      return run(undefined, () => remote.init(opts, cb(onDeviceLost)) as Promise<BackendReport>);
     },
-    inspect: (input) => run(() => remote.inspect(input)),
-    loadModel: (input, onProgress) => run(() => remote.loadModel(input, cb(alive(onProgress)))),
-    setText: (text, settings) => run(() => remote.setText(text, settings)),
-    evaluate: (drop, onProgress) => run(() => remote.evaluate(drop, cb(alive(onProgress)))),
-    analyze: (drop, onProgress) => run(() => remote.analyze(drop, cb(alive(onProgress)))),
-    dropOne: (base, onProgress) => run(() => remote.dropOne(base, cb(alive(onProgress)))),
-    plan: (req, onProgress) => run(() => remote.plan(req, cb(alive(onProgress)))),
-    tokenDelta: (kind, layer, drop) => run(() => remote.tokenDelta(kind, layer, drop)),
-    cancel: () => {
-      void remote.cancel();
+    inspect: (source) => run(undefined, () => remote.inspect(source)),
+    loadModel: (source, onProgress) => run(onProgress, (p) => remote.loadModel(source, p)),
+    clearCache: (source) => run(undefined, () => remote.clearCache(source)),
+    setText: (text, settings) => run(undefined, () => remote.setText(text, settings)),
+    evaluate: (drop, onProgress) => run(onProgress, (p) => remote.evaluate(drop, p)),
+    analyze: (drop, onProgress) => run(onProgress, (p) => remote.analyze(drop, p)),
+    dropOne: (base, onProgress) => run(onProgress, (p) => remote.dropOne(base, p)),
+    plan: (req, onProgress) => run(onProgress, (p) => remote.plan(req, p)),
+    tokenDelta: (kind, layer, drop) => run(undefined, () => remote.tokenDelta(kind, layer, drop)),
+    previewExport: (req) => run(undefined, () => remote.previewExport(req), false),
+    exportZip: (req, onChunks, onProgress) =>
+      run(onProgress, (p) => remote.exportZip(req, Comlink.proxy(onChunks), p), false),
+    generate: (req, onEvent) => run(undefined, () => remote.generate(req, Comlink.proxy(onEvent)), false),
+    measureSpeed: (req, onProgress) => run(onProgress, (p) => remote.measureSpeed(req, p), false),
+    cancel: (task) => {
+      void remote.cancel(task);
     },
-    clearCache: (input) => run(() => remote.clearCache(input)),
   };
 }
 
@@ -108,8 +138,8 @@ export function watchWorker(worker: Worker): WorkerWatchdog & CallWatch {
   return w;
 }
 
-/** The comlink endpoint of the worker createWorkerClient() made (the export panels use it too). */
-let shared: Comlink.Remote<EngineWorkerApi & ExportWorkerApi> | null = null;
+/** The client createWorkerClient() made (the export, generation and speed panels use it too). */
+let shared: EngineClient | null = null;
 
 export function createWorkerClient(): EngineClient {
   const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), {
@@ -117,11 +147,11 @@ export function createWorkerClient(): EngineClient {
     name: 'droplab-engine',
   });
   const watch = watchWorker(worker);
-  shared = Comlink.wrap<EngineWorkerApi & ExportWorkerApi>(worker);
-  return clientFor(shared, watch);
+  shared = clientFor(Comlink.wrap<EngineClient>(worker), watch);
+  return shared;
 }
 
-/** The engine worker's endpoint, once createWorkerClient() has made it (null before, and in tests). */
-export function sharedWorkerRemote(): Comlink.Remote<EngineWorkerApi & ExportWorkerApi> | null {
+/** The engine worker's client, once createWorkerClient() has made it (null before, and in tests). */
+export function sharedWorkerClient(): EngineClient | null {
   return shared;
 }

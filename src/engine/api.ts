@@ -1,11 +1,15 @@
 /**
  * The engine's public API: the only engine module the UI imports (types only, plus the pure helpers
- * re-exported at the bottom). The worker exposes an object implementing EngineApi through comlink;
- * the Node CLI and the tests use the same Engine class directly.
+ * re-exported at the bottom), and the owner of every type shared across the worker boundary.
+ *
+ * One interface, EngineApi (analysis, export, generation, speed, cancel), is implemented twice, as in
+ * web-llm: by the Engine class (src/engine/engine.ts; the Node CLI and the tests call it directly) and by
+ * the page's proxy of the engine worker (src/app/worker-client.ts), which adds the worker's host part,
+ * EngineHostApi (backend start, inspecting and loading a model from its source, the download cache).
+ * Both together are EngineClient, what the workbench holds.
  */
 import type { ModelSpec } from './model/spec';
 import type { BackendChoice } from './runtime/ort';
-import type { SerializedError } from './errors';
 
 export type { ModelSpec } from './model/spec';
 export type { BackendChoice } from './runtime/ort';
@@ -17,10 +21,26 @@ export interface DropConfig {
   mlp: number[];
 }
 
+/** The bytes of one picked file (a File or Blob in the browser; structural, so the engine needs no DOM). */
+export interface FileBlob {
+  readonly size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** A file of a local model folder: its path relative to the folder, and its bytes (a File, on the page). */
+export interface LocalFile<B extends FileBlob = FileBlob> {
+  path: string;
+  file: B;
+}
+
+/**
+ * Where a model comes from. A local source carries its files only on its way to the worker's
+ * loadModel; everywhere else (ModelInfo, share links, saved experiments) it is the name alone.
+ */
 export type ModelSource =
   | { kind: 'bundled'; name: string } // served from public/models/<name>/
   | { kind: 'hub'; id: string; revision?: string } // Hugging Face Hub model id
-  | { kind: 'local'; name: string }; // a folder the user picked or dropped
+  | { kind: 'local'; name: string; files?: LocalFile[] }; // a folder the user picked or dropped
 
 /** Bytes of a model folder, by file name relative to the folder (config.json, model.safetensors, ...). */
 export interface ModelFiles {
@@ -118,25 +138,293 @@ export interface Progress {
 }
 export type ProgressFn = (p: Progress) => void;
 
+// ---------------------------------------------------------------------------------------------------
+// The worker's host part: backend, model files and their estimate.
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** GPUAdapterInfo.isFallbackAdapter (newer) or GPUAdapter.isFallbackAdapter (older); null if neither. */
+  isFallbackAdapter: boolean | null;
+  features: string[];
+  maxBufferSize: number;
+}
+
+export type BackendReport =
+  | { backend: 'webgpu'; adapter: AdapterReport; crossOriginIsolated: boolean; threads: number }
+  | { backend: 'wasm'; reason: string; crossOriginIsolated: boolean; threads: number };
+
+export interface WorkerInit {
+  /**
+   * `?backend=`: 'auto' uses WebGPU on a hardware adapter and wasm when the only adapter is a software
+   * fallback (SwiftShader runs the bundled model's analysis about 50x slower than wasm); 'wasm' skips
+   * WebGPU; 'webgpu' takes any adapter, a fallback one included.
+   */
+  backend: 'auto' | 'wasm' | 'webgpu';
+  /** Hugging Face Hub base URL (default https://huggingface.co); tests point it at a local server. */
+  hubEndpoint: string;
+  /** The app's base URL (import.meta.env.BASE_URL, absolute), for bundled models. */
+  baseUrl: string;
+}
+
+/** What a model will cost, known from config.json (and the shard index) before any weight is read. */
+export interface ModelEstimate {
+  parameters: number;
+  /** Weights once decoded to float32 (what the engine holds). */
+  float32Bytes: number;
+  /** What the weight files hold, as downloaded. */
+  storedBytes: number;
+  /** The largest weight tensor in float32 bytes. */
+  largestTensorBytes: number;
+  /** This device's limits (null: none known). */
+  limitBytes: number | null;
+  maxBufferBytes: number | null;
+  fits: boolean;
+  /** Files that will be read, and whether they are already in the cache (a second visit loads offline). */
+  files: string[];
+  cached: boolean;
+}
+
+export interface InspectResult {
+  source: ModelSource;
+  spec: ModelSpec;
+  estimate: ModelEstimate;
+}
+
+/** Model-loading progress: the engine's Progress, plus file counts while downloading or reading. */
+export interface LoadProgress extends Progress {
+  files?: { done: number; total: number };
+  file?: string;
+}
+
+export interface LoadResult extends ModelInfo {
+  estimate: ModelEstimate;
+  fromCache: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Export, generation and speed.
+
+/** ONNX weight formats of the export (src/engine/export/graph.ts maps them to files). */
+export type ExportFormat = 'fp32' | 'fp16' | 'q8' | 'q4';
+
+export interface ExportResult {
+  drop: DropConfig;
+  formats: ExportFormat[];
+  files: { path: string; size: number }[];
+  totalBytes: number;
+  /** External data files per ONNX format (0 = weights inside the .onnx file). */
+  externalData: Partial<Record<ExportFormat, number>>;
+  /** Whether LLM-Drop's modeling files can load the folder (llama, mistral). */
+  llmDropLoadable: boolean;
+  /** Messages for the person exporting (no LLM-Drop modeling file for the family, ...). */
+  warnings: string[];
+}
+
+/** What to export: the drop configuration and the ONNX weight formats (src/engine/export). */
+export interface ExportRequest {
+  drop: DropConfig;
+  formats: ExportFormat[];
+  /** Write the pruned safetensors checkpoint (default true). */
+  checkpoint?: boolean;
+}
+
+/** Everything known before an export starts (no weight is converted): files, sizes, warnings. */
+export interface ExportPreview {
+  /** Normalized drops and formats. */
+  drop: DropConfig;
+  formats: ExportFormat[];
+  /** Every file of the folder with its (estimated, for .onnx and safetensors) size. */
+  files: { path: string; bytes: number; estimated: boolean }[];
+  /** Bytes of all files. */
+  totalBytes: number;
+  /** Bytes of the zip download (files plus headers). */
+  zipBytes: number;
+  /** The most one zip download can hold (fflate writes no ZIP64). */
+  zipLimitBytes: number;
+  /** Formats whose weights pass 2 GB and go to external data files (onnx/<file>.onnx_data, _1, ...). */
+  externalData: ExportFormat[];
+  /** Bytes above which ONNX weights go to external data. */
+  externalDataThresholdBytes: number;
+  /** Whether LLM-Drop's modeling files load the folder (llama, mistral). */
+  llmDropLoadable: boolean;
+  family: string;
+  /** The export engine's notes for the person (no LLM-Drop modeling file for the family, ...). */
+  warnings: string[];
+  /** float32 KV-cache bytes per token of context, pruned and full. */
+  kvBytesPerToken: { pruned: number; full: number };
+  /** The name README.md and the download use. */
+  modelName: string;
+}
+
+/** The export finished; the last chunk has been delivered. */
+export interface ExportSummary extends ExportResult {
+  zipBytes: number;
+  ms: number;
+}
+
+export type GenerationModel = 'full' | 'pruned';
+
+export interface GenerateRequest {
+  prompt: string;
+  /** The pruned model's drops (the full model drops nothing). */
+  drop: DropConfig;
+  maxNewTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  /** 0 = no top-k cut. */
+  topK: number;
+  /** Seed of the sampler (both models get the same sequence of random numbers). */
+  seed: number;
+}
+
+/** One streamed step of one model: everything generated so far. */
+export interface GenerateEvent {
+  model: GenerationModel;
+  ids: number[];
+  /** The continuation as text (a trailing incomplete UTF-8 character held back). */
+  text: string;
+  done: boolean;
+  stop?: GenerationStop;
+  /** Milliseconds since the start: first token (prefill + first step) and last token. */
+  firstTokenMs?: number;
+  elapsedMs: number;
+}
+
+export type GenerationStop = 'eos' | 'length' | 'cancelled';
+
+export interface GenerationRun {
+  ids: number[];
+  text: string;
+  stop: GenerationStop;
+  /** Prompt run (prefill) + first token, ms. */
+  prefillMs: number;
+  /** Every later single-token step, ms in all. */
+  decodeMs: number;
+  decodeTokensPerS: number | null;
+  /** Attention layers with a KV cache. */
+  cachedLayers: number;
+}
+
+export interface GenerateSummary {
+  promptIds: number[];
+  promptTokens: number;
+  full: GenerationRun;
+  pruned: GenerationRun;
+  /** Where it ran, e.g. "wasm, 2 threads" (the engine's backend). */
+  backend: string;
+  /** The format of the graph that ran (always fp32 in the workbench). */
+  format: ExportFormat;
+}
+
+export interface SpeedRequest {
+  drop: DropConfig;
+  /** Context lengths (prompt tokens before decoding). */
+  contexts: number[];
+  /** Single-token decode steps timed after each prefill (default 16). */
+  decodeSteps?: number;
+  /** Timed repetitions after one warm-up (default 3); medians are reported. */
+  reps?: number;
+}
+
+export interface SpeedPoint {
+  context: number;
+  prefillTokensPerS: number;
+  decodeTokensPerS: number;
+  prefillMs: number;
+  decodeMsPerToken: number;
+  /** Bytes of the KV cache after the prefill (float32, batch 1), measured from the tensors. */
+  kvCacheBytes: number;
+}
+
+export interface SpeedReport {
+  drop: DropConfig;
+  full: SpeedPoint[];
+  pruned: SpeedPoint[];
+  decodeSteps: number;
+  reps: number;
+  backend: string;
+  format: ExportFormat;
+  /** Attention layers with a cache: full, pruned. */
+  cachedLayers: { full: number; pruned: number };
+  /** Where the context tokens came from. */
+  tokens: 'evaluation text' | 'prompt text';
+  ms: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The interface.
+
+/**
+ * What cancel() stops. 'analysis': the engine's queue (loadModel, setText, evaluate, analyze, dropOne,
+ * plan, tokenDelta; in the worker, downloads too); 'export', 'generate', 'speed': the panels' calls,
+ * which run beside that queue.
+ */
+export type EngineTask = 'analysis' | 'export' | 'generate' | 'speed';
+
+/** The engine's work on a loaded model. Engine and the worker's proxy both implement it. */
 export interface EngineApi {
-  loadModel(source: ModelSource, files: ModelFiles, onProgress?: ProgressFn): Promise<ModelInfo>;
+  /** `text` is a string split into documents at form feeds (splitDocuments), or the documents. */
   setText(text: string | string[], settings: DataSettings): Promise<DataInfo>;
   evaluate(drop: DropConfig, onProgress?: ProgressFn): Promise<EvalResult>;
   analyze(drop: DropConfig, onProgress?: ProgressFn): Promise<AnalysisResult>;
   dropOne(base: DropConfig, onProgress?: ProgressFn): Promise<DropOneResult>;
   plan(req: PlanRequest, onProgress?: ProgressFn): Promise<PlanResult>;
   tokenDelta(kind: 'attn' | 'mlp', layer: number, drop: DropConfig): Promise<TokenDelta>;
-  /** Cancel the call in flight; it rejects with CancelledError. */
-  cancel(): void;
-  dispose(): Promise<void>;
+
+  /** Files, sizes and warnings of an export, before it starts (ExportError for bad input). */
+  previewExport(req: ExportRequest): Promise<ExportPreview>;
+  /**
+   * The export as a stored zip, streamed: `onChunks` gets the archive's bytes in order (batches, each a
+   * fresh buffer; a promise it returns is await-ed, so the engine never runs far ahead). Rejects with CancelledError after
+   * cancel('export'), ExportError for bad input or a zip past 4 GiB; nothing more is sent after a failure.
+   */
+  exportZip(
+    req: ExportRequest,
+    onChunks: (chunks: Uint8Array[], final: boolean) => void,
+    onProgress?: ProgressFn,
+  ): Promise<ExportSummary>;
+  /** The full and the pruned model generating from the same prompt, streamed token by token, interleaved. */
+  generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateSummary>;
+  /** Prefill and decode speed of the full and the pruned model's KV-cache graph at each context. */
+  measureSpeed(req: SpeedRequest, onProgress?: ProgressFn): Promise<SpeedReport>;
+
+  /**
+   * Stop a task (default 'analysis': the queued call in flight and every call queued behind it). Each
+   * task keeps its own behaviour: 'analysis', 'export' and 'speed' calls reject with CancelledError;
+   * 'generate' stops and resolves with what was generated so far, stop = 'cancelled'. Cancelling a task
+   * that is not running does nothing.
+   */
+  cancel(task?: EngineTask): void;
 }
 
-/** Errors cross the worker boundary as this shape. */
-export type WireError = SerializedError;
+/**
+ * The engine worker's host part: what only the worker can do (start the runtime on this device's
+ * backend, fetch and cache a model's files, read a local folder's File objects).
+ */
+export interface EngineHostApi {
+  /**
+   * Pick the backend (WebGPU adapter, else wasm with the reason) and start the runtime. Call once.
+   * `onDeviceLost` is called (once) if the WebGPU device is lost; every call then fails with DeviceLostError.
+   * The page's watchdog (src/app/worker-client.ts) calls the same callback with cause 'engine' when the
+   * worker itself dies; the worker always passes one argument (cause 'device').
+   */
+  init(opts: WorkerInit, onDeviceLost?: (message: string, cause?: 'device' | 'engine') => void): Promise<BackendReport>;
+  /** Read config.json (and the shard index): the spec and the size estimate, no weights downloaded. */
+  inspect(source: ModelSource): Promise<InspectResult>;
+  /** Fetch (bundled, Hub: through the Cache API) or read (local: `source.files`) the files, then load them. */
+  loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<LoadResult>;
+  /** Remove this model's files from the Cache API. */
+  clearCache(source: ModelSource): Promise<void>;
+}
 
-// Export types the workbench's export, generation and speed panels show (types only; the export itself
-// runs in the worker).
-export type { ExportFormat, ExportResult } from './export';
+/**
+ * The engine as the workbench holds it: the worker's proxy (src/app/worker-client.ts), or a test double.
+ * Every method rejects with a named DropLabError (src/engine/errors.ts), rebuilt after the crossing.
+ */
+export type EngineClient = EngineHostApi & EngineApi;
 
 // Pure helpers the workbench uses on a ModelSpec (no runtime, no weights).
 /** Parameters of one attention sublayer, one MLP sublayer and the whole model, from the family's weight plan. */

@@ -3,7 +3,8 @@
  * (onnxruntime-web, WebGPU or wasm), in the Node CLI and in the tests (onnxruntime-node or
  * onnxruntime-web's wasm in Node).
  *
- * Calls are serialized (one at a time, in order); cancel() makes the call in flight and every queued
+ * The export, generation and speed methods run beside that queue (model-tasks.ts); cancel(task) stops one
+ * of them. The analysis calls are serialized (one at a time, in order); cancel() makes the call in flight and every queued
  * call reject with CancelledError at their next session run.
  */
 import type {
@@ -13,13 +14,21 @@ import type {
   DropConfig,
   DropOneResult,
   EngineApi,
+  EngineTask,
   EvalResult,
+  ExportRequest,
+  ExportSummary,
+  GenerateEvent,
+  GenerateRequest,
+  GenerateSummary,
   ModelFiles,
   ModelInfo,
   ModelSource,
   PlanRequest,
   PlanResult,
   ProgressFn,
+  SpeedReport,
+  SpeedRequest,
   TokenDelta,
 } from './api';
 import { buildWindows, splitDocuments } from './data';
@@ -27,6 +36,7 @@ import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from
 import { CancelledError, DropLabError, NonFiniteError, RuntimeError, SettingsError, asDropLabError } from './errors';
 import * as graphs from './graphs/sublayers';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
+import { createModelTasks, type ModelTasks } from './model-tasks';
 import { checkTokenizerVocab } from './model/vocab';
 import { blockBoundaries, blockMetrics, sublayerImportance } from './metrics';
 import { type NllSum, Pipeline, type PipelineSessions } from './pipeline';
@@ -44,10 +54,16 @@ export interface EngineOptions {
   batchWindows?: number;
   /** Extra session options (e.g. graphOptimizationLevel). */
   sessionOptions?: OrtSessionOptions;
+  /** The runtime the export, generation and speed sessions run on (default `ort`; the worker's foreground lane). */
+  taskOrt?: OrtLike;
+  /** Runs fn with the analysis' session runs held back (workers/ort-queue.ts); absent: no holding. */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 interface Loaded {
   info: ModelInfo;
+  /** The folder the model was loaded from (the export copies its config and tokenizer files). */
+  files: ModelFiles;
   model: LoadedModel;
   tokenizer: Tokenizer;
   sessions: PipelineSessions;
@@ -63,7 +79,25 @@ export class Engine implements EngineApi {
   private generation = 0; // bumped by cancel(): calls started under an older generation stop
   private runs = 0;
 
-  constructor(private readonly opts: EngineOptions) {}
+  /** Export, generation and speed: beside the queue, on the loaded model (model-tasks.ts). */
+  private readonly tasks: ModelTasks;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.tasks = createModelTasks({
+      loaded: () => {
+        const l = this.loaded;
+        if (!l) return null;
+        const windowIds = this.data?.windowIds ?? null;
+        return { model: l.model, tokenizer: l.tokenizer, windowIds, files: l.files, name: l.info.name };
+      },
+      runtime: () => ({
+        ort: opts.taskOrt ?? opts.ort,
+        executionProviders: opts.executionProviders,
+        backend: opts.backend,
+        exclusive: opts.exclusive,
+      }),
+    });
+  }
 
   get backend(): BackendChoice {
     return this.opts.backend;
@@ -74,12 +108,38 @@ export class Engine implements EngineApi {
     return this.runs;
   }
 
-  cancel(): void {
-    this.generation++;
+  /** See EngineApi.cancel: 'analysis' (the default) rejects the queued calls, 'generate' resolves early. */
+  cancel(task: EngineTask = 'analysis'): void {
+    if (task === 'analysis') this.generation++;
+    else this.tasks.cancel(task);
   }
 
   async dispose(): Promise<void> {
+    await this.tasks.dispose();
     await this.serial(async () => this.unload());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Export, generation and speed (model-tasks.ts).
+
+  previewExport(req: ExportRequest) {
+    return this.tasks.previewExport(req);
+  }
+
+  exportZip(
+    req: ExportRequest,
+    onChunks: (chunks: Uint8Array[], final: boolean) => void,
+    onProgress?: ProgressFn,
+  ): Promise<ExportSummary> {
+    return this.tasks.exportZip(req, onChunks, onProgress);
+  }
+
+  generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateSummary> {
+    return this.tasks.generate(req, onEvent);
+  }
+
+  measureSpeed(req: SpeedRequest, onProgress?: ProgressFn): Promise<SpeedReport> {
+    return this.tasks.measureSpeed(req, onProgress);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -133,6 +193,7 @@ export class Engine implements EngineApi {
       };
       this.loaded = {
         info,
+        files,
         model,
         tokenizer,
         sessions,

@@ -1,21 +1,33 @@
 /**
- * The worker's export, generation and speed methods (ExportWorkerApi, workers/protocol.ts), over the
- * model the Engine has loaded and the files it was loaded from. engine.worker.ts exposes them next to
- * EngineWorkerApi on the same comlink endpoint.
+ * The export, generation and speed methods of EngineApi (src/engine/api.ts) over the model the Engine
+ * has loaded and the files it was loaded from; Engine (engine.ts) delegates them here.
  *
- * - Export: src/engine/export's exportModel into its zipSink; the archive's bytes go to the page in
- *   batches (copied out of the weights' buffers, then transferred), each batch await-ed, so the worker
- *   stays at most one batch ahead. Cancel flips the export's signal: it stops at the next layer or file,
- *   the zip is terminated, and the page drops what it has (no download is ever started for it).
- * - Generation and speed: workers/generation.ts on KV-cache sessions kept per drop configuration.
+ * - Export: src/engine/export's exportModel into its zipSink; the archive's bytes go to `onChunks` in
+ *   batches (export/zip-batches.ts: each a fresh buffer, so a host may transfer it), each batch await-ed,
+ *   so the engine stays at most one batch ahead. cancel('export') flips the export's signal: it stops at
+ *   the next layer or file, the zip is terminated, and the receiver drops what it has.
+ * - Generation and speed: generate/side-by-side.ts and generate/speed.ts on KV-cache sessions kept per
+ *   drop configuration (generate/kv-sessions.ts).
  *
  * These calls run beside the Engine's own queue (they never touch its sessions): the model's weights
  * are read, not changed. One generation or speed measurement at a time, and one export at a time.
  */
-import * as Comlink from 'comlink';
-import type { DropConfig, ModelFiles, Progress } from '../src/engine/api';
-import type { Engine } from '../src/engine/engine';
-import { CancelledError, ExportError, RuntimeError } from '../src/engine/errors';
+import type {
+  DropConfig,
+  EngineApi,
+  EngineTask,
+  ExportPreview,
+  ExportRequest,
+  ExportSummary,
+  GenerateEvent,
+  GenerateRequest,
+  GenerateSummary,
+  ModelFiles,
+  Progress,
+  SpeedReport,
+  SpeedRequest,
+} from './api';
+import { CancelledError, ExportError, RuntimeError } from './errors';
 import {
   checkExportOptions,
   DEFAULT_EXTERNAL_DATA_THRESHOLD,
@@ -26,89 +38,41 @@ import {
   TOKENIZER_FILES,
   ZIP_MAX_BYTES,
   zipSink,
-} from '../src/engine/export';
-import type { BackendChoice, OrtLike, OrtSessionOptions } from '../src/engine/runtime/ort';
-import {
-  checkGenerateRequest,
-  eosIds,
-  generateSideBySide,
-  KvSessionCache,
-  measureDecoders,
-  NO_DROP,
-} from './generation';
-import type {
-  ExportPreview,
-  ExportRequest,
-  ExportSummary,
-  ExportWorkerApi,
-  GenerateEvent,
-  GenerateRequest,
-  GenerateSummary,
-  SpeedReport,
-  SpeedRequest,
-} from './protocol';
+} from './export';
+import { ChunkBatcher, zipEntryBytes } from './export/zip-batches';
+import { checkGenerateRequest, eosIds, generateSideBySide } from './generate/side-by-side';
+import { KvSessionCache, NO_DROP } from './generate/kv-sessions';
+import { measureDecoders } from './generate/speed';
+import type { LoadedModel } from './model/load';
+import type { BackendChoice, OrtLike, OrtSessionOptions } from './runtime/ort';
+import type { Tokenizer } from './tokenizer';
 
-/** What the export needs from the worker: the engine, the files its model came from, the runtime. */
-export interface ExportHost {
-  engine(): Engine | null;
-  /** The folder the engine's current model was loaded from, and its display name. */
-  source(): { files: ModelFiles; name: string } | null;
+/** What these methods need from the engine: the loaded model and where it came from, the runtime. */
+export interface ModelTaskHost {
+  /** The loaded model, its tokenizer, the evaluation windows' ids and the folder it was loaded from; null before a load. */
+  loaded(): {
+    model: LoadedModel;
+    tokenizer: Tokenizer | null;
+    windowIds: Int32Array | null;
+    files: ModelFiles;
+    /** The display name (README.md and the download use it). */
+    name: string;
+  } | null;
   runtime(): {
     ort: OrtLike;
     executionProviders: string[];
     backend: BackendChoice;
-    /** Runs fn with the engine's own session runs held back (ort-queue.ts); absent: no holding. */
+    /** Runs fn with the engine's own session runs held back (workers/ort-queue.ts); absent: no holding. */
     exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
   } | null;
 }
 
-/** Per-file overhead zipSink counts (local header, data descriptor, central directory entry). */
-export const zipEntryBytes = (path: string, size: number) => size + 128 + path.length * 2;
-
-/**
- * Collects an archive's chunks and hands them out in batches of about `batchBytes`: each batch is one
- * new buffer (the chunks may be views into the model's weights, which must not be transferred away).
- */
-export class ChunkBatcher {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  total = 0;
-
-  constructor(private readonly batchBytes = 16 * 2 ** 20) {}
-
-  push(chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.byteLength;
-    this.total += chunk.byteLength;
-  }
-
-  /** Full batches (all that is pending when `flush`), each a fresh Uint8Array. */
-  take(flush: boolean): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    while (this.pendingBytes > 0 && (flush || this.pendingBytes >= this.batchBytes)) {
-      const n = Math.min(this.pendingBytes, this.batchBytes);
-      const batch = new Uint8Array(n);
-      let o = 0;
-      while (o < n) {
-        const c = this.pending[0];
-        const k = Math.min(c.byteLength, n - o);
-        batch.set(k === c.byteLength ? c : c.subarray(0, k), o);
-        o += k;
-        if (k === c.byteLength) this.pending.shift();
-        else this.pending[0] = c.subarray(k);
-      }
-      this.pendingBytes -= n;
-      out.push(batch);
-    }
-    return out;
-  }
-
-  clear(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-}
+export type ModelTasks = Pick<EngineApi, 'previewExport' | 'exportZip' | 'generate' | 'measureSpeed'> & {
+  /** Stop the export, generation or speed measurement in flight (see EngineApi.cancel). */
+  cancel(task: Exclude<EngineTask, 'analysis'>): void;
+  /** Release the KV-cache sessions. */
+  dispose(): Promise<void>;
+};
 
 function describeBackend(b: BackendChoice): string {
   return b.name === 'webgpu'
@@ -118,18 +82,16 @@ function describeBackend(b: BackendChoice): string {
       : b.detail;
 }
 
-export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose(): Promise<void> } {
+export function createModelTasks(host: ModelTaskHost): ModelTasks {
   let exportSignal: { aborted: boolean } | null = null;
   let decodeCancel: { cancelled: boolean } | null = null;
   let busy: 'generate' | 'speed' | null = null;
   let sessions: KvSessionCache | null = null;
 
   const need = () => {
-    const engine = host.engine();
-    const model = engine?.model ?? null;
-    const src = host.source();
-    if (!engine || !model || !src) throw new RuntimeError('No model is loaded yet: load a model first.');
-    return { engine, model, src };
+    const loaded = host.loaded();
+    if (!loaded) throw new RuntimeError('No model is loaded yet: load a model first.');
+    return { engine: loaded, model: loaded.model, src: loaded };
   };
 
   const kv = (): KvSessionCache => {
@@ -195,7 +157,7 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
     };
   };
 
-  const api: ExportWorkerApi & { dispose(): Promise<void> } = {
+  const api: ModelTasks = {
     previewExport: (req) => preview(req),
 
     async exportZip(req, onChunks, onProgress) {
@@ -220,7 +182,7 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
           for (let i = 0; i < batches.length; i++) {
             if (signal.aborted) throw new CancelledError('Export cancelled: nothing was written.');
             const final = flush && i === batches.length - 1;
-            await onChunks(Comlink.transfer([batches[i]], [batches[i].buffer]), final);
+            await onChunks([batches[i]], final);
           }
         };
         const sink: ExportSink = {
@@ -257,10 +219,6 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
       }
     },
 
-    cancelExport() {
-      if (exportSignal) exportSignal.aborted = true;
-    },
-
     async generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateSummary> {
       const c = claim('generate');
       try {
@@ -268,10 +226,6 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
       } finally {
         busy = null;
       }
-    },
-
-    cancelGenerate() {
-      if (busy === 'generate' && decodeCancel) decodeCancel.cancelled = true;
     },
 
     async measureSpeed(req: SpeedRequest, onProgress?: (p: Progress) => void): Promise<SpeedReport> {
@@ -283,8 +237,9 @@ export function createExportApi(host: ExportHost): ExportWorkerApi & { dispose()
       }
     },
 
-    cancelSpeed() {
-      if (busy === 'speed' && decodeCancel) decodeCancel.cancelled = true;
+    cancel(task) {
+      if (task === 'export' && exportSignal) exportSignal.aborted = true;
+      if (busy === task && decodeCancel) decodeCancel.cancelled = true;
     },
 
     async dispose() {

@@ -1,6 +1,5 @@
 /**
- * The engine as the store's controller sees it: the worker's API (workers/protocol.ts) with errors
- * already rebuilt as named DropLabErrors (src/app/worker-client.ts does that for the real worker;
- * tests pass a fake).
+ * The engine as the store's controller sees it: EngineClient (src/engine/api.ts), the worker's proxy
+ * with errors already rebuilt as named DropLabErrors (src/app/worker-client.ts; tests pass a fake).
  */
-export type { EngineWorkerApi as EngineClient } from '../../workers/protocol';
+export type { EngineClient } from '../engine/api';

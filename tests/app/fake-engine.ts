@@ -5,11 +5,18 @@
  */
 import type {
   AnalysisResult,
+  BackendReport,
   DataInfo,
   DropConfig,
   DropOneResult,
+  EngineClient,
   EvalResult,
+  InspectResult,
+  LoadProgress,
+  LoadResult,
+  ModelEstimate,
   ModelInfo,
+  ModelSource,
   ModelSpec,
   PlanResult,
   Progress,
@@ -17,18 +24,10 @@ import type {
 import {
   CancelledError,
   MissingFileError,
+  RuntimeError,
   TextTooShortError,
   UnsupportedArchitectureError,
 } from '../../src/engine/errors';
-import type { EngineClient } from '../../src/state/engine-client';
-import type {
-  BackendReport,
-  InspectResult,
-  LoadProgress,
-  LoadResult,
-  ModelEstimate,
-  ModelInput,
-} from '../../workers/protocol';
 import { tinySpec } from '../fixtures/specs';
 
 /** A llama-like spec of a small byte-level model: d=128, L layers, GQA 4/2, V=257, tied, no BOS. */
@@ -68,6 +67,12 @@ export interface FakeEngine extends EngineClient {
   nll(d: DropConfig): number;
   /** The device-loss callback the page passed to init(). */
   onDeviceLost?: (message: string, cause?: 'device' | 'engine') => void;
+}
+
+async function noPanels(): Promise<never> {
+  throw new RuntimeError(
+    'The fake engine has no export, generation or speed: tests/app/export gives the panels their own client.',
+  );
 }
 
 /** Cost of dropping each sublayer (nats): early layers and MLPs matter more, late attention little. */
@@ -156,7 +161,7 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     cached,
   });
 
-  const idOf = (input: ModelInput) => (input.kind === 'hub' ? input.id : input.name);
+  const idOf = (input: ModelSource) => (input.kind === 'hub' ? input.id : input.name);
 
   const engine: FakeEngine = {
     calls,
@@ -228,7 +233,8 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     async setText(text, settings) {
       calls.push({ method: 'setText', arg: settings });
       if (!loaded) throw new Error('no model');
-      const textTokens = new TextEncoder().encode(text).length + 1;
+      const body = Array.isArray(text) ? text.join('\f') : text;
+      const textTokens = new TextEncoder().encode(body).length + 1;
       const available = Math.floor(textTokens / settings.seqLen);
       if (available < 1)
         throw new TextTooShortError(`The text has ${textTokens} tokens, but one window needs ${settings.seqLen}.`);
@@ -291,10 +297,15 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
       calls.push({ method: 'tokenDelta' });
       return { kind, layer, tokens: ['a', 'b'], delta: [0.1, 0.2] };
     },
-    cancel() {
+    cancel(task = 'analysis') {
       calls.push({ method: 'cancel' });
-      generation++;
+      if (task === 'analysis') generation++;
     },
+    // The export, generation and speed panels are tested with their own client (tests/app/export).
+    previewExport: noPanels,
+    exportZip: noPanels,
+    generate: noPanels,
+    measureSpeed: noPanels,
     async clearCache() {
       calls.push({ method: 'clearCache' });
     },

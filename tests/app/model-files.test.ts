@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, MissingFileError, RuntimeError } from '../../src/engine/errors';
 import { loadModelFromFiles } from '../../src/engine/model/load';
-import type { LoadProgress } from '../../workers/protocol';
+import type { LoadProgress } from '../../src/engine/api';
 import {
   bundledRemote,
   downloadFolder,

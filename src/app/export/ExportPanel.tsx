@@ -6,12 +6,11 @@
  * byte is there, so a cancelled or failed export leaves nothing behind.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { DropConfig, ExportFormat, Progress } from '../../engine/api';
+import type { DropConfig, ExportFormat, ExportPreview, ExportSummary, Progress } from '../../engine/api';
 import { describeDrops, dropKey } from '../../state/drops';
 import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
 import { formatBytes, formatInt } from '../format';
-import type { ExportPreview, ExportSummary } from '../../../workers/protocol';
 import { startDownload } from '../chart-export/dom-export';
 import { useExportClient } from './export-client';
 import {
@@ -211,7 +210,7 @@ export function ExportPanel() {
               {Math.round(frac * 100)}% · {formatBytes(job.progress?.done ?? 0)} of{' '}
               {formatBytes(job.progress?.total ?? p?.totalBytes ?? 0)}
             </span>
-            <button type="button" onClick={() => client().cancelExport()} data-testid="export-cancel">
+            <button type="button" onClick={() => client().cancel('export')} data-testid="export-cancel">
               Cancel
             </button>
           </>

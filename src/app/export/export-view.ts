@@ -2,9 +2,8 @@
  * Pure view-model helpers of the export panel: format descriptions, the notices an export preview
  * calls for, the download's file name, and grouping of the preview's files.
  */
-import type { DropConfig, ExportFormat } from '../../engine/api';
+import type { DropConfig, ExportFormat, ExportPreview } from '../../engine/api';
 import { formatBytes } from '../format';
-import type { ExportPreview } from '../../../workers/protocol';
 
 export interface FormatInfo {
   id: ExportFormat;

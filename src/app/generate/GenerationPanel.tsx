@@ -4,10 +4,9 @@
  * export's own decoding loop, in the worker, on the workbench's backend; Stop ends both.
  */
 import { type FormEvent, useState } from 'react';
-import type { DropConfig, ModelSpec } from '../../engine/api';
+import type { DropConfig, GenerateEvent, GenerateSummary, GenerationModel, ModelSpec } from '../../engine/api';
 import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
-import type { GenerateEvent, GenerateSummary, GenerationModel } from '../../../workers/protocol';
 import { useExportClient } from '../export/export-client';
 import '../export/export.css';
 import {
@@ -221,7 +220,7 @@ export function GenerationPanel() {
                 />
               </label>
               {running ? (
-                <button type="button" onClick={() => client().cancelGenerate()} data-testid="gen-stop">
+                <button type="button" onClick={() => client().cancel('generate')} data-testid="gen-stop">
                   Stop
                 </button>
               ) : (

@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { uiError, type UiError } from '../../state/store';
 import { useWorkbench } from '../context';
 import { formatBytes } from '../format';
-import type { SpeedReport } from '../../../workers/protocol';
+import type { SpeedReport } from '../../engine/api';
 import { useExportClient } from '../export/export-client';
 import '../export/export.css';
 import { contextChoices, droppedLabel, formatRate, formatRatio, KV_FLOAT32_WHY, speedRows } from './generate-view';
@@ -89,7 +89,7 @@ export function SpeedPanel() {
                 {job.state === 'running' && (
                   <progress max={job.total} value={job.done} aria-label="measurement progress" />
                 )}
-                <button type="button" onClick={() => client().cancelSpeed()} data-testid="speed-cancel">
+                <button type="button" onClick={() => client().cancel('speed')} data-testid="speed-cancel">
                   Stop
                 </button>
               </>

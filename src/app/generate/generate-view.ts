@@ -1,6 +1,6 @@
 /** Pure helpers of the generation and speed panels: settings, agreement of two runs, speed rows. */
-import type { DropConfig } from '../../engine/api';
 import type {
+  DropConfig,
   GenerateEvent,
   GenerateRequest,
   GenerateSummary,
@@ -8,7 +8,7 @@ import type {
   GenerationRun,
   SpeedPoint,
   SpeedReport,
-} from '../../../workers/protocol';
+} from '../../engine/api';
 import { describeDrops } from '../../state/drops';
 import { formatInt } from '../format';
 

@@ -2,7 +2,7 @@
  * The header badge in plain words: where the model runs (GPU or CPU) and, briefly, why; the full
  * technical report (adapter, the engine's own reason, threads, cross-origin isolation) goes in the title.
  */
-import type { BackendReport } from '../../../workers/protocol';
+import type { BackendReport } from '../../engine/api';
 
 export interface BadgeWords {
   /** Short visible text. */

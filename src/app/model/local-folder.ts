@@ -3,11 +3,11 @@
  * (DataTransfer entries). Only the files a model folder needs are kept: *.json and *.safetensors at the
  * top level of the folder (an onnx/ subfolder or checkpoints elsewhere are not read).
  */
-import type { LocalFile } from '../../../workers/protocol';
+import type { LocalFile } from '../../engine/api';
 
 export interface PickedFolder {
   name: string;
-  files: LocalFile[];
+  files: LocalFile<File>[];
 }
 
 export function wanted(name: string): boolean {
@@ -21,7 +21,7 @@ export function folderFromFileList(list: FileList | File[]): PickedFolder | null
   const rel = (f: File) => (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
   const first = rel(files[0]).split('/');
   const name = first.length > 1 ? first[0] : 'dropped files';
-  const out: LocalFile[] = [];
+  const out: LocalFile<File>[] = [];
   for (const f of files) {
     const parts = rel(f).split('/');
     const inside = parts.length > 1 ? parts.slice(1) : parts;
@@ -50,7 +50,7 @@ export async function pickDirectory(): Promise<PickedFolder | null> {
     if (e instanceof DOMException && e.name === 'AbortError') return null;
     throw e;
   }
-  const files: LocalFile[] = [];
+  const files: LocalFile<File>[] = [];
   for await (const entry of dir.values()) {
     if (entry.kind === 'file' && wanted(entry.name) && entry.getFile)
       files.push({ path: entry.name, file: await entry.getFile() });
@@ -64,7 +64,7 @@ export async function folderFromDrop(dt: DataTransfer): Promise<PickedFolder | n
   const dir = entries.find((e) => e.isDirectory) as FileSystemDirectoryEntry | undefined;
   if (dir) {
     const children = await readAll(dir.createReader());
-    const files: LocalFile[] = [];
+    const files: LocalFile<File>[] = [];
     for (const c of children) {
       if (c.isFile && wanted(c.name)) files.push({ path: c.name, file: await fileOf(c as FileSystemFileEntry) });
     }

@@ -36,7 +36,7 @@
  *         embedding float16 and LM head MatMulNBits 8-bit, as in q8: the head's error goes straight
  *         into every logit, and 8 bits there costs little.
  */
-import type { DropConfig } from '../api';
+import type { DropConfig, ExportFormat } from '../api';
 import { normalizeDrop } from '../drops';
 import * as blocks from '../graphs/blocks';
 import type { BlockContext, KV, LinearImpl, RopeMode, WeightFormat } from '../graphs/blocks';
@@ -46,7 +46,7 @@ import { GraphBuilder, type Value } from '../onnx/builder';
 import { checkSomethingKept } from './llmdrop';
 import { type NBits, quantizeBlockwise, toFloat16 } from './quant';
 
-export type ExportFormat = 'fp32' | 'fp16' | 'q8' | 'q4';
+export type { ExportFormat } from '../api';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['fp32', 'fp16', 'q8', 'q4'];
 
 /** File of each format inside the exported folder (transformers.js' dtype -> file-name convention). */

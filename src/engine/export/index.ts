@@ -16,7 +16,7 @@
  *   const est = estimateExport(model, { drop, formats: ['q4'] });      // before anything is built
  *   const res = await exportModel({ model, files }, { drop, formats: ['fp32', 'q4'], onProgress, signal }, sink);
  */
-import type { DropConfig, ModelFiles, ProgressFn } from '../api';
+import type { DropConfig, ExportFormat, ExportResult, ModelFiles, ProgressFn } from '../api';
 import { normalizeDrop } from '../drops';
 import { CancelledError, ExportError } from '../errors';
 import type { LoadedModel } from '../model/load';
@@ -24,7 +24,6 @@ import type { ModelSpec } from '../model/spec';
 import { prunedCheckpointFiles, prunedTensors } from './checkpoint';
 import {
   EXPORT_FORMATS,
-  type ExportFormat,
   isExportFormat,
   keptAttention,
   ONNX_FILE,
@@ -57,7 +56,7 @@ export {
   kvBytesPerToken,
   isExportFormat,
 } from './graph';
-export type { ExportFormat } from './graph';
+export type { ExportFormat } from '../api';
 export { DEFAULT_EXTERNAL_DATA_THRESHOLD, onnxFiles, fileBytes, exportFile } from './onnx-file';
 export type { ExportFile, OnnxFileOptions } from './onnx-file';
 export {
@@ -109,18 +108,7 @@ export interface ExportSource {
   files: ModelFiles;
 }
 
-export interface ExportResult {
-  drop: DropConfig;
-  formats: ExportFormat[];
-  files: { path: string; size: number }[];
-  totalBytes: number;
-  /** External data files per ONNX format (0 = weights inside the .onnx file). */
-  externalData: Partial<Record<ExportFormat, number>>;
-  /** Whether LLM-Drop's modeling files can load the folder (llama, mistral). */
-  llmDropLoadable: boolean;
-  /** Messages for the person exporting (no LLM-Drop modeling file for the family, ...). */
-  warnings: string[];
-}
+export type { ExportResult } from '../api';
 
 /** Tokenizer files copied when the source has them. */
 export const TOKENIZER_FILES = [

@@ -31,9 +31,10 @@ import {
 import { WorkbenchController } from '../../../src/state/controller';
 import { openSavedExperiments } from '../../../src/state/saved';
 import { createWorkbenchStore } from '../../../src/state/store';
-import { checkGenerateRequest, continuationText, contextTokens, eosIds } from '../../../workers/generation';
+import { checkGenerateRequest, continuationText, eosIds } from '../../../src/engine/generate/side-by-side';
+import { contextTokens } from '../../../src/engine/generate/speed';
 import { mulberry32 as seededRandom } from '../../../src/engine/random';
-import type { ExportPreview, SpeedPoint, SpeedReport } from '../../../workers/protocol';
+import type { ExportPreview, SpeedPoint, SpeedReport } from '../../../src/engine/api';
 import { createFakeEngine } from '../fake-engine';
 
 function preview(o: Partial<ExportPreview> = {}): ExportPreview {

@@ -1,12 +1,12 @@
 /**
- * The worker's export, generation and speed methods (workers/export-api.ts, workers/generation.ts) in
+ * The engine's export, generation and speed methods (src/engine/model-tasks.ts, src/engine/generate/) in
  * Node: the same code the engine worker runs, over an Engine on onnxruntime-node and tiny models. The
  * zip the page would receive is reassembled from the streamed batches and unzipped.
  */
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { NODE_BACKEND, nodeEngine, ortNode } from '../../../src/cli/ort-node';
-import type { DropConfig, Progress } from '../../../src/engine/api';
+import { nodeEngine, ortNode } from '../../../src/cli/ort-node';
+import type { DropConfig, GenerateEvent, Progress } from '../../../src/engine/api';
 import type { Engine } from '../../../src/engine/engine';
 import { CancelledError, type DropLabError, ExportError } from '../../../src/engine/errors';
 import {
@@ -20,32 +20,27 @@ import {
   readDropConfig,
 } from '../../../src/engine/export';
 import { exportNotices } from '../../../src/app/export/export-view';
-import { ChunkBatcher, createExportApi } from '../../../workers/export-api';
-import { KvSessionCache, NO_DROP } from '../../../workers/generation';
+import { ChunkBatcher } from '../../../src/engine/export/zip-batches';
+import { KvSessionCache, NO_DROP } from '../../../src/engine/generate/kv-sessions';
 import { createRunQueue } from '../../../workers/ort-queue';
 import { RUNTIMES } from '../../support/runtimes';
-import type { GenerateEvent } from '../../../workers/protocol';
 import { tinyModel, type TinyVariant } from '../../fixtures/tiny-models';
 
 async function setup(variant: TinyVariant = 'llama-gqa', rt: 'node' | 'web-wasm' = 'node') {
   const tiny = tinyModel(variant);
   // onnxruntime-web's wasm backend, as in the worker: the engine in the queue's background lane, the panels in its foreground.
   const web = rt === 'web-wasm' ? createRunQueue(RUNTIMES[1].ort) : null;
-  const engine = web ? nodeEngine({ ort: web.background, executionProviders: ['wasm'] }) : nodeEngine();
+  const engine = web
+    ? nodeEngine({
+        ort: web.background,
+        executionProviders: ['wasm'],
+        taskOrt: web.foreground,
+        exclusive: web.exclusive,
+      })
+    : nodeEngine();
   await engine.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
-  const api = createExportApi({
-    engine: () => engine,
-    source: () => ({ files: tiny.files, name: tiny.name }),
-    runtime: () =>
-      web
-        ? {
-            ort: web.foreground,
-            executionProviders: ['wasm'],
-            backend: { ...NODE_BACKEND, name: 'wasm' },
-            exclusive: web.exclusive,
-          }
-        : { ort: ortNode, executionProviders: ['cpu'], backend: NODE_BACKEND },
-  });
+  // The export, generation and speed methods of EngineApi, as the worker passes them through.
+  const api = engine;
   return { tiny, engine, api };
 }
 
@@ -142,7 +137,6 @@ describe('export in the worker', () => {
       expect(Math.abs(files[path].byteLength - est)).toBeLessThan(64 * 1024);
     }
     expect(progress[progress.length - 1].done).toBe(progress[progress.length - 1].total);
-    await api.dispose();
     await engine.dispose();
   });
 
@@ -156,7 +150,7 @@ describe('export in the worker', () => {
         if (final) finals++;
       },
       () => {
-        if (++calls === 2) api.cancelExport();
+        if (++calls === 2) api.cancel('export');
       },
     );
     await expect(run).rejects.toBeInstanceOf(CancelledError);
@@ -248,7 +242,6 @@ describe('generation and speed in the worker', () => {
     const eos = [engine.tokenizer!.eosTokenId ?? engine.model!.spec.eosTokenId!];
     expect(r.full.ids).toEqual(await nodeGreedy(engine, NO_DROP, ids, 10, eos));
     expect(r.pruned.ids).toEqual(await nodeGreedy(engine, drop, ids, 10, eos));
-    await api.dispose();
     await engine.dispose();
   });
 
@@ -261,7 +254,7 @@ describe('generation and speed in the worker', () => {
     expect(b.pruned.ids).toEqual(a.pruned.ids);
     let n = 0;
     const c = await api.generate({ ...req, maxNewTokens: 200 }, () => {
-      if (++n === 3) api.cancelGenerate();
+      if (++n === 3) api.cancel('generate');
     });
     expect(c.full.stop === 'cancelled' || c.full.stop === 'eos').toBe(true);
     expect(c.full.ids.length).toBeLessThan(200);
