@@ -3,7 +3,7 @@
  *
  * - onnxruntime-web's wasm backend does not take a second run (of any session) while one is in flight:
  *   it fails with "memory access out of bounds" or hangs. The Engine runs one call at a time, but the
- *   generation and speed panels (workers/export-api.ts) run their own KV-cache sessions beside it. So the
+ *   generation and speed panels (src/engine/model-tasks.ts) run their own KV-cache sessions beside it. So the
  *   worker wraps the runtime once: session creation, runs and releases of both queue behind each other.
  * - Foreground (generation, speed) goes before background (the Engine's analyses), and `exclusive(fn)`
  *   holds the background back while fn runs: a generation is not slowed by a drop-one sweep, and a speed
