@@ -283,6 +283,23 @@ describe('generation and speed in the worker', () => {
     expect(progress[progress.length - 1]).toMatchObject({ done: 8, total: 8 });
     await engine.dispose();
   });
+
+  it("cancel('speed') rejects the measurement with CancelledError; cancel() of the analysis queue leaves it running", async () => {
+    const { engine, api } = await setup('llama-gqa');
+    const drop = { attn: [1], mlp: [] };
+    let steps = 0;
+    const other = await api.measureSpeed({ drop, contexts: [8], decodeSteps: 2, reps: 1 }, () => {
+      if (++steps === 1) api.cancel(); // the analysis queue, not this task
+    });
+    expect(other.full).toHaveLength(1);
+    const r = await api
+      .measureSpeed({ drop, contexts: [8, 16], decodeSteps: 2, reps: 1 }, () => api.cancel('speed'))
+      .catch((e) => e);
+    expect(r).toBeInstanceOf(CancelledError);
+    // The next one runs.
+    expect((await api.measureSpeed({ drop, contexts: [8], decodeSteps: 2, reps: 1 })).pruned).toHaveLength(1);
+    await engine.dispose();
+  });
 });
 
 describe('KvSessionCache', () => {
