@@ -103,9 +103,31 @@ export const BATCH_FLAG: FlagSpec = {
   help: 'windows per session run (memory vs. speed)',
 };
 export const JSON_FLAG: FlagSpec = { name: 'json', kind: 'bool', help: 'print one JSON object instead of tables' };
+export const DEVICE_FLAG: FlagSpec = {
+  name: 'device',
+  kind: 'choice',
+  metavar: 'cpu|webgpu|cuda',
+  choices: ['cpu', 'webgpu', 'cuda'],
+  default: 'cpu',
+  help: "onnxruntime-node's execution provider: the CPU, WebGPU (a GPU through Vulkan/Metal/D3D12) or CUDA (where installed)",
+};
+export const RESULT_OUT_FLAG: FlagSpec = {
+  name: 'out',
+  kind: 'string',
+  metavar: 'FILE',
+  help: 'write the JSON result to FILE (implies --json; the workbench imports it with "Import results")',
+};
 export const QUIET_FLAG: FlagSpec = { name: 'quiet', kind: 'bool', help: 'no progress on standard error' };
 
 /** --model, --text, --seq-len, --windows. */
 export const DATA_FLAGS: readonly FlagSpec[] = [MODEL_FLAG, TEXT_FLAG, SEQ_LEN_FLAG, WINDOWS_FLAG];
-/** --threads, --force-threads, --batch, --json, --quiet. */
-export const RUN_FLAGS: readonly FlagSpec[] = [THREADS_FLAG, FORCE_THREADS_FLAG, BATCH_FLAG, JSON_FLAG, QUIET_FLAG];
+/** --device, --threads, --force-threads, --batch, --json, --out FILE, --quiet. */
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  DEVICE_FLAG,
+  THREADS_FLAG,
+  FORCE_THREADS_FLAG,
+  BATCH_FLAG,
+  JSON_FLAG,
+  RESULT_OUT_FLAG,
+  QUIET_FLAG,
+];

@@ -8,12 +8,12 @@ import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { DataInfo, DropConfig, EvalResult, ModelInfo, Progress } from '../engine/api';
 import type { Engine } from '../engine/engine';
-import { MissingFileError } from '../engine/errors';
+import { MissingFileError, SettingsError } from '../engine/errors';
 import { type Flags, UsageError } from './args';
 import type { CliIo } from './command';
 import { compact, int, ppl } from './format';
 import { folderFiles } from './node-files';
-import { nodeEngine, threads } from './ort-node';
+import { type NodeDevice, nodeEngine, threads } from './ort-node';
 
 export interface Session {
   engine: Engine;
@@ -85,7 +85,8 @@ export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
   const textPath = resolve(io.cwd, flags.text as string);
   const files = folderFiles(modelDir); // MissingFileError when the folder is absent
   const text = readText(textPath); // before the (slow) model load
-  const engine = nodeEngine({ batchWindows: flags.batch as number, ...(n ? threads(n) : {}) });
+  const device = (flags.device as NodeDevice | undefined) ?? 'cpu';
+  const engine = nodeEngine({ batchWindows: flags.batch as number, ...(n ? threads(n) : {}) }, device);
   const { report, clear } = progressLine(io, flags.quiet === true);
   const onSigint = () => engine.cancel();
   process.once('SIGINT', onSigint);
@@ -116,8 +117,24 @@ export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
     clear();
     process.removeListener('SIGINT', onSigint);
     await engine.dispose().catch(() => undefined);
-    throw e;
+    throw deviceError(e, device);
   }
+}
+
+/** A provider that cannot start on --device as a SettingsError that says what to do (anything else passes through). */
+export function deviceError(e: unknown, device: NodeDevice): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (device === 'webgpu' && /adapter|vulkan|webgpu_context|dawn/i.test(msg)) {
+    const at = msg.indexOf('Failed to get a WebGPU adapter');
+    const reason = (at >= 0 ? msg.slice(at) : msg).split('\n')[0].slice(0, 160);
+    return new SettingsError(
+      `--device webgpu: onnxruntime-node found no WebGPU adapter (${reason}). ` +
+        "It needs a GPU with a Vulkan driver (Linux), Metal (macOS) or D3D12 (Windows). On Linux check that libvulkan1 and the GPU vendor's Vulkan driver are installed " +
+        '(vulkaninfo lists the device). Without a GPU use --device cpu.',
+      { device },
+    );
+  }
+  return e;
 }
 
 /** Run `fn` with an open session, closing it afterwards. */

@@ -6,7 +6,8 @@ import { describeDrop, fixed, matrix, table } from '../format';
 export const analyze: Command = {
   name: 'analyze',
   summary: 'importance of every attention, MLP and block; similarity matrix; perplexity',
-  synopsis: '--model DIR --text FILE [--seq-len N] [--windows N] [--drop-attn LIST] [--drop-mlp LIST] [--json]',
+  synopsis:
+    '--model DIR --text FILE [--seq-len N] [--windows N] [--drop-attn LIST] [--drop-mlp LIST] [--device cpu|webgpu] [--json] [--out FILE]',
   flags: [...DATA_FLAGS, DROP_ATTN_FLAG, DROP_MLP_FLAG, ...RUN_FLAGS],
   details: [
     'Importance is 1 - mean cosine similarity over every token of every window (LLM-Drop):',
@@ -18,24 +19,22 @@ export const analyze: Command = {
     '--json adds the angular distance of Gromov et al. (angular[l][n-1], last token, mean over windows).',
   ].join('\n'),
   async run(flags: Flags, io: CliIo) {
-    const { withSession, dropFromFlags, modelJson, dataJson, evalJson, headerLines, perplexityLine } = await import(
-      '../session'
-    );
+    const { withSession, dropFromFlags, evalJson, headerLines, perplexityLine } = await import('../session');
+    const { wantsJson, emitJson, resultJson } = await import('../result-json');
     return withSession(flags, io, async (s) => {
       const a = await s.engine.analyze(dropFromFlags(flags), s.progress);
       s.done();
-      if (flags.json) {
-        io.out(
-          `${JSON.stringify({
-            command: 'analyze',
-            model: modelJson(s),
-            data: dataJson(s),
+      if (wantsJson(flags)) {
+        await emitJson(
+          io,
+          flags,
+          resultJson('analyze', s, flags, {
             drop: a.drop,
             ...evalJson(a.eval),
             importance: a.importance,
             similarity: a.similarity,
             angular: a.angular,
-          })}\n`,
+          }),
         );
         return 0;
       }

@@ -7,7 +7,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'perplexity and token count with attention/MLP sublayers dropped',
   synopsis:
-    '--model DIR --text FILE [--seq-len N] [--windows N] [--drop-attn LIST] [--drop-mlp LIST] [--baseline] [--json]',
+    '--model DIR --text FILE [--seq-len N] [--windows N] [--drop-attn LIST] [--drop-mlp LIST] [--baseline] [--device cpu|webgpu] [--json] [--out FILE]',
   flags: [
     ...DATA_FLAGS,
     DROP_ATTN_FLAG,
@@ -21,24 +21,20 @@ export const evalCommand: Command = {
     "dropping MLP l skips MLP_l and its norm (LLM-Drop's drop_attn_list / drop_mlp_list).",
   ].join('\n'),
   async run(flags: Flags, io: CliIo) {
-    const { withSession, dropFromFlags, modelJson, dataJson, evalJson, headerLines, perplexityLine } = await import(
-      '../session'
-    );
+    const { withSession, dropFromFlags, evalJson, headerLines, perplexityLine } = await import('../session');
+    const { wantsJson, emitJson, resultJson } = await import('../result-json');
     return withSession(flags, io, async (s) => {
       const base = flags.baseline ? await s.engine.evaluate({ attn: [], mlp: [] }, s.progress) : null;
       const r = await s.engine.evaluate(dropFromFlags(flags), s.progress);
       s.done();
-      if (flags.json) {
+      if (wantsJson(flags)) {
         const out: Record<string, unknown> = {
-          command: 'eval',
-          model: modelJson(s),
-          data: dataJson(s),
           drop: r.drop,
           ...evalJson(r),
         };
         if (base)
           out.baseline = { drop: base.drop, perplexity: base.perplexity, meanNll: base.meanNll, tokens: base.tokens };
-        io.out(`${JSON.stringify(out)}\n`);
+        await emitJson(io, flags, resultJson('eval', s, flags, out));
         return 0;
       }
       const L = s.info.spec.numLayers;

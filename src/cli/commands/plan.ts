@@ -6,7 +6,8 @@ import { describeDrop, dropFlagsText, fixed, pctChange, ppl, table } from '../fo
 export const plan: Command = {
   name: 'plan',
   summary: 'choose the n least important attention / MLP / block / joint sublayers to drop',
-  synopsis: '--model DIR --text FILE --target attn|mlp|block|joint --n N [--iterative] [--no-norm] [--json]',
+  synopsis:
+    '--model DIR --text FILE --target attn|mlp|block|joint --n N [--iterative] [--no-norm] [--device cpu|webgpu] [--json] [--out FILE]',
   flags: [
     ...DATA_FLAGS,
     {
@@ -38,9 +39,8 @@ export const plan: Command = {
     'drops attention and MLP of a layer together. The output ends with the eval flags of the result.',
   ].join('\n'),
   async run(flags: Flags, io: CliIo) {
-    const { withSession, dropFromFlags, modelJson, dataJson, evalJson, headerLines, perplexityLine } = await import(
-      '../session'
-    );
+    const { withSession, dropFromFlags, evalJson, headerLines, perplexityLine } = await import('../session');
+    const { wantsJson, emitJson, resultJson } = await import('../result-json');
     return withSession(flags, io, async (s) => {
       const base = dropFromFlags(flags);
       const target = flags.target as 'attn' | 'mlp' | 'block' | 'joint';
@@ -56,12 +56,11 @@ export const plan: Command = {
           ? st.scores.block[c.layer]
           : (norm ? st.scores[c.kind] : st.scores[c.kind === 'attn' ? 'attnNoNorm' : 'mlpNoNorm'])[c.layer];
       const chosen = p.steps.flatMap((st, i) => st.chosen.map((c) => ({ step: i + 1, ...c, score: scoreOf(st, c) })));
-      if (flags.json) {
-        io.out(
-          `${JSON.stringify({
-            command: 'plan',
-            model: modelJson(s),
-            data: dataJson(s),
+      if (wantsJson(flags)) {
+        await emitJson(
+          io,
+          flags,
+          resultJson('plan', s, flags, {
             target,
             n,
             iterative,
@@ -77,7 +76,7 @@ export const plan: Command = {
               meanNll: before.meanNll,
               tokens: before.tokens,
             },
-          })}\n`,
+          }),
         );
         return 0;
       }

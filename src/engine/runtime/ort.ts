@@ -44,7 +44,7 @@ export interface OrtLike {
 
 /** Which execution provider the engine uses, and why (shown to the user). */
 export interface BackendChoice {
-  name: 'webgpu' | 'wasm' | 'cpu';
+  name: 'webgpu' | 'wasm' | 'cpu' | 'cuda';
   detail: string; // adapter name, or the reason WebGPU is not used
   /** Keep hidden states on the device between sessions (WebGPU 'gpu-buffer'). */
   keepOnDevice: boolean;
