@@ -11,19 +11,17 @@
  *   saved-experiments.ts  the saved list: save, open (validated like a link), delete
  *
  * After any change of model, text, windows or drops, the refresh pipeline runs under a new epoch of the
- * queue; a newer change cancels the one in flight. Because drop-one results give the perplexity of every
- * single further drop, a toggle from a configuration whose drop-one results are known shows its
- * perplexity at once.
+ * queue; a newer change cancels the one in flight. Known drop-one results give a toggle's perplexity at once.
  *
  * Start-up: the experiment in the URL hash, else the autosaved one, else the default (bundled model).
  * A link is validated completely (syntax, text id, layer indices against the model's config, read
  * before any weight is downloaded) before anything of it is applied; a refused link leaves the
  * workbench as it was (or on the default experiment) with the reason shown.
  */
-import type { DataInfo, DropConfig, ModelSource, PlanRequest, PlanResult } from '../engine/api';
+import type { DropConfig, ModelSource, PlanRequest, PlanResult } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
 import type { ModelInput, WorkerInit } from '../../workers/protocol';
-import { defaultExperiment, experimentOf, hashOf } from './current-experiment';
+import { decodeOr, defaultExperiment, hashOf } from './current-experiment';
 import { DownloadQuestion } from './download-question';
 import type { EngineClient } from './engine-client';
 import { EngineQueue } from './engine-queue';
@@ -38,13 +36,11 @@ import {
   type MetricView,
   type TextChoice,
   checkExperimentAgainstModel,
-  decodeExperiment,
   linkSafeName,
-  MAX_TEXT_BYTES,
-  SEQ_LEN_RANGE,
-  WINDOWS_RANGE,
 } from './share-link';
-import { type BundledText, contextKey, uiError, type WorkbenchStore } from './store';
+import * as notices from './notices';
+import { Texts } from './texts';
+import { contextKey, uiError, type WorkbenchStore } from './store';
 import { type HashPort, UrlSync } from './url-sync';
 
 export interface ControllerDeps {
@@ -60,19 +56,6 @@ export interface ControllerDeps {
   writeDelayMs?: number;
 }
 
-function parseManifest(text: string): BundledText[] {
-  const m = JSON.parse(text) as { texts?: unknown };
-  if (!Array.isArray(m.texts)) return [];
-  return m.texts.filter(
-    (t): t is BundledText =>
-      !!t &&
-      typeof t === 'object' &&
-      typeof t.id === 'string' &&
-      typeof t.file === 'string' &&
-      /^[\w.-]+$/.test(t.file),
-  );
-}
-
 export class WorkbenchController {
   /** The engine queue, shared with the lab controller (src/state/lab-controller.ts). */
   readonly queue: EngineQueue;
@@ -82,7 +65,7 @@ export class WorkbenchController {
   private readonly saved: SavedExperiments;
   private readonly download: DownloadQuestion;
   private readonly models: ModelLoadingDeps;
-  private texts = new Map<string, string>();
+  private readonly texts: Texts;
   /** An experiment on a local folder, waiting for the person to pick that folder. */
   private pendingLocal: Experiment | null = null;
 
@@ -103,6 +86,7 @@ export class WorkbenchController {
     });
     this.download = new DownloadQuestion(deps.store, deps.init.hubEndpoint);
     this.models = { store: deps.store, queue: this.queue, engine: deps.engine };
+    this.texts = new Texts(deps.store, deps.fetchText);
   }
 
   /** The Hugging Face Hub base URL in use. */
@@ -128,10 +112,7 @@ export class WorkbenchController {
           throw e;
         },
       );
-    const manifest = this.deps
-      .fetchText('data/manifest.json')
-      .then((t) => this.s.setBundledTexts(parseManifest(t)))
-      .catch(() => this.s.setBundledTexts([]));
+    const manifest = this.texts.loadManifest();
     const savedList = this.saved.start();
     try {
       await backend;
@@ -141,37 +122,14 @@ export class WorkbenchController {
     await manifest;
     await savedList;
 
-    const from = await this.url.startHash();
-    let first: Experiment | null = null;
-    let autosavedLocal: Experiment | null = null;
-    if (from && !from.autosaved) {
-      try {
-        first = decodeExperiment(from.hash);
-      } catch (e) {
-        this.linkRefused(e);
-      }
-    } else if (from) {
-      try {
-        first = decodeExperiment(from.hash);
-        if (first.model.kind === 'local') {
-          autosavedLocal = first; // a local folder cannot be reopened unasked: ask for it below
-          first = null;
-        }
-      } catch {
-        first = null;
-      }
-    }
+    const { first, autosavedLocal } = await this.url.startExperiment((e) => this.linkRefused(e));
     let opened = false;
     if (first) opened = await this.openExperiment(first, 'link');
     if (!opened && !this.pendingLocal) await this.openExperiment(defaultExperiment(), 'default');
     if (autosavedLocal && autosavedLocal.model.kind === 'local' && !this.pendingLocal) {
       // The last experiment used a local folder: say so, and picking that folder brings it back.
       this.pendingLocal = autosavedLocal;
-      this.s.setNotice({
-        kind: 'info',
-        title: 'Pick the model folder',
-        message: `Your last experiment used the local model folder "${autosavedLocal.model.name}". Choose that folder (Model → Local folder) to continue it with its drops and text; the bundled model is open meanwhile.`,
-      });
+      this.s.setNotice(notices.pickFolderNotice(autosavedLocal.model.name, true));
     }
     this.s.setReady(true);
     this.url.follow();
@@ -180,11 +138,6 @@ export class WorkbenchController {
   stop(): void {
     this.url.stop();
     this.saved.stop();
-  }
-
-  /** The experiment the workbench shows now, or null before a model is loaded. */
-  currentExperiment(): Experiment | null {
-    return experimentOf(this.s);
   }
 
   currentHash(): string | null {
@@ -200,23 +153,12 @@ export class WorkbenchController {
   // Opening a complete experiment (link, saved experiment, default).
 
   private openLink(hash: string): void {
-    let e: Experiment;
-    try {
-      e = decodeExperiment(hash);
-    } catch (err) {
-      this.linkRefused(err);
-      return;
-    }
-    void this.openExperiment(e, 'link');
+    const e = decodeOr(hash, (err) => this.linkRefused(err));
+    if (e) void this.openExperiment(e, 'link');
   }
 
   private linkRefused(e: unknown): void {
-    const err = uiError(e);
-    this.s.setNotice({
-      kind: 'error',
-      title: 'This link could not be opened',
-      message: `${err.message} Nothing from it was applied.`,
-    });
+    this.s.setNotice(notices.linkRefusedNotice(uiError(e)));
     this.url.restore();
   }
 
@@ -234,11 +176,7 @@ export class WorkbenchController {
       const loaded = this.s.model.info;
       if (e.model.kind === 'local' && !sameSource(loaded?.source, e.model)) {
         this.pendingLocal = e;
-        this.s.setNotice({
-          kind: 'info',
-          title: 'Pick the model folder',
-          message: `This experiment uses the local model folder "${e.model.name}". Choose that folder (Model → Local folder) and it opens with its drops and text.`,
-        });
+        this.s.setNotice(notices.pickFolderNotice(e.model.name, false));
         return false;
       }
       if (loaded && sameSource(loaded.source, e.model)) {
@@ -259,7 +197,7 @@ export class WorkbenchController {
       return false;
     }
     this.applyValidated(e);
-    if (origin !== 'default' && this.s.ui.notice?.title === 'Pick the model folder') this.s.setNotice(null);
+    if (origin !== 'default' && this.s.ui.notice?.title === notices.PICK_FOLDER) this.s.setNotice(null);
     return true;
   }
 
@@ -297,21 +235,8 @@ export class WorkbenchController {
     const b = this.s.backend;
     if (b.state === 'error' && (b.error.code === 'DEVICE_LOST' || b.error.code === 'ENGINE_STOPPED')) return;
     this.queue.supersede();
-    const engine = cause === 'engine';
-    this.s.setBackend({
-      state: 'error',
-      error: engine
-        ? { code: 'ENGINE_STOPPED', name: 'EngineStoppedError', message }
-        : { code: 'DEVICE_LOST', name: 'DeviceLostError', message },
-    });
-    this.s.setResultsError(null); // a run cut short by the loss fails with the runtime's own words: the notice says it
-    this.s.setTask(null); // nothing is computing any more
-    this.s.setNotice({
-      kind: 'error',
-      title: engine ? 'The engine stopped' : 'The GPU device was lost',
-      message,
-      action: 'reload',
-    });
+    const { error, notice } = notices.engineLost(message, cause === 'engine');
+    this.s.backendLost(error, notice);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -357,73 +282,27 @@ export class WorkbenchController {
     this.queue.cancelLoad();
   }
 
-  async clearCache(source: ModelSource): Promise<void> {
-    await this.engine.clearCache(inputFor(source));
-  }
-
   // -------------------------------------------------------------------------------------------------
   // Text and windows.
 
-  private async textOf(t: TextChoice): Promise<string> {
-    if (t.kind !== 'bundled') return t.text;
-    const cached = this.texts.get(t.id);
-    if (cached !== undefined) return cached;
-    const entry = this.s.data.bundledTexts.find((x) => x.id === t.id);
-    if (!entry) throw new ShareLinkError(`The text "${t.id}" is not one of this DropLab's bundled texts.`);
-    const text = await this.deps.fetchText(`data/${entry.file}`);
-    this.texts.set(t.id, text);
-    return text;
-  }
-
   /** Choose the evaluation text (custom texts are limited to MAX_TEXT_BYTES so a link can hold them). */
   async setText(t: TextChoice): Promise<void> {
-    if (t.kind !== 'bundled' && new TextEncoder().encode(t.text).length > MAX_TEXT_BYTES) {
-      this.s.dataFailed({
-        code: 'TEXT_TOO_LONG',
-        name: 'Error',
-        message: `Custom texts are limited to ${MAX_TEXT_BYTES / 1000} kB so that a share link can hold the whole experiment. Use a shorter text.`,
-      });
-      return;
-    }
+    const err = notices.textError(t);
+    if (err) return this.s.dataFailed(err);
     this.s.setTextChoice(t);
     await this.applyText();
   }
 
   async setWindowSettings(seqLen: number, windows: number): Promise<void> {
-    const max = this.s.model.info?.spec.maxPositions ?? SEQ_LEN_RANGE.max;
-    const bad = (v: number, lo: number, hi: number) => !Number.isInteger(v) || v < lo || v > hi;
-    if (
-      bad(seqLen, SEQ_LEN_RANGE.min, Math.min(SEQ_LEN_RANGE.max, max)) ||
-      bad(windows, WINDOWS_RANGE.min, WINDOWS_RANGE.max)
-    ) {
-      this.s.dataFailed({
-        code: 'RANGE',
-        name: 'RangeError',
-        message: `Window length must be a whole number from ${SEQ_LEN_RANGE.min} to ${Math.min(SEQ_LEN_RANGE.max, max)} (this model's limit), and windows from ${WINDOWS_RANGE.min} to ${WINDOWS_RANGE.max}.`,
-      });
-      return;
-    }
+    const err = notices.windowsError(seqLen, windows, this.s.model.info?.spec.maxPositions);
+    if (err) return this.s.dataFailed(err);
     this.s.setWindowSettings({ seqLen, windows });
     await this.applyText();
   }
 
   /** Send the current text and windows to the engine, then refresh every result. */
   private async applyText(): Promise<void> {
-    if (!this.s.model.info) return;
-    this.queue.supersede();
-    this.s.dataTokenizing();
-    const { text, seqLen, windows } = this.s.data;
-    const current = () => this.s.data.text === text && this.s.data.seqLen === seqLen && this.s.data.windows === windows;
-    let info: DataInfo;
-    try {
-      const body = await this.textOf(text);
-      info = await this.queue.enqueue('text', () => this.engine.setText(body, { seqLen, windows }));
-    } catch (e) {
-      if (current()) this.s.dataFailed(uiError(e)); // only the latest choice may report
-      return;
-    }
-    if (!current()) return;
-    this.s.dataReady(info);
+    if (!this.s.model.info || !(await this.texts.apply(this.queue, this.engine))) return;
     this.s.resetResults(contextKey(this.s));
     this.refresh();
   }
@@ -471,7 +350,7 @@ export class WorkbenchController {
   // The refresh pipeline and quick plan.
 
   /** Recompute what the current configuration lacks, cancelling older work. */
-  refresh(): void {
+  private refresh(): void {
     void runPipeline(this.store, this.queue, this.engine, this.queue.supersede());
   }
 
@@ -485,11 +364,7 @@ export class WorkbenchController {
     const L = this.s.model.info?.spec.numLayers ?? 0;
     const max = req.target === 'joint' ? 2 * L : L;
     if (!Number.isInteger(req.n) || req.n < 1 || req.n > max) {
-      this.s.setResultsError({
-        code: 'RANGE',
-        name: 'RangeError',
-        message: `Choose between 1 and ${max} layers to drop.`,
-      });
+      this.s.setResultsError(notices.planSizeError(max));
       return false;
     }
     const g = this.queue.supersede();
@@ -506,10 +381,6 @@ export class WorkbenchController {
 
   // -------------------------------------------------------------------------------------------------
   // Saved experiments (saved-experiments.ts).
-
-  refreshSaved(): Promise<void> {
-    return this.saved.refresh();
-  }
 
   save(name: string): Promise<boolean> {
     return this.saved.save(name);

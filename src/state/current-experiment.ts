@@ -1,6 +1,6 @@
-/** The experiment the workbench shows, read from the store (what links, the URL and saved experiments hold). */
+/** The experiment the workbench shows, read from the store (what links, the URL and saved experiments hold), and decoded. */
 import { NO_DROPS } from './drops';
-import { type Experiment, encodeExperiment } from './share-link';
+import { decodeExperiment, type Experiment, encodeExperiment } from './share-link';
 import { DEFAULT_MODEL, DEFAULT_SEQ_LEN, DEFAULT_TEXT, DEFAULT_WINDOWS, type WorkbenchState } from './store';
 
 export function defaultExperiment(): Experiment {
@@ -36,6 +36,16 @@ export function hashOf(s: WorkbenchState): string | null {
   try {
     return encodeExperiment(e);
   } catch {
+    return null;
+  }
+}
+
+/** Decode a link's or a saved experiment's hash; null, after `refused` says why, when it does not decode. */
+export function decodeOr(hash: string, refused: (e: unknown) => void): Experiment | null {
+  try {
+    return decodeExperiment(hash);
+  } catch (e) {
+    refused(e);
     return null;
   }
 }

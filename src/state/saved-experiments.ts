@@ -4,11 +4,11 @@
  * (through the controller's validation, like a link) and deleting one. The records live in IndexedDB
  * (src/state/saved.ts); `db` is null where IndexedDB is unavailable.
  */
-import { experimentOf, hashOf } from './current-experiment';
+import { decodeOr, experimentOf, hashOf } from './current-experiment';
 import { describeDrops, dropKey } from './drops';
 import { sourceLabel } from './model-source';
 import { addPerplexity, newExperimentId, type SavedExperimentsDb } from './saved';
-import { decodeExperiment, type Experiment } from './share-link';
+import type { Experiment } from './share-link';
 import type { DropConfig } from '../engine/api';
 import type { WorkbenchStore } from './store';
 
@@ -70,13 +70,8 @@ export class SavedExperiments {
   async open(id: string): Promise<boolean> {
     const rec = this.s.saved.list.find((x) => x.id === id);
     if (!rec) return false;
-    let e: Experiment;
-    try {
-      e = decodeExperiment(rec.hash);
-    } catch (err) {
-      this.deps.refused(err);
-      return false;
-    }
+    const e = decodeOr(rec.hash, this.deps.refused);
+    if (!e) return false;
     return this.deps.open(e);
   }
 

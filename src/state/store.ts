@@ -8,7 +8,7 @@
  *   results  engine results for the current context (model + text + windows), keyed by dropKey
  *   ui       heatmap metric, link errors and notices, view options
  *   saved    the saved-experiment list (IndexedDB, src/state/saved.ts)
- *   experiment  writes that span slices (applying an experiment, switching models), one change each
+ *   experiment  writes that span slices (an experiment applied, a model switched, the backend lost)
  *
  * Extension: a new feature adds its own slice (a `create…Slice` function below and a field in
  * WorkbenchState), and its own controller methods; views select from the store with useWorkbench().
@@ -205,6 +205,8 @@ export interface ExperimentSlice {
   }): void;
   /** Another model was loaded: no drops (history forgotten), the window length cut to the model's maximum. */
   modelSwitched(maxPositions: number): void;
+  /** The device or the engine is gone: the backend's error, nothing computing, no results error, the notice. */
+  backendLost(error: UiError, notice: Notice): void;
 }
 
 export type WorkbenchState = ModelSlice &
@@ -368,6 +370,13 @@ const createExperimentSlice = (set: Set): ExperimentSlice => ({
     set((s) => ({
       drops: { current: NO_DROPS, past: [], future: [] },
       data: { ...s.data, seqLen: Math.min(s.data.seqLen, maxPositions) },
+    })),
+  backendLost: (error, notice) =>
+    set((s) => ({
+      backend: { state: 'error', error },
+      // A run cut short by the loss fails with the runtime's own words: the notice says it.
+      results: { ...s.results, error: null, task: null },
+      ui: { ...s.ui, notice },
     })),
 });
 

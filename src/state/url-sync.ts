@@ -11,7 +11,7 @@
  */
 import { hashOf } from './current-experiment';
 import type { SavedExperimentsDb } from './saved';
-import { isEmptyHash } from './share-link';
+import { decodeExperiment, type Experiment, isEmptyHash } from './share-link';
 import type { WorkbenchStore } from './store';
 
 /** Where the URL hash lives (window.location + history in the app; a variable in tests). */
@@ -52,12 +52,31 @@ export class UrlSync {
     this.unsubscribers.push(this.deps.hash.onChange((h) => this.onHashChange(h)));
   }
 
-  /** The experiment to start with: the URL hash, else the autosaved one; null when neither. */
-  async startHash(): Promise<{ hash: string; autosaved: boolean } | null> {
+  /**
+   * The experiment to start with: the link in the URL hash (`refused` says why it does not decode), else
+   * the autosaved one (quietly skipped when damaged). An autosaved experiment on a local folder comes back
+   * as `autosavedLocal`: a folder cannot be reopened unasked.
+   */
+  async startExperiment(
+    refused: (e: unknown) => void,
+  ): Promise<{ first: Experiment | null; autosavedLocal: Experiment | null }> {
     const hash = this.deps.hash.get();
-    if (!isEmptyHash(hash)) return { hash, autosaved: false };
+    if (!isEmptyHash(hash)) {
+      try {
+        return { first: decodeExperiment(hash), autosavedLocal: null };
+      } catch (e) {
+        refused(e);
+        return { first: null, autosavedLocal: null };
+      }
+    }
     const auto = this.deps.saved ? await this.deps.saved.getAutosave().catch(() => null) : null;
-    return auto ? { hash: auto, autosaved: true } : null;
+    let e: Experiment | null = null;
+    try {
+      e = auto ? decodeExperiment(auto) : null;
+    } catch {
+      e = null;
+    }
+    return e?.model.kind === 'local' ? { first: null, autosavedLocal: e } : { first: e, autosavedLocal: null };
   }
 
   /** The start-up experiment is in place (the store is ready): follow the store from now on. */
