@@ -43,6 +43,7 @@ import type { BlockContext, KV, LinearImpl, RopeMode, WeightFormat } from '../gr
 import { decoder } from '../graphs/decoder';
 import type { ModelSpec, ModelWeights, Param } from '../model/spec';
 import { GraphBuilder, type Value } from '../onnx/builder';
+import type { Q4Linear, Q4Plan } from './calibrated';
 import { checkSomethingKept } from './llmdrop';
 import { type NBits, quantizeBlockwise, toFloat16 } from './quant';
 
@@ -133,19 +134,34 @@ const fp16Linear: LinearImpl = (b, x, lin, name) => {
   return y;
 };
 
-/** MatMulNBits over W [N, K] as stored by nn.Linear; A [..., K] -> [..., N]. */
-function nbitsMatmul(b: GraphBuilder, x: Value, w: Param, bits: NBits, name: string): Value {
+/**
+ * MatMulNBits over W [N, K] as stored by nn.Linear; A [..., K] -> [..., N]. `pre`: weights already
+ * quantized (calibrated.ts: GPTQ, AWQ), else round-to-nearest here with `block`.
+ */
+function nbitsMatmul(
+  b: GraphBuilder,
+  x: Value,
+  w: Param,
+  bits: NBits,
+  name: string,
+  block = QUANT_BLOCK,
+  pre?: Q4Linear,
+): Value {
   const [N, K] = w.shape;
-  const q = quantizeBlockwise(w.load(), N, K, bits, QUANT_BLOCK);
-  const packed = b.initializer(`${name}.weight_q${bits}`, q.packed, [N, q.blocks, (QUANT_BLOCK * bits) / 8]);
+  const q = pre?.q ?? quantizeBlockwise(w.load(), N, K, bits, block);
+  if (q.N !== N || q.K !== K || q.bits !== bits)
+    throw new Error(`${name}: its quantized weights are not [${N}, ${K}] ${bits}-bit`);
+  const packed = b.initializer(`${name}.weight_q${bits}`, q.packed, [N, q.blocks, (q.block * bits) / 8]);
   const scales = b.initializer(`${name}.weight_scales`, q.scales, [N * q.blocks]);
-  return b.matMulNBits(x, packed, scales, { K, N, bits, blockSize: QUANT_BLOCK, accuracyLevel: QUANT_ACCURACY_LEVEL });
+  // AWQ's scale with no place to fold: x / s before the product ([..., K] * [K])
+  const xin = pre?.inputScale ? b.mul(x, b.initializer(`${name}.input_scale`, pre.inputScale, [K])) : x;
+  return b.matMulNBits(xin, packed, scales, { K, N, bits, blockSize: q.block, accuracyLevel: QUANT_ACCURACY_LEVEL });
 }
 
 const nbitsLinear =
-  (bits: NBits): LinearImpl =>
+  (bits: NBits, block = QUANT_BLOCK, plan?: Q4Plan): LinearImpl =>
   (b, x, lin, name) => {
-    const y = nbitsMatmul(b, x, lin.weight, bits, name);
+    const y = nbitsMatmul(b, x, lin.weight, bits, name, block, plan?.linears.get(lin.weight));
     return lin.bias ? b.add(y, b.initializer(`${name}.bias`, lin.bias.load(), [lin.weight.shape[0]])) : y;
   };
 
@@ -157,8 +173,8 @@ const nbitsLinear =
 const f16Table: WeightFormat['table'] = (ctx, p, name) => ctx.b.cast(f16Param(ctx, p, `${name}_fp16`), 'float32');
 
 /** q8 and q4: linears as MatMulNBits of `bits`, embedding float16, the head MatMulNBits of HEAD_BITS. */
-const nbitsFormat = (bits: NBits): WeightFormat => ({
-  linear: nbitsLinear(bits),
+const nbitsFormat = (bits: NBits, block = QUANT_BLOCK, plan?: Q4Plan): WeightFormat => ({
+  linear: nbitsLinear(bits, block, plan),
   table: f16Table,
   head: (ctx, h, w) => nbitsMatmul(ctx.b, h, w, HEAD_BITS, 'lm_head'), // [B,T,V]
 });
@@ -180,6 +196,11 @@ export interface KvGraphOptions {
   onLayer?: (layer: number) => void;
   /** Extra metadata_props. */
   metadata?: Record<string, string>;
+  /**
+   * q4 only: the calibrated plan (calibrated.ts planQ4: GPTQ, AWQ, or RTN at another block size). Its
+   * folded weights replace `weights` and its MatMulNBits tensors the round-to-nearest ones.
+   */
+  q4?: Q4Plan;
 }
 
 /**
@@ -203,7 +224,14 @@ export function buildKvGraph(
     drop_mlp_list: JSON.stringify(d.mlp),
     droplab_format: format,
   };
-  const ctx = blocks.blockContext(b, spec, { format: WEIGHT_FORMAT[format], rope: EXPORT_ROPE });
+  const plan = format === 'q4' ? opts.q4 : undefined;
+  if (plan) {
+    b.metadata.droplab_quant = plan.method;
+    b.metadata.droplab_block_size = String(plan.block);
+    weights = plan.weights;
+  }
+  const wf = plan ? nbitsFormat(4, plan.block, plan) : WEIGHT_FORMAT[format];
+  const ctx = blocks.blockContext(b, spec, { format: wf, rope: EXPORT_ROPE });
   const { batch, seq, past, total } = KV_DIM;
   const Hkv = spec.numKvHeads;
   const hd = spec.headDim;

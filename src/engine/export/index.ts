@@ -40,6 +40,7 @@ import {
   type OnnxFileOptions,
 } from './onnx-file';
 import type { ExportSink } from './sinks';
+import type { Q4Plan } from './calibrated';
 
 export { readDropConfig, llmDropConfig, LLMDROP_AUTO_MAP, LLMDROP_MODELING_FAMILIES } from './llmdrop';
 export { prunedTensors, prunedCheckpointFiles } from './checkpoint';
@@ -99,6 +100,12 @@ export interface ExportOptions extends OnnxFileOptions {
   signal?: CancelSignal;
   /** The source model's name for README.md (e.g. the Hub id); default config.json's _name_or_path. */
   name?: string;
+  /**
+   * q4's MatMulNBits weights made beforehand by planQ4 (calibrated.ts: rtn, gptq or awq, block 32, 64
+   * or 128; it calibrates on the runtime, with its own progress and cancel). Without it, q4 is today's
+   * RTN at block 32, byte for byte.
+   */
+  q4Plan?: Q4Plan;
 }
 
 export interface ExportSource {
@@ -155,8 +162,15 @@ export interface ExportEstimate {
 }
 
 /** Bytes of one linear [N, K] (+ bias) in a format. */
-function linearBytes(N: number, K: number, bias: boolean, format: ExportFormat | 'head8'): number {
+function linearBytesOf(
+  N: number,
+  K: number,
+  bias: boolean,
+  format: ExportFormat | 'head8',
+  q4Block = QUANT_BLOCK,
+): number {
   const blocks = Math.ceil(K / QUANT_BLOCK);
+  const blocks4 = Math.ceil(K / q4Block);
   const b = bias ? 4 * N : 0;
   switch (format) {
     case 'fp32':
@@ -167,12 +181,19 @@ function linearBytes(N: number, K: number, bias: boolean, format: ExportFormat |
     case 'head8':
       return N * blocks * QUANT_BLOCK + 4 * N * blocks + b;
     case 'q4':
-      return N * blocks * (QUANT_BLOCK / 2) + 4 * N * blocks + b;
+      return N * blocks4 * (q4Block / 2) + 4 * N * blocks4 + b;
   }
 }
 
 /** Weight bytes of the ONNX graph of `format` (what the .onnx file, or its data files, hold). */
-export function estimateOnnxWeightBytes(spec: ModelSpec, drop: DropConfig, format: ExportFormat): number {
+export function estimateOnnxWeightBytes(
+  spec: ModelSpec,
+  drop: DropConfig,
+  format: ExportFormat,
+  q4Block = QUANT_BLOCK,
+): number {
+  const linearBytes = (N: number, K: number, bias: boolean, f: ExportFormat | 'head8') =>
+    linearBytesOf(N, K, bias, f, q4Block);
   const { hiddenSize: d, numHeads: H, numKvHeads: Hkv, headDim: hd, intermediateSize: I, vocabSize: V } = spec;
   const normBytes = (spec.norm === 'layer' ? 2 : 1) * d * 4;
   const attnDropped = new Set(drop.attn);
@@ -208,7 +229,7 @@ export function estimateOnnxWeightBytes(spec: ModelSpec, drop: DropConfig, forma
  */
 export function estimateExport(
   model: LoadedModel,
-  opts: Pick<ExportOptions, 'drop' | 'formats' | 'checkpoint' | 'externalDataThreshold'>,
+  opts: Pick<ExportOptions, 'drop' | 'formats' | 'checkpoint' | 'externalDataThreshold' | 'q4Plan'>,
 ): ExportEstimate {
   const { drop, formats } = checkExportOptions(model.spec, opts);
   const files: { path: string; bytes: number }[] = [];
@@ -220,7 +241,7 @@ export function estimateExport(
   const externalData: ExportFormat[] = [];
   const threshold = opts.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
   for (const f of formats) {
-    const w = estimateOnnxWeightBytes(model.spec, drop, f);
+    const w = estimateOnnxWeightBytes(model.spec, drop, f, opts.q4Plan?.block);
     files.push({ path: ONNX_FILE[f], bytes: w + 2048 * model.spec.numLayers + 4096 });
     if (w > threshold) externalData.push(f);
   }
@@ -341,6 +362,7 @@ export async function* exportFiles(src: ExportSource, opts: ExportOptions): Asyn
         report(Math.round((est * (l + 1)) / (spec.numLayers + 1)));
       },
       metadata: { source_model_type: String(model.config.model_type ?? spec.family) },
+      q4: opts.q4Plan,
     });
     const out = onnxFiles(g, ONNX_FILE[format], opts);
     externalData[format] = out.dataFiles;

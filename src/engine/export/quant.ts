@@ -93,3 +93,53 @@ export function toFloat16(x: Float32Array): Uint16Array {
   for (let i = 0; i < x.length; i++) out[i] = floatToF16Bits(x[i]);
   return out;
 }
+
+/** The symmetric scale of one block whose value of largest magnitude (signed) is vmax: vmax / -2^(bits-1), float32. */
+export function symmetricScale(vmax: number, bits: NBits): number {
+  return Math.fround(vmax / -(1 << (bits - 1)));
+}
+
+/** The stored code (level + zero point) of v at a scale whose reciprocal is inv (0 for a zero scale). */
+export function quantCode(v: number, inv: number, bits: NBits): number {
+  const zp = 1 << (bits - 1);
+  let q = Math.round(v * inv);
+  if (q < -zp) q = -zp;
+  else if (q > zp - 1) q = zp - 1;
+  return q + zp;
+}
+
+/**
+ * Codes uint8 [N, K] (level + zero point, one per weight, in the ORIGINAL column order) and scales
+ * float32 [N * blocks] -> the MatMulNBits layout of quantizeBlockwise (same packing, same padding).
+ * The calibrated quantizers (gptq.ts, awq.ts) choose codes and scales; this only stores them.
+ */
+export function packBlockwise(
+  codes: Uint8Array,
+  scales: Float32Array,
+  N: number,
+  K: number,
+  bits: NBits,
+  block: number,
+): BlockQuantized {
+  const blocks = Math.ceil(K / block);
+  if (codes.length !== N * K || scales.length !== N * blocks)
+    throw new Error(
+      `packBlockwise: ${codes.length} codes / ${scales.length} scales are not [${N}, ${K}] in blocks of ${block}`,
+    );
+  const blob = (block * bits) / 8;
+  const zp = 1 << (bits - 1);
+  const packed = new Uint8Array(N * blocks * blob);
+  const q = new Uint8Array(block);
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < blocks; j++) {
+      const k0 = j * block;
+      const k1 = Math.min(K, k0 + block);
+      q.fill(zp);
+      for (let k = k0; k < k1; k++) q[k - k0] = codes[n * K + k];
+      const out = (n * blocks + j) * blob;
+      if (bits === 8) packed.set(q, out);
+      else for (let i = 0; i < block; i += 2) packed[out + i / 2] = q[i] | (q[i + 1] << 4);
+    }
+  }
+  return { packed, scales, N, K, bits, block, blocks };
+}

@@ -1,0 +1,121 @@
+/**
+ * Calibrated 4-bit export on the bundled model (issue 16): `npm run bench:quant [-- options]`, writes
+ * bench/results/quant.json.
+ *
+ * For each block size and quantizer (rtn, gptq, gptq with act-order, awq, awq with clipping) the q4
+ * graph is built from the model with `drop` applied, and its perplexity measured on held-out windows
+ * of public/data/moby-dick-heldout.txt (the windows after the calibration ones), beside the fp32
+ * export's. Reported: file bytes, perplexity, gap to fp32, the fraction of RTN's gap closed, and the
+ * time of each part (calibration session runs, GPTQ Hessian/Cholesky and column loop, AWQ search,
+ * final quantization, graph build). onnxruntime-node CPU.
+ *
+ * Options: --calib N (default 32)  --heldout N (default 32)  --seq N (default 256)  --blocks 32,128
+ *          --drop-attn 4,7,9  --out FILE
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { folderFiles } from '../src/cli/node-files';
+import { ortNode } from '../src/cli/ort-node';
+import { buildWindows, splitDocuments } from '../src/engine/data';
+import { planQ4, type QuantOptions, splitCalibration } from '../src/engine/export/calibrated';
+import { buildKvGraph } from '../src/engine/export/graph';
+import { scoreWindows } from '../src/engine/export/perplexity';
+import { loadModelFromFiles } from '../src/engine/model/load';
+import { Tokenizer } from '../src/engine/tokenizer';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const calibN = Number(arg('calib', '32'));
+const heldN = Number(arg('heldout', '32'));
+const seq = Number(arg('seq', '256'));
+const blocks = arg('blocks', '32,128').split(',').map(Number);
+const dropAttn = arg('drop-attn', '').split(',').filter(Boolean).map(Number);
+const out = arg('out', join(ROOT, 'bench/results/quant.json'));
+
+const VARIANTS: { name: string; q: Omit<QuantOptions, 'block'> }[] = [
+  { name: 'rtn', q: { method: 'rtn' } },
+  { name: 'gptq', q: { method: 'gptq' } },
+  { name: 'gptq act-order', q: { method: 'gptq', actOrder: true } },
+  { name: 'awq', q: { method: 'awq' } },
+  { name: 'awq clip', q: { method: 'awq', clip: true } },
+];
+
+async function main() {
+  const dir = join(ROOT, 'public/models/droplab-byte-12l');
+  const files = folderFiles(dir);
+  const model = await loadModelFromFiles(files);
+  const tok = await Tokenizer.fromFiles(files);
+  const text = readFileSync(join(ROOT, 'public/data/moby-dick-heldout.txt'), 'utf8');
+  const w = buildWindows(splitDocuments(text), (s) => tok.encode(s), model.spec.eosTokenId ?? 0, seq, calibN + heldN);
+  const { calibration, heldout } = splitCalibration(w.ids, seq, w.windows, calibN, heldN);
+  const drop = { attn: dropAttn, mlp: [] };
+  const ort = ortNode;
+  const fp32 = await scoreWindows(ort, buildKvGraph(model.spec, model.weights, drop, 'fp32').build(), model.spec, drop, heldout, seq);
+  console.log(`fp32 perplexity ${fp32.perplexity.toFixed(4)} on ${fp32.tokens} held-out tokens`);
+  const rows: Record<string, unknown>[] = [];
+  for (const block of blocks) {
+    let rtnGap = 0;
+    for (const v of VARIANTS) {
+      const t0 = performance.now();
+      const plan = await planQ4(model.spec, model.weights, drop, { ...v.q, block }, {
+        ort,
+        windows: calibration,
+        seqLen: seq,
+      });
+      const tPlan = performance.now() - t0;
+      const t1 = performance.now();
+      const onnx = buildKvGraph(model.spec, model.weights, drop, 'q4', { q4: plan }).build();
+      const tBuild = performance.now() - t1;
+      const s = await scoreWindows(ort, onnx, model.spec, drop, heldout, seq);
+      const gap = s.perplexity / fp32.perplexity - 1;
+      if (v.name === 'rtn') rtnGap = gap;
+      const row = {
+        block,
+        quant: v.name,
+        bytes: onnx.byteLength,
+        perplexity: s.perplexity,
+        gapPercent: 100 * gap,
+        rtnGapClosedPercent: v.name === 'rtn' ? 0 : 100 * (1 - gap / rtnGap),
+        planMs: Math.round(tPlan),
+        graphBuildMs: Math.round(tBuild),
+        timingsMs: Object.fromEntries(Object.entries(plan.timings).map(([k, x]) => [k, Math.round(x)])),
+        alphas: v.q.method === 'awq' ? plan.alphas : undefined,
+      };
+      rows.push(row);
+      console.log(
+        `block ${block} ${v.name.padEnd(15)} ${onnx.byteLength} bytes  ppl ${s.perplexity.toFixed(4)}  gap ${(100 * gap).toFixed(3)}%  closed ${row.rtnGapClosedPercent.toFixed(1)}%  plan ${Math.round(tPlan)} ms ${JSON.stringify(row.timingsMs)}`,
+      );
+    }
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        model: 'droplab-byte-12l',
+        text: 'public/data/moby-dick-heldout.txt',
+        seqLen: seq,
+        calibrationWindows: calibN,
+        heldoutWindows: heldN,
+        heldoutTokens: fp32.tokens,
+        drop,
+        fp32Perplexity: fp32.perplexity,
+        machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Number(x.toFixed(2))) },
+        runtime: 'onnxruntime-node CPU',
+        rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+/**
+ * AWQ-style activation-aware scaling (Lin et al., "AWQ: Activation-aware Weight Quantization for LLM
+ * Compression and Acceleration", 2023) for the symmetric block-wise MatMulNBits layout of quant.ts.
+ *
+ * For linears that share one input x [T, K] (q/k/v after the attention norm, gate/up after the MLP
+ * norm, or one linear alone), with the calibration statistics of that input (calibrate.ts):
+ *   mean|x|  [K]   and   H = sum_t x_t x_t^T  [K, K]
+ * the search tries s = mean|x|^alpha for alpha = 0, 0.05, ..., 1 (mean|x| floored at 1e-4, then
+ * s / sqrt(max s * min s), AWQ's normalization; stored as float32), and keeps the alpha whose quantized
+ * stand-in W' = RTN(W diag(s)) diag(s)^-1 has the least output error summed over the linears:
+ *   err = sum_t |x_t W^T - x_t W'^T|^2 = sum_n (W_n - W'_n)^T H (W_n - W'_n)
+ * (exact on the calibration inputs, without holding them). alpha = 0 is s = 1, plain RTN, so the
+ * search never does worse than RTN on the calibration set. The caller folds diag(s)^-1 into what
+ * produces x (awq-fold in calibrated.ts) and stores RTN(W diag(s)).
+ *
+ * Optional clipping (AWQ's auto_clip): per row and block, the block's largest magnitude is shrunk by
+ * r = 1, 0.95, ..., 0.5 and the r with the least error on that block's inputs, d^T H[g,g] d, is kept.
+ */
+import { type BlockQuantized, type NBits, packBlockwise, quantCode } from './quant';
+
+export const AWQ_ALPHAS: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
+export const AWQ_CLIP_RATIOS: readonly number[] = Array.from({ length: 11 }, (_, i) => 1 - i / 20);
+
+export interface AwqLinear {
+  /** W [N, K] row-major (nn.Linear [out, in]). */
+  W: Float32Array;
+  N: number;
+}
+
+export interface AwqSearchResult {
+  alpha: number;
+  /** s [K] float32 (all 1 for alpha 0). */
+  scales: Float32Array;
+  /** Output error of each alpha tried (AWQ_ALPHAS order), summed over the linears. */
+  errors: number[];
+}
+
+/** AWQ's s for one alpha: max(mean|x|, 1e-4)^alpha / sqrt(max * min), as float32. */
+export function awqScales(meanAbs: Float64Array, alpha: number): Float32Array {
+  const s = Float64Array.from(meanAbs, (v) => Math.max(v, 1e-4) ** alpha);
+  let mx = 0;
+  let mn = Number.POSITIVE_INFINITY;
+  for (const v of s) {
+    if (v > mx) mx = v;
+    if (v < mn) mn = v;
+  }
+  const norm = Math.sqrt(mx * mn);
+  return Float32Array.from(s, (v) => v / norm);
+}
+
+/**
+ * RTN of W diag(colScale) (each block's scale from its largest magnitude times the row's clip ratio),
+ * codes and float32 scales. colScale null = 1. clipH: search a ratio per (row, block) on H (in the
+ * ORIGINAL input space, i.e. the error of the stand-in W' = deq / colScale).
+ */
+export function rtnScaled(
+  W: Float32Array,
+  N: number,
+  K: number,
+  block: number,
+  bits: NBits,
+  colScale: Float32Array | null,
+  clipH: Float64Array | null = null,
+): { codes: Uint8Array; scales: Float32Array } {
+  const zp = 1 << (bits - 1);
+  const blocks = K / block;
+  const codes = new Uint8Array(N * K);
+  const scales = new Float32Array(N * blocks);
+  const ws = new Float64Array(block);
+  const d = new Float64Array(block);
+  const c = new Uint8Array(block);
+  const ratios = clipH ? AWQ_CLIP_RATIOS : [1];
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < blocks; g++) {
+      const k0 = g * block;
+      let vmax = 0;
+      for (let i = 0; i < block; i++) {
+        const v = Math.fround(W[n * K + k0 + i] * (colScale ? colScale[k0 + i] : 1));
+        ws[i] = v;
+        if (Math.abs(v) > Math.abs(vmax)) vmax = v;
+      }
+      let best = Number.POSITIVE_INFINITY;
+      for (const r of ratios) {
+        const s = Math.fround((r * vmax) / -zp);
+        const inv = s === 0 ? 0 : 1 / s;
+        for (let i = 0; i < block; i++) c[i] = quantCode(ws[i], inv, bits);
+        let e = 0;
+        if (clipH) {
+          for (let i = 0; i < block; i++)
+            d[i] = W[n * K + k0 + i] - ((c[i] - zp) * s) / (colScale ? colScale[k0 + i] : 1);
+          for (let i = 0; i < block; i++) {
+            const row = (k0 + i) * K + k0;
+            let t = 0;
+            for (let j = 0; j < block; j++) t += clipH[row + j] * d[j];
+            e += d[i] * t;
+          }
+        }
+        if (e < best) {
+          best = e;
+          scales[n * blocks + g] = s;
+          for (let i = 0; i < block; i++) codes[n * K + k0 + i] = c[i];
+        }
+      }
+    }
+  }
+  return { codes, scales };
+}
+
+/** sum_n d_n^T H d_n for d = W - W' (W' = dequant(codes, scales) / colScale). */
+export function outputError(
+  W: Float32Array,
+  N: number,
+  K: number,
+  block: number,
+  bits: NBits,
+  q: { codes: Uint8Array; scales: Float32Array },
+  colScale: Float32Array | null,
+  H: Float64Array,
+): number {
+  const zp = 1 << (bits - 1);
+  const blocks = K / block;
+  const d = new Float64Array(K);
+  let err = 0;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const s = q.scales[n * blocks + Math.floor(k / block)];
+      d[k] = W[n * K + k] - ((q.codes[n * K + k] - zp) * s) / (colScale ? colScale[k] : 1);
+    }
+    for (let i = 0; i < K; i++) {
+      const di = d[i];
+      if (di === 0) continue;
+      const row = i * K;
+      let t = 0.5 * H[row + i] * di; // symmetric H: the diagonal once, each pair twice
+      for (let j = i + 1; j < K; j++) t += H[row + j] * d[j];
+      err += 2 * di * t;
+    }
+  }
+  return err;
+}
+
+/** The alpha search for linears sharing one input (see the file comment). */
+export function awqSearch(
+  linears: readonly AwqLinear[],
+  K: number,
+  H: Float64Array,
+  meanAbs: Float64Array,
+  opts: { block: number; bits?: NBits; alphas?: readonly number[] },
+): AwqSearchResult {
+  const bits = opts.bits ?? 4;
+  const errors: number[] = [];
+  let best: { alpha: number; scales: Float32Array; err: number } = {
+    alpha: 0,
+    scales: new Float32Array(K).fill(1),
+    err: Number.POSITIVE_INFINITY,
+  };
+  for (const alpha of opts.alphas ?? AWQ_ALPHAS) {
+    const s = alpha === 0 ? new Float32Array(K).fill(1) : awqScales(meanAbs, alpha);
+    let err = 0;
+    for (const { W, N } of linears) {
+      const q = rtnScaled(W, N, K, opts.block, bits, s);
+      err += outputError(W, N, K, opts.block, bits, q, s, H);
+    }
+    errors.push(err);
+    if (err < best.err) best = { alpha, scales: s, err };
+  }
+  return { alpha: best.alpha, scales: best.scales, errors };
+}
+
+/**
+ * The stored weight of an AWQ-scaled linear: RTN (optionally clipped) of diag(rowScale) W diag(colScale)
+ * in the MatMulNBits layout. rowScale: a fold of the NEXT linear's 1/s into this one's output rows
+ * (v_proj for o_proj, up_proj for down_proj); row scaling commutes with per-row block quantization.
+ */
+export function awqQuantize(
+  W: Float32Array,
+  N: number,
+  K: number,
+  opts: {
+    block: number;
+    bits?: NBits;
+    colScale?: Float32Array | null;
+    rowScale?: Float32Array | null;
+    clipH?: Float64Array | null;
+  },
+): BlockQuantized {
+  const bits = opts.bits ?? 4;
+  let w = W;
+  if (opts.rowScale) {
+    const r = opts.rowScale;
+    w = Float32Array.from(W, (v, i) => v * r[Math.floor(i / K)]);
+  }
+  const q = rtnScaled(w, N, K, opts.block, bits, opts.colScale ?? null, opts.clipH ?? null);
+  return packBlockwise(q.codes, q.scales, N, K, bits, opts.block);
+}

@@ -1,0 +1,303 @@
+/**
+ * The calibrated 4-bit export (issue 16): which quantizer makes each linear's MatMulNBits weights.
+ *
+ *   rtn   round-to-nearest, symmetric, per block (quant.ts): today's q4, no calibration.
+ *   gptq  gptq.ts on each linear with the Hessian of its input.
+ *   awq   awq.ts: per shared input a scale search; diag(s)^-1 folded into what produces the input:
+ *           q/k/v     -> the attention norm's weight (and bias)     else an explicit Mul
+ *           o_proj    -> v_proj's rows (and bias) when H == Hkv      else an explicit Mul (GQA: one v
+ *                        row feeds several o columns, so their s would have to be equal)
+ *           gate/up   -> the MLP norm's weight (and bias)           else an explicit Mul
+ *           down_proj -> up_proj's rows (and bias), gated MLPs      else an explicit Mul (act(up) is
+ *                        not linear)
+ *         optional clipping search per block.
+ *
+ * The statistics come from calibrate.ts, one sublayer at a time, and are dropped as soon as that
+ * sublayer's linears are quantized. The result (Q4Plan) is what graph.ts builds the q4 graph from: the
+ * weights with the folds applied, and the ready MatMulNBits tensors of every linear by weight Param.
+ */
+import type { DropConfig, ProgressFn } from '../api';
+import { normalizeDrop } from '../drops';
+import { ExportError, TextTooShortError } from '../errors';
+import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../model/spec';
+import type { OrtLike } from '../runtime/ort';
+import { awqQuantize, awqSearch } from './awq';
+import { type InputStats, type LinearRole, calibrate } from './calibrate';
+import { gptqQuantize } from './gptq';
+import { type BlockQuantized, quantizeBlockwise } from './quant';
+
+export type QuantMethod = 'rtn' | 'gptq' | 'awq';
+export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq'];
+/** MatMulNBits block sizes offered for q4 (32 is the default and the fast WebGPU kernel's). */
+export const QUANT_BLOCKS: readonly number[] = [32, 64, 128];
+
+export interface Q4Linear {
+  q: BlockQuantized;
+  /** AWQ without a place to fold: the linear's input is multiplied by this [K] first (an explicit Mul). */
+  inputScale?: Float32Array;
+}
+
+export interface QuantTimings {
+  /** Session runs of the calibration graphs (forward + X^T X + sum|x| on the runtime). */
+  calibrationMs: number;
+  /** Building and compiling the calibration graphs. */
+  graphMs: number;
+  /** GPTQ: damping, permutation, Cholesky factors. */
+  hessianMs: number;
+  /** GPTQ: the column loop with its lazy block updates. */
+  columnLoopMs: number;
+  /** AWQ: the alpha search (and clipping search, in quantizeMs when asked). */
+  awqSearchMs: number;
+  /** AWQ: the final scaled (clipped) RTN of every linear. */
+  quantizeMs: number;
+}
+
+export interface Q4Plan {
+  method: QuantMethod;
+  block: number;
+  /** The weights the q4 graph is built from (AWQ: norms and v/up rows with the folds applied). */
+  weights: ModelWeights;
+  /** MatMulNBits weights of every linear, by its weight Param in the SOURCE weights. */
+  linears: Map<Param, Q4Linear>;
+  timings: QuantTimings;
+  /** AWQ: the alpha chosen for each shared input, `layers.{l}.{roles}` -> alpha. */
+  alphas: Record<string, number>;
+  /** Tokens the statistics were taken over. */
+  tokens: number;
+}
+
+export interface QuantOptions {
+  method: QuantMethod;
+  block: number;
+  /** GPTQ act-order (static groups; gptq.ts). */
+  actOrder?: boolean;
+  /** AWQ clipping search. */
+  clip?: boolean;
+  /** GPTQ damping (default 0.01). */
+  percdamp?: number;
+}
+
+export interface CalibrationInput {
+  ort: OrtLike;
+  executionProviders?: readonly string[];
+  /** Token ids [windows * seqLen] of the calibration windows. */
+  windows: Int32Array;
+  seqLen: number;
+  batch?: number;
+}
+
+/** Throws ExportError unless `block` is offered and divides every linear's input width. */
+export function checkQuantOptions(spec: ModelSpec, q: QuantOptions): void {
+  if (!(QUANT_METHODS as readonly string[]).includes(q.method))
+    throw new ExportError(`Unknown quantization "${String(q.method)}". Choose from ${QUANT_METHODS.join(', ')}.`, {
+      reason: 'unknown-quant',
+    });
+  if (!QUANT_BLOCKS.includes(q.block))
+    throw new ExportError(`Block size ${q.block} is not offered. Choose from ${QUANT_BLOCKS.join(', ')}.`, {
+      reason: 'block-size',
+      block: q.block,
+    });
+  const widths = [
+    ['hidden size', spec.hiddenSize],
+    ['attention width (heads x head dim)', spec.numHeads * spec.headDim],
+    ['MLP width', spec.intermediateSize],
+  ] as const;
+  for (const [what, k] of widths)
+    if (k % q.block !== 0)
+      throw new ExportError(
+        `Block size ${q.block} does not divide the ${what} ${k}: every 4-bit block must lie inside one row. Choose a block size that divides ${k}.`,
+        { reason: 'block-size', block: q.block, width: k },
+      );
+}
+
+/**
+ * Calibration windows and held-out windows from one tokenized text: the first `calib` windows calibrate,
+ * the next `heldout` measure. TextTooShortError when the text has fewer than calib + heldout windows.
+ */
+export function splitCalibration(
+  ids: Int32Array,
+  seqLen: number,
+  availableWindows: number,
+  calib: number,
+  heldout: number,
+): { calibration: Int32Array; heldout: Int32Array } {
+  if (availableWindows < calib + heldout)
+    throw new TextTooShortError(
+      `The calibration text has ${availableWindows} windows of ${seqLen} tokens, but ${calib} calibration and ${heldout} held-out windows were asked for. Use a longer text, fewer windows or shorter windows.`,
+      { availableWindows, calib, heldout, seqLen },
+    );
+  return {
+    calibration: ids.slice(0, calib * seqLen),
+    heldout: ids.slice(calib * seqLen, (calib + heldout) * seqLen),
+  };
+}
+
+const constParam = (v: Float32Array, shape: readonly number[]): Param => ({ shape, load: () => v });
+const divided = (p: Param, s: Float32Array): Param => {
+  const v = p.load();
+  return constParam(
+    Float32Array.from(v, (x, i) => x / s[i]),
+    p.shape,
+  );
+};
+const inv = (s: Float32Array) => Float32Array.from(s, (v) => 1 / v);
+
+/** The linear of `role` in a layer (gate may be null). */
+const lin = (w: LayerWeights, r: LinearRole): Linear => w[r] as Linear;
+
+/**
+ * Quantize every kept linear of the pruned model with `q.method`. RTN needs no calibration; GPTQ and
+ * AWQ run calibrate.ts on `calib`. Progress: one step per kept sublayer.
+ */
+export async function planQ4(
+  spec: ModelSpec,
+  weights: ModelWeights,
+  drop: DropConfig,
+  q: QuantOptions,
+  calib: CalibrationInput | null,
+  opts: { onProgress?: ProgressFn; signal?: { readonly aborted: boolean } } = {},
+): Promise<Q4Plan> {
+  checkQuantOptions(spec, q);
+  const d = normalizeDrop(drop, spec.numLayers);
+  const timings: QuantTimings = {
+    calibrationMs: 0,
+    graphMs: 0,
+    hessianMs: 0,
+    columnLoopMs: 0,
+    awqSearchMs: 0,
+    quantizeMs: 0,
+  };
+  const plan: Q4Plan = {
+    method: q.method,
+    block: q.block,
+    weights: { ...weights, layers: weights.layers.map((w) => ({ ...w })) },
+    linears: new Map(),
+    timings,
+    alphas: {},
+    tokens: 0,
+  };
+  const total = spec.numLayers * 2 - d.attn.length - d.mlp.length;
+  let done = 0;
+  if (q.method === 'rtn') {
+    for (let l = 0; l < spec.numLayers; l++) {
+      const roles: LinearRole[] = [];
+      if (!d.attn.includes(l)) roles.push('q', 'k', 'v', 'o');
+      if (!d.mlp.includes(l))
+        roles.push(...((weights.layers[l].gate ? ['gate', 'up', 'down'] : ['up', 'down']) as LinearRole[]));
+      for (const r of roles) {
+        const w = lin(weights.layers[l], r).weight;
+        const [N, K] = w.shape;
+        plan.linears.set(w, { q: quantizeBlockwise(w.load(), N, K, 4, q.block) });
+      }
+    }
+    return plan;
+  }
+  if (!calib)
+    throw new ExportError(`${q.method.toUpperCase()} needs calibration text: give calibration windows.`, {
+      reason: 'no-calibration',
+    });
+  const cal = { runMs: 0, buildMs: 0 };
+  const gtiming = { hessianMs: 0, loopMs: 0 };
+  for await (const st of calibrate(spec, weights, d, { ...calib, signal: opts.signal, timing: cal })) {
+    const src = weights.layers[st.layer];
+    const out = plan.weights.layers[st.layer];
+    plan.tokens = st.inputs[0]?.tokens ?? 0;
+    if (q.method === 'gptq') {
+      for (const s of st.inputs) {
+        for (const r of s.roles) {
+          const w = lin(src, r).weight;
+          const [N, K] = w.shape;
+          plan.linears.set(w, {
+            q: gptqQuantize(w.load(), N, K, s.xtx, {
+              block: q.block,
+              actOrder: q.actOrder,
+              percdamp: q.percdamp,
+              name: `layers.${st.layer}.${r}`,
+              timing: gtiming,
+            }),
+          });
+        }
+      }
+    } else {
+      awqSublayer(spec, src, out, st.layer, st.inputs, q, plan);
+    }
+    opts.onProgress?.({ stage: 'quantize', done: ++done, total, unit: 'sublayers' });
+  }
+  timings.calibrationMs = cal.runMs;
+  timings.graphMs = cal.buildMs;
+  timings.hessianMs = gtiming.hessianMs;
+  timings.columnLoopMs = gtiming.loopMs;
+  return plan;
+}
+
+/** AWQ of one sublayer's linears (see the file comment for the folds). */
+function awqSublayer(
+  spec: ModelSpec,
+  src: LayerWeights,
+  out: LayerWeights,
+  l: number,
+  inputs: InputStats[],
+  q: QuantOptions,
+  plan: Q4Plan,
+): void {
+  const searched = inputs.map((s) => {
+    const t0 = performance.now();
+    const meanAbs = Float64Array.from(s.absSum, (v) => v / Math.max(1, s.tokens));
+    const res = awqSearch(
+      s.roles.map((r) => ({ W: lin(src, r).weight.load(), N: lin(src, r).weight.shape[0] })),
+      s.K,
+      s.xtx,
+      meanAbs,
+      { block: q.block },
+    );
+    plan.timings.awqSearchMs += performance.now() - t0;
+    plan.alphas[`layers.${l}.${s.roles.join('/')}`] = res.alpha;
+    return { stats: s, scales: res.scales };
+  });
+  // Where each input's 1/s goes: a norm, the rows of the linear before, or an explicit Mul.
+  const rowScale = new Map<LinearRole, Float32Array>(); // role -> 1/s of its rows (v, up)
+  const explicit = new Set<LinearRole>();
+  for (const { stats, scales } of searched) {
+    const first = stats.roles[0];
+    if (first === 'q' || first === 'gate' || first === 'up') {
+      // pre-norm input: fold into the norm (q/k/v after N1; gate/up, or up alone, after N2)
+      const key = first === 'q' ? 'attnNorm' : 'mlpNorm';
+      const n = src[key] as Norm | null;
+      if (n) {
+        out[key] = { weight: divided(n.weight, scales), bias: n.bias ? divided(n.bias, scales) : null };
+      } else for (const r of stats.roles) explicit.add(r);
+    } else if (first === 'o') {
+      if (spec.numHeads === spec.numKvHeads) rowScale.set('v', inv(scales));
+      else explicit.add('o');
+    } else if (first === 'down') {
+      if (src.gate) rowScale.set('up', inv(scales));
+      else explicit.add('down');
+    } else for (const r of stats.roles) explicit.add(r);
+  }
+  const t0 = performance.now();
+  for (const { stats, scales } of searched) {
+    for (const r of stats.roles) {
+      const L = lin(src, r);
+      const [N, K] = L.weight.shape;
+      const rs = rowScale.get(r) ?? null;
+      plan.linears.set(L.weight, {
+        q: awqQuantize(L.weight.load(), N, K, {
+          block: q.block,
+          colScale: scales,
+          rowScale: rs,
+          clipH: q.clip ? stats.xtx : null,
+        }),
+        ...(explicit.has(r) ? { inputScale: inv(scales) } : {}),
+      });
+      if (rs && L.bias)
+        out[r] = {
+          weight: L.weight,
+          bias: constParam(
+            Float32Array.from(L.bias.load(), (v, i) => v * rs[i]),
+            L.bias.shape,
+          ),
+        };
+    }
+  }
+  plan.timings.quantizeMs += performance.now() - t0;
+}
