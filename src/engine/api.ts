@@ -429,3 +429,11 @@ export type EngineClient = EngineHostApi & EngineApi;
 // Pure helpers the workbench uses on a ModelSpec (no runtime, no weights).
 /** Parameters of one attention sublayer, one MLP sublayer and the whole model, from the family's weight plan. */
 export { parameterCounts } from './model/families';
+
+// Results computed elsewhere ("Import results"; src/engine/results): pure readers, no runtime.
+export type { ImportBundle, ImportedConfig, ImportFile } from './results/import';
+export type { ImportedResults, ImportedScores } from './results/results-file';
+export { readImportFiles } from './results/import';
+export { RESULTS_FORMAT, RESULTS_VERSION } from './results/results-file';
+/** config.json (parsed) -> ModelSpec (UnsupportedArchitectureError / ConfigError for what DropLab cannot read). */
+export { specFromConfig } from './model/families';
