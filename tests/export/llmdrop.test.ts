@@ -36,17 +36,18 @@ describe('LLM-Drop config', () => {
       expect(config.drop_attn_list).toEqual(d.attn);
       expect(config.drop_mlp_list).toEqual(d.mlp);
       // everything else of the source config is kept as it was
-      for (const [k, v] of Object.entries(m.config)) expect(config[k], k).toEqual(v);
+      // (auto_map is the family's LLM-Drop one where LLM-Drop ships a modeling file: baichuan's replaces its own)
+      for (const [k, v] of Object.entries(m.config)) if (k !== 'auto_map') expect(config[k], k).toEqual(v);
     }
   });
 
-  it('auto_map for llama, mistral and gemma2 (LLM-Drop ships their modeling files); none for qwen2, qwen3 and gpt2, lists still written', async () => {
+  it('auto_map for llama, mistral, gemma2 and Baichuan2 (LLM-Drop ships their modeling files); none for qwen2, qwen3 and gpt2, lists still written', async () => {
     for (const variant of TINY_VARIANTS) {
       const m = await loadTinyModel(variant);
       const r = llmDropConfig(m.config, m.spec, { attn: [1], mlp: [] });
       expect(r.config.drop_attn_list).toEqual([1]);
       expect(r.config.drop_mlp_list).toEqual([]);
-      if (m.spec.family === 'llama' || m.spec.family === 'mistral' || m.spec.family === 'gemma2') {
+      if (['llama', 'mistral', 'gemma2', 'baichuan'].includes(m.spec.family)) {
         expect(r.llmDropLoadable).toBe(true);
         expect(r.config.auto_map).toEqual(LLMDROP_AUTO_MAP[m.spec.family]);
       } else {
@@ -59,6 +60,10 @@ describe('LLM-Drop config', () => {
       AutoConfig: 'configuration_dropped_gemma2.Gemma2Config',
       AutoModelForCausalLM: 'modeling_dropped_gemma2.Gemma2ForCausalLM',
     });
+    expect(LLMDROP_AUTO_MAP.baichuan).toEqual({
+      AutoConfig: 'configuration_dropped_baichuan.BaichuanConfig',
+      AutoModelForCausalLM: 'modeling_dropped_baichuan.BaichuanForCausalLM',
+    });
     expect(LLMDROP_AUTO_MAP.llama).toEqual({
       AutoConfig: 'configuration_dropped_llama.LlamaConfig',
       AutoModelForCausalLM: 'modeling_dropped_llama.LlamaForCausalLM',
@@ -67,6 +72,20 @@ describe('LLM-Drop config', () => {
       AutoConfig: 'configuration_dropped_mistral.MistralConfig',
       AutoModelForCausalLM: 'modeling_dropped_mistral.MistralForCausalLM',
     });
+  });
+
+  it("Baichuan 1 (no NormHead): lists, no auto_map, and why (LLM-Drop's Baichuan file is Baichuan2's)", async () => {
+    const m = await loadTinyModel('baichuan2');
+    const v1 = { ...m.spec, normHead: undefined };
+    const r = llmDropConfig({ ...m.config, vocab_size: 64000 }, v1, { attn: [0], mlp: [1] });
+    expect(r.llmDropLoadable).toBe(false);
+    expect(r.config.auto_map).toBeUndefined(); // the source config's own auto_map (Baichuan's remote code) is replaced
+    expect(r.config.drop_attn_list).toEqual([0]);
+    expect(r.warnings.join(' ')).toMatch(/Baichuan2-7B's: it L2-normalizes the lm_head rows/);
+    // an image-text Gemma 3 config keeps num_hidden_layers in text_config; its drop lists read against it
+    const g = await loadTinyModel('gemma3-mm');
+    const { config } = llmDropConfig(g.config, g.spec, { attn: [2], mlp: [] });
+    expect(readDropConfig(JSON.parse(JSON.stringify(config)))).toEqual({ attn: [2], mlp: [] });
   });
 
   it("warns when LLM-Drop's LlamaConfig would reject the rope_scaling (llama3)", async () => {
@@ -117,8 +136,9 @@ describe('pruned checkpoint', () => {
     const { keep, removed } = prunedTensors(m.store, m.plan, drop);
     expect([...keep, ...removed].sort()).toEqual(m.store.names().sort());
     const gpt = variant === 'gpt2';
-    const attnPrefix = gpt ? `h.${L - 1}.` : `model.layers.${L - 1}.`;
-    const mlpPrefix = gpt ? 'h.0.' : 'model.layers.0.';
+    const body = variant === 'gemma3-mm' ? 'language_model.model.layers.' : 'model.layers.';
+    const attnPrefix = gpt ? `h.${L - 1}.` : `${body}${L - 1}.`;
+    const mlpPrefix = gpt ? 'h.0.' : `${body}0.`;
     // LLM-Drop's modeling files: what a dropped attention / MLP no longer builds (gemma2's sandwich norms
     // belong to their sublayer: post_attention_layernorm is the attention's there, the MLP's pre-norm elsewhere).
     // olmo2 has post-norms only.
@@ -131,6 +151,7 @@ describe('pruned checkpoint', () => {
       olmo2: { attn: ['post_attention_layernorm', 'self_attn.'], mlp: ['post_feedforward_layernorm', 'mlp.'] },
     };
     NAMES.gemma3 = NAMES.gemma2;
+    NAMES['gemma3-mm'] = NAMES.gemma2;
     const { attn: attnNames, mlp: mlpNames } = NAMES[variant] ?? {
       attn: ['input_layernorm', 'self_attn.'],
       mlp: ['post_attention_layernorm', 'mlp.'],

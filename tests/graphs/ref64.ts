@@ -69,6 +69,7 @@ export function invFreqRef(spec: ModelSpec): number[] {
     const s = spec.ropeScaling;
     if (!s) out.push(base);
     else if (s.type === 'linear') out.push(base / s.factor);
+    else if (s.type === 'longrope') out.push(base / s.shortFactor[j / 2]);
     else {
       const wavelen = (2 * Math.PI) / base;
       const lowWave = s.originalMaxPositions / s.lowFreqFactor;

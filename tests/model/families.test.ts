@@ -138,6 +138,52 @@ const EXPECTED: Record<TinyVariant, Partial<ModelSpec>> = {
     ropeTheta: 2e6,
     tiedEmbeddings: true,
   },
+  baichuan2: {
+    family: 'baichuan',
+    hiddenSize: 16,
+    numHeads: 2,
+    numKvHeads: 2,
+    headDim: 8,
+    vocabSize: 125696,
+    normHead: true, // Baichuan2's vocabulary
+    ropeTheta: 10000,
+    ropeScaling: null,
+    qkvBias: false,
+    tiedEmbeddings: false,
+    normEps: 1e-6,
+  },
+  'phi4-longrope': {
+    family: 'phi3',
+    headDim: 8,
+    rotaryDim: 6, // partial_rotary_factor 0.75
+    ropeScaling: {
+      type: 'longrope',
+      shortFactor: [1.0, 1.3, 2.1],
+      longFactor: [1.5, 4.0, 11.0],
+      originalMaxPositions: 8,
+      attentionFactor: Math.sqrt(1 + Math.log(256 / 8) / Math.log(8)),
+    },
+    tiedEmbeddings: true,
+    layerWindows: [262144, 262144],
+  },
+  'gemma3-mm': {
+    family: 'gemma3',
+    numLayers: 3,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 16,
+    normPlacement: 'sandwich',
+    qkNorm: 'head',
+    activation: 'gelu_tanh', // Gemma3TextConfig's default: text_config has no hidden_activation
+    normEps: 1e-6,
+    attnScale: 24 ** -0.5,
+    embedScale: Math.sqrt(32),
+    layerWindows: [8, 8, null],
+    ropeTheta: 1e6, // default
+    ropeScaling: { type: 'linear', factor: 8 },
+    localRope: { theta: 10000, scaling: null }, // default rope_local_base_freq
+    tiedEmbeddings: true,
+  },
   olmo2: {
     family: 'olmo2',
     hiddenSize: 32,
@@ -188,7 +234,8 @@ describe('specFromConfig on the fixtures', () => {
       const m = tinyModel(v);
       const spec = specFromConfig(m.config);
       expect(spec).toMatchObject(EXPECTED[v]);
-      expect(spec.vocabSize).toBe(m.config.vocab_size);
+      const text = (m.config.text_config ?? m.config) as Record<string, unknown>; // image-text Gemma 3: nested
+      expect(spec.vocabSize).toBe(text.vocab_size);
       expect(spec.eosTokenId).toBe(m.tokenizer.eosId);
     });
   }
@@ -249,11 +296,13 @@ describe('weight mapping on the fixtures', () => {
     it(`${v}: parameter count = config estimate = sum of used checkpoint tensors`, async () => {
       const m = await loadTinyModel(v);
       let stored = 0;
-      for (const t of m.tiny.tensors.values()) stored += numel(t.shape);
+      // an image-text checkpoint's vision tower and projector are never read
+      const vision = (n: string) => /^(vision_tower|multi_modal_projector)\./.test(n);
+      for (const [n, t] of m.tiny.tensors) if (!vision(n)) stored += numel(t.shape);
       expect(m.parameters).toBe(stored);
       expect(parameterCounts(m.spec).total).toBe(stored);
       expect(allParams(m.weights).reduce((n, p) => n + numel(p.shape), 0)).toBe(stored);
-      expect(planTensorNames(m.plan).sort()).toEqual([...m.tiny.tensors.keys()].sort());
+      expect(planTensorNames(m.plan).sort()).toEqual([...m.tiny.tensors.keys()].filter((n) => !vision(n)).sort());
     });
   }
 
@@ -325,6 +374,55 @@ describe('weight mapping on the fixtures', () => {
       expect(same((l.up as Linear).weight.load(), rows(gu, I, I))).toBe(true);
     });
   });
+
+  it('baichuan2: q, k, v are the thirds of W_pack; the lm_head rows load L2-normalized (NormHead), the embedding as stored', async () => {
+    const { weights, tiny, spec } = await loadTinyModel('baichuan2', { dtype: 'bf16' });
+    const d = spec.hiddenSize;
+    const t = (name: string) => (tiny.tensors.get(name) as { data: Float32Array }).data;
+    weights.layers.forEach((l, i) => {
+      const pack = t(`model.layers.${i}.self_attn.W_pack.weight`); // [3d, d]
+      [l.q, l.k, l.v].forEach((lin, j) => {
+        expect(same(lin.weight.load(), pack.slice(j * d * d, (j + 1) * d * d)), `layer ${i} part ${j}`).toBe(true);
+      });
+    });
+    expect(same(weights.embed.load(), t('model.embed_tokens.weight'))).toBe(true);
+    // NormHead, in float64 here: w / max(||w||, 1e-12) per row, then rounded to float32
+    const stored = t('lm_head.weight');
+    const head = weights.lmHead.load();
+    let maxDiff = 0;
+    let maxNormErr = 0;
+    for (let r = 0; r < spec.vocabSize; r++) {
+      let ss = 0;
+      for (let c = 0; c < d; c++) ss += stored[r * d + c] ** 2;
+      const n = Math.max(Math.sqrt(ss), 1e-12);
+      let hs = 0;
+      for (let c = 0; c < d; c++) {
+        maxDiff = Math.max(maxDiff, Math.abs(head[r * d + c] - stored[r * d + c] / n));
+        hs += head[r * d + c] ** 2;
+      }
+      maxNormErr = Math.max(maxNormErr, Math.abs(Math.sqrt(hs) - 1));
+    }
+    expect(maxDiff).toBeLessThan(1e-7); // float32 rounding of values below 1
+    expect(maxNormErr).toBeLessThan(1e-6);
+    expect(same(head, stored)).toBe(false); // stored rows are not unit rows: the normalization did something
+    // Baichuan 1 (vocabulary 64000): the lm_head as stored
+    const v1 = specFromConfig({ ...tiny.config, vocab_size: 64000 });
+    expect(v1.normHead).toBeUndefined();
+  });
+
+  for (const prefix of ['language_model.model.', 'model.language_model.']) {
+    it(`gemma3-mm (weights under ${prefix}*): the language model loads, the vision tower is never read`, async () => {
+      const { weights, tiny, store, spec } = await loadTinyModel('gemma3-mm', { prefix });
+      const t = (name: string) => (tiny.tensors.get(name) as { data: Float32Array }).data;
+      expect(same(weights.embed.load(), t(`${prefix}embed_tokens.weight`))).toBe(true);
+      expect(weights.lmHead).toBe(weights.embed);
+      expect(same((weights.layers[2].q as Linear).weight.load(), t(`${prefix}layers.2.self_attn.q_proj.weight`))).toBe(
+        true,
+      );
+      expect(store.names().filter((n) => n.startsWith('vision_tower.')).length).toBeGreaterThan(0);
+      expect(spec.numLayers).toBe(3);
+    });
+  }
 
   for (const prefix of ['', 'transformer.']) {
     it(`gpt2 (prefix "${prefix}"): q, k, v are the transposed column slices of the fused c_attn; Conv1D weights transposed`, async () => {
@@ -677,9 +775,10 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     // Phi-4-mini's partial rotary: 0.75 of head_dim 128.
     expect(specFromConfig({ ...phiConfigBase, partial_rotary_factor: 0.75 }).rotaryDim).toBe(96);
     expect(() => specFromConfig({ ...phiConfigBase, partial_rotary_factor: 0.2 })).toThrow(/partial_rotary_factor/); // 25.6 -> 25, odd
+    // LongRoPE needs one factor per rotated frequency (64 for head_dim 128): a wrong count is refused by name
     expect(() =>
       specFromConfig({ ...phiConfigBase, rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }),
-    ).toThrow(UnsupportedArchitectureError);
+    ).toThrow(/rope_scaling.short_factor has 1 factors; the 128 rotated values of a head need 64/);
     const q3 = specFromConfig(qwen3_06b);
     expect(q3).toMatchObject({
       family: 'qwen3',
@@ -692,6 +791,158 @@ describe('configs of real checkpoints (values from their config.json)', () => {
     expect(parameterCounts(q3)).toEqual({ attn: 6_293_760 - 2048 + 1024, mlp: 9_437_184 + 1024, total: 596_049_920 });
     expect(parameterCounts(specFromConfig(smollm2_135m)).total).toBe(134_515_008);
     expect(parameterCounts(specFromConfig(mistral7b)).total).toBe(7_241_732_096);
+  });
+
+  it('Baichuan: W_pack, NormHead by vocabulary size, ALiBi (13B) refused; counts match the published ones', () => {
+    // Baichuan2-7B-Base's config.json (the keys that matter): no rope_theta, no num_key_value_heads.
+    const baichuan2_7b = {
+      architectures: ['BaichuanForCausalLM'],
+      bos_token_id: 1,
+      eos_token_id: 2,
+      hidden_act: 'silu',
+      hidden_size: 4096,
+      intermediate_size: 11008,
+      max_position_embeddings: 4096,
+      model_max_length: 4096,
+      model_type: 'baichuan',
+      num_attention_heads: 32,
+      num_hidden_layers: 32,
+      pad_token_id: 0,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: false,
+      vocab_size: 125696,
+    };
+    const b2 = specFromConfig(baichuan2_7b);
+    expect(b2).toMatchObject({ family: 'baichuan', headDim: 128, numKvHeads: 32, normHead: true, ropeTheta: 10000 });
+    // By hand: embedding and lm_head 125696*4096 = 514,850,816 each; per layer W_pack 3*4096*4096 + o_proj
+    // 4096*4096 + MLP 3*4096*11008 + two norms = 202,383,360, x32; final norm 4096: 7,505,973,248 (7.5B).
+    expect(parameterCounts(b2).total).toBe(7_505_973_248);
+    // Baichuan-7B (v1): BaiChuanForCausalLM, vocabulary 64000, no NormHead: 7,000,559,616 (7B).
+    const b1 = specFromConfig({ ...baichuan2_7b, architectures: ['BaiChuanForCausalLM'], vocab_size: 64000 });
+    expect(b1).not.toHaveProperty('normHead');
+    expect(parameterCounts(b1).total).toBe(7_000_559_616);
+    const { model_type: _mt, ...noType } = baichuan2_7b;
+    expect(familyFor({ ...noType, architectures: ['BaiChuanForCausalLM'] }).name).toBe('baichuan');
+    // The modeling file hard-codes RoPE's base; a rope_theta in config.json changes nothing.
+    expect(specFromConfig({ ...baichuan2_7b, rope_theta: 5e5 }).ropeTheta).toBe(10000);
+    // Baichuan2-13B / Baichuan-13B: ALiBi, model_max_length instead of max_position_embeddings, d 5120.
+    const { max_position_embeddings: _mp, ...b13 } = { ...baichuan2_7b, hidden_size: 5120, num_attention_heads: 40 };
+    expect(() => specFromConfig(b13)).toThrow(UnsupportedArchitectureError);
+    expect(() => specFromConfig(b13)).toThrow(/ALiBi/);
+    expect(() => specFromConfig({ ...b13, max_position_embeddings: 4096 })).toThrow(/13B one, which uses ALiBi/);
+    expect(() => specFromConfig({ ...baichuan2_7b, num_key_value_heads: 8 })).toThrow(/W_pack/);
+  });
+
+  it('LongRoPE: Phi-3.5-mini and Phi-4-mini (partial rotary, tied) read; counts match the published ones', () => {
+    const factors = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
+    // Phi-3.5-mini-instruct: 48 factors per list (head_dim 96), max 131072, original 4096.
+    const phi35 = {
+      architectures: ['Phi3ForCausalLM'],
+      bos_token_id: 1,
+      eos_token_id: 32000,
+      hidden_size: 3072,
+      intermediate_size: 8192,
+      max_position_embeddings: 131072,
+      model_type: 'phi3',
+      num_attention_heads: 32,
+      num_hidden_layers: 32,
+      num_key_value_heads: 32,
+      original_max_position_embeddings: 4096,
+      rms_norm_eps: 1e-5,
+      rope_scaling: {
+        long_factor: factors(48, (i) => 1 + i),
+        short_factor: factors(48, (i) => 1 + i / 100),
+        type: 'longrope',
+      },
+      rope_theta: 10000.0,
+      sliding_window: 262144,
+      tie_word_embeddings: false,
+      vocab_size: 32064,
+    };
+    const s35 = specFromConfig(phi35);
+    const rs = s35.ropeScaling;
+    expect(rs?.type).toBe('longrope');
+    if (rs?.type !== 'longrope') throw new Error('not longrope');
+    expect(rs.originalMaxPositions).toBe(4096);
+    // factor 131072 / 4096 = 32; ln 32 / ln 4096 = 5/12 exactly
+    expect(rs.attentionFactor).toBeCloseTo(Math.sqrt(17 / 12), 14);
+    expect(rs.shortFactor).toHaveLength(48);
+    expect(parameterCounts(s35).total).toBe(3_821_079_552); // Phi-3-mini's body: 3.8B
+    // the old name "su", and an attention_factor given in config.json wins
+    expect(specFromConfig({ ...phi35, rope_scaling: { ...phi35.rope_scaling, type: 'su' } }).ropeScaling).toEqual(rs);
+    const given = specFromConfig({ ...phi35, rope_scaling: { ...phi35.rope_scaling, attention_factor: 1.25 } });
+    expect(given.ropeScaling).toMatchObject({ attentionFactor: 1.25 });
+    // Phi-4-mini: head_dim 128, partial_rotary_factor 0.75 -> 96 rotated values, 48 factors; tied.
+    // By hand: embedding 200064*3072 = 614,596,608 (tied); per layer qkv_proj 5120*3072, o 3072*3072,
+    // gate_up 16384*3072, down 3072*8192, two norms = 100,669,440, x32; final norm: 3,836,021,760 (3.8B).
+    const phi4 = specFromConfig({
+      ...phi35,
+      hidden_size: 3072,
+      num_attention_heads: 24,
+      num_key_value_heads: 8,
+      partial_rotary_factor: 0.75,
+      tie_word_embeddings: true,
+      vocab_size: 200064,
+      bos_token_id: 199999,
+      eos_token_id: 199999,
+    });
+    expect(phi4).toMatchObject({ headDim: 128, rotaryDim: 96, tiedEmbeddings: true });
+    expect(parameterCounts(phi4).total).toBe(3_836_021_760);
+    expect(() =>
+      specFromConfig({
+        ...phi35,
+        partial_rotary_factor: 0.75, // 72 of 96 rotate: 36 factors needed, 48 given
+      }),
+    ).toThrow(/short_factor has 48 factors; the 72 rotated values of a head need 36/);
+    // LongRoPE is read for phi3 only; yarn and dynamic stay refused everywhere
+    expect(() => specFromConfig({ ...llama32_1b, rope_scaling: phi35.rope_scaling })).toThrow(
+      /"longrope" is not supported for this model_type/,
+    );
+    expect(() => specFromConfig({ ...phi35, rope_scaling: { type: 'yarn', factor: 4 } })).toThrow(
+      UnsupportedArchitectureError,
+    );
+  });
+
+  it('Gemma 3 image-text (gemma3, text_config nested): the text model, Gemma3TextConfig defaults; count by hand', () => {
+    // gemma-3-4b-it's config.json (the keys that matter): text_config omits heads, head_dim, vocab, eps, ...
+    const g34 = {
+      architectures: ['Gemma3ForConditionalGeneration'],
+      boi_token_index: 255999,
+      eoi_token_index: 256000,
+      eos_token_id: [1, 106],
+      image_token_index: 262144,
+      initializer_range: 0.02,
+      mm_tokens_per_image: 256,
+      model_type: 'gemma3',
+      text_config: {
+        hidden_size: 2560,
+        intermediate_size: 10240,
+        model_type: 'gemma3_text',
+        num_hidden_layers: 34,
+        rope_scaling: { factor: 8.0, rope_type: 'linear' },
+        sliding_window: 1024,
+      },
+      vision_config: { hidden_size: 1152, model_type: 'siglip_vision_model', num_hidden_layers: 27 },
+    };
+    const s = specFromConfig(g34);
+    expect(s).toMatchObject({
+      family: 'gemma3',
+      vocabSize: 262208,
+      numHeads: 8,
+      numKvHeads: 4,
+      headDim: 256,
+      eosTokenId: 1,
+      ropeTheta: 1e6,
+      ropeScaling: { type: 'linear', factor: 8 },
+      localRope: { theta: 10000, scaling: null },
+      tiedEmbeddings: true,
+    });
+    expect(s.layerWindows?.slice(0, 6)).toEqual([1024, 1024, 1024, 1024, 1024, null]);
+    // By hand (the language model only): embedding 262208*2560 = 671,252,480 (tied); per layer q, o
+    // 2560*2048 each, k, v 2560*1024 each, q/k norms 256 each, four norms 2560 each, MLP 3*2560*10240
+    // = 94,382,592, x34; final norm 2560: 3,880,263,168 (the 4B's 3.88B language model; SigLIP adds 0.42B).
+    expect(parameterCounts(s).total).toBe(3_880_263_168);
+    expect(() => specFromConfig({ ...g34, text_config: null })).toThrow(/text_config/);
   });
 
   it('normalizes keys and applies family defaults', () => {
@@ -776,6 +1027,7 @@ describe('configs of real checkpoints (values from their config.json)', () => {
       'gemma3_text',
       'olmo2',
       'phi3',
+      'baichuan',
       'gpt2',
     ])
       expect(msg).toContain(t);
@@ -788,8 +1040,10 @@ describe('configs of real checkpoints (values from their config.json)', () => {
       'smollm3',
       'gemma2',
       'gemma3_text',
+      'gemma3',
       'olmo2',
       'phi3',
+      'baichuan',
       'gpt2',
     ]);
     expect(() => specFromConfig({ hidden_size: 8 })).toThrow(UnsupportedArchitectureError);

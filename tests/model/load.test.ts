@@ -227,7 +227,7 @@ describe('loadModelFromFiles', () => {
       loadModelFromFiles(s.files),
       UnsupportedArchitectureError,
       'phi4mm',
-      'llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3, gpt2',
+      'llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, gemma3, olmo2, phi3, baichuan, gpt2',
     );
     expect(s.reads.some((n) => n.endsWith('.safetensors'))).toBe(false);
   });

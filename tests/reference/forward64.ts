@@ -62,6 +62,7 @@ export interface RefModel {
   finalNorm: Norm64;
   lmHead: Float64Array; // [V, d]
   invFreq: Float64Array | null; // [hd/2], rope only
+  invFreqLong: Float64Array | null; // [hd/2], LongRoPE's long factors (windows past original_max_position_embeddings)
   invFreqLocal: Float64Array | null; // [hd/2], the local layers' own rope (gemma3), else null
 }
 
@@ -125,6 +126,10 @@ export function loadReference(spec: ModelSpec, weights: ModelWeights): RefModel 
     finalNorm: norm64(weights.finalNorm, d, 'finalNorm'),
     lmHead: p64(weights.lmHead, 'lmHead', [V, d]),
     invFreq: spec.position === 'rope' ? ropeInvFreq(spec.rotaryDim ?? hd, spec.ropeTheta, spec.ropeScaling) : null,
+    invFreqLong:
+      spec.ropeScaling?.type === 'longrope'
+        ? ropeInvFreq(spec.rotaryDim ?? hd, spec.ropeTheta, spec.ropeScaling, true)
+        : null,
     invFreqLocal: spec.localRope
       ? ropeInvFreq(spec.rotaryDim ?? hd, spec.localRope.theta, spec.localRope.scaling)
       : null,
@@ -177,14 +182,18 @@ export function attention64(
   const v = linear(h, T, d, layer.v.w, layer.v.b, Hkv * hd); // [T, Hkv*hd]
   // a local layer (window) uses the local rope when the model has one (gemma3)
   const local = window !== null && model.invFreqLocal !== null;
-  const invFreq = local ? model.invFreqLocal : model.invFreq;
+  // LongRoPE (global RoPE only): the long factors when the window is longer than original_max_position_embeddings,
+  // and cos/sin times the attention factor at every length
+  const lr = !local && model.spec.ropeScaling?.type === 'longrope' ? model.spec.ropeScaling : null;
+  const invFreq = local ? model.invFreqLocal : lr && T > lr.originalMaxPositions ? model.invFreqLong : model.invFreq;
+  const ropeScale = lr ? lr.attentionFactor : 1;
   if (invFreq && rope) {
     for (let t = 0; t < T; t++) {
       const p = ropePosition(t, local ? (model.spec.localRope?.scaling ?? null) : model.spec.ropeScaling);
       // partial rotary: only the first rotaryDim values of each head turn
       const rd = model.spec.rotaryDim ?? hd;
-      for (let hh = 0; hh < H; hh++) applyRope(q, t * H * hd + hh * hd, rd, invFreq, p);
-      for (let hh = 0; hh < Hkv; hh++) applyRope(k, t * Hkv * hd + hh * hd, rd, invFreq, p);
+      for (let hh = 0; hh < H; hh++) applyRope(q, t * H * hd + hh * hd, rd, invFreq, p, ropeScale);
+      for (let hh = 0; hh < Hkv; hh++) applyRope(k, t * Hkv * hd + hh * hd, rd, invFreq, p, ropeScale);
     }
   }
   const group = H / Hkv;

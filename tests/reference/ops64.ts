@@ -166,11 +166,18 @@ export function layerNorm(
  * Linear scaling does not change inv_freq here; it divides the positions (see ropeAngle).
  * Returns [hd/2].
  */
-export function ropeInvFreq(headDim: number, theta: number, scaling: RopeScaling | null): Float64Array {
+export function ropeInvFreq(headDim: number, theta: number, scaling: RopeScaling | null, long = false): Float64Array {
   if (headDim % 2 !== 0) throw new Error(`rope needs an even head dim, got ${headDim}`);
   const half = headDim / 2;
   const f = new Float64Array(half);
   for (let i = 0; i < half; i++) f[i] = theta ** (-(2 * i) / headDim);
+  if (scaling?.type === 'longrope') {
+    // transformers' _compute_longrope_parameters: inv_freq = 1 / (ext_factors * base^(2i/dim)), ext_factors
+    // the long ones for sequences past original_max_position_embeddings, else the short ones
+    const ext = long ? scaling.longFactor : scaling.shortFactor;
+    if (ext.length !== half) throw new Error(`longrope: ${ext.length} factors for ${half} frequencies`);
+    for (let i = 0; i < half; i++) f[i] = 1 / (ext[i] * theta ** ((2 * i) / headDim));
+  }
   if (scaling?.type === 'llama3') {
     const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions: oldCtx } = scaling;
     const lowWl = oldCtx / lowFreqFactor;
@@ -196,15 +203,22 @@ export function ropePosition(pos: number, scaling: RopeScaling | null): number {
 /**
  * Rotate one head vector in place at (effective) position p, HF rotate_half convention:
  *   out = v * cos + rotate_half(v) * sin, rotate_half([x1, x2]) = [-x2, x1] (halves of the head dim),
- *   cos/sin[j] = cos/sin(p * invFreq[j mod hd/2]).
+ *   cos/sin[j] = cos/sin(p * invFreq[j mod hd/2]), both times `scale` (LongRoPE's attention factor).
  * v: [hd] slice of `buf` starting at `off`.
  */
-export function applyRope(buf: Float64Array, off: number, headDim: number, invFreq: Float64Array, p: number): void {
+export function applyRope(
+  buf: Float64Array,
+  off: number,
+  headDim: number,
+  invFreq: Float64Array,
+  p: number,
+  scale = 1,
+): void {
   const half = headDim / 2;
   for (let i = 0; i < half; i++) {
     const a = p * invFreq[i];
-    const c = Math.cos(a);
-    const s = Math.sin(a);
+    const c = Math.cos(a) * scale;
+    const s = Math.sin(a) * scale;
     const x1 = buf[off + i];
     const x2 = buf[off + i + half];
     buf[off + i] = x1 * c - x2 * s;

@@ -13,11 +13,18 @@
  * index lists, e.g. "drop_attn_list": [25, 26, 24, 22]; DropLab writes sorted index lists too.
  *
  * LLM-Drop ships modeling files for llama, mistral, gemma2, baichuan and deepseek. Of DropLab's
- * families llama, mistral and gemma2 have one (modeling_dropped_gemma2.py removes input_layernorm,
+ * families llama, mistral, gemma2 and baichuan have one (modeling_dropped_gemma2.py removes input_layernorm,
  * self_attn and post_attention_layernorm with a dropped attention, pre/post_feedforward_layernorm and
  * mlp with a dropped MLP, and slides the window on even layers, as DropLab does): a qwen2, qwen3,
  * olmo2 or gpt2 config still gets the lists (DropLab and this export read them) but no auto_map, and the export
  * says so.
+ *
+ * Baichuan: modeling_dropped_baichuan.py is Baichuan2-7B's modeling code (W_pack, RoPE with base 10000,
+ * NormHead always) with input_layernorm + self_attn removed for a dropped attention and
+ * post_attention_layernorm + mlp for a dropped MLP, and KV-cache slots for kept attention layers only; its
+ * BaichuanConfig turns the lists into boolean masks as the llama one does. So a Baichuan2 config gets the
+ * auto_map (configuration_dropped_baichuan.BaichuanConfig, modeling_dropped_baichuan.BaichuanForCausalLM);
+ * a Baichuan 1 config (no NormHead) gets the lists and a note: that modeling file would normalize its lm_head.
  */
 import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
@@ -42,6 +49,10 @@ export const LLMDROP_AUTO_MAP: Readonly<Partial<Record<FamilyName, AutoMap>>> = 
   gemma2: {
     AutoConfig: 'configuration_dropped_gemma2.Gemma2Config',
     AutoModelForCausalLM: 'modeling_dropped_gemma2.Gemma2ForCausalLM',
+  },
+  baichuan: {
+    AutoConfig: 'configuration_dropped_baichuan.BaichuanConfig',
+    AutoModelForCausalLM: 'modeling_dropped_baichuan.BaichuanForCausalLM',
   },
 };
 
@@ -75,11 +86,20 @@ export function llmDropConfig(config: Record<string, unknown>, spec: ModelSpec, 
   const d = normalizeDrop(drop, spec.numLayers);
   checkSomethingKept(spec, d);
   const warnings: string[] = [];
-  const autoMap = LLMDROP_AUTO_MAP[spec.family];
+  // LLM-Drop's Baichuan file is Baichuan2's: it would normalize a Baichuan 1 lm_head (NormHead).
+  const baichuan1 = spec.family === 'baichuan' && !spec.normHead;
+  const autoMap = baichuan1 ? undefined : LLMDROP_AUTO_MAP[spec.family];
   const { auto_map: _oldMap, drop_attn_list: _a, drop_mlp_list: _m, ...rest } = config;
   const out: Record<string, unknown> = { ...rest };
   if (autoMap) out.auto_map = { ...autoMap };
-  else {
+  else if (baichuan1) {
+    warnings.push(
+      "LLM-Drop's Baichuan modeling file (modeling_dropped_baichuan.py) is Baichuan2-7B's: it L2-normalizes the lm_head rows (NormHead), " +
+        'which this Baichuan 1 model (vocab_size ' +
+        spec.vocabSize +
+        ') does not have, so no auto_map is written; config.json still carries drop_attn_list and drop_mlp_list (DropLab and the ONNX export read them).',
+    );
+  } else {
     warnings.push(
       `LLM-Drop has no modeling file for ${spec.family} models (it ships them for ${LLMDROP_MODELING_FAMILIES.join(', ')}): ` +
         'config.json still carries drop_attn_list and drop_mlp_list (DropLab and the ONNX export read them), but LLM-Drop cannot load this folder, ' +
@@ -111,9 +131,14 @@ function llmDropRopeScalingOk(rs: unknown): boolean {
   );
 }
 
-/** num_hidden_layers (or GPT-2's n_layer) of a config.json. */
+/** num_hidden_layers (or GPT-2's n_layer, or an image-text Gemma 3's text_config.num_hidden_layers) of a config.json. */
 function layerCount(config: Record<string, unknown>): number {
-  const n = config.num_hidden_layers ?? config.n_layer;
+  const text = config.text_config;
+  const nested =
+    text && typeof text === 'object' && !Array.isArray(text)
+      ? (text as Record<string, unknown>).num_hidden_layers
+      : undefined;
+  const n = config.num_hidden_layers ?? config.n_layer ?? nested;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
     throw new DropConfigError('config.json has no valid num_hidden_layers, so its drop lists cannot be read.');
   return n;

@@ -180,18 +180,24 @@ export function norm(ctx: BlockContext, x: Value, n: Norm, name: string): Value 
  *   llama3 (_compute_llama3_parameters): with wavelen = 2 pi / inv_freq, low = orig / low_freq_factor,
  *     high = orig / high_freq_factor: wavelen < high keeps inv_freq; wavelen > low divides it by factor;
  *     in between it is interpolated, smooth = (orig / wavelen - low_freq_factor) /
- *     (high_freq_factor - low_freq_factor), inv = (1 - smooth) * inv / factor + smooth * inv.
+ *     (high_freq_factor - low_freq_factor), inv = (1 - smooth) * inv / factor + smooth * inv;
+ *   longrope (_compute_longrope_parameters): inv_freq[i] / short_factor[i], or / long_factor[i] when
+ *     `long` (the sequence is longer than original_max_position_embeddings; see ropeCosSin).
  * Float64 here; tables round to float32 like HF's float32 buffer.
  */
-export function ropeInvFreq(spec: ModelSpec, local = false): Float64Array {
+export function ropeInvFreq(spec: ModelSpec, local = false, long = false): Float64Array {
   const hd = spec.rotaryDim ?? spec.headDim; // the rotated part of a head
   const half = hd / 2;
-  const rope = local && spec.localRope ? spec.localRope : { theta: spec.ropeTheta, scaling: spec.ropeScaling };
+  const rope = ropeOf(spec, local);
   const inv = new Float64Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / rope.theta ** ((2 * i) / hd);
   const s = rope.scaling;
   if (!s) return inv;
   if (s.type === 'linear') return inv.map((f) => f / s.factor);
+  if (s.type === 'longrope') {
+    const ext = long ? s.longFactor : s.shortFactor;
+    return inv.map((f, i) => f / ext[i]);
+  }
   const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
   const highWavelen = s.originalMaxPositions / s.highFreqFactor;
   return inv.map((f) => {
@@ -203,22 +209,35 @@ export function ropeInvFreq(spec: ModelSpec, local = false): Float64Array {
   });
 }
 
+/** The RoPE parameters of the global layers, or of the local ones when the model has its own for them. */
+function ropeOf(spec: ModelSpec, local: boolean): { theta: number; scaling: ModelSpec['ropeScaling'] } {
+  return local && spec.localRope ? spec.localRope : { theta: spec.ropeTheta, scaling: spec.ropeScaling };
+}
+
 /**
  * cos/sin tables [length, hd] for positions 0..length-1, emb = cat(freqs, freqs) as in HF. The angle
  * is pos * inv_freq rounded to float32 (what HF's float32 matmul of positions and inv_freq gives),
- * cos/sin taken in float64 and rounded.
+ * cos/sin taken in float64 and rounded; under LongRoPE both times its attention factor (HF scales cos
+ * and sin by attention_scaling), with the short or the `long` factors.
  */
-export function ropeTables(spec: ModelSpec, length: number, local = false): { cos: Float32Array; sin: Float32Array } {
+export function ropeTables(
+  spec: ModelSpec,
+  length: number,
+  local = false,
+  long = false,
+): { cos: Float32Array; sin: Float32Array } {
   const hd = spec.rotaryDim ?? spec.headDim;
   const half = hd / 2;
-  const inv = Float32Array.from(ropeInvFreq(spec, local));
+  const inv = Float32Array.from(ropeInvFreq(spec, local, long));
+  const scaling = ropeOf(spec, local).scaling;
+  const att = scaling?.type === 'longrope' ? Math.fround(scaling.attentionFactor) : 1;
   const cos = new Float32Array(length * hd);
   const sin = new Float32Array(length * hd);
   for (let p = 0; p < length; p++) {
     for (let i = 0; i < half; i++) {
       const a = Math.fround(p * inv[i]);
-      const c = Math.cos(a);
-      const s = Math.sin(a);
+      const c = Math.fround(Math.cos(a)) * att;
+      const s = Math.fround(Math.sin(a)) * att;
       cos[p * hd + i] = c;
       cos[p * hd + half + i] = c;
       sin[p * hd + i] = s;
@@ -231,6 +250,9 @@ export function ropeTables(spec: ModelSpec, length: number, local = false): { co
 /**
  * cos, sin for the given positions (int64 [T] or [B,T]), shaped to broadcast against [B,H,T,hd]:
  * [1,T,hd] or [B,1,T,hd]. `local`: the local layers' RoPE (spec.localRope), when the model has one.
+ * LongRoPE picks its factors as HF's longrope_frequency_update does: the long ones when the sequence,
+ * max(positions) + 1, is longer than original_max_position_embeddings, else the short ones (in a KV-cache
+ * graph the keys already cached keep the rotation they were cached with, as in HF).
  */
 export function ropeCosSin(ctx: BlockContext, positions: Value, local = false): { cos: Value; sin: Value } {
   const useLocal = local && ctx.spec.localRope !== undefined;
@@ -239,23 +261,32 @@ export function ropeCosSin(ctx: BlockContext, positions: Value, local = false): 
   if (hit) return hit;
   const { b, spec } = ctx;
   const hd = spec.rotaryDim ?? spec.headDim; // cos/sin cover the rotated part only
-  let cos: Value;
-  let sin: Value;
-  if (ctx.rope.kind === 'table') {
-    const t = ropeTables(spec, ctx.rope.length, useLocal);
-    const cosT = b.initializer(b.fresh('rope.cos', false), t.cos, [ctx.rope.length, hd]); // [P,hd]
-    const sinT = b.initializer(b.fresh('rope.sin', false), t.sin, [ctx.rope.length, hd]);
-    cos = b.gather(cosT, positions, 0); // [T,hd] or [B,T,hd]
-    sin = b.gather(sinT, positions, 0);
-  } else {
+  const scaling = ropeOf(spec, useLocal).scaling;
+  const cosSin = (long: boolean) => {
+    if (ctx.rope.kind === 'table') {
+      const t = ropeTables(spec, ctx.rope.length, useLocal, long);
+      const cosT = b.initializer(b.fresh('rope.cos', false), t.cos, [ctx.rope.length, hd]); // [P,hd]
+      const sinT = b.initializer(b.fresh('rope.sin', false), t.sin, [ctx.rope.length, hd]);
+      return { cos: b.gather(cosT, positions, 0), sin: b.gather(sinT, positions, 0) }; // [T,hd] or [B,T,hd]
+    }
     // HF's own float32 path: freqs = pos * inv_freq; emb = cat(freqs, freqs)
-    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec, useLocal)), [
+    const inv = b.initializer(b.fresh('rope.inv_freq', false), Float32Array.from(ropeInvFreq(spec, useLocal, long)), [
       hd / 2,
     ]); // [hd/2]
     const freqs = b.mul(b.unsqueeze(b.cast(positions, 'float32'), [-1]), inv); // [..,T,hd/2]
     const emb = b.concat([freqs, freqs], -1); // [..,T,hd]
-    cos = b.cos(emb);
-    sin = b.sin(emb);
+    if (scaling?.type !== 'longrope') return { cos: b.cos(emb), sin: b.sin(emb) };
+    const att = scaling.attentionFactor;
+    return { cos: b.mul(b.cos(emb), att), sin: b.mul(b.sin(emb), att) };
+  };
+  let { cos, sin } = cosSin(false);
+  if (scaling?.type === 'longrope') {
+    const long = cosSin(true);
+    // max(positions) + 1 > original_max_position_embeddings, as a bool scalar
+    const last = b.reduceMax(b.reshape(b.cast(positions, 'float32'), [-1]), [0], false); // []
+    const useLong = b.greater(last, scaling.originalMaxPositions - 0.5);
+    cos = b.where(useLong, long.cos, cos);
+    sin = b.where(useLong, long.sin, sin);
   }
   const cs = { cos: b.unsqueeze(cos, [-3]), sin: b.unsqueeze(sin, [-3]) }; // [1,T,hd] or [B,1,T,hd]
   ctx.ropeCache.set(key, cs);

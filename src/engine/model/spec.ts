@@ -14,11 +14,24 @@ export type FamilyName =
   | 'phi3'
   | 'granite'
   | 'smollm3'
+  | 'baichuan'
   | 'gpt2';
 
 export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
-  | { type: 'linear'; factor: number };
+  | { type: 'linear'; factor: number }
+  /**
+   * LongRoPE (Phi-3.5, Phi-4-mini, Phi-3-*-128k: rope_scaling type "longrope", formerly "su"): inv_freq[i]
+   * divided by shortFactor[i] while the sequence (largest position + 1) is at most originalMaxPositions,
+   * by longFactor[i] past it; cos and sin times attentionFactor at every length.
+   */
+  | {
+      type: 'longrope';
+      shortFactor: readonly number[];
+      longFactor: readonly number[];
+      originalMaxPositions: number;
+      attentionFactor: number;
+    };
 
 export interface ModelSpec {
   family: FamilyName;
@@ -71,6 +84,11 @@ export interface ModelSpec {
   /** RoPE of the local (sliding-window) layers when it differs from the global one (gemma3: rope_local_base_freq). */
   localRope?: { theta: number; scaling: RopeScaling | null };
   mlpBias: boolean;
+  /**
+   * NormHead (Baichuan2): every row of the lm_head weight L2-normalized, w / max(||w||, 1e-12), where it
+   * loads (the forward pass is a plain matmul). Absent: the lm_head as stored.
+   */
+  normHead?: boolean;
   tiedEmbeddings: boolean;
   bosTokenId: number | null;
   eosTokenId: number; // first EOS id when the config lists several

@@ -137,8 +137,15 @@ export function activation(name: unknown, key: string): ModelSpec['activation'] 
 
 const ROPE_TYPES = ['default', 'linear', 'llama3'];
 
-/** rope_theta and rope_scaling (transformers <= 4.x), or rope_parameters (transformers 5). */
-export function rope(c: RawConfig, defaultTheta: number): { theta: number; scaling: RopeScaling | null } {
+/**
+ * rope_theta and rope_scaling (transformers <= 4.x), or rope_parameters (transformers 5). `longrope`:
+ * the family reads LongRoPE (rope type "longrope", formerly "su"), whose factors' length it checks itself.
+ */
+export function rope(
+  c: RawConfig,
+  defaultTheta: number,
+  longrope = false,
+): { theta: number; scaling: RopeScaling | null } {
   const params = (
     has(c, 'rope_parameters') && typeof c.rope_parameters === 'object' ? c.rope_parameters : null
   ) as RawConfig | null;
@@ -178,13 +185,55 @@ export function rope(c: RawConfig, defaultTheta: number): { theta: number; scali
       },
     };
   }
+  if (longrope && (type === 'longrope' || type === 'su')) return { theta, scaling: longRope(c, rs) };
   throw new UnsupportedArchitectureError(
-    `config.json: rope_scaling type "${type}" is not supported; supported rope types: ${ROPE_TYPES.join(', ')}.`,
+    `config.json: rope_scaling type "${type}" is not supported${
+      type === 'longrope' || type === 'su' ? ' for this model_type' : ''
+    }; supported rope types: ${ROPE_TYPES.join(', ')}, and longrope for phi3.`,
     {
       key: 'rope_scaling',
       value: type,
     },
   );
+}
+
+/**
+ * LongRoPE as transformers' _compute_longrope_parameters reads it: short_factor and long_factor lists;
+ * original_max_position_embeddings from config.json's top level (Phi-3's place; then the scaling factor is
+ * max_position_embeddings / original_max_position_embeddings) or from rope_scaling (then its factor);
+ * attention_factor as given, else sqrt(1 + ln(factor) / ln(original_max_position_embeddings)) when
+ * factor > 1, else 1.
+ */
+function longRope(c: RawConfig, rs: RawConfig): RopeScaling {
+  const factors = (k: string): number[] => {
+    const v = rs[k];
+    if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)))
+      throw new ConfigError(`config.json: rope_scaling.${k} must be a list of positive numbers, got ${show(v)}.`, {
+        key: `rope_scaling.${k}`,
+      });
+    return v as number[];
+  };
+  const shortFactor = factors('short_factor');
+  const longFactor = factors('long_factor');
+  const maxPos = positiveInt(c, ['max_position_embeddings'], undefined, 'max_position_embeddings');
+  let orig: number;
+  let factor: number;
+  if (has(c, 'original_max_position_embeddings')) {
+    orig = positiveInt(c, ['original_max_position_embeddings'], undefined, 'max_position_embeddings');
+    factor = maxPos / orig;
+  } else if (has(rs, 'original_max_position_embeddings')) {
+    orig = positiveInt(rs, ['original_max_position_embeddings'], undefined, 'max_position_embeddings');
+    factor = positiveNumber(rs, ['factor'], maxPos / orig);
+  } else {
+    orig = maxPos;
+    factor = positiveNumber(rs, ['factor'], 1);
+  }
+  const attentionFactor = has(rs, 'attention_factor')
+    ? positiveNumber(rs, ['attention_factor'], 1)
+    : factor > 1
+      ? Math.sqrt(1 + Math.log(factor) / Math.log(orig))
+      : 1;
+  return { type: 'longrope', shortFactor, longFactor, originalMaxPositions: orig, attentionFactor };
 }
 
 /** Every key the families share, normalized with the family's defaults. */
@@ -211,7 +260,7 @@ export function normalizeConfig(
     );
   const intermediate = first(c, ['intermediate_size', 'n_inner']);
   const intermediateSize = intermediate ? positiveInt(c, [intermediate.key], undefined, 'intermediate_size') : null;
-  const { theta, scaling } = rope(c, d.ropeTheta);
+  const { theta, scaling } = rope(c, d.ropeTheta, d.longrope);
   const eos = tokenId(c, 'eos_token_id', d.eosTokenId) ?? fallback.eosTokenId ?? null;
   if (eos === null) {
     throw new ConfigError(

@@ -14,6 +14,11 @@
  * (layer_types, else i % 2 == 0). Gemma 3: no soft-caps; per-head q/k norms (1 + w) before RoPE; five
  * local layers to one global (layer_types, else (i + 1) % sliding_window_pattern != 0); the local layers'
  * RoPE base is rope_local_base_freq, the global ones' rope_theta with rope_scaling.
+ * Gemma 3's image-text checkpoints (model_type "gemma3", Gemma3ForConditionalGeneration: gemma-3-4b and
+ * larger) are read as their text model: the language model's config is config.json's text_config (keys
+ * it omits take Gemma3TextConfig's defaults; bos/eos/pad from the top level when text_config has none),
+ * its weights live under language_model.model.* (transformers < 4.52) or model.language_model.*, and the
+ * vision tower and projector tensors are never read.
  * Defaults from transformers' Gemma2Config and Gemma3TextConfig.
  */
 import { ConfigError } from '../../errors';
@@ -124,13 +129,45 @@ function plan(s: ModelSpec, prefix: string): WeightPlan {
   return body(layers, norm('norm'));
 }
 
+/** Gemma3TextConfig's defaults of the keys DropLab needs a value for (an image-text config's text_config omits them). */
+const GEMMA3_TEXT_DEFAULTS: RawConfig = {
+  vocab_size: 262208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  max_position_embeddings: 131072,
+};
+
+/**
+ * The language model's config of an image-text Gemma 3 (model_type "gemma3"): its text_config over
+ * Gemma3TextConfig's defaults, with the top level's token ids where text_config has none. A text config
+ * (gemma3_text) is returned as it is.
+ */
+export function gemmaTextConfig(c: RawConfig): RawConfig {
+  const nested = c.model_type === 'gemma3' || (c.model_type === undefined && Object.hasOwn(c, 'text_config'));
+  if (!nested) return c;
+  const t = c.text_config;
+  if (t === null || typeof t !== 'object' || Array.isArray(t))
+    throw new ConfigError(
+      `config.json: an image-text Gemma 3 (model_type "gemma3") keeps its language model's config in text_config, which is ${show(t)} here.`,
+      { key: 'text_config' },
+    );
+  const ids: RawConfig = {};
+  for (const k of ['bos_token_id', 'eos_token_id', 'pad_token_id']) if (Object.hasOwn(c, k)) ids[k] = c[k];
+  return { ...GEMMA3_TEXT_DEFAULTS, ...ids, ...(t as RawConfig), model_type: 'gemma3_text' };
+}
+
 function gemmaFamily(row: GemmaRow): Family {
   return {
     name: row.name,
     modelTypes: row.modelTypes,
     architectures: row.architectures,
-    prefixes: ['model.', ''],
-    spec: (c, fallback) => gemmaSpec(row, c, fallback),
+    // text checkpoints: model.* (or bare); image-text Gemma 3: language_model.model.* or model.language_model.*
+    prefixes: row.name === 'gemma3' ? ['model.', '', 'language_model.model.', 'model.language_model.'] : ['model.', ''],
+    spec: (c, fallback) => gemmaSpec(row, row.name === 'gemma3' ? gemmaTextConfig(c) : c, fallback),
     plan,
   };
 }
@@ -157,8 +194,8 @@ export const GEMMA = {
   }),
   gemma3: gemmaFamily({
     name: 'gemma3',
-    modelTypes: ['gemma3_text'],
-    architectures: ['Gemma3ForCausalLM'],
+    modelTypes: ['gemma3_text', 'gemma3'],
+    architectures: ['Gemma3ForCausalLM', 'Gemma3ForConditionalGeneration'],
     defaults: { ...GEMMA_DEFAULTS, ropeTheta: 1_000_000 },
     isLocal: (l, c) => (l + 1) % positiveInt(c, ['sliding_window_pattern'], 6) !== 0,
     qkNorm: true,

@@ -25,13 +25,14 @@ import {
 import { gpt2 } from './gpt2';
 import { GEMMA } from './gemma';
 import { LLAMA_LIKE } from './llama-like';
+import { baichuan } from './baichuan';
 import { olmo2 } from './olmo2';
 import { phi3 } from './phi3';
 import type { Family, LayerRefs, RawConfig, TensorRef, WeightPlan } from './types';
 
 export type { Family, TensorRef, WeightPlan } from './types';
 
-export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, ...GEMMA, olmo2, phi3, gpt2 };
+export const FAMILIES: Record<FamilyName, Family> = { ...LLAMA_LIKE, ...GEMMA, olmo2, phi3, baichuan, gpt2 };
 
 /** Every config.json model_type DropLab reads. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.values(FAMILIES).flatMap((f) => f.modelTypes);
@@ -192,9 +193,21 @@ function transpose2d(x: Float32Array, rows: number, cols: number): Float32Array 
   return out;
 }
 
+/** Rows of a [rows, cols] matrix over their L2 norms, max(||row||, 1e-12) (torch F.normalize); a new array. */
+function normalizeRows(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let ss = 0;
+    for (let c = 0; c < cols; c++) ss += x[r * cols + c] ** 2;
+    const n = Math.max(Math.sqrt(ss), 1e-12);
+    for (let c = 0; c < cols; c++) out[r * cols + c] = x[r * cols + c] / n;
+  }
+  return out;
+}
+
 function paramFor(store: TensorStore, ref: TensorRef): Param {
   const src = store.get(ref.name);
-  if (!ref.slice && !ref.transpose && !ref.offset) return src;
+  if (!ref.slice && !ref.transpose && !ref.offset && !ref.normalizeRows) return src;
   const shape = Object.freeze(finalShape(ref));
   return {
     shape,
@@ -210,6 +223,7 @@ function paramFor(store: TensorStore, ref: TensorRef): Param {
         s = [s[1], s[0]];
       }
       if (ref.offset) x = x.map((v) => v + (ref.offset as number)); // a new array: the store's is never changed
+      if (ref.normalizeRows) x = normalizeRows(x, s[0], s[1]);
       return x;
     },
   };

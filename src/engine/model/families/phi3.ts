@@ -4,9 +4,10 @@
  *   - self_attn.qkv_proj [H*hd + 2*Hkv*hd, d]: q, k, v in that order along the output axis;
  *   - mlp.gate_up_proj [2I, d]: gate first, then up (transformers' chunk(2) of the output);
  * partial rotary (partial_rotary_factor: RoPE on the first hd * factor values of each head), and a
- * sliding window on every layer when config.json gives one (Phi-3-mini-4k: 2047). LongRoPE configs (the
- * 128k-context variants: rope_scaling type "longrope" / "su") are refused by the rope reader for now.
- * Defaults from transformers' Phi3Config.
+ * sliding window on every layer when config.json gives one (Phi-3-mini-4k: 2047), and LongRoPE
+ * (rope_scaling type "longrope", formerly "su": Phi-3.5-mini, Phi-4-mini, the 128k Phi-3s), one factor
+ * per rotated frequency (rotaryDim / 2 of them). Phi-4-mini combines partial rotary (0.75), LongRoPE and
+ * tied embeddings. Defaults from transformers' Phi3Config.
  */
 import { ConfigError } from '../../errors';
 import type { ModelSpec } from '../spec';
@@ -22,6 +23,7 @@ const defaults: FamilyDefaults = {
   hiddenAct: 'silu',
   bosTokenId: 1,
   eosTokenId: 32000,
+  longrope: true,
 };
 
 function spec(c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpec {
@@ -35,6 +37,17 @@ function spec(c: RawConfig, fallback?: { eosTokenId?: number | null }): ModelSpe
       `config.json: partial_rotary_factor ${factor} gives ${rotaryDim} rotary dimensions of ${base.headDim}; it must be an even number from 2 to head_dim.`,
       { key: 'partial_rotary_factor' },
     );
+  const rs = base.ropeScaling;
+  if (rs?.type === 'longrope')
+    for (const [key, list] of [
+      ['short_factor', rs.shortFactor],
+      ['long_factor', rs.longFactor],
+    ] as const)
+      if (list.length !== rotaryDim / 2)
+        throw new ConfigError(
+          `config.json: rope_scaling.${key} has ${list.length} factors; the ${rotaryDim} rotated values of a head need ${rotaryDim / 2}.`,
+          { key: `rope_scaling.${key}`, value: list.length, expected: rotaryDim / 2 },
+        );
   const window =
     Object.hasOwn(c, 'sliding_window') && c.sliding_window !== null ? positiveInt(c, ['sliding_window']) : null;
   return {

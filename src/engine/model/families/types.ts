@@ -20,6 +20,11 @@ export interface TensorRef {
   transpose?: boolean;
   /** Added to every value after loading, in float32 (Gemma's RMSNorm weights are stored as w for 1 + w). */
   offset?: number;
+  /**
+   * Each row of the 2-D tensor divided by its L2 norm, max(||row||, 1e-12) as torch's F.normalize, in
+   * float64 and rounded to float32 (Baichuan2's NormHead).
+   */
+  normalizeRows?: boolean;
 }
 
 export type LinearRef = Weighted<TensorRef>;
@@ -45,6 +50,8 @@ export interface FamilyDefaults {
   hiddenAct: string;
   bosTokenId: number | null;
   eosTokenId: number | null;
+  /** rope_scaling type "longrope" (or its old name "su") is read, not refused (phi3). */
+  longrope?: boolean;
 }
 
 export interface Family {
