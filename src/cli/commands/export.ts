@@ -2,7 +2,16 @@
 import { resolve } from 'node:path';
 import type { Flags } from '../args';
 import { UsageError } from '../args';
-import { type CliIo, type Command, DROP_ATTN_FLAG, DROP_MLP_FLAG, JSON_FLAG, MODEL_FLAG, QUIET_FLAG } from '../command';
+import {
+  type CliIo,
+  type Command,
+  DROP_ATTN_FLAG,
+  DROP_MLP_FLAG,
+  JSON_FLAG,
+  MODEL_FLAG,
+  QUIET_FLAG,
+  SEQ_LEN_FLAG,
+} from '../command';
 import { describeDrop, int } from '../format';
 
 const FORMATS = ['fp32', 'fp16', 'q8', 'q4'] as const;
@@ -11,7 +20,7 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'write the pruned model: ONNX (fp32/fp16/q8/q4, KV cache) for transformers.js + LLM-Drop config',
   synopsis:
-    '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--no-checkpoint] [--overwrite] [--json]',
+    '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--quant rtn|gptq|awq] [--block-size 32|64|128] [--calib-text FILE] [--calib-windows N] [--heldout-windows N] [--seq-len N] [--act-order] [--clip] [--no-checkpoint] [--overwrite] [--json]',
   flags: [
     MODEL_FLAG,
     {
@@ -30,6 +39,47 @@ export const exportCommand: Command = {
       metavar: 'LIST',
       help: 'comma-separated weight formats: fp32, fp16, q8, q4',
     },
+    {
+      name: 'quant',
+      kind: 'choice',
+      choices: ['rtn', 'gptq', 'awq'],
+      default: 'rtn',
+      help: 'how q4 weights are made: round-to-nearest, GPTQ or AWQ-style (the last two calibrate on --calib-text)',
+    },
+    {
+      name: 'block-size',
+      kind: 'choice',
+      choices: ['32', '64', '128'],
+      default: '32',
+      help: 'q4 MatMulNBits block size',
+    },
+    {
+      name: 'calib-text',
+      kind: 'string',
+      metavar: 'FILE',
+      help: 'calibration text (GPTQ, AWQ) whose next windows also measure the q4 perplexity after export',
+    },
+    {
+      name: 'calib-windows',
+      kind: 'int',
+      metavar: 'N',
+      min: 1,
+      max: 1 << 16,
+      default: 32,
+      help: 'calibration windows',
+    },
+    {
+      name: 'heldout-windows',
+      kind: 'int',
+      metavar: 'N',
+      min: 1,
+      max: 1 << 16,
+      default: 16,
+      help: 'windows after the calibration ones that measure q4 vs fp32 perplexity',
+    },
+    { ...SEQ_LEN_FLAG, help: 'calibration window length in tokens' },
+    { name: 'act-order', kind: 'bool', help: 'GPTQ: visit columns by decreasing Hessian diagonal' },
+    { name: 'clip', kind: 'bool', help: 'AWQ: also search a clipping ratio per block' },
     { name: 'no-checkpoint', kind: 'bool', help: 'skip the pruned safetensors checkpoint' },
     { name: 'overwrite', kind: 'bool', help: 'replace --out if it is an earlier export (or empty)' },
     JSON_FLAG,
@@ -42,7 +92,9 @@ export const exportCommand: Command = {
     'sublayers. It is written to a temporary folder (<out>.partial-<pid>-<random>) and renamed when',
     'complete: a failed or cancelled (Ctrl-C) export leaves nothing, and such folders left by a killed',
     'export are removed by the next one. --out may not be, contain or lie inside --model; --overwrite',
-    'replaces only an empty folder or an earlier export. See docs/EXPORT.md.',
+    'replaces only an empty folder or an earlier export. --quant gptq|awq calibrate q4 on the first',
+    '--calib-windows windows of --calib-text (the pruned model, dropped sublayers removed first); the next',
+    '--heldout-windows windows measure the q4 perplexity beside fp32. See docs/EXPORT.md.',
   ].join('\n'),
   async run(flags: Flags, io: CliIo) {
     const formats = String(flags.format)
@@ -53,6 +105,17 @@ export const exportCommand: Command = {
       if (!(FORMATS as readonly string[]).includes(f))
         throw new UsageError(`Unknown --format "${f}"; choose from ${FORMATS.join(', ')}.`, 'export');
     }
+    const quant = String(flags.quant) as 'rtn' | 'gptq' | 'awq';
+    const block = Number(flags['block-size']);
+    const calibText = flags['calib-text'] as string | undefined;
+    const calibrated = quant !== 'rtn' || block !== 32 || calibText !== undefined;
+    if (calibrated && !formats.includes('q4'))
+      throw new UsageError(
+        '--quant, --block-size and --calib-text apply to the q4 format: add q4 to --format.',
+        'export',
+      );
+    if (quant !== 'rtn' && !calibText)
+      throw new UsageError(`--quant ${quant} needs --calib-text FILE to calibrate on.`, 'export');
     const [
       { folderFiles },
       { loadModelFromFiles },
@@ -78,6 +141,8 @@ export const exportCommand: Command = {
     if (flags.overwrite) outDir.checkOverwritable(out);
     for (const p of outDir.cleanStalePartials(out)) io.err(`droplab: removed ${p}, left by an interrupted export.\n`);
     const model = await loadModelFromFiles(files, { name: modelDir });
+    const q = calibrated ? await import('./export-quant') : null;
+    let prepared: Awaited<ReturnType<NonNullable<typeof q>['prepareQ4']>> | null = null;
     const sink = folderSink(nodeFolderFs, out, {
       overwrite: Boolean(flags.overwrite),
       protect: [modelDir, outDir.realPathOrNearest(modelDir)],
@@ -102,6 +167,14 @@ export const exportCommand: Command = {
     process.on('SIGINT', onSigint);
     let res: Awaited<ReturnType<typeof exportModel>>;
     try {
+      // calibration and quantization first (Ctrl-C stops them too; nothing is written yet)
+      if (q)
+        prepared = await q.prepareQ4(model, files, flags, io, {
+          quant,
+          block,
+          calibText: calibText ? resolve(io.cwd, calibText) : null,
+          signal,
+        });
       res = await exportModel(
         { model, files },
         {
@@ -109,6 +182,7 @@ export const exportCommand: Command = {
           formats: formats as (typeof FORMATS)[number][],
           checkpoint: !flags['no-checkpoint'],
           signal,
+          q4Plan: prepared?.plan,
           onProgress:
             flags.quiet || !io.errIsTTY
               ? undefined
@@ -120,8 +194,9 @@ export const exportCommand: Command = {
       process.removeListener('SIGINT', onSigint);
     }
     if (!flags.quiet && io.errIsTTY) io.err('\r\x1b[K');
+    const measured = q && prepared ? await q.measureQ4(model, prepared, out, dropFromFlags(flags), flags) : null;
     if (flags.json) {
-      io.out(`${JSON.stringify({ command: 'export', out, ...res })}\n`);
+      io.out(`${JSON.stringify({ command: 'export', out, ...res, ...(measured ? { quant: measured } : {}) })}\n`);
       return 0;
     }
     const lines = [
@@ -130,6 +205,7 @@ export const exportCommand: Command = {
       ...res.files.map((f) => `  ${f.path.padEnd(40)} ${int(f.size).padStart(14)} bytes`),
       `total    ${int(res.totalBytes)} bytes; LLM-Drop modeling files ${res.llmDropLoadable ? 'load it' : 'do not exist for this family'}`,
       ...res.warnings.map((w) => `warning  ${w}`),
+      ...(measured && q ? q.quantLines(measured) : []),
     ];
     io.out(`${lines.join('\n')}\n`);
     return 0;
