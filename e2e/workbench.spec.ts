@@ -156,7 +156,7 @@ test('hostile and future-version links are refused as text, never injected', asy
   await expect(page.locator('img')).toHaveCount(0);
   // A link from a newer DropLab, pasted into the address bar of the open page.
   await page.evaluate(() => {
-    window.location.hash = '#v3&m=b:droplab-byte-12l&whatever=1';
+    window.location.hash = '#v4&m=b:droplab-byte-12l&whatever=1';
   });
   await expect(page.getByTestId('notice')).toContainText('newer DropLab');
   // A pasted text full of markup is data: shown in the text box, never as HTML.

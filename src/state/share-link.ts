@@ -15,6 +15,7 @@
  * | `L`, `n` | window length in tokens, number of windows |
  * | `x`  | heatmap metric: `cos`, `nonorm`, `block`, `dnll` (default `cos`) |
  * | `c`  | v2: `1` = classroom mode (absent: the link leaves the reader's own choice alone) |
+ * | `r`  | v3: imported results (scores of a model analysed elsewhere), packed by share-results.ts |
  *
  * Decoding either returns a complete, valid Experiment or throws ShareLinkError with a message for the
  * person who opened the link: a damaged, hostile or future-version link is never half-applied. Indices
@@ -24,8 +25,15 @@
 import { Inflate, deflateSync } from 'fflate';
 import type { DropConfig, ModelSource, ModelSpec } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
+import {
+  base64url,
+  fromBase64url as decodeBase64url,
+  packResults,
+  type SharedResults,
+  unpackResults,
+} from './share-results';
 
-export const SHARE_LINK_VERSION = 2;
+export const SHARE_LINK_VERSION = 3;
 
 /** Longest hash accepted (characters after '#'). */
 export const MAX_HASH_CHARS = 100_000;
@@ -54,6 +62,8 @@ export interface Experiment {
   metric: MetricView;
   /** Classroom mode (v2 links); absent: not said, the reader's own choice stays. */
   classroom?: true;
+  /** Results imported from elsewhere, shown without their model's weights (v3 links). */
+  imported?: SharedResults;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -196,24 +206,8 @@ export function checkExperimentAgainstModel(e: Experiment, spec: ModelSpec, mode
 // ---------------------------------------------------------------------------------------------------
 // Encoding.
 
-function base64url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 function fromBase64url(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) fail('The text in the link is damaged (not base64url).');
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4);
-  let bin: string;
-  try {
-    bin = atob(b64);
-  } catch {
-    fail('The text in the link is damaged (not base64url).');
-  }
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return decodeBase64url(s) ?? fail('The text in the link is damaged (not base64url).');
 }
 
 /** Percent-encoding for a fragment value: keeps '/', '@', ':' and ',' readable; '&' and '=' are escaped. */
@@ -249,13 +243,14 @@ function encodeText(t: TextChoice): string {
 export function encodeExperiment(experiment: Experiment): string {
   const e = linkSafeExperiment(experiment);
   validateExperiment(e);
-  const parts = [`v${e.classroom ? 2 : 1}`, `m=${enc(encodeModel(e.model))}`];
+  const parts = [`v${e.imported ? 3 : e.classroom ? 2 : 1}`, `m=${enc(encodeModel(e.model))}`];
   if (e.drops.attn.length) parts.push(`da=${e.drops.attn.join(',')}`);
   if (e.drops.mlp.length) parts.push(`dm=${e.drops.mlp.join(',')}`);
   parts.push(`t=${encodeText(e.text)}`);
   if (e.text.kind === 'upload') parts.push(`tn=${enc(e.text.name)}`);
   parts.push(`L=${e.seqLen}`, `n=${e.windows}`, `x=${METRIC_CODES[e.metric]}`);
   if (e.classroom) parts.push('c=1');
+  if (e.imported) parts.push(`r=${packResults(e.imported)}`);
   const hash = parts.join('&');
   if (hash.length > MAX_HASH_CHARS) {
     fail(
@@ -270,6 +265,7 @@ export function encodeExperiment(experiment: Experiment): string {
 
 const KEYS_V1 = new Set(['m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x']);
 const KEYS_V2 = new Set([...KEYS_V1, 'c']);
+const KEYS_V3 = new Set([...KEYS_V2, 'r']);
 
 function clip(s: string, n = 60): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
@@ -387,8 +383,9 @@ export function decodeExperiment(hash: string): Experiment {
     const eq = part.indexOf('=');
     if (eq <= 0) fail('The link is damaged (a field has no name or no value).');
     const key = part.slice(0, eq);
-    if (!(v >= 2 ? KEYS_V2 : KEYS_V1).has(key)) {
-      if (KEYS_V2.has(key)) fail(`The link's field "${key}" needs link format v2, but the link says v${v}.`);
+    if (!(v >= 3 ? KEYS_V3 : v >= 2 ? KEYS_V2 : KEYS_V1).has(key)) {
+      if (KEYS_V3.has(key))
+        fail(`The link's field "${key}" needs link format v${KEYS_V2.has(key) ? 2 : 3}, but the link says v${v}.`);
       fail(`The link has a field this version does not know ("${clip(key, 20)}").`);
     }
     if (fields.has(key)) fail(`The link gives the field "${key}" twice.`);
@@ -419,6 +416,7 @@ export function decodeExperiment(hash: string): Experiment {
     windows: parseInt10(fields.get('n')!, 'number of windows'),
     metric,
     ...(classroom === '1' ? { classroom: true as const } : {}),
+    ...(fields.has('r') ? { imported: unpackResults(fields.get('r')!) } : {}),
   };
   validateExperiment(e);
   return e;

@@ -64,9 +64,9 @@ const value = fc.oneof(
   }),
   fc.uint8Array({ maxLength: 60 }).map((b) => `p:${Buffer.from(b).toString('base64url')}`),
 );
-const key = fc.constantFrom('m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x', 'c', '', 'v1', 'M', '__proto__', 'x=y');
+const key = fc.constantFrom('m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x', 'c', 'r', '', 'v1', 'M', '__proto__', 'x=y');
 const version = fc.oneof(
-  fc.constantFrom('v1', 'v2', 'v0', 'v3', 'v', 'V1', 'v01', 'v999999'),
+  fc.constantFrom('v1', 'v2', 'v0', 'v3', 'v4', 'v', 'V1', 'v01', 'v999999'),
   fc.string({ maxLength: 4 }),
 );
 const assembledHash = fc

@@ -188,8 +188,8 @@ describe('share link: damaged links are refused with a clear message', () => {
   });
 
   it('refuses a link from a future version, saying so', () => {
-    const e = refused(good.replace('v1', 'v3'), /newer DropLab.*v3.*v2/);
-    expect(e.details.version).toBe(3);
+    const e = refused(good.replace('v1', 'v4'), /newer DropLab.*v4.*v3/);
+    expect(e.details.version).toBe(4);
     refused(`v99&whatever=${encodeURIComponent('{"future":true}')}`, /newer DropLab/);
   });
 
