@@ -55,18 +55,31 @@ async function main() {
   const { calibration, heldout } = splitCalibration(w.ids, seq, w.windows, calibN, heldN);
   const drop = { attn: dropAttn, mlp: [] };
   const ort = ortNode;
-  const fp32 = await scoreWindows(ort, buildKvGraph(model.spec, model.weights, drop, 'fp32').build(), model.spec, drop, heldout, seq);
+  const fp32 = await scoreWindows(
+    ort,
+    buildKvGraph(model.spec, model.weights, drop, 'fp32').build(),
+    model.spec,
+    drop,
+    heldout,
+    seq,
+  );
   console.log(`fp32 perplexity ${fp32.perplexity.toFixed(4)} on ${fp32.tokens} held-out tokens`);
   const rows: Record<string, unknown>[] = [];
   for (const block of blocks) {
     let rtnGap = 0;
     for (const v of VARIANTS) {
       const t0 = performance.now();
-      const plan = await planQ4(model.spec, model.weights, drop, { ...v.q, block }, {
-        ort,
-        windows: calibration,
-        seqLen: seq,
-      });
+      const plan = await planQ4(
+        model.spec,
+        model.weights,
+        drop,
+        { ...v.q, block },
+        {
+          ort,
+          windows: calibration,
+          seqLen: seq,
+        },
+      );
       const tPlan = performance.now() - t0;
       const t1 = performance.now();
       const onnx = buildKvGraph(model.spec, model.weights, drop, 'q4', { q4: plan }).build();
