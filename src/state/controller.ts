@@ -18,7 +18,7 @@
  * before any weight is downloaded) before anything of it is applied; a refused link leaves the
  * workbench as it was (or on the default experiment) with the reason shown.
  */
-import type { DropConfig, ModelSource, PlanRequest, PlanResult } from '../engine/api';
+import type { DropConfig, ImportFile, ModelSource, PlanRequest, PlanResult } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
 import type { ModelInput, WorkerInit } from '../../workers/protocol';
 import { decodeOr, defaultExperiment, hashOf } from './current-experiment';
@@ -40,6 +40,7 @@ import {
 } from './share-link';
 import * as notices from './notices';
 import { Texts } from './texts';
+import { importFiles, type ImportOutcome } from './import-results';
 import { contextKey, uiError, type WorkbenchStore } from './store';
 import { type HashPort, UrlSync } from './url-sync';
 
@@ -377,6 +378,24 @@ export class WorkbenchController {
     this.setDrops(r.drop);
     if (g === this.queue.epoch) this.refresh();
     return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Results computed elsewhere (import-results.ts, imported.ts).
+
+  /** Import a results file, LLM-Drop .pt caches and/or an LLM-Drop config.json (all read before anything changes). */
+  importResults(files: ImportFile[]): ImportOutcome {
+    return importFiles(this.store, files, (d) => this.setDrops(d));
+  }
+
+  /** Pick drops on the imported heatmap. */
+  selectImported(d: DropConfig): void {
+    this.s.setImportedSelection(d);
+  }
+
+  /** Close the imported results. */
+  closeImported(): void {
+    this.s.setImported(null);
   }
 
   // -------------------------------------------------------------------------------------------------

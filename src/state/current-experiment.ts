@@ -26,6 +26,7 @@ export function experimentOf(s: WorkbenchState): Experiment | null {
     windows: s.data.windows,
     metric: s.ui.metric,
   };
+  if (s.imported.shown) e.imported = s.imported.shown;
   return s.classroom.on ? { ...e, classroom: true } : e;
 }
 

@@ -9,6 +9,7 @@
  *   ui       heatmap metric, link errors and notices, view options
  *   saved    the saved-experiment list (IndexedDB, src/state/saved.ts)
  *   experiment  writes that span slices (an experiment applied, a model switched, the backend lost)
+ *   imported  results computed elsewhere, shown without their model's weights (imported.ts)
  *
  * Extension: a new feature adds its own slice (a `create…Slice` function below and a field in
  * WorkbenchState), and its own controller methods; views select from the store with useWorkbench().
@@ -31,6 +32,8 @@ import type { MetricView, TextChoice } from './share-link';
 import { type ClassroomSlice, createClassroomSlice } from './classroom';
 import { createCurvesSlice, type CurvesSlice } from './curves';
 import { createTokenViewSlice, type TokenViewSlice } from './token-view';
+import { createImportedSlice, type ImportedSlice } from './imported';
+import type { SharedResults } from './share-results';
 
 /** An error as the UI shows it. */
 export interface UiError {
@@ -202,6 +205,8 @@ export interface ExperimentSlice {
     windows: number;
     drops: DropConfig;
     metric: MetricView;
+    /** Results imported from elsewhere the experiment carries (absent: none). */
+    imported?: SharedResults;
   }): void;
   /** Another model was loaded: no drops (history forgotten), the window length cut to the model's maximum. */
   modelSwitched(maxPositions: number): void;
@@ -219,7 +224,9 @@ export type WorkbenchState = ModelSlice &
   // Views with engine calls of their own (src/state/lab-controller.ts drives them).
   CurvesSlice &
   TokenViewSlice &
-  ClassroomSlice;
+  ClassroomSlice &
+  // Results computed elsewhere, shown without their model (src/state/imported.ts).
+  ImportedSlice;
 export type WorkbenchStore = StoreApi<WorkbenchState>;
 
 type Set = StoreApi<WorkbenchState>['setState'];
@@ -365,6 +372,7 @@ const createExperimentSlice = (set: Set): ExperimentSlice => ({
       data: { ...s.data, text: e.text, seqLen: e.seqLen, windows: e.windows },
       drops: { current: e.drops, past: [], future: [] },
       ui: { ...s.ui, metric: e.metric },
+      imported: { shown: e.imported ?? null, error: null },
     })),
   modelSwitched: (maxPositions) =>
     set((s) => ({
@@ -392,6 +400,7 @@ export function createWorkbenchStore(): WorkbenchStore {
     ...createCurvesSlice<WorkbenchState>(set),
     ...createTokenViewSlice<WorkbenchState>(set),
     ...createClassroomSlice<WorkbenchState>(set),
+    ...createImportedSlice<WorkbenchState>(set),
   }));
 }
 

@@ -33,6 +33,8 @@ export interface ImportedConfig {
   drop: DropConfig | null;
   /** `_name_or_path` of the config, when it names a model. */
   model: string;
+  /** The config.json as read. */
+  raw: Record<string, unknown>;
 }
 
 export interface ImportBundle {
@@ -59,11 +61,12 @@ function readConfig(file: string, o: Record<string, unknown>): ImportedConfig {
     try {
       drop = readDropConfig(o);
     } catch (e) {
-      throw new ImportError(`${file}: ${(e as Error).message} Nothing was imported.`, { file });
+      const m = (e as Error).message.replace(/^config\.json: /, '');
+      throw new ImportError(`${file}: ${m} Nothing was imported; the current experiment is unchanged.`, { file });
     }
   }
   const name = typeof o._name_or_path === 'string' ? o._name_or_path.slice(0, 200) : '';
-  return { file, spec, drop, model: name };
+  return { file, spec, drop, model: name, raw: o };
 }
 
 export function readImportFiles(files: ImportFile[]): ImportBundle {
