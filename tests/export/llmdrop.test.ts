@@ -36,8 +36,10 @@ describe('LLM-Drop config', () => {
       expect(config.drop_attn_list).toEqual(d.attn);
       expect(config.drop_mlp_list).toEqual(d.mlp);
       // everything else of the source config is kept as it was
-      // (auto_map is the family's LLM-Drop one where LLM-Drop ships a modeling file: baichuan's replaces its own)
-      for (const [k, v] of Object.entries(m.config)) if (k !== 'auto_map') expect(config[k], k).toEqual(v);
+      // (auto_map is the family's LLM-Drop one where LLM-Drop ships a modeling file: baichuan's replaces its own;
+      // an image-text Gemma 3 is written as its text model: its text_config's keys)
+      const source = (variant === 'gemma3-mm' ? m.config.text_config : m.config) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(source)) if (k !== 'auto_map') expect(config[k], k).toEqual(v);
     }
   });
 
@@ -156,10 +158,12 @@ describe('pruned checkpoint', () => {
       attn: ['input_layernorm', 'self_attn.'],
       mlp: ['post_attention_layernorm', 'mlp.'],
     };
+    const vision = (n: string) => /^(vision_tower|multi_modal_projector)\./.test(n); // gemma3-mm: left out
     const expectRemoved = m.store
       .names()
       .filter(
         (n) =>
+          vision(n) ||
           (n.startsWith(attnPrefix) && attnNames.some((a) => n.slice(attnPrefix.length).startsWith(a))) ||
           (n.startsWith(mlpPrefix) && mlpNames.some((a) => n.slice(mlpPrefix.length).startsWith(a))),
       );
@@ -180,6 +184,34 @@ describe('pruned checkpoint', () => {
     await expect(
       loadModelFromFiles(filesOf({ ...tiny.fileMap, 'model.safetensors': files['model.safetensors'] })),
     ).rejects.toThrow(/has no tensor/);
+  });
+
+  it('an image-text Gemma 3 is written as its text model: text config, model.* names, no vision tower; it reloads as the same model', async () => {
+    const m = await loadTinyModel('gemma3-mm', { prefix: 'model.language_model.' });
+    const none = { attn: [], mlp: [] };
+    const { keep, removed, rename } = prunedTensors(m.store, m.plan, none);
+    expect(removed.every((n) => /^(vision_tower|multi_modal_projector)\./.test(n))).toBe(true);
+    expect(removed.length).toBe(3);
+    const files = Object.fromEntries(
+      [...prunedCheckpointFiles(m.store, keep, undefined, rename)].map((f) => [f.path, f.bytes]),
+    );
+    const cfg = llmDropConfig(m.config, m.spec, none);
+    expect(cfg.config).toMatchObject({ model_type: 'gemma3_text', architectures: ['Gemma3ForCausalLM'] });
+    expect(cfg.config).not.toHaveProperty('text_config');
+    expect(cfg.warnings.join(' ')).toMatch(/exported as its text model/);
+    const back = await openCheckpoint(filesOf(files));
+    expect(back.names().every((n) => n.startsWith('model.'))).toBe(true);
+    const folder = {
+      ...m.tiny.fileMap,
+      'config.json': new TextEncoder().encode(JSON.stringify(cfg.config)),
+      'model.safetensors': files['model.safetensors'],
+    };
+    const again = await loadModelFromFiles(filesOf(folder));
+    const { family, ...rest } = m.spec;
+    expect(again.spec).toMatchObject({ family, ...rest });
+    expect(Array.from(again.weights.layers[1].q.weight.load())).toEqual(
+      Array.from(m.weights.layers[1].q.weight.load()),
+    );
   });
 
   it('keeps the stored dtype (bf16) and shards past maxShardBytes, with an index', async () => {

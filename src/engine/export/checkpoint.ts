@@ -7,6 +7,10 @@
  * Removed for a dropped attention layer l: the weights of its norm and of q, k, v, o (GPT-2: ln_1,
  * the fused c_attn, c_proj), plus any other tensor stored under the same attention module (rotary
  * inv_freq buffers, GPT-2's attn.bias causal mask). For a dropped MLP l: its norm, gate, up, down.
+ *
+ * An image-text checkpoint DropLab reads as its language model (Gemma 3's language_model.model.* or
+ * model.language_model.*) is written as that text model: its tensors renamed to model.* (and lm_head.*),
+ * the vision tower and projector left out, matching the text config the export writes (llmdrop.ts).
  */
 import type { DropConfig } from '../api';
 import { INDEX_FILE, SINGLE_FILE, type TensorStore } from '../model/checkpoint';
@@ -17,8 +21,29 @@ import { writeSafetensors } from '../model/safetensors';
 export interface PrunedTensors {
   /** Tensor names written, in the source's order. */
   keep: string[];
-  /** Tensor names left out (dropped sublayers). */
+  /** Tensor names left out (dropped sublayers; an image-text checkpoint's vision tensors). */
   removed: string[];
+  /** Source name -> the name written, for an image-text checkpoint written as its text model; else absent. */
+  rename?: Record<string, string>;
+}
+
+/** Body prefixes of image-text checkpoints whose language model DropLab reads (Gemma 3). */
+export const IMAGE_TEXT_PREFIXES = ['language_model.model.', 'model.language_model.'] as const;
+
+/**
+ * For an image-text checkpoint (the plan's body under one of IMAGE_TEXT_PREFIXES): each language-model
+ * tensor's text-only name (body -> model.*, language_model.lm_head.* -> lm_head.*); null otherwise.
+ */
+export function textModelNames(store: TensorStore, plan: WeightPlan): Record<string, string> | null {
+  const body = IMAGE_TEXT_PREFIXES.find((p) => plan.embed.name.startsWith(p));
+  if (!body) return null;
+  const out: Record<string, string> = Object.create(null);
+  for (const name of store.names()) {
+    if (name.startsWith(body)) out[name] = `model.${name.slice(body.length)}`;
+    else if (name.startsWith('language_model.lm_head.')) out[name] = name.slice('language_model.'.length);
+    else if (name.startsWith('lm_head.')) out[name] = name;
+  }
+  return out;
 }
 
 /** The module prefix of a weight name: "model.layers.3.self_attn.q_proj.weight" -> "model.layers.3.self_attn.". */
@@ -48,13 +73,14 @@ export function prunedTensors(store: TensorStore, plan: WeightPlan, drop: DropCo
   // Module prefixes: llama-likes "model.layers.l.self_attn." / "model.layers.l.mlp.", GPT-2 "h.l.attn." /
   // "h.l.mlp." (never a whole layer: the norms sit outside them and are removed by name above).
   const under = (name: string) => prefixes.some((p) => name.startsWith(p));
+  const rename = textModelNames(store, plan);
   const keep: string[] = [];
   const removed: string[] = [];
   for (const name of store.names()) {
-    if (removedSet.has(name) || under(name)) removed.push(name);
+    if (removedSet.has(name) || under(name) || (rename && !Object.hasOwn(rename, name))) removed.push(name);
     else keep.push(name);
   }
-  return { keep, removed };
+  return rename ? { keep, removed, rename } : { keep, removed };
 }
 
 export interface CheckpointFile {
@@ -68,13 +94,16 @@ export const DEFAULT_SHARD_BYTES = 2 ** 31 - 2 ** 26;
 /**
  * The pruned checkpoint as model.safetensors, or as model-0000i-of-0000n.safetensors shards plus
  * model.safetensors.index.json when the kept tensors exceed `maxShardBytes`. Tensors keep their stored
- * dtype and bytes; metadata {"format": "pt"} as transformers writes it.
+ * dtype and bytes; metadata {"format": "pt"} as transformers writes it. `rename` (PrunedTensors.rename):
+ * the names they are written under, where they change.
  */
 export function* prunedCheckpointFiles(
   store: TensorStore,
   keep: readonly string[],
   maxShardBytes = DEFAULT_SHARD_BYTES,
+  rename?: Readonly<Record<string, string>>,
 ): Generator<CheckpointFile> {
+  const out = (name: string) => (rename && Object.hasOwn(rename, name) ? rename[name] : name);
   const shards: string[][] = [[]];
   let size = 0;
   let total = 0;
@@ -92,7 +121,7 @@ export function* prunedCheckpointFiles(
     writeSafetensors(
       names.map((name) => {
         const t = store.raw(name);
-        return { name, dtype: t.dtype, shape: t.shape, data: t.bytes };
+        return { name: out(name), dtype: t.dtype, shape: t.shape, data: t.bytes };
       }),
       { format: 'pt' },
     );
@@ -104,7 +133,7 @@ export function* prunedCheckpointFiles(
   const weightMap: Record<string, string> = Object.create(null); // a tensor may be named "__proto__"
   for (let i = 0; i < shards.length; i++) {
     const file = `model-${String(i + 1).padStart(5, '0')}-of-${count}.safetensors`;
-    for (const name of shards[i])
+    for (const name of shards[i].map(out))
       Object.defineProperty(weightMap, name, { value: file, enumerable: true, writable: true, configurable: true });
     yield { path: file, bytes: write(shards[i]) };
   }

@@ -345,8 +345,8 @@ export async function* exportFiles(src: ExportSource, opts: ExportOptions): Asyn
   }
 
   if (opts.checkpoint ?? true) {
-    const { keep } = prunedTensors(model.store, model.plan, drop);
-    for (const f of prunedCheckpointFiles(model.store, keep, opts.maxShardBytes)) {
+    const { keep, rename } = prunedTensors(model.store, model.plan, drop);
+    for (const f of prunedCheckpointFiles(model.store, keep, opts.maxShardBytes, rename)) {
       check();
       yield emit(exportFile(f.path, f.bytes));
     }

@@ -29,6 +29,7 @@
 import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
 import { DropConfigError, ExportError } from '../errors';
+import { gemmaTextConfig, isImageTextGemma } from '../model/families/gemma';
 import type { FamilyName, ModelSpec } from '../model/spec';
 
 export interface AutoMap {
@@ -89,7 +90,15 @@ export function llmDropConfig(config: Record<string, unknown>, spec: ModelSpec, 
   // LLM-Drop's Baichuan file is Baichuan2's: it would normalize a Baichuan 1 lm_head (NormHead).
   const baichuan1 = spec.family === 'baichuan' && !spec.normHead;
   const autoMap = baichuan1 ? undefined : LLMDROP_AUTO_MAP[spec.family];
-  const { auto_map: _oldMap, drop_attn_list: _a, drop_mlp_list: _m, ...rest } = config;
+  // An image-text Gemma 3 is exported as the text model DropLab read (checkpoint.ts renames its tensors).
+  const textOnly = spec.family === 'gemma3' && isImageTextGemma(config);
+  const source = textOnly ? textModelConfig(config) : config;
+  if (textOnly)
+    warnings.push(
+      'This image-text Gemma 3 is exported as its text model (model_type gemma3_text, Gemma3ForCausalLM): config.json is its text_config ' +
+        '(with the defaults it omitted written out), the checkpoint holds the language model under model.* and leaves the vision tower and projector out.',
+    );
+  const { auto_map: _oldMap, drop_attn_list: _a, drop_mlp_list: _m, ...rest } = source;
   const out: Record<string, unknown> = { ...rest };
   if (autoMap) out.auto_map = { ...autoMap };
   else if (baichuan1) {
@@ -116,6 +125,15 @@ export function llmDropConfig(config: Record<string, unknown>, spec: ModelSpec, 
     );
   }
   return { config: out, llmDropLoadable: autoMap !== undefined, warnings };
+}
+
+/** The text-only config of an image-text Gemma 3: its text_config (defaults filled in) as a Gemma3ForCausalLM. */
+function textModelConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const text = gemmaTextConfig(config);
+  const top: Record<string, unknown> = {};
+  for (const k of ['torch_dtype', 'transformers_version', '_name_or_path'])
+    if (Object.hasOwn(config, k) && !Object.hasOwn(text, k)) top[k] = config[k];
+  return { architectures: ['Gemma3ForCausalLM'], ...top, ...text };
 }
 
 /** What LLM-Drop's LlamaConfig._rope_scaling_validation accepts. */

@@ -141,14 +141,18 @@ const GEMMA3_TEXT_DEFAULTS: RawConfig = {
   max_position_embeddings: 131072,
 };
 
+/** An image-text Gemma 3 config (model_type "gemma3", or no model_type and a text_config). */
+export function isImageTextGemma(c: RawConfig): boolean {
+  return c.model_type === 'gemma3' || (c.model_type === undefined && Object.hasOwn(c, 'text_config'));
+}
+
 /**
  * The language model's config of an image-text Gemma 3 (model_type "gemma3"): its text_config over
  * Gemma3TextConfig's defaults, with the top level's token ids where text_config has none. A text config
  * (gemma3_text) is returned as it is.
  */
 export function gemmaTextConfig(c: RawConfig): RawConfig {
-  const nested = c.model_type === 'gemma3' || (c.model_type === undefined && Object.hasOwn(c, 'text_config'));
-  if (!nested) return c;
+  if (!isImageTextGemma(c)) return c;
   const t = c.text_config;
   if (t === null || typeof t !== 'object' || Array.isArray(t))
     throw new ConfigError(
