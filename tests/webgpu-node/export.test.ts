@@ -105,6 +105,10 @@ describe('exported graphs on the native WebGPU EP = CPU EP', () => {
   it('llama (GQA, RoPE): every format, logits and greedy tokens with the cache', () =>
     compare('llama-gqa', EXPORT_FORMATS, 1e-3));
   it('gpt2 (learned positions, biases): q4', () => compare('gpt2', ['q4'], 1e-2));
+  it('phi3 with LongRoPE (short, then long factors past 8 tokens), partial rotary, tied: fp32', () =>
+    compare('phi4-longrope', ['fp32'], 1e-3));
+  // (baichuan2's graph is llama's, its NormHead done at load; its 125696-row head takes over a minute on SwiftShader)
+  it('image-text gemma3 (its language model): fp32', () => compare('gemma3-mm', ['fp32'], 1e-3));
 
   it.each(['q8', 'q4'])('%s: every MatMulNBits node and the embedding are placed on the WebGPU EP', (format) => {
     const root = join(__dirname, '../..');
