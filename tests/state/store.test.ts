@@ -55,6 +55,25 @@ describe('drops slice: undo/redo', () => {
     for (let i = 0; i < HISTORY_LIMIT + 50; i++) store.getState().setDrops({ attn: [i % 2 ? 1 : 2], mlp: [i] });
     expect(store.getState().drops.past.length).toBe(HISTORY_LIMIT);
   });
+  it('records each change as an action record (before/after), moved between past and future', () => {
+    const store = createWorkbenchStore();
+    const s = () => store.getState();
+    const a = { attn: [1], mlp: [] };
+    const b = { attn: [1], mlp: [3] };
+    expect(s().setDrops(a)).toEqual({ before: { attn: [], mlp: [] }, after: a });
+    expect(s().setDrops(b)).toEqual({ before: a, after: b });
+    expect(s().setDrops(b)).toBeNull(); // no change, no record
+    expect(s().drops.past).toEqual([
+      { before: { attn: [], mlp: [] }, after: a },
+      { before: a, after: b },
+    ]);
+    const undone = s().undo();
+    expect(undone).toEqual({ before: a, after: b });
+    expect(s().drops.future).toEqual([undone]);
+    expect(s().redo()).toBe(undone);
+    expect(s().drops.current).toEqual(b);
+    expect(s().redo()).toBeNull();
+  });
   it('resetDrops forgets the history', () => {
     const store = createWorkbenchStore();
     store.getState().setDrops({ attn: [1], mlp: [] });
