@@ -1,27 +1,21 @@
 /**
- * The workbench controller: drives the engine (through an EngineClient, i.e. the worker) from user
- * intents and writes results into the store through its actions. No React here; the views call these
- * methods and read the store. Its parts, one concern each:
+ * The workbench controller: user intents in (start-up, links, models, text and windows, drops, undo/redo,
+ * plans), store actions out; no React. One job per part: engine-queue.ts (one call at a time, epochs,
+ * steps, extension calls), refresh-pipeline.ts (what the configuration lacks), model-loading.ts,
+ * download-question.ts (a link's Hub model waits for the person's word), url-sync.ts (hash and autosave
+ * follow the experiment), saved-experiments.ts, texts.ts, notices.ts (the wording).
  *
- *   engine-queue.ts       one engine call at a time; epochs (supersede), pipeline steps, extension calls
- *   refresh-pipeline.ts   what the current configuration lacks: baseline, perplexity, heatmaps, drop-one
- *   model-loading.ts      inspect a model's config, load its weights
- *   download-question.ts  a link's Hub model waits for the person's word before its weights download
- *   url-sync.ts           the URL hash and the autosave follow the experiment; pasted links come in
- *   saved-experiments.ts  the saved list: save, open (validated like a link), delete
- *
- * After any change of model, text, windows or drops, the refresh pipeline runs under a new epoch of the
+ * After any change of model, text, windows or drops the refresh pipeline runs under a new epoch of the
  * queue; a newer change cancels the one in flight. Known drop-one results give a toggle's perplexity at once.
- *
- * Start-up: the experiment in the URL hash, else the autosaved one, else the default (bundled model).
- * A link is validated completely (syntax, text id, layer indices against the model's config, read
- * before any weight is downloaded) before anything of it is applied; a refused link leaves the
- * workbench as it was (or on the default experiment) with the reason shown.
+ * Start-up: the link in the URL hash, else the autosaved experiment, else the default (bundled model). A
+ * link is validated completely (syntax, text id, layer indices against the model's config, read before any
+ * weight is downloaded) before anything of it is applied; a refused one leaves the workbench as it was
+ * (or on the default experiment), with the reason shown.
  */
 import type { DropConfig, ImportFile, ModelSource, PlanRequest, PlanResult } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
 import type { ModelInput, WorkerInit } from '../../workers/protocol';
-import { decodeOr, defaultExperiment, hashOf } from './current-experiment';
+import { defaultExperiment, hashOf } from './current-experiment';
 import { DownloadQuestion } from './download-question';
 import type { EngineClient } from './engine-client';
 import { EngineQueue } from './engine-queue';
@@ -78,7 +72,11 @@ export class WorkbenchController {
       setResultsError: (e) => this.s.setResultsError(e),
       deviceLost: (m) => this.deviceLost(m),
     });
-    this.url = new UrlSync({ ...deps, onLink: (h) => this.openLink(h) });
+    this.url = new UrlSync({
+      ...deps,
+      open: (e) => this.openExperiment(e, 'link'),
+      refused: (e) => this.linkRefused(e),
+    });
     this.saved = new SavedExperiments({
       store: deps.store,
       db: deps.saved,
@@ -123,7 +121,7 @@ export class WorkbenchController {
     await manifest;
     await savedList;
 
-    const { first, autosavedLocal } = await this.url.startExperiment((e) => this.linkRefused(e));
+    const { first, autosavedLocal } = await this.url.startExperiment();
     let opened = false;
     if (first) opened = await this.openExperiment(first, 'link');
     if (!opened && !this.pendingLocal) await this.openExperiment(defaultExperiment(), 'default');
@@ -152,11 +150,6 @@ export class WorkbenchController {
 
   // -------------------------------------------------------------------------------------------------
   // Opening a complete experiment (link, saved experiment, default).
-
-  private openLink(hash: string): void {
-    const e = decodeOr(hash, (err) => this.linkRefused(err));
-    if (e) void this.openExperiment(e, 'link');
-  }
 
   private linkRefused(e: unknown): void {
     this.s.setNotice(notices.linkRefusedNotice(uiError(e)));
@@ -249,21 +242,12 @@ export class WorkbenchController {
    */
   async loadModel(input: ModelInput): Promise<boolean> {
     if (this.download.open) this.download.confirm(false); // a model picked instead of a link's Hub model
-    const inspected = input.kind === 'local' ? null : await inspectModel(this.models, input);
+    const inspected = await inspectModel(this.models, input);
     if (input.kind !== 'local' && !inspected) return false;
-    if (input.kind === 'local') {
-      this.queue.supersede();
-      this.s.modelInspecting({ kind: 'local', name: input.name });
-    }
     if (!(await loadWeights(this.models, input, inspected))) return false;
     const spec = this.s.model.info!.spec;
     const pending = this.pendingLocal;
-    if (
-      input.kind === 'local' &&
-      pending &&
-      pending.model.kind === 'local' &&
-      pending.model.name === linkSafeName(input.name)
-    ) {
+    if (input.kind === 'local' && pending?.model.kind === 'local' && pending.model.name === linkSafeName(input.name)) {
       this.pendingLocal = null;
       try {
         checkExperimentAgainstModel(pending, spec, sourceLabel(pending.model));

@@ -16,11 +16,15 @@ export interface ModelLoadingDeps {
   engine: EngineClient;
 }
 
-/** Read the model's config and size; null when refused (the model slice says why). */
+/**
+ * Read the model's config and size; null when refused (the model slice says why). A local folder is read
+ * only by the load: it is marked as inspecting, and null returned.
+ */
 export async function inspectModel(d: ModelLoadingDeps, input: ModelInput): Promise<InspectResult | null> {
   const s = d.store.getState();
   d.queue.supersede();
   s.modelInspecting(input.kind === 'local' ? { kind: 'local', name: input.name } : (input as ModelSource));
+  if (input.kind === 'local') return null;
   try {
     const r = await d.queue.enqueue('load', () => d.engine.inspect(input));
     s.modelEstimated(r.estimate);

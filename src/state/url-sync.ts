@@ -1,6 +1,6 @@
 /**
  * The URL hash and the autosave follow the experiment on screen; a link pasted into the address bar is
- * handed to the controller (onLink) to validate and open.
+ * decoded and handed to the controller (open) to validate and open.
  *
  * They follow the experiment, not the store: progress, results and UI state change the store many times
  * a second while work runs in the background, and restarting a debounce on each of those kept the
@@ -9,7 +9,7 @@
  * after a quiet period is written at once (so a reload or a copy right after a click keeps it), changes
  * in quick succession at most once per writeDelayMs, and the last one always, within writeDelayMs of it.
  */
-import { hashOf } from './current-experiment';
+import { decodeOr, hashOf } from './current-experiment';
 import type { SavedExperimentsDb } from './saved';
 import { decodeExperiment, type Experiment, isEmptyHash } from './share-link';
 import type { WorkbenchStore } from './store';
@@ -29,8 +29,10 @@ export interface UrlSyncDeps {
   saved: SavedExperimentsDb | null;
   /** Least time between two writes, ms (default 250). */
   writeDelayMs?: number;
-  /** A link the person opened in the address bar (without '#'; not empty, not the one written last). */
-  onLink(hash: string): void;
+  /** Open a link the person put in the address bar (not empty, not the one written last). */
+  open(e: Experiment): Promise<boolean>;
+  /** A link that does not decode: say why. */
+  refused(e: unknown): void;
 }
 
 export class UrlSync {
@@ -53,22 +55,13 @@ export class UrlSync {
   }
 
   /**
-   * The experiment to start with: the link in the URL hash (`refused` says why it does not decode), else
+   * The experiment to start with: the link in the URL hash (deps.refused says why it does not decode), else
    * the autosaved one (quietly skipped when damaged). An autosaved experiment on a local folder comes back
    * as `autosavedLocal`: a folder cannot be reopened unasked.
    */
-  async startExperiment(
-    refused: (e: unknown) => void,
-  ): Promise<{ first: Experiment | null; autosavedLocal: Experiment | null }> {
+  async startExperiment(): Promise<{ first: Experiment | null; autosavedLocal: Experiment | null }> {
     const hash = this.deps.hash.get();
-    if (!isEmptyHash(hash)) {
-      try {
-        return { first: decodeExperiment(hash), autosavedLocal: null };
-      } catch (e) {
-        refused(e);
-        return { first: null, autosavedLocal: null };
-      }
-    }
+    if (!isEmptyHash(hash)) return { first: decodeOr(hash, this.deps.refused), autosavedLocal: null };
     const auto = this.deps.saved ? await this.deps.saved.getAutosave().catch(() => null) : null;
     let e: Experiment | null = null;
     try {
@@ -132,7 +125,8 @@ export class UrlSync {
       return;
     }
     if (isEmptyHash(h) || h === this.lastWritten) return;
-    this.deps.onLink(h);
+    const e = decodeOr(h, this.deps.refused);
+    if (e) void this.deps.open(e);
   }
 
   /**
