@@ -12,17 +12,18 @@
  *   errorFromJSON. Callbacks arrive as comlink proxies; the export's batches are transferred, not copied.
  */
 import * as Comlink from 'comlink';
-import type {
-  EngineApi,
-  EngineClient,
-  EngineHostApi,
-  InspectResult,
-  LoadProgress,
-  LoadResult,
-  ModelEstimate,
-  ModelSource,
-  Progress,
-  WorkerInit,
+import {
+  ENGINE_CALLS,
+  type EngineApi,
+  type EngineClient,
+  type EngineHostApi,
+  type InspectResult,
+  type LoadProgress,
+  type LoadResult,
+  type ModelEstimate,
+  type ModelSource,
+  type Progress,
+  type WorkerInit,
 } from '../src/engine/api';
 import { Engine } from '../src/engine/engine';
 import { asDropLabError, CancelledError, RuntimeError } from '../src/engine/errors';
@@ -173,6 +174,7 @@ const host: EngineHostApi = {
         limits: deviceLimits(probe),
         taskOrt: queue.foreground,
         exclusive: queue.exclusive,
+        datasets: { hubEndpoint: opts.hubEndpoint || DEFAULT_HUB },
       });
       return probe.report;
     }),
@@ -229,34 +231,34 @@ const host: EngineHostApi = {
     }),
 };
 
-/** EngineApi: every call goes to the Engine, its errors serialized. */
+/**
+ * EngineApi: every call in ENGINE_CALLS (src/engine/api.ts) goes to the Engine, its errors serialized;
+ * the export's batches are transferred on their way, and cancel also stops downloads.
+ */
 const run = () => need(engine, 'no runtime');
+const passed = Object.fromEntries(
+  Object.keys(ENGINE_CALLS).map((name) => [
+    name,
+    (...args: unknown[]) =>
+      wrap(() => (run() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name](...args)),
+  ]),
+) as unknown as Omit<EngineApi, 'cancel'>;
 const engineApi: EngineApi = {
-  setText: (text, settings) => wrap(() => run().setText(text, settings)),
-  evaluate: (drop, onProgress) => wrap(() => run().evaluate(drop, onProgress)),
-  analyze: (drop, onProgress) => wrap(() => run().analyze(drop, onProgress)),
-  dropOne: (base, onProgress) => wrap(() => run().dropOne(base, onProgress)),
-  plan: (req, onProgress) => wrap(() => run().plan(req, onProgress)),
-  tokenDelta: (kind, layer, drop) => wrap(() => run().tokenDelta(kind, layer, drop)),
-  previewExport: (req) => wrap(() => run().previewExport(req)),
+  ...passed,
   // Each batch is a fresh buffer (src/engine/export/zip-batches.ts): transfer it rather than copy it.
   exportZip: (req, onChunks, onProgress) =>
-    wrap(() =>
-      run().exportZip(
-        req,
-        (chunks, final) =>
-          onChunks(
-            Comlink.transfer(
-              chunks,
-              chunks.map((c) => c.buffer),
-            ),
-            final,
+    passed.exportZip(
+      req,
+      (chunks, final) =>
+        onChunks(
+          Comlink.transfer(
+            chunks,
+            chunks.map((c) => c.buffer),
           ),
-        onProgress,
-      ),
+          final,
+        ),
+      onProgress,
     ),
-  generate: (req, onEvent) => wrap(() => run().generate(req, onEvent)),
-  measureSpeed: (req, onProgress) => wrap(() => run().measureSpeed(req, onProgress)),
   cancel(task = 'analysis') {
     if (task === 'analysis') downloads?.abort(new CancelledError('Loading was cancelled.'));
     engine?.cancel(task);

@@ -7,7 +7,14 @@
  * reported through init's onDeviceLost callback (cause 'engine'), like a lost GPU device.
  */
 import * as Comlink from 'comlink';
-import type { BackendReport, EngineClient, SerializedError } from '../engine/api';
+import {
+  type BackendReport,
+  ENGINE_CALLS,
+  type EngineApi,
+  type EngineCall,
+  type EngineClient,
+  type SerializedError,
+} from '../engine/api';
 import { DeviceLostError, errorFromJSON, RuntimeError } from '../engine/errors';
 import { isPong, PING_KEY } from '../../workers/heartbeat';
 import { WorkerWatchdog } from './worker-watchdog';
@@ -87,6 +94,23 @@ export function clientFor(remote: Comlink.Remote<EngineClient>, watch?: CallWatc
     const go = () => call(start(cb(p.fn))).finally(p.settle);
     return watch && watched ? watch.track(go) : go();
   };
+  // Every EngineApi call from the one table (src/engine/api.ts): callbacks as comlink proxies, the
+  // progress callback closed once the call settles, 'queue' calls under the watch.
+  const forward = (name: string, c: EngineCall) => {
+    const at = c.progress ?? -1;
+    return (...args: unknown[]) =>
+      run(
+        args[at] as ((...a: never[]) => void) | undefined,
+        (progress) =>
+          (remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name](
+            ...args.map((a, i) => (i === at ? progress : typeof a === 'function' ? Comlink.proxy(a) : a)),
+          ),
+        c.lane === 'queue',
+      );
+  };
+  const engineCalls = Object.fromEntries(
+    Object.entries(ENGINE_CALLS as Record<string, EngineCall>).map(([name, c]) => [name, forward(name, c)]),
+  ) as unknown as Omit<EngineApi, 'cancel'>;
   return {
     init: (opts, onDeviceLost) => {
       if (watch) watch.onDead = (message) => onDeviceLost?.(message, 'engine');
@@ -95,17 +119,7 @@ export function clientFor(remote: Comlink.Remote<EngineClient>, watch?: CallWatc
     inspect: (source) => run(undefined, () => remote.inspect(source)),
     loadModel: (source, onProgress) => run(onProgress, (p) => remote.loadModel(source, p)),
     clearCache: (source) => run(undefined, () => remote.clearCache(source)),
-    setText: (text, settings) => run(undefined, () => remote.setText(text, settings)),
-    evaluate: (drop, onProgress) => run(onProgress, (p) => remote.evaluate(drop, p)),
-    analyze: (drop, onProgress) => run(onProgress, (p) => remote.analyze(drop, p)),
-    dropOne: (base, onProgress) => run(onProgress, (p) => remote.dropOne(base, p)),
-    plan: (req, onProgress) => run(onProgress, (p) => remote.plan(req, p)),
-    tokenDelta: (kind, layer, drop) => run(undefined, () => remote.tokenDelta(kind, layer, drop)),
-    previewExport: (req) => run(undefined, () => remote.previewExport(req), false),
-    exportZip: (req, onChunks, onProgress) =>
-      run(onProgress, (p) => remote.exportZip(req, Comlink.proxy(onChunks), p), false),
-    generate: (req, onEvent) => run(undefined, () => remote.generate(req, Comlink.proxy(onEvent)), false),
-    measureSpeed: (req, onProgress) => run(onProgress, (p) => remote.measureSpeed(req, p), false),
+    ...engineCalls,
     cancel: (task) => {
       void remote.cancel(task);
     },

@@ -400,6 +400,36 @@ export interface EngineApi {
   cancel(task?: EngineTask): void;
 }
 
+/** How one EngineApi call crosses the worker (ENGINE_CALLS). */
+export interface EngineCall {
+  /**
+   * 'queue': the engine's analysis queue (the page's worker watchdog tracks the call); 'beside': export,
+   * generation and speed, which run beside it (untracked: their long steps answer no heartbeat).
+   */
+  lane: 'queue' | 'beside';
+  /** Index of the progress callback among the arguments: its reports stop once the call settled. */
+  progress?: number;
+}
+
+/**
+ * Every EngineApi call but cancel, and how it crosses the worker. The worker (workers/engine.worker.ts)
+ * passes each through to the Engine and the page's proxy (src/app/worker-client.ts) forwards each, both
+ * from this table, so a new engine method is its signature above, one line here (the compiler refuses a
+ * method missing from it) and its implementation in Engine.
+ */
+export const ENGINE_CALLS = {
+  setText: { lane: 'queue' },
+  evaluate: { lane: 'queue', progress: 1 },
+  analyze: { lane: 'queue', progress: 1 },
+  dropOne: { lane: 'queue', progress: 1 },
+  plan: { lane: 'queue', progress: 1 },
+  tokenDelta: { lane: 'queue' },
+  previewExport: { lane: 'beside' },
+  exportZip: { lane: 'beside', progress: 2 },
+  generate: { lane: 'beside' },
+  measureSpeed: { lane: 'beside', progress: 1 },
+} as const satisfies Record<Exclude<keyof EngineApi, 'cancel'>, EngineCall>;
+
 /**
  * The engine worker's host part: what only the worker can do (start the runtime on this device's
  * backend, fetch and cache a model's files, read a local folder's File objects).

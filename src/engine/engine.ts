@@ -29,6 +29,10 @@ import type {
   ProgressFn,
   SpeedReport,
   SpeedRequest,
+  TaskItems,
+  TaskOptions,
+  TaskResult,
+  TaskSpec,
   TokenDelta,
 } from './api';
 import { buildWindows, splitDocuments } from './data';
@@ -43,6 +47,9 @@ import { type NllSum, Pipeline, type PipelineSessions } from './pipeline';
 import { plan as planDrops } from './planner';
 import type { BackendChoice, OrtLike, OrtSession, OrtSessionOptions } from './runtime/ort';
 import { Tokenizer } from './tokenizer';
+import { type DatasetFetchOptions, loadTaskSpec } from './tasks/hub-dataset';
+import type { BatchOptions } from './tasks/score';
+import { TaskScorer } from './tasks/scorer';
 
 export interface EngineOptions {
   ort: OrtLike;
@@ -58,6 +65,10 @@ export interface EngineOptions {
   taskOrt?: OrtLike;
   /** Runs fn with the analysis' session runs held back (workers/ort-queue.ts); absent: no holding. */
   exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Where scoreTask reads built-in and URL tasks (Hub base URL, fetch; tests use a local server). */
+  datasets?: DatasetFetchOptions;
+  /** Task scoring batches: tokens per batch, most bytes of cached boundary states (tasks/score.ts). */
+  taskBatches?: BatchOptions;
 }
 
 interface Loaded {
@@ -68,6 +79,7 @@ interface Loaded {
   tokenizer: Tokenizer;
   sessions: PipelineSessions;
   pipeline: Pipeline;
+  tasks: TaskScorer;
 }
 
 export class Engine implements EngineApi {
@@ -191,6 +203,19 @@ export class Engine implements EngineApi {
         weightBytes: model.weightBytes,
         backend: this.opts.backend,
       };
+      const eos = tokenizer.eosTokenId ?? spec.eosTokenId ?? 0;
+      const prefix = tokenizer.specialPrefix();
+      const tasks = new TaskScorer(
+        {
+          numLayers: spec.numLayers,
+          hiddenSize: spec.hiddenSize,
+          window: spec.maxPositions,
+          tokenizer: { encode: (t) => tokenizer.encode(t), prefix, prefixToken: prefix[0] ?? eos },
+          pipeline: () => new Pipeline(this.opts.ort, sessions, spec.numLayers),
+          pad: eos,
+        },
+        this.opts.taskBatches,
+      );
       this.loaded = {
         info,
         files,
@@ -198,6 +223,7 @@ export class Engine implements EngineApi {
         tokenizer,
         sessions,
         pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers),
+        tasks,
       };
       if (this.data) this.data = null; // a new tokenizer: the text must be set again
       return info;
@@ -327,6 +353,33 @@ export class Engine implements EngineApi {
     });
   }
 
+  /** See EngineApi.scoreTask. A TaskSpec is read (Hub parquet or a JSONL URL) once and kept (the last 4). */
+  scoreTask(
+    task: TaskSpec | TaskItems,
+    drop: DropConfig,
+    opts: TaskOptions = {},
+    onProgress?: ProgressFn,
+  ): Promise<TaskResult> {
+    return this.serial(async (hook) => {
+      const m = this.need();
+      const items = 'items' in task ? task : await this.readTask(task);
+      hook();
+      return m.tasks.score(items, drop, opts, this.counting(hook), onProgress);
+    });
+  }
+
+  private readonly taskFiles = new Map<string, TaskItems>();
+
+  private async readTask(spec: TaskSpec): Promise<TaskItems> {
+    const k = JSON.stringify(spec);
+    const hit = this.taskFiles.get(k);
+    if (hit) return hit;
+    const items = await loadTaskSpec(spec, this.opts.datasets);
+    if (this.taskFiles.size >= 4) this.taskFiles.delete(this.taskFiles.keys().next().value as string);
+    this.taskFiles.set(k, items);
+    return items;
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private async analyzeNow(drop: DropConfig, hook: () => void, onProgress?: ProgressFn): Promise<AnalysisResult> {
@@ -408,6 +461,7 @@ export class Engine implements EngineApi {
     this.memo.clear();
     if (!m) return;
     m.pipeline.clear();
+    m.tasks.clear();
     await releaseAll(m.sessions);
   }
 

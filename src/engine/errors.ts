@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'EXPORT_INVALID'
   | 'SETTINGS_INVALID'
   | 'NOT_FINITE'
-  | 'IMPORT_INVALID';
+  | 'IMPORT_INVALID'
+  | 'TASK_INVALID'
+  | 'DATASET_UNREACHABLE';
 
 export class DropLabError extends Error {
   readonly code: ErrorCode;
@@ -75,6 +77,10 @@ export class SettingsError extends make('SettingsError', 'SETTINGS_INVALID') {}
 export class NonFiniteError extends make('NonFiniteError', 'NOT_FINITE') {}
 /** An imported results file (DropLab JSON, LLM-Drop .pt cache or config.json) that cannot be read. */
 export class ImportError extends make('ImportError', 'IMPORT_INVALID') {}
+/** A task that cannot be scored: a JSONL line that is not an item, a parquet file without a column it needs. */
+export class TaskError extends make('TaskError', 'TASK_INVALID') {}
+/** A task's dataset could not be fetched (offline, not found, refused). */
+export class DatasetError extends make('DatasetError', 'DATASET_UNREACHABLE') {}
 
 const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => DropLabError> = {
   SAFETENSORS_TRUNCATED: SafetensorsTruncatedError,
@@ -97,6 +103,8 @@ const byCode: Record<ErrorCode, new (m: string, d?: Record<string, unknown>) => 
   SETTINGS_INVALID: SettingsError,
   NOT_FINITE: NonFiniteError,
   IMPORT_INVALID: ImportError,
+  TASK_INVALID: TaskError,
+  DATASET_UNREACHABLE: DatasetError,
 };
 
 /** Rebuild a named error on the other side of a worker boundary. */

@@ -128,6 +128,31 @@ export class Pipeline {
   }
 
   /**
+   * Per-token NLL of the next token [windows * (T-1)] and argmax [windows * T] at the final boundary
+   * under `flags` (task scoring: log-likelihoods of continuations, LAMBADA's greedy check).
+   */
+  async tokenScores(flags: readonly boolean[], hook: RunHook): Promise<{ nll: Float32Array; argmax: Int32Array }> {
+    await this.ensure(flags, hook);
+    const T = this.seqLen;
+    const nll = new Float32Array(this.windows * (T - 1));
+    const argmax = new Int32Array(this.windows * T);
+    let w = 0;
+    for (const c of this.chunks) {
+      hook();
+      const x = c.bounds[this.numSublayers] as OrtTensor;
+      const out = await this.sessions.head.run({ [IO.hidden]: x, [IO.inputIds]: c.ids }, [IO.nll, IO.argmax]);
+      nll.set((await readFloats(out[IO.nll])).subarray(0, c.B * (T - 1)), w * (T - 1));
+      const am = out[IO.argmax];
+      const data = (am.location && am.location !== 'cpu' && am.getData ? await am.getData() : am.data) as BigInt64Array;
+      for (let i = 0; i < c.B * T; i++) argmax[w * T + i] = Number(data[i]);
+      out[IO.nll].dispose();
+      am.dispose();
+      w += c.B;
+    }
+    return { nll, argmax };
+  }
+
+  /**
    * The sums behind LLM-Drop's attention and MLP importance in both layer_drop_norm variants, for
    * `flags`: every sublayer run records its cosines, so this only computes what the cache lacks.
    */

@@ -76,6 +76,22 @@ export class Tokenizer {
     return this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
+  /**
+   * The tokens the tokenizer's own config puts before every text when special tokens are added (a BOS
+   * for Llama-style post-processors), found by encoding one text both ways; usually [].
+   */
+  specialPrefix(): number[] {
+    if (!this.prefixIds) {
+      const plain = this.encode('a');
+      const full = this.tok.encode('a', { add_special_tokens: true }).ids;
+      let n = 0;
+      while (n < full.length && !(full.length - n >= plain.length && plain.every((t, i) => full[n + i] === t))) n++;
+      this.prefixIds = n < full.length ? full.slice(0, n) : [];
+    }
+    return [...this.prefixIds];
+  }
+  private prefixIds: number[] | null = null;
+
   /** Text of `ids`, special tokens included, no clean-up of spaces (exact inverse of encode for byte-level BPE). */
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
     if (ids.length === 0) return ''; // the library refuses an empty list

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clientFor } from '../../src/app/worker-client';
-import type { EngineClient, Progress } from '../../src/engine/api';
+import { ENGINE_CALLS, type EngineClient, type Progress } from '../../src/engine/api';
 import { CancelledError, ExportError, TextTooShortError } from '../../src/engine/errors';
 
 type Remote = Parameters<typeof clientFor>[0];
@@ -63,23 +63,30 @@ describe('clientFor', () => {
     client.cancel('generate');
     client.cancel('speed');
     expect(got).toEqual([undefined, 'export', 'generate', 'speed']);
-    const methods: (keyof EngineClient)[] = [
-      'init',
-      'inspect',
-      'loadModel',
-      'clearCache',
-      'setText',
-      'evaluate',
-      'analyze',
-      'dropOne',
-      'plan',
-      'tokenDelta',
-      'previewExport',
-      'exportZip',
-      'generate',
-      'measureSpeed',
-      'cancel',
-    ];
-    expect(Object.keys(client).sort()).toEqual([...methods].sort());
+    // The host part, cancel, and every call of the one table (src/engine/api.ts), which the compiler
+    // holds to EngineApi.
+    const methods: (keyof EngineClient)[] = ['init', 'inspect', 'loadModel', 'clearCache', 'cancel'];
+    const calls = Object.keys(ENGINE_CALLS) as (keyof EngineClient)[];
+    expect(calls).toEqual(
+      expect.arrayContaining(['evaluate', 'analyze', 'previewExport', 'exportZip', 'generate', 'measureSpeed']),
+    );
+    expect(Object.keys(client).sort()).toEqual([...methods, ...calls].sort());
+  });
+
+  it('forwards the arguments of a call from the table, callbacks included', async () => {
+    const remote = {
+      tokenDelta: async (...a: unknown[]) => ({ args: a }),
+      exportZip: async (_r: unknown, onChunks: (c: Uint8Array[], final: boolean) => void) => {
+        onChunks([new Uint8Array([1, 2])], true);
+        return { zipBytes: 2 };
+      },
+    } as unknown as Remote;
+    const client = clientFor(remote);
+    const drop = { attn: [1], mlp: [] };
+    expect(await client.tokenDelta('mlp', 2, drop)).toEqual({ args: ['mlp', 2, drop] });
+    const got: number[][] = [];
+    const r = await client.exportZip({ drop, formats: ['q4'] }, (c, final) => got.push([...c[0], final ? 1 : 0]));
+    expect(r).toMatchObject({ zipBytes: 2 });
+    expect(got).toEqual([[1, 2, 1]]);
   });
 });
