@@ -10,10 +10,22 @@
  */
 import type { ModelSpec } from './model/spec';
 import type { BackendChoice } from './runtime/ort';
+import type { TaskItems, TaskOptions, TaskResult, TaskSpec } from './tasks/types';
 
 export type { ModelSpec } from './model/spec';
 export type { BackendChoice } from './runtime/ort';
 export type { SerializedError, ErrorCode } from './errors';
+export type {
+  BuiltinTaskName,
+  TaskItem,
+  TaskItemResult,
+  TaskItems,
+  TaskKind,
+  TaskOptions,
+  TaskResult,
+  TaskSelection,
+  TaskSpec,
+} from './tasks/types';
 
 /** 0-based layer indices, sorted, unique. A dropped block is the same index in both lists. */
 export interface DropConfig {
@@ -373,6 +385,18 @@ export interface EngineApi {
   dropOne(base: DropConfig, onProgress?: ProgressFn): Promise<DropOneResult>;
   plan(req: PlanRequest, onProgress?: ProgressFn): Promise<PlanResult>;
   tokenDelta(kind: 'attn' | 'mlp', layer: number, drop: DropConfig): Promise<TokenDelta>;
+  /**
+   * Multiple-choice accuracy with `drop` applied, scored as lm-eval does (docs/TASKS.md): a task's items
+   * (TaskItems: a parsed JSONL file, the offline task) or a built-in/URL task the engine reads; `opts`
+   * picks the items (first N or a seeded subsample). Cached per task, items and drop configuration; the
+   * analysis queue runs it (cancel() stops it). TaskError for a bad task, DatasetError for one not reached.
+   */
+  scoreTask(
+    task: TaskSpec | TaskItems,
+    drop: DropConfig,
+    opts?: TaskOptions,
+    onProgress?: ProgressFn,
+  ): Promise<TaskResult>;
 
   /** Files, sizes and warnings of an export, before it starts (ExportError for bad input). */
   previewExport(req: ExportRequest): Promise<ExportPreview>;
@@ -424,6 +448,7 @@ export const ENGINE_CALLS = {
   dropOne: { lane: 'queue', progress: 1 },
   plan: { lane: 'queue', progress: 1 },
   tokenDelta: { lane: 'queue' },
+  scoreTask: { lane: 'queue', progress: 3 },
   previewExport: { lane: 'beside' },
   exportZip: { lane: 'beside', progress: 2 },
   generate: { lane: 'beside' },
