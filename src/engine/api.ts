@@ -492,3 +492,5 @@ export { readImportFiles } from './results/import';
 export { RESULTS_FORMAT, RESULTS_VERSION } from './results/results-file';
 /** config.json (parsed) -> ModelSpec (UnsupportedArchitectureError / ConfigError for what DropLab cannot read). */
 export { specFromConfig } from './model/families';
+/** Every config.json model_type DropLab reads (the family registry's, in registry order). */
+export { SUPPORTED_MODEL_TYPES } from './model/families';

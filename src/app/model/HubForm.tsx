@@ -1,7 +1,8 @@
 /**
- * Load a model from the Hugging Face Hub by id (llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3 and gpt2 families). A pasted model
+ * Load a model from the Hugging Face Hub by id (the families of SUPPORTED_MODEL_TYPES, docs/FAMILIES.md). A pasted model
  * page address is read as the id (and revision). The form's error is the model panel's (one at a time).
  */
+import { SUPPORTED_MODEL_TYPES } from '../../engine/api';
 import { type ClipboardEvent, type FormEvent, useState } from 'react';
 import { useController, useWorkbench } from '../context';
 import { readHubInput } from './hub-id';
@@ -80,7 +81,7 @@ export function HubForm({
       <p id="hub-help" className={error ? 'inline-error' : 'hint'}>
         {error ??
           (controller.hubEndpoint !== 'https://huggingface.co' ? `Hub: ${controller.hubEndpoint}. ` : '') +
-            'Public safetensors models of the llama, mistral, qwen2, qwen3, granite, smollm3, gemma2, gemma3_text, olmo2, phi3 and gpt2 families. The size is checked before the download.'}
+            `Public safetensors models whose model_type is ${listText(SUPPORTED_MODEL_TYPES)}. The size is checked before the download.`}
       </p>
       <p className="examples">
         Try:{' '}
@@ -100,4 +101,9 @@ export function HubForm({
       </p>
     </form>
   );
+}
+
+/** "a, b or c". */
+function listText(xs: readonly string[]): string {
+  return xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
 }
