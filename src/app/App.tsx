@@ -11,6 +11,8 @@ import { ClassroomBar, ClassroomToggle } from './classroom/Classroom';
 import { TourCard } from './classroom/TourCard';
 import { CurvesPanel } from './curves/CurvesPanel';
 import { HistoryControls } from './HistoryControls';
+import { ImportedPanel } from './import/ImportedPanel';
+import { ImportPanel } from './import/ImportPanel';
 import { NoticeBanner } from './NoticeBanner';
 import { TextPanel } from './data/TextPanel';
 import { ExportPanel } from './export/ExportPanel';
@@ -52,6 +54,7 @@ export function App() {
             <TextPanel />
             <QuickPlan />
             <SavedPanel />
+            <ImportPanel />
           </SetupFold>
         </aside>
         <div className="views">
@@ -62,6 +65,7 @@ export function App() {
           <div className="toolbar-row">
             <HistoryControls />
           </div>
+          <ImportedPanel />
           <SublayerPanel />
           <TokenPanel />
           <CurvesPanel />

@@ -17,6 +17,8 @@ export interface SublayerHeatmapProps {
   disabled?: boolean;
   /** A cell was clicked or got keyboard focus (the per-token view follows it). */
   onSelect?(kind: HeatmapRow['kind'], layer: number): void;
+  /** Test ids of the SVG and the readout (default: 'sublayer-heatmap', 'heatmap-readout'). */
+  testId?: string;
 }
 
 const LABEL_W = 92;
@@ -46,8 +48,9 @@ export function cellLabel(row: HeatmapRow, layer: number, metricLabel: string): 
   return `${cellName(row, layer)}: ${what}. ${dropped ? 'Press to restore.' : 'Press to drop.'}`;
 }
 
-export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: SublayerHeatmapProps) {
+export function SublayerHeatmap({ data, onToggle, disabled, onSelect, testId }: SublayerHeatmapProps) {
   const narrow = useMediaQuery(NARROW_QUERY);
+  const hatchId = testId ? `${testId}-hatch` : 'hatch';
   const { rowH: ROW_H, headH: HEAD_H } = heatmapRows(narrow);
   const L = data.rows[0]?.values.length ?? 0;
   const cellW = Math.max(22, Math.min(60, Math.floor(860 / Math.max(1, L))));
@@ -98,11 +101,11 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
         style={{ '--heatmap-w': `${width}px` } as CSSProperties}
         role="group"
         aria-label={`${data.label} per sublayer; each cell toggles dropping that sublayer`}
-        data-testid="sublayer-heatmap"
+        data-testid={testId ?? 'sublayer-heatmap'}
         onMouseLeave={() => setHover(null)}
       >
         <defs>
-          <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <pattern id={hatchId} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
             <rect width="6" height="6" fill="#eef0f3" />
             <line x1="0" y1="0" x2="0" y2="6" stroke="#c3c9d2" strokeWidth="2.5" />
           </pattern>
@@ -165,7 +168,7 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
                       width={cellW - GAP}
                       height={ROW_H - GAP}
                       rx={4}
-                      fill={dropped ? 'url(#hatch)' : fill}
+                      fill={dropped ? `url(#${hatchId})` : fill}
                       className="cell-rect"
                     />
                     {dropped && (
@@ -231,7 +234,7 @@ export function SublayerHeatmap({ data, onToggle, disabled, onSelect }: Sublayer
           );
         })}
       </svg>
-      <p className="readout" aria-live="polite" data-testid="heatmap-readout">
+      <p className="readout" aria-live="polite" data-testid={testId ? `${testId}-readout` : 'heatmap-readout'}>
         {shown && shownRow
           ? `${cellName(shownRow, shown.l)} · ${shownRow.dropped[shown.l] ? `dropped (${press} to restore)` : `${data.label} = ${formatValue(shownRow.values[shown.l])} (${press} to drop)`}`
           : touch

@@ -242,7 +242,7 @@ export function checkModelFits(estimate: SizeEstimate, limits: SizeLimits, model
   if (maxWeightBytes !== undefined && estimate.float32Bytes > maxWeightBytes) {
     throw new ModelTooLargeError(
       `${modelName} is too large: its ${(estimate.parameters / 1e6).toFixed(1)}M parameters need about ${formatBytes(estimate.float32Bytes)} as float32, ` +
-        `over this device's limit of ${formatBytes(maxWeightBytes)}. Pick a smaller model, or analyse it with LLM-Drop on a GPU server and import the results.`,
+        `over this device's limit of ${formatBytes(maxWeightBytes)}. Pick a smaller model, or analyse it on a GPU server (droplab analyze --device webgpu --out results.json, or LLM-Drop's scripts) and open the file with Import results (docs/IMPORT.md).`,
       { estimateBytes: estimate.float32Bytes, limitBytes: maxWeightBytes, parameters: estimate.parameters },
     );
   }
