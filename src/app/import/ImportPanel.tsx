@@ -3,7 +3,7 @@
  * similarity caches, an LLM-Drop pruned config.json), picked with the file input or dropped on the
  * panel. Every file is read before anything changes; a bad one is named with what is wrong.
  */
-import { type DragEvent, useState } from 'react';
+import { type DragEvent, useRef, useState } from 'react';
 import type { ImportFile } from '../../engine/api';
 import { useController, useWorkbench } from '../context';
 
@@ -15,6 +15,7 @@ export function ImportPanel() {
   const controller = useController();
   const error = useWorkbench((s) => s.imported.error);
   const [over, setOver] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
   const [status, setStatus] = useState<string | null>(null);
 
   const take = async (list: FileList | File[] | null) => {
@@ -54,20 +55,23 @@ export function ImportPanel() {
         onDrop={onDrop}
         data-testid="import-drop"
       >
-        <p>Drop result files here, or</p>
-        <label className="field">
-          <span>Import results</span>
-          <input
-            type="file"
-            multiple
-            accept=".json,.pt,.pth,application/json"
-            data-testid="import-input"
-            onChange={(e) => {
-              void take(e.target.files);
-              e.target.value = '';
-            }}
-          />
-        </label>
+        <p>Drop result files here</p>
+        <button type="button" onClick={() => input.current?.click()}>
+          Import results…
+        </button>
+        <input
+          ref={input}
+          type="file"
+          hidden
+          multiple
+          accept=".json,.pt,.pth,application/json"
+          aria-label="Import results"
+          data-testid="import-input"
+          onChange={(e) => {
+            void take(e.target.files);
+            e.target.value = '';
+          }}
+        />
       </section>
       {error && (
         <p className="load-error" role="alert" data-testid="import-error" data-code={error.code}>
