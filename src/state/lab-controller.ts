@@ -1,7 +1,8 @@
 /**
  * Engine work for the curves and the per-token view, and the classroom presets. Every engine call goes
- * through the workbench's engine queue (EngineQueue.extensionCall, src/state/engine-queue.ts), so it queues behind the refresh pipeline and a change of
- * drops, model or text cancels it. The curves are independent of the current drops: a toggle pre-empts
+ * through the workbench's engine queue (controller.queue.extensionCall, src/state/engine-queue.ts), so it
+ * queues behind the refresh pipeline and a change of drops, model or text cancels it; progress goes
+ * through the queue's one late-progress guard (untilSettled). The curves are independent of the current drops: a toggle pre-empts
  * the call in flight, the pipeline refreshes the perplexity first, then the curves resume where they were.
  */
 import type { Progress, TokenDelta } from '../engine/api';
