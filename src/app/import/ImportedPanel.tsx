@@ -17,7 +17,7 @@ import { useController, useWorkbench } from '../context';
 import { formatBytes, formatCount, formatPercent, formatPpl, formatValue } from '../format';
 import { sublayerHeatmapData } from '../heatmap/metric-data';
 import { SublayerHeatmap } from '../heatmap/SublayerHeatmap';
-import { similarityData } from '../views/similarity-data';
+import { angularData, similarityData } from '../views/similarity-data';
 import { importedAnalysis, sourceText } from './imported-data';
 
 type View = 'cosine' | 'block';
@@ -41,6 +41,7 @@ export function ImportedPanel() {
   const data = sublayerHeatmapData(view === 'block' && hasBlock ? 'block' : 'cosine', L, sel, analysis, null);
   const cost = spec ? costSummary(spec, sel, seqLen) : null;
   const sim = r.similarity ? similarityData(analysis) : null;
+  const ang = r.angular ? angularData(analysis) : null;
   const sameDepth = loaded?.spec.numLayers === L;
   const name = r.model || 'an unnamed model';
   const onToggle = (k: 'attn' | 'mlp' | 'block', layer: number) =>
@@ -180,6 +181,22 @@ export function ImportedPanel() {
               domain={sim.domain}
               valueLabel="Cosine similarity"
               describe={(i, j, v) => `cos(x${i}, x${j}) = ${formatValue(v)}`}
+            />
+          </details>
+        )}
+        {ang && (
+          <details className="imported-angular">
+            <summary>Angular distance (Gromov et al.; not kept in links)</summary>
+            <MatrixHeatmap
+              testId="imported-angular"
+              values={ang.values}
+              rowLabels={ang.rowLabels}
+              colLabels={ang.colLabels}
+              rowTitle="start layer l"
+              colTitle="layers skipped n"
+              domain={ang.domain}
+              valueLabel="Angular distance"
+              describe={(l, k, v) => `d(x${l}, x${l + k + 1}) = ${formatValue(v)}`}
             />
           </details>
         )}
