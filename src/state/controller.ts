@@ -12,12 +12,18 @@
  * weight is downloaded) before anything of it is applied; a refused one leaves the workbench as it was
  * (or on the default experiment), with the reason shown.
  */
-import type { DropConfig, ImportFile, ModelSource, PlanRequest, PlanResult } from '../engine/api';
+import type {
+  DropConfig,
+  EngineClient,
+  ImportFile,
+  ModelSource,
+  PlanRequest,
+  PlanResult,
+  WorkerInit,
+} from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
-import type { ModelInput, WorkerInit } from '../../workers/protocol';
 import { defaultExperiment, hashOf } from './current-experiment';
 import { DownloadQuestion } from './download-question';
-import type { EngineClient } from './engine-client';
 import { EngineQueue } from './engine-queue';
 import { toggleBlock, toggleDrop, type SublayerKind } from './drops';
 import { inspectModel, loadWeights, type ModelLoadingDeps } from './model-loading';
@@ -240,7 +246,7 @@ export class WorkbenchController {
    * Load another model (from the model picker). The text and windows stay; the drops are reset. A
    * window length longer than the new model supports is shortened to its maximum.
    */
-  async loadModel(input: ModelInput): Promise<boolean> {
+  async loadModel(input: ModelSource): Promise<boolean> {
     if (this.download.open) this.download.confirm(false); // a model picked instead of a link's Hub model
     const inspected = await inspectModel(this.models, input);
     if (input.kind !== 'local' && !inspected) return false;

@@ -3,8 +3,7 @@
  * what would be downloaded (model, size, parameters) and waits for "Download and open" (true) or "Not now"
  * (false). A newer link, or a model picked meanwhile, answers "not now".
  */
-import type { ModelSource } from '../engine/api';
-import type { InspectResult } from '../../workers/protocol';
+import type { InspectResult, ModelSource } from '../engine/api';
 import { formatBytes, sourceLabel } from './model-source';
 import type { WorkbenchStore } from './store';
 

@@ -12,8 +12,7 @@
  * Progress callbacks cross the worker boundary on their own channel, so one may arrive after its call's
  * result: untilSettled is the one guard against such late progress (the pipeline and the lab use it).
  */
-import type { Progress } from '../engine/api';
-import type { EngineClient } from './engine-client';
+import type { EngineClient, Progress } from '../engine/api';
 import { type TaskName, type UiError, uiError } from './store';
 
 /** What may be on the queue: pipeline tasks, a model (inspect or load) and a text. */

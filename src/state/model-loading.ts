@@ -3,9 +3,7 @@
  * with the model slice following along. inspect starts a new epoch of the queue (a model change makes every
  * result in flight useless); a load on the queue is never cancelled by a change, only by cancelLoad.
  */
-import type { ModelSource } from '../engine/api';
-import type { InspectResult, ModelInput } from '../../workers/protocol';
-import type { EngineClient } from './engine-client';
+import type { EngineClient, InspectResult, ModelSource } from '../engine/api';
 import type { EngineQueue } from './engine-queue';
 import { formatBytes } from './model-source';
 import { uiError, type WorkbenchStore } from './store';
@@ -20,7 +18,7 @@ export interface ModelLoadingDeps {
  * Read the model's config and size; null when refused (the model slice says why). A local folder is read
  * only by the load: it is marked as inspecting, and null returned.
  */
-export async function inspectModel(d: ModelLoadingDeps, input: ModelInput): Promise<InspectResult | null> {
+export async function inspectModel(d: ModelLoadingDeps, input: ModelSource): Promise<InspectResult | null> {
   const s = d.store.getState();
   d.queue.supersede();
   s.modelInspecting(input.kind === 'local' ? { kind: 'local', name: input.name } : (input as ModelSource));
@@ -38,7 +36,7 @@ export async function inspectModel(d: ModelLoadingDeps, input: ModelInput): Prom
 /** Load the weights (refused at once when the estimate says they do not fit); false when it failed. */
 export async function loadWeights(
   d: ModelLoadingDeps,
-  input: ModelInput,
+  input: ModelSource,
   inspected: InspectResult | null,
 ): Promise<boolean> {
   const s = d.store.getState();

@@ -1,9 +1,8 @@
 /** Model sources: the worker's input for one, whether two name the same model, and how they read on screen. */
-import type { ModelSource } from '../engine/api';
-import type { LocalFile, ModelInput } from '../../workers/protocol';
+import type { LocalFile, ModelSource } from '../engine/api';
 import { linkSafeName } from './share-link';
 
-export function inputFor(source: ModelSource, localFiles?: LocalFile[]): ModelInput {
+export function inputFor(source: ModelSource, localFiles?: LocalFile[]): ModelSource {
   if (source.kind === 'bundled') return { kind: 'bundled', name: source.name };
   if (source.kind === 'hub')
     return source.revision ? { kind: 'hub', id: source.id, revision: source.revision } : { kind: 'hub', id: source.id };

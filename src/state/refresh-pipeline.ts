@@ -4,8 +4,7 @@
  * configuration (heatmaps), and the drop-one results (dNLL of every further drop). Each call is a step of
  * the engine queue under one epoch: a newer change supersedes the rest.
  */
-import type { DropConfig } from '../engine/api';
-import type { EngineClient } from './engine-client';
+import type { DropConfig, EngineClient } from '../engine/api';
 import type { EngineQueue } from './engine-queue';
 import { dropKey, NO_DROPS, singleAddedDrop } from './drops';
 import { contextKey, evalFromDropOne, type WorkbenchStore } from './store';

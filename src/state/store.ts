@@ -17,16 +17,18 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
   AnalysisResult,
+  BackendReport,
   DataInfo,
   DropConfig,
   DropOneResult,
   EvalResult,
+  LoadProgress,
+  ModelEstimate,
   ModelInfo,
   ModelSource,
   Progress,
 } from '../engine/api';
 import type { DropLabError } from '../engine/errors';
-import type { BackendReport, LoadProgress, ModelEstimate } from '../../workers/protocol';
 import { NO_DROPS, dropKey, normalizeDrops, sameDrops } from './drops';
 import type { MetricView, TextChoice } from './share-link';
 import { type ClassroomSlice, createClassroomSlice } from './classroom';

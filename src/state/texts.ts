@@ -4,8 +4,7 @@
  */
 import { ShareLinkError } from '../engine/errors';
 import type { TextChoice } from './share-link';
-import type { DataInfo } from '../engine/api';
-import type { EngineClient } from './engine-client';
+import type { DataInfo, EngineClient } from '../engine/api';
 import type { EngineQueue } from './engine-queue';
 import { type BundledText, uiError, type WorkbenchStore } from './store';
 

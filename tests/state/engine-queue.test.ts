@@ -1,7 +1,6 @@
 /** The engine queue on its own: order, epochs, the late-progress guard, extension calls. */
 import { describe, expect, it } from 'vitest';
-import type { Progress } from '../../src/engine/api';
-import type { EngineClient } from '../../src/state/engine-client';
+import type { EngineClient, Progress } from '../../src/engine/api';
 import { EngineQueue, untilSettled } from '../../src/state/engine-queue';
 import type { TaskName, UiError } from '../../src/state/store';
 
