@@ -58,7 +58,18 @@ export type ModelSource =
 export interface ModelFiles {
   names(): string[];
   read(name: string): Promise<Uint8Array>;
+  /** A file's byte size without reading it. With readRange, weights stream a tensor at a time (no file held). */
+  size?(name: string): number;
+  /** Bytes [begin, end) of a file, read synchronously (Node file reads; FileReaderSync on a Blob slice in a worker). */
+  readRange?(name: string, begin: number, end: number): Uint8Array;
 }
+
+/**
+ * Weight precision of the live engine (src/engine/precision.ts, docs/PRECISION.md): fp32 exact; fp16
+ * (half the memory on WebGPU and CPU alike: each MatMul casts its weight when it runs); q8 and q4 as
+ * com.microsoft MatMulNBits, block 32, symmetric (the export's quantizer), embedding float16, head 8-bit.
+ */
+export type WeightPrecision = 'fp32' | 'fp16' | 'q8' | 'q4';
 
 export interface ModelInfo {
   source: ModelSource;
@@ -66,6 +77,8 @@ export interface ModelInfo {
   spec: ModelSpec;
   parameters: number;
   weightBytes: number; // as stored (f32/f16/bf16)
+  /** The precision the engine holds the weights in (absent: fp32). */
+  weights?: WeightPrecision;
   backend: BackendChoice;
 }
 

@@ -76,34 +76,76 @@ const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * Throws SafetensorsTruncatedError, SafetensorsHeaderError, SafetensorsDtypeError or SafetensorsRangeError.
  */
 export function parse(bytes: Uint8Array, file = 'model.safetensors'): SafetensorsFile {
-  if (bytes.length < 8) {
+  const layout = parseLayout(bytes, bytes.length, file);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, e] of layout.entries) {
+    tensors.set(name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      bytes: bytes.subarray(layout.dataStart + e.begin, layout.dataStart + e.end),
+    });
+  }
+  return { tensors, metadata: layout.metadata, dataStart: layout.dataStart };
+}
+
+/** Where one tensor's bytes are: [begin, end) relative to the data section (which starts at dataStart). */
+export interface TensorEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsLayout {
+  entries: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+  dataStart: number;
+}
+
+/**
+ * The bytes the header length says the header needs: 8 + N (read the first 8 bytes, then this many),
+ * so a reader that streams a file reads its header alone.
+ */
+export function headerByteLength(first8: Uint8Array, file = 'model.safetensors', fileSize = first8.length): number {
+  if (first8.length < 8 || fileSize < 8) {
     throw new SafetensorsTruncatedError(
-      `${file} is truncated: it has ${bytes.length} bytes, fewer than the 8-byte header length. Download it again.`,
-      { file, size: bytes.length },
+      `${file} is truncated: it has ${fileSize} bytes, fewer than the 8-byte header length. Download it again.`,
+      { file, size: fileSize },
     );
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lenLo = dv.getUint32(0, true);
-  const lenHi = dv.getUint32(4, true);
-  const headerLen = lenHi * 2 ** 32 + lenLo;
+  const dv = new DataView(first8.buffer, first8.byteOffset, 8);
+  const headerLen = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
   if (headerLen > MAX_HEADER_BYTES) {
     throw new SafetensorsHeaderError(
       `${file} is not a valid safetensors file: its header length (${headerLen} bytes) is over the 100 MB limit.`,
       { file, headerLen },
     );
   }
-  if (8 + headerLen > bytes.length) {
+  return 8 + Math.min(headerLen, Math.max(0, fileSize - 8));
+}
+
+/**
+ * Parse and validate the header of a safetensors file of `fileSize` bytes from its first bytes (at least
+ * 8 + the header length; the whole file works too). Same errors as parse(); no tensor data is needed.
+ */
+export function parseLayout(bytes: Uint8Array, fileSize: number, file = 'model.safetensors'): SafetensorsLayout {
+  headerByteLength(bytes, file, fileSize);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lenLo = dv.getUint32(0, true);
+  const lenHi = dv.getUint32(4, true);
+  const headerLen = lenHi * 2 ** 32 + lenLo;
+  if (8 + headerLen > fileSize) {
     // A JSON header that starts but is cut off is a truncated file; anything else means the first 8 bytes
     // are not a safetensors header length at all (e.g. a renamed PyTorch .bin).
-    if (bytes.length > 8 && bytes[8] === 0x7b /* '{' */) {
+    if (fileSize > 8 && bytes[8] === 0x7b /* '{' */) {
       throw new SafetensorsTruncatedError(
-        `${file} is truncated: its header needs ${8 + headerLen} bytes but the file has ${bytes.length}. Download it again.`,
-        { file, headerLen, size: bytes.length },
+        `${file} is truncated: its header needs ${8 + headerLen} bytes but the file has ${fileSize}. Download it again.`,
+        { file, headerLen, size: fileSize },
       );
     }
     throw new SafetensorsHeaderError(
-      `${file} is not a valid safetensors file: its header length (${headerLen} bytes) points past the end of the file (${bytes.length} bytes).`,
-      { file, headerLen, size: bytes.length },
+      `${file} is not a valid safetensors file: its header length (${headerLen} bytes) points past the end of the file (${fileSize} bytes).`,
+      { file, headerLen, size: fileSize },
     );
   }
   let header: unknown;
@@ -124,9 +166,9 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
   }
 
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileSize - dataStart;
   const metadata: Record<string, string> = Object.create(null);
-  const tensors = new Map<string, SafetensorsTensor>();
+  const entries = new Map<string, TensorEntry>();
   const ranges: { name: string; begin: number; end: number }[] = [];
 
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -189,7 +231,7 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
       );
     }
     ranges.push({ name, begin, end });
-    tensors.set(name, { dtype: e.dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) });
+    entries.set(name, { dtype: e.dtype, shape, begin, end });
   }
 
   ranges.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -203,7 +245,7 @@ export function parse(bytes: Uint8Array, file = 'model.safetensors'): Safetensor
       );
     }
   }
-  return { tensors, metadata, dataStart };
+  return { entries, metadata, dataStart };
 }
 
 // ---------------------------------------------------------------------------------------------------
