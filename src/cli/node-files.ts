@@ -1,5 +1,5 @@
 /** ModelFiles over a folder on disk (Node only: the CLI and tests). */
-import { readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ModelFiles } from '../engine/api';
@@ -34,8 +34,30 @@ export function folderFiles(dir: string): ModelFiles {
     }
     return names;
   };
+  const pathOf = (name: string) => {
+    if (!list().includes(name))
+      throw new MissingFileError(`${name} is missing from the model folder ${dir}.`, { file: name });
+    return join(dir, ...name.split('/'));
+  };
   return {
     names: () => [...list()],
+    size: (name: string) => statSync(pathOf(name)).size,
+    // Weights stream from here a tensor at a time (src/engine/model/stream-store.ts): no file is held.
+    readRange: (name: string, begin: number, end: number) => {
+      const out = new Uint8Array(end - begin);
+      const fd = openSync(pathOf(name), 'r');
+      try {
+        let got = 0;
+        while (got < out.length) {
+          const n = readSync(fd, out, got, out.length - got, begin + got);
+          if (n === 0) break;
+          got += n;
+        }
+        return got === out.length ? out : out.subarray(0, got);
+      } finally {
+        closeSync(fd);
+      }
+    },
     read: async (name: string) => {
       if (!list().includes(name))
         throw new MissingFileError(`${name} is missing from the model folder ${dir}.`, { file: name });

@@ -23,6 +23,7 @@ import {
   type WeightPlan,
 } from './families';
 import type { ModelSpec, ModelWeights } from './spec';
+import { canStream, openStreamedCheckpoint } from './stream-store';
 
 export interface LoadedModel {
   /** config.json as read. */
@@ -72,7 +73,10 @@ export async function loadModelFromFiles(files: ModelFiles, opts: LoadOptions = 
     totalSize: layout.kind === 'sharded' ? layout.totalSize : null,
   });
   checkModelFits(estimate, opts, opts.name ? `The model ${opts.name}` : 'This model');
-  const store = await openCheckpoint(files, { onProgress: opts.onProgress });
+  // Files that read byte ranges stream a tensor at a time; others are read whole and kept (Hub downloads).
+  const store = canStream(files)
+    ? await openStreamedCheckpoint(files, { onProgress: opts.onProgress })
+    : await openCheckpoint(files, { onProgress: opts.onProgress });
   const plan = resolvePlan(store, spec);
   const weights = mapWeights(store, spec, plan);
   const weightBytes = planTensorNames(plan).reduce((n, name) => n + store.info(name).byteLength, 0);

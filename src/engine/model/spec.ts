@@ -102,6 +102,15 @@ export interface ModelSpec {
 export interface Param {
   readonly shape: readonly number[];
   load(): Float32Array;
+  /** Rows [r0, r1) of a 2-D param, read alone (a streamed checkpoint); absent: slice load(). */
+  loadRows?(r0: number, r1: number): Float32Array;
+}
+
+/** Rows [r0, r1) of a [rows, cols] param as float32, reading only those rows when the param can. */
+export function paramRows(p: Param, r0: number, r1: number): Float32Array {
+  if (p.loadRows) return p.loadRows(r0, r1);
+  const cols = p.shape[1] ?? 1;
+  return p.load().slice(r0 * cols, r1 * cols);
 }
 
 /** weight [out, in], bias [out]. */
