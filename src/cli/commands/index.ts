@@ -7,5 +7,6 @@ import { analyze } from './analyze';
 import { evalCommand } from './eval';
 import { exportCommand } from './export';
 import { plan } from './plan';
+import { tasksCommand } from './tasks';
 
-export const COMMANDS: readonly Command[] = [analyze, evalCommand, plan, exportCommand];
+export const COMMANDS: readonly Command[] = [analyze, evalCommand, plan, exportCommand, tasksCommand];
