@@ -26,7 +26,7 @@ export type LinearImpl = (b: GraphBuilder, x: Value, lin: Linear, name: string) 
  */
 export interface WeightFormat {
   linear: LinearImpl;
-  /** An embedding table [rows, d] as a float32 Value to Gather rows from. */
+  /** An embedding table [rows, d] to Gather rows from: float32, or float16 (its rows are Cast after the Gather). */
   table(ctx: BlockContext, p: Param, name: string): Value;
   /** logits = h W^T for the head W [V, d]: h [B,T,d] -> [B,T,V]. */
   head(ctx: BlockContext, h: Value, w: Param, name: string): Value;
@@ -547,15 +547,24 @@ export function block(
 // Embedding, LM head, per-token reductions
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Rows of a table from WeightFormat.table, as float32: a float16 table (the live fp16/q8/q4 precisions)
+ * has its gathered rows Cast, so only [.., d] values ever widen, never the table.
+ */
+export function gatherRows(b: GraphBuilder, table: Value, ids: Value): Value {
+  const rows = b.gather(table, ids, 0);
+  return table.type === 'float16' ? b.cast(rows, 'float32') : rows;
+}
+
 /** Token embedding (+ learned position embedding for gpt2). ids int64 [B,T] -> [B,T,d]. */
 export function embedding(ctx: BlockContext, weights: ModelWeights, ids: Value, positions: Value | null): Value {
   const { b, spec } = ctx;
   return b.scope('embed', () => {
-    let h = b.gather(ctx.format.table(ctx, weights.embed, 'embed_tokens.weight'), ids, 0); // [B,T,d]
+    let h = gatherRows(b, ctx.format.table(ctx, weights.embed, 'embed_tokens.weight'), ids); // [B,T,d]
     if (spec.position === 'learned') {
       if (!weights.posEmbed) throw new Error('embedding: learned positions without a position embedding');
       const pos = positions ?? sequencePositions(b, ids); // [T] or [B,T]
-      h = b.add(h, b.gather(ctx.format.table(ctx, weights.posEmbed, 'embed_positions.weight'), pos, 0)); // + [T,d] | [B,T,d]
+      h = b.add(h, gatherRows(b, ctx.format.table(ctx, weights.posEmbed, 'embed_positions.weight'), pos)); // + [T,d] | [B,T,d]
     }
     if (spec.embedScale !== undefined) h = b.mul(h, Math.fround(spec.embedScale)); // gemma: * sqrt(d)
     return h;

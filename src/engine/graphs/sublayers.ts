@@ -9,6 +9,7 @@
  *                                                             cos_nonorm [B,T] = cos(N1(x), Attn(N1(x)))
  *   mlp        hidden [B,T,d]                              -> hidden_out = m + MLP(N2(m)), cos, cos_nonorm
  *   head       hidden [B,T,d], input_ids [B,T]            -> nll [B,T-1] float32, argmax [B,T] int64
+ *                                                             (vocabulary in chunks: chunked-head.ts)
  *   cosine     a [B,T,d], b [B,T,d]                       -> cos [B,T]
  *   gram       x_0..x_K-1 [B,T,d]                          -> gram_sum [K,K] = sum_t cos(x_i, x_j), gram_last [B,K,K] at t = T-1
  *
@@ -20,6 +21,7 @@ import { GraphBuilder, type Value } from '../onnx/builder';
 import type { ModelSpec, ModelWeights } from '../model/spec';
 import * as blocks from './blocks';
 import type { RopeMode, WeightFormat } from './blocks';
+import { chunkedNllAndArgmax } from './chunked-head';
 
 /** Graph input/output names, shared with the pipeline. */
 export const IO = {
@@ -52,8 +54,10 @@ export interface GraphOptions {
   maxLength?: number;
   /** RoPE cos/sin as a precomputed table or computed in the graph (overrides maxLength). */
   rope?: RopeMode;
-  /** Weight format (default blocks.FP32). */
+  /** Weight format (default blocks.FP32; the live precisions are in precision.ts). */
   format?: WeightFormat;
+  /** Vocabulary rows per LM-head chunk (chunked-head.ts; default DEFAULT_VOCAB_CHUNK). */
+  vocabChunk?: number;
 }
 
 function layer(spec: ModelSpec, weights: ModelWeights, l: number) {
@@ -104,7 +108,7 @@ export function head(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions 
   const ctx = blocks.blockContext(b, spec, opts);
   const h = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
   const ids = b.input(IO.inputIds, 'int64', [DIM.batch, DIM.seq]);
-  const { nll, argmax } = blocks.nllAndArgmax(b, blocks.lmHead(ctx, weights, h), ids);
+  const { nll, argmax } = chunkedNllAndArgmax(ctx, weights, h, ids, opts.vocabChunk); // no [B,T,V] tensor
   b.output(nll, IO.nll, [DIM.batch, DIM.seqMinus1]);
   b.output(argmax, IO.argmax, [DIM.batch, DIM.seq]);
   return b.build();
