@@ -191,8 +191,9 @@ describe('built-in tasks: lm-eval prompts from the datasets columns', () => {
     ]);
   });
 
-  it('boolq: "{passage}\\nQuestion: {question}?\\nAnswer:", [no, yes]', async () => {
+  it('boolq: "{passage}\\nQuestion: {question}?\\nAnswer:", [no, yes], acc only', async () => {
     const t = await load('boolq');
+    expect(t.accNorm).toBe(false);
     expect(t.items[0]).toEqual({
       context:
         'The sky appears blue because air scatters blue light more than red light.\nQuestion: is the sky blue on a clear day?\nAnswer:',

@@ -189,6 +189,20 @@ describe('partial and LAMBADA scoring vs the float64 reference', () => {
       expect(Math.abs((l.perplexity ?? 0) - ppl) / ppl).toBeLessThan(1e-5);
       expect(l.perplexityStderr).toBeGreaterThan(0);
     }
+    // A choice task that reports acc only (lm-eval's boolq): no acc_norm, no predNorm.
+    const yesNo: TaskItems = {
+      name: 'yn',
+      kind: 'choice',
+      delimiter: ' ',
+      source: 'test',
+      accNorm: false,
+      items: [{ context: 'Is the sky blue?\nAnswer:', choices: ['no', 'yes'], gold: 1 }],
+    };
+    const yn = await engine.scoreTask(yesNo, { attn: [], mlp: [] });
+    expect(yn.accNorm).toBeNull();
+    expect(yn.items[0].predNorm).toBeUndefined();
+    const withNorm = await engine.scoreTask({ ...yesNo, accNorm: true }, { attn: [], mlp: [] });
+    expect(withNorm.accNorm).not.toBeNull();
   });
 });
 

@@ -17,6 +17,8 @@ export interface BuiltinTask {
   kind: TaskKind;
   delimiter: string;
   columns: string[];
+  /** false: acc only (lm-eval's boolq lists no acc_norm). */
+  accNorm?: boolean;
   /** Row (dataset order, 0-based) -> item; TaskError naming the row and column for a value it cannot use. */
   item(row: Row, i: number): TaskItem;
 }
@@ -184,6 +186,7 @@ export const BUILTIN: Record<BuiltinTaskName, BuiltinTask> = {
     split: 'validation',
     kind: 'choice',
     delimiter: ' ',
+    accNorm: false,
     columns: ['passage', 'question', 'label'],
     item(row, i) {
       return {

@@ -111,6 +111,7 @@ export async function loadBuiltinTask(name: string, opts: DatasetFetchOptions = 
     name: def.name,
     kind: def.kind,
     delimiter: def.delimiter,
+    ...(def.accNorm === false ? { accNorm: false } : {}),
     items: rows.map((r, i) => def.item(r, i)),
     source: `${def.dataset} (${def.config}, ${def.split}), ${rows.length} rows`,
   };

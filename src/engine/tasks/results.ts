@@ -51,6 +51,7 @@ export function taskResult(args: {
     if (q.truncated) r.truncated = true;
     if (task.kind === 'lambada') r.greedy = scores.greedy[i] === 1;
   });
+  const withNorm = task.kind === 'choice' && task.accNorm !== false;
   for (const r of items) {
     const it = task.items[r.index];
     if (task.kind === 'lambada') {
@@ -60,14 +61,14 @@ export function taskResult(args: {
       r.pred = argmax(r.loglik);
       r.correct = r.pred === r.gold;
     }
-    if (task.kind === 'choice') {
+    if (withNorm) {
       r.predNorm = argmax(r.loglik.map((ll, c) => ll / chars(it.choices[c])));
       r.correctNorm = r.predNorm === r.gold;
     }
     if (args.includeText) r.item = it;
   }
   const acc = items.map((r) => (r.correct ? 1 : 0));
-  const accNorm = task.kind === 'choice' ? items.map((r) => (r.correctNorm ? 1 : 0)) : null;
+  const accNorm = withNorm ? items.map((r) => (r.correctNorm ? 1 : 0)) : null;
   const ll = task.kind === 'lambada' ? items.map((r) => r.loglik[0]) : null;
   return {
     task: task.name,

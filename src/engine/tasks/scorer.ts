@@ -124,6 +124,7 @@ export function fingerprint(task: TaskItems): string {
   add(task.name);
   add(task.kind);
   add(task.delimiter);
+  add(String(task.accNorm ?? true));
   for (const it of task.items) {
     add(it.context);
     add(String(it.gold));

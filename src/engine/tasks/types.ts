@@ -50,6 +50,8 @@ export interface TaskItems {
   items: TaskItem[];
   /** Where the items came from, for the results (e.g. 'allenai/ai2_arc ARC-Easy test, 2376 rows'). */
   source: string;
+  /** false: a 'choice' task that reports acc only (lm-eval's boolq); default true. */
+  accNorm?: boolean;
 }
 
 /** A built-in task (read from the Hub) or a JSONL task at a URL, resolved by the engine. */
