@@ -34,10 +34,12 @@ import type {
   TaskResult,
   TaskSpec,
   TokenDelta,
+  WeightPrecision,
 } from './api';
 import { buildWindows, splitDocuments } from './data';
 import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from './drops';
 import { CancelledError, DropLabError, NonFiniteError, RuntimeError, SettingsError, asDropLabError } from './errors';
+import { liveFormat, precisionSessionOptions } from './graphs/precision';
 import * as graphs from './graphs/sublayers';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
 import { createModelTasks, type ModelTasks } from './model-tasks';
@@ -55,8 +57,18 @@ export interface EngineOptions {
   ort: OrtLike;
   backend: BackendChoice;
   executionProviders: string[];
-  /** Refuse models past these (estimated from config.json before any weight is read). */
-  limits?: { maxBufferBytes?: number; maxTotalBytes?: number };
+  /**
+   * Refuse models past these (predicted from config.json before any weight is read, per weight
+   * precision: model/admission.ts). maxTotalBytes: the engine's memory budget; maxBufferBytes: the
+   * largest buffer; wasm32 is implied by a 'wasm' backend.
+   */
+  limits?: { maxBufferBytes?: number; maxTotalBytes?: number; maxStorageBufferBindingSize?: number };
+  /** Weight precision (graphs/precision.ts). Absent: fp32 when it fits, else the most precise that fits. */
+  weights?: WeightPrecision;
+  /** The runtime has float16 kernels (default true; false on WebGPU without shader-f16). */
+  f16?: boolean;
+  /** Vocabulary rows per LM-head chunk (graphs/chunked-head.ts). */
+  vocabChunk?: number;
   /** Windows per session run (default 8). */
   batchWindows?: number;
   /** Extra session options (e.g. graphOptimizationLevel). */
@@ -161,35 +173,49 @@ export class Engine implements EngineApi {
       await this.unload();
       const limits = this.opts.limits ?? {};
       const name = source.kind === 'hub' ? source.id : source.name;
+      const f16 = this.opts.f16 ?? true;
       const model = await loadModelFromFiles(files, {
         maxWeightBytes: limits.maxTotalBytes,
         maxTensorBytes: limits.maxBufferBytes,
+        limits: {
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          wasm32: this.opts.backend.name === 'wasm',
+          f16,
+        },
+        weights: this.opts.weights,
         name,
         onProgress,
       });
       const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
       checkTokenizerVocab(tokenizer, model.spec);
-      const { spec, weights } = model;
+      const { spec, weights, precision } = model;
+      // Weights stream from the files a graph at a time, converted to the precision (graphs/precision.ts).
+      const gopts = { format: liveFormat(precision, { f16 }), vocabChunk: this.opts.vocabChunk };
       const total = 2 * spec.numLayers + 3;
       let done = 0;
       const create = async (bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> => {
         hook();
-        const s = await this.createSession(bytes, deviceOutputs);
+        const s = await this.createSession(bytes, deviceOutputs, precision);
         onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
         return s;
       };
+      // A tied embedding is opened only while windows are embedded (Pipeline.ensureEmbedding), so the
+      // table is not held twice between texts; an untied one stays open.
+      const openEmbed = () => this.createSession(graphs.embedding(spec, weights, gopts), [graphs.IO.hidden], precision);
       const sessions: PipelineSessions = {
-        embed: await create(graphs.embedding(spec, weights), [graphs.IO.hidden]),
+        embed: spec.tiedEmbeddings ? null : await create(graphs.embedding(spec, weights, gopts), [graphs.IO.hidden]),
+        openEmbed,
         sub: [],
         head: null as unknown as OrtSession,
         gram: null as unknown as OrtSession,
       };
+      if (spec.tiedEmbeddings) onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
       try {
         for (let l = 0; l < spec.numLayers; l++) {
-          sessions.sub.push(await create(graphs.attention(spec, weights, l), [graphs.IO.hiddenOut]));
-          sessions.sub.push(await create(graphs.mlp(spec, weights, l), [graphs.IO.hiddenOut]));
+          sessions.sub.push(await create(graphs.attention(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
+          sessions.sub.push(await create(graphs.mlp(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
         }
-        sessions.head = await create(graphs.head(spec, weights), []);
+        sessions.head = await create(graphs.head(spec, weights, gopts), []);
         sessions.gram = await create(graphs.gram(spec.numLayers + 1), []);
       } catch (e) {
         await releaseAll(sessions);
@@ -201,6 +227,7 @@ export class Engine implements EngineApi {
         spec,
         parameters: model.parameters,
         weightBytes: model.weightBytes,
+        weights: precision,
         backend: this.opts.backend,
       };
       const eos = tokenizer.eosTokenId ?? spec.eosTokenId ?? 0;
@@ -442,13 +469,21 @@ export class Engine implements EngineApi {
     return { pipeline: m.pipeline, spec: m.info.spec, tokenizer: m.tokenizer };
   }
 
-  private async createSession(bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> {
+  private async createSession(
+    bytes: Uint8Array,
+    deviceOutputs: string[],
+    precision: WeightPrecision = 'fp32',
+  ): Promise<OrtSession> {
+    const p = precisionSessionOptions(precision);
+    const user = this.opts.sessionOptions ?? {};
     const o: OrtSessionOptions = {
       executionProviders: this.opts.executionProviders,
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-      ...this.opts.sessionOptions,
+      ...p,
+      ...user,
     };
+    if (p.extra || user.extra) o.extra = { ...(p.extra as object), ...(user.extra as object) };
     if (this.opts.backend.keepOnDevice && deviceOutputs.length)
       o.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer']));
     return this.opts.ort.InferenceSession.create(bytes, o);
@@ -505,6 +540,6 @@ export class Engine implements EngineApi {
 const key = (d: DropConfig): string => `${d.attn.join(',')}|${d.mlp.join(',')}`;
 
 async function releaseAll(s: PipelineSessions): Promise<void> {
-  const all = [s.embed, ...s.sub, s.head, s.gram].filter(Boolean);
+  const all = [s.embed, ...s.sub, s.head, s.gram].filter((x): x is OrtSession => !!x);
   await Promise.all(all.map((x) => x.release().catch(() => undefined)));
 }

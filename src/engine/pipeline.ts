@@ -13,7 +13,12 @@ import { IO } from './graphs/sublayers';
 import type { OrtLike, OrtSession, OrtTensor } from './runtime/ort';
 
 export interface PipelineSessions {
-  embed: OrtSession; // input_ids [B,T] -> hidden [B,T,d]
+  /**
+   * input_ids [B,T] -> hidden [B,T,d]. null: opened with openEmbed when chunks need x_0, run over all of
+   * them, and released (a tied embedding is then held by the head session alone between texts).
+   */
+  embed: OrtSession | null;
+  openEmbed?: () => Promise<OrtSession>;
   sub: OrtSession[]; // 2L sublayers: hidden -> hidden_out, cos, cos_nonorm
   head: OrtSession; // hidden, input_ids -> nll [B,T-1], argmax
   gram: OrtSession; // x0..x_L [B,T,d] -> gram_sum [L+1,L+1], gram_last [B,L+1,L+1]
@@ -272,9 +277,23 @@ export class Pipeline {
 
   private async ensureEmbedding(c: Chunk, hook: RunHook): Promise<void> {
     if (c.bounds[0]) return;
-    hook();
-    const out = await this.sessions.embed.run({ [IO.inputIds]: c.ids });
-    c.bounds[0] = out[IO.hidden];
+    const open = this.sessions.embed;
+    if (open) {
+      hook();
+      c.bounds[0] = (await open.run({ [IO.inputIds]: c.ids }))[IO.hidden];
+      return;
+    }
+    if (!this.sessions.openEmbed) throw new Error('Pipeline: no embedding session and no way to open one');
+    const s = await this.sessions.openEmbed();
+    try {
+      for (const k of this.chunks) {
+        if (k.bounds[0]) continue;
+        hook();
+        k.bounds[0] = (await s.run({ [IO.inputIds]: k.ids }))[IO.hidden];
+      }
+    } finally {
+      await s.release();
+    }
   }
 
   private async ensureChunk(c: Chunk, flags: readonly boolean[], hook: RunHook): Promise<void> {

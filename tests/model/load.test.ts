@@ -18,6 +18,7 @@ import {
 import { memoryFiles } from '../../src/engine/files';
 import { openCheckpoint, weightLayout } from '../../src/engine/model/checkpoint';
 import { loadModelFromFiles } from '../../src/engine/model/load';
+import { admit } from '../../src/engine/model/admission';
 import { parse, writeSafetensors } from '../../src/engine/model/safetensors';
 import { TINY_VARIANTS, type TinyModel, tinyModel } from '../fixtures/tiny-models';
 import { writeTinyModel } from '../fixtures/tiny-models-node';
@@ -309,25 +310,44 @@ describe('loadModelFromFiles', () => {
   it('model too large -> ModelTooLargeError from config.json alone, before any weight file is read', async () => {
     const m = tinyModel('llama-gqa', { shards: 2 });
     const s = spy(m.files);
-    const params = (await loadModelFromFiles(m.files)).parameters;
+    const loaded = await loadModelFromFiles(m.files);
+    expect(loaded.precision).toBe('fp32'); // no limits: the exact path
     const e = await rejects(
       loadModelFromFiles(s.files, { maxWeightBytes: 100_000, name: 'tiny-llama' }),
       ModelTooLargeError,
       'tiny-llama',
-      '182.1 KiB',
-      '97.7 KiB',
+      `${(loaded.parameters / 1e6).toFixed(1)}M parameters`,
+      'fp32: needs about',
+      'q4: needs about',
+      '97.7 KiB available',
     );
-    expect(e.details).toMatchObject({ estimateBytes: 4 * params, limitBytes: 100_000 });
+    const est = (e.details as { estimates: { precision: string; fits: boolean; peakBytes: number }[] }).estimates;
+    expect(est.map((x) => x.precision)).toEqual(['fp32', 'fp16', 'q8', 'q4']);
+    expect(est.every((x) => !x.fits && x.peakBytes > 100_000)).toBe(true);
     expect(s.reads.filter((n) => n.endsWith('.safetensors'))).toEqual([]);
-    // the largest single tensor against a device buffer limit
-    await rejects(loadModelFromFiles(m.files, { maxTensorBytes: 1024 }), ModelTooLargeError, 'embed', '[293, 32]');
-    // within limits: loads
-    await expect(
-      loadModelFromFiles(m.files, { maxWeightBytes: 4 * params, maxTensorBytes: 293 * 32 * 4 }),
-    ).resolves.toBeDefined();
+    // the largest single buffer against a device buffer limit
+    await rejects(loadModelFromFiles(m.files, { maxTensorBytes: 1024 }), ModelTooLargeError, 'largest buffer');
+    // a budget between the fp32 and the q8 peaks: the most precise precision that fits is chosen
+    const a = admit(loaded.spec);
+    const peak = (p: string) => a.estimates.find((x) => x.precision === p)?.peakBytes as number;
+    expect(peak('fp32')).toBeGreaterThan(peak('fp16'));
+    expect(peak('fp16')).toBeGreaterThan(peak('q8'));
+    const r = await loadModelFromFiles(m.files, { maxWeightBytes: peak('fp16') - 1 });
+    expect(r.precision).toBe('q8');
+    // fp32 asked for but over the budget: refused, naming the best that fits
+    await rejects(
+      loadModelFromFiles(m.files, { maxWeightBytes: peak('fp16') - 1, weights: 'fp32' }),
+      ModelTooLargeError,
+      'at fp32',
+      'q8',
+    );
+    // within limits: loads at fp32
+    await expect(loadModelFromFiles(m.files, { maxWeightBytes: peak('fp32') })).resolves.toMatchObject({
+      precision: 'fp32',
+    });
   });
 
-  it('a 7B config is refused for a 4 GiB budget with the estimate in the message', async () => {
+  it('a 7B config is refused for a 4 GiB budget with the estimate per precision in the message', async () => {
     const m = tinyModel('mistral');
     const big = {
       ...m.config,
@@ -343,7 +363,8 @@ describe('loadModelFromFiles', () => {
       loadModelFromFiles(s.files, { maxWeightBytes: 4 * 2 ** 30 }),
       ModelTooLargeError,
       '7241.7M parameters',
-      '26.98 GiB',
+      'fp32: needs about',
+      'q4: needs about',
       '4.00 GiB',
     );
     expect(s.reads).not.toContain('model.safetensors');

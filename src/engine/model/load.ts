@@ -1,13 +1,14 @@
 /**
  * A Hugging Face model folder -> (config, ModelSpec, lazy ModelWeights, tensor store). Order matters:
- * config.json is read and checked, and the size refused if too large, before any weight file is read;
+ * config.json is read and checked, and the model refused when no weight precision fits the device
+ * (admission.ts), before any weight file is read;
  * every weight's presence and shape is checked before anything is decoded.
  */
-import type { ModelFiles, ProgressFn } from '../api';
+import type { ModelFiles, ProgressFn, WeightPrecision } from '../api';
+import { type Admission, admit, choosePrecision, type DataShape, type DeviceLimits } from './admission';
 import { readJsonFile } from '../files';
 import {
   bytesPerParamFromConfig,
-  checkModelFits,
   estimateModelSize,
   openCheckpoint,
   type SizeEstimate,
@@ -40,13 +41,23 @@ export interface LoadedModel {
   parameters: number;
   /** The size estimate made from config.json before the weights were read. */
   estimate: SizeEstimate;
+  /** The precision the weights are held in, chosen from `admission` (or as asked). */
+  precision: WeightPrecision;
+  /** Every precision's predicted peak against the limits (admission.ts). */
+  admission: Admission;
 }
 
 export interface LoadOptions {
-  /** Refuse (ModelTooLargeError) when the float32 weights would exceed this many bytes. */
+  /** The most memory the engine may use (DeviceLimits.budgetBytes): refused when the predicted peak is over it. */
   maxWeightBytes?: number;
-  /** Refuse when one float32 weight tensor would exceed this (e.g. GPUAdapter.limits.maxBufferSize). */
+  /** The largest single buffer (DeviceLimits.maxBufferSize, e.g. GPUAdapter.limits.maxBufferSize). */
   maxTensorBytes?: number;
+  /** Further limits (wasm32, storage-buffer binding, float16 support); merged with the two above. */
+  limits?: DeviceLimits;
+  /** The weight precision asked for; absent: the most precise one that fits. */
+  weights?: WeightPrecision;
+  /** The analysis' windows, for the activation part of the estimate (default 8 x 256). */
+  data?: DataShape;
   /** Names the model in messages (e.g. the Hub id). */
   name?: string;
   onProgress?: ProgressFn;
@@ -72,7 +83,13 @@ export async function loadModelFromFiles(files: ModelFiles, opts: LoadOptions = 
     bytesPerParam: bytesPerParamFromConfig(config),
     totalSize: layout.kind === 'sharded' ? layout.totalSize : null,
   });
-  checkModelFits(estimate, opts, opts.name ? `The model ${opts.name}` : 'This model');
+  // Admission (issue 13): the predicted peak at each precision, from config.json alone, before any weight is read.
+  const admission = admit(
+    spec,
+    { budgetBytes: opts.maxWeightBytes, maxBufferSize: opts.maxTensorBytes, ...opts.limits },
+    opts.data,
+  );
+  const precision = choosePrecision(admission, opts.weights, opts.name ? `The model ${opts.name}` : 'This model');
   // Files that read byte ranges stream a tensor at a time; others are read whole and kept (Hub downloads).
   const store = canStream(files)
     ? await openStreamedCheckpoint(files, { onProgress: opts.onProgress })
@@ -80,5 +97,16 @@ export async function loadModelFromFiles(files: ModelFiles, opts: LoadOptions = 
   const plan = resolvePlan(store, spec);
   const weights = mapWeights(store, spec, plan);
   const weightBytes = planTensorNames(plan).reduce((n, name) => n + store.info(name).byteLength, 0);
-  return { config, spec, weights, store, plan, weightBytes, parameters: countWeightParameters(weights), estimate };
+  return {
+    config,
+    spec,
+    weights,
+    store,
+    plan,
+    weightBytes,
+    parameters: countWeightParameters(weights),
+    estimate,
+    precision,
+    admission,
+  };
 }

@@ -1,0 +1,169 @@
+/**
+ * Admission before download (issue 13 item 4): from config.json alone (the ModelSpec), the memory the
+ * live engine needs at each weight precision, against the device's limits, and which precisions fit.
+ * Nothing here reads a weight; the worker and the CLI call it before any weight file is fetched.
+ *
+ * Peak = weights at the precision + runtime overhead + the larger of
+ *   loading:  one layer in flight (its float32 decode, the converted graph, the runtime's copy) and
+ *             the embedding table being built, and
+ *   analysis: the cached boundary states (2L+1 states of every window, float32) + one sublayer's
+ *             activations for one batch of windows (attention scores, MLP width) + one head chunk's logits.
+ * Weights: linears at the precision's bytes per parameter (q8 1.125, q4 0.625: one float32 scale per 32
+ * weights); the embedding table float16 for fp16/q8/q4 (float32 without float16 kernels); the head
+ * float16 (fp16) or 8-bit (q8, q4). A tied embedding is counted twice: the head holds its copy, and the
+ * embedding session holds the table while the windows are embedded.
+ * The largest single buffer (a WebGPU adapter's maxBufferSize / maxStorageBufferBindingSize) is the
+ * larger of the biggest weight tensor at the precision and the attention scores of one batch.
+ */
+import type { WeightPrecision } from '../api';
+import { ModelTooLargeError } from '../errors';
+import { DEFAULT_VOCAB_CHUNK } from '../graphs/chunked-head';
+import { MATRIX_BYTES_PER_PARAM, WEIGHT_PRECISIONS } from '../graphs/precision';
+import { formatBytes } from './checkpoint';
+import { parameterCounts } from './families';
+import type { ModelSpec } from './spec';
+
+export const GiB = 2 ** 30;
+/** What onnxruntime-web's wasm32 build can address (no Memory64 build ships). */
+export const WASM32_BYTES = 4 * GiB;
+/** Runtime code, arenas and small tensors, besides what is counted (measured ~50-150 MB on onnxruntime-node). */
+export const RUNTIME_OVERHEAD = 128 * 2 ** 20;
+
+export interface DeviceLimits {
+  /** The most memory the engine may use (the page's budget, or the machine's). */
+  budgetBytes?: number;
+  /** The runtime is wasm32: everything it holds must fit in 4 GiB. */
+  wasm32?: boolean;
+  /** WebGPU adapter limits: the largest buffer, and the largest storage-buffer binding. */
+  maxBufferSize?: number;
+  maxStorageBufferBindingSize?: number;
+  /** false: no float16 kernels (WebGPU without shader-f16): fp16 is refused, tables stay float32. */
+  f16?: boolean;
+}
+
+export interface DataShape {
+  /** Windows analysed (cached states for all of them). Default 8. */
+  windows?: number;
+  /** Tokens per window. Default 256 (the workbench's default). */
+  seqLen?: number;
+  /** Windows per session run. Default 8. */
+  batch?: number;
+}
+
+export interface PrecisionEstimate {
+  precision: WeightPrecision;
+  /** Weights as the runtime holds them. */
+  weightBytes: number;
+  /** Predicted peak of the whole engine (weights + activations + one layer in flight + overhead). */
+  peakBytes: number;
+  /** The largest single buffer (WebGPU limits). */
+  largestBufferBytes: number;
+  fits: boolean;
+  /** Why it does not fit (empty when it does). */
+  over: string[];
+}
+
+export interface Admission {
+  /** Distinct parameters (a tied head counted once). */
+  parameters: number;
+  /** One estimate per precision, most precise first. */
+  estimates: PrecisionEstimate[];
+  /** The precisions that fit, most precise first. */
+  fitting: WeightPrecision[];
+  /** The most precise that fits, or null. */
+  best: WeightPrecision | null;
+}
+
+/** Memory of the live engine for `spec` at `precision` (see the file comment). */
+export function estimatePrecision(
+  spec: ModelSpec,
+  precision: WeightPrecision,
+  data: DataShape = {},
+  f16 = true,
+): Omit<PrecisionEstimate, 'fits' | 'over'> {
+  const { hiddenSize: d, vocabSize: V, numLayers: L, numHeads: H, intermediateSize: I } = spec;
+  const windows = data.windows ?? 8;
+  const T = data.seqLen ?? 256;
+  const B = Math.min(data.batch ?? 8, windows);
+  const counts = parameterCounts(spec);
+  const layerParams = counts.attn + counts.mlp;
+  const tableParams = V * d + (spec.position === 'learned' ? spec.maxPositions * d : 0);
+  const linearBpp = MATRIX_BYTES_PER_PARAM[precision];
+  const tableBpp = precision === 'fp32' || !f16 ? 4 : 2;
+  const headBpp = precision === 'fp32' ? 4 : precision === 'fp16' ? 2 : MATRIX_BYTES_PER_PARAM.q8;
+  const weightBytes = L * layerParams * linearBpp + tableParams * tableBpp + V * d * headBpp;
+
+  const largestMatrix = Math.max(I * d, H * spec.headDim * d); // one linear, float32 when decoded
+  const loading = Math.max(
+    largestMatrix * 4 + 2 * layerParams * linearBpp, // decode + graph bytes + the runtime's copy
+    tableParams * 4 + 2 * tableParams * tableBpp, // the embedding graph being built
+  );
+  const states = (2 * L + 1) * windows * T * d * 4;
+  const scores = B * H * T * T * 4; // attention scores of one batch (float32)
+  const sublayer = Math.max(2 * scores, 3 * B * T * I * 4) + 4 * B * T * d * 4;
+  const chunk = Math.min(V, DEFAULT_VOCAB_CHUNK);
+  const head = 3 * B * T * chunk * 4;
+  const analysis = states + sublayer + head;
+  const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, analysis);
+  const largestBufferBytes = Math.max(tableParams * tableBpp, largestMatrix * linearBpp, chunk * d * headBpp, scores);
+  return { precision, weightBytes, peakBytes, largestBufferBytes };
+}
+
+/** Every precision's estimate against `limits`; which fit, and the most precise that does. */
+export function admit(spec: ModelSpec, limits: DeviceLimits = {}, data: DataShape = {}): Admission {
+  const f16 = limits.f16 ?? true;
+  const budget = Math.min(
+    limits.budgetBytes ?? Number.POSITIVE_INFINITY,
+    limits.wasm32 ? WASM32_BYTES : Number.POSITIVE_INFINITY,
+  );
+  const buffer = Math.min(
+    limits.maxBufferSize ?? Number.POSITIVE_INFINITY,
+    limits.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY,
+  );
+  const estimates = WEIGHT_PRECISIONS.map((p): PrecisionEstimate => {
+    const e = estimatePrecision(spec, p, data, f16);
+    const over: string[] = [];
+    if (p === 'fp16' && !f16) over.push('this device has no float16 support (shader-f16)');
+    if (e.peakBytes > budget)
+      over.push(
+        `needs about ${formatBytes(e.peakBytes)}, over the ${formatBytes(budget)} available${limits.wasm32 && budget === WASM32_BYTES ? " (wasm32's 4 GiB)" : ''}`,
+      );
+    if (e.largestBufferBytes > buffer)
+      over.push(
+        `its largest buffer (${formatBytes(e.largestBufferBytes)}) is over the device's ${formatBytes(buffer)} per buffer`,
+      );
+    return { ...e, fits: over.length === 0, over };
+  });
+  const fitting = estimates.filter((e) => e.fits).map((e) => e.precision);
+  return { parameters: parameterCounts(spec).total, estimates, fitting, best: fitting[0] ?? null };
+}
+
+/**
+ * The precision to load at: `wanted` when given and it fits, else the most precise that fits. Throws
+ * ModelTooLargeError naming every precision's estimate when `wanted` (or every precision) does not fit.
+ */
+export function choosePrecision(
+  a: Admission,
+  wanted: WeightPrecision | undefined,
+  modelName = 'This model',
+): WeightPrecision {
+  const params = `${(a.parameters / 1e6).toFixed(1)}M parameters`;
+  const lines = a.estimates.map(
+    (e) => `${e.precision}: ${e.fits ? `fits (about ${formatBytes(e.peakBytes)})` : e.over.join('; ')}`,
+  );
+  if (wanted) {
+    const e = a.estimates.find((x) => x.precision === wanted);
+    if (e?.fits) return wanted;
+    throw new ModelTooLargeError(
+      `${modelName} (${params}) does not fit this device at ${wanted}: ${e?.over.join('; ')}. ` +
+        (a.best ? `The most precise setting that fits is ${a.best}.` : 'No precision fits.') +
+        ` Estimates per precision: ${lines.join('; ')}.`,
+      { precision: wanted, best: a.best, estimates: a.estimates },
+    );
+  }
+  if (a.best) return a.best;
+  throw new ModelTooLargeError(
+    `${modelName} is too large for this device: its ${params} fit at no weight precision (${lines.join('; ')}). Pick a smaller model, or analyse it on a GPU server (droplab analyze --device webgpu --out results.json) and open the file with Import results.`,
+    { best: null, estimates: a.estimates },
+  );
+}
