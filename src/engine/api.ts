@@ -507,3 +507,8 @@ export { RESULTS_FORMAT, RESULTS_VERSION } from './results/results-file';
 export { specFromConfig } from './model/families';
 /** Every config.json model_type DropLab reads (the family registry's, in registry order). */
 export { SUPPORTED_MODEL_TYPES } from './model/families';
+
+// Weight precisions (issue 13): the measured deviation from fp32 the page shows beside the precision in use.
+export type { MeasuredDeviation, PrecisionDeviation } from './precision-compare';
+export { MEASURED_DEVIATION, PRECISION_TARGETS } from './precision-compare';
+export { isWeightPrecision, WEIGHT_PRECISIONS } from './weight-precisions';

@@ -18,7 +18,7 @@
  * (precisionError) and q8 / q4 keep their tables float32.
  */
 import type { WeightPrecision } from '../api';
-import { HEAD_BITS, QUANT_ACCURACY_LEVEL, QUANT_BLOCK } from '../export/graph';
+import { HEAD_BITS, QUANT_BLOCK } from '../export/graph';
 import { type NBits, quantizeBlockwise, toFloat16 } from '../export/quant';
 import type { Param } from '../model/spec';
 import type { GraphBuilder, Value } from '../onnx/builder';
@@ -27,19 +27,7 @@ import * as blocks from './blocks';
 import type { BlockContext, LinearImpl, WeightFormat } from './blocks';
 
 export type { WeightPrecision } from '../api';
-export const WEIGHT_PRECISIONS: readonly WeightPrecision[] = ['fp32', 'fp16', 'q8', 'q4'];
-
-export function isWeightPrecision(p: unknown): p is WeightPrecision {
-  return typeof p === 'string' && (WEIGHT_PRECISIONS as readonly string[]).includes(p);
-}
-
-/** Bytes per parameter of a matrix at each precision (scales included: one float32 per 32 weights). */
-export const MATRIX_BYTES_PER_PARAM: Readonly<Record<WeightPrecision, number>> = {
-  fp32: 4,
-  fp16: 2,
-  q8: 1 + 4 / QUANT_BLOCK,
-  q4: 0.5 + 4 / QUANT_BLOCK,
-};
+export { isWeightPrecision, MATRIX_BYTES_PER_PARAM, WEIGHT_PRECISIONS } from '../weight-precisions';
 
 /** [rows, cols] uint16 -> [cols, rows] (float16 bits moved, not converted). */
 function transposeU16(w: Uint16Array, rows: number, cols: number): Uint16Array {
@@ -62,18 +50,28 @@ const fp16Linear: LinearImpl = (b, x, lin, name) => {
   return bias(b, b.matmul(x, w), lin.bias, name, out); // [..., out]
 };
 
-function nbits(b: GraphBuilder, x: Value, w: Param, bits: NBits, name: string): Value {
+/**
+ * MatMulNBits accuracy level of the live graphs: 0, float32 activations, so the error is the weights'
+ * alone. The export's level 4 also quantizes activations to int8 per block: on the tiny qwen2 fixture
+ * q8's perplexity then moved 0.50-0.53% (0.26% at level 0), mostly from the 8-bit head. Measured on
+ * onnxruntime-node, 1 thread, [2048, 960] x [2560, 960]: 8-bit 344 ms at level 0 vs 225 ms at level 4,
+ * 4-bit 135 vs 152 ms, float32 MatMul 154 ms. (The export keeps level 4: generation runs one token at a
+ * time, where 8-bit has no fast float32 kernel.)
+ */
+export const LIVE_ACCURACY_LEVEL = 0;
+
+function nbits(b: GraphBuilder, x: Value, w: Param, bits: NBits, name: string, level: number): Value {
   const [N, K] = w.shape;
   const q = quantizeBlockwise(w.load(), N, K, bits, QUANT_BLOCK);
   const packed = b.initializer(`${name}.weight_q${bits}`, q.packed, [N, q.blocks, (q.block * bits) / 8]);
   const scales = b.initializer(`${name}.weight_scales`, q.scales, [N * q.blocks]);
-  return b.matMulNBits(x, packed, scales, { K, N, bits, blockSize: q.block, accuracyLevel: QUANT_ACCURACY_LEVEL });
+  return b.matMulNBits(x, packed, scales, { K, N, bits, blockSize: q.block, accuracyLevel: level });
 }
 
 const nbitsLinear =
   (bits: NBits): LinearImpl =>
   (b, x, lin, name) =>
-    bias(b, nbits(b, x, lin.weight, bits, name), lin.bias, name, lin.weight.shape[0]);
+    bias(b, nbits(b, x, lin.weight, bits, name, LIVE_ACCURACY_LEVEL), lin.bias, name, lin.weight.shape[0]);
 
 /** A table [rows, d] stored float16; Gather its rows, then Cast them (only what is gathered widens). */
 const f16Table: WeightFormat['table'] = (ctx, p, name) => {
@@ -111,7 +109,7 @@ export function liveFormat(precision: WeightPrecision, opts: PrecisionOptions = 
       return {
         linear: nbitsLinear(precision === 'q8' ? 8 : 4),
         table,
-        head: (ctx, h, w, name) => nbits(ctx.b, h, w, HEAD_BITS, name), // [B,T,V]
+        head: (ctx, h, w, name) => nbits(ctx.b, h, w, HEAD_BITS, name, LIVE_ACCURACY_LEVEL), // [B,T,Vc]
       };
   }
 }

@@ -18,7 +18,7 @@
 import type { WeightPrecision } from '../api';
 import { ModelTooLargeError } from '../errors';
 import { DEFAULT_VOCAB_CHUNK } from '../graphs/chunked-head';
-import { MATRIX_BYTES_PER_PARAM, WEIGHT_PRECISIONS } from '../graphs/precision';
+import { MATRIX_BYTES_PER_PARAM, WEIGHT_PRECISIONS } from '../weight-precisions';
 import { formatBytes } from './checkpoint';
 import { parameterCounts } from './families';
 import type { ModelSpec } from './spec';
