@@ -117,13 +117,22 @@ export const RESULT_OUT_FLAG: FlagSpec = {
   metavar: 'FILE',
   help: 'write the JSON result to FILE (implies --json; the workbench imports it with "Import results")',
 };
+export const WEIGHTS_FLAG: FlagSpec = {
+  name: 'weights',
+  kind: 'choice',
+  metavar: 'fp32|fp16|q8|q4',
+  choices: ['fp32', 'fp16', 'q8', 'q4'],
+  default: 'fp32',
+  help: 'weight precision: fp32 exact; fp16 half the memory; q8 / q4 MatMulNBits, block 32 (docs/PRECISION.md)',
+};
 export const QUIET_FLAG: FlagSpec = { name: 'quiet', kind: 'bool', help: 'no progress on standard error' };
 
 /** --model, --text, --seq-len, --windows. */
 export const DATA_FLAGS: readonly FlagSpec[] = [MODEL_FLAG, TEXT_FLAG, SEQ_LEN_FLAG, WINDOWS_FLAG];
-/** --device, --threads, --force-threads, --batch, --json, --out FILE, --quiet. */
+/** --device, --weights, --threads, --force-threads, --batch, --json, --out FILE, --quiet. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
   DEVICE_FLAG,
+  WEIGHTS_FLAG,
   THREADS_FLAG,
   FORCE_THREADS_FLAG,
   BATCH_FLAG,

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
-import type { DataInfo, DropConfig, EvalResult, ModelInfo, Progress } from '../engine/api';
+import type { DataInfo, DropConfig, EvalResult, ModelInfo, Progress, WeightPrecision } from '../engine/api';
 import type { Engine } from '../engine/engine';
 import { MissingFileError, SettingsError } from '../engine/errors';
 import { type Flags, UsageError } from './args';
@@ -86,7 +86,8 @@ export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
   const files = folderFiles(modelDir); // MissingFileError when the folder is absent
   const text = readText(textPath); // before the (slow) model load
   const device = (flags.device as NodeDevice | undefined) ?? 'cpu';
-  const engine = nodeEngine({ batchWindows: flags.batch as number, ...(n ? threads(n) : {}) }, device);
+  const weights = (flags.weights as WeightPrecision | undefined) ?? 'fp32';
+  const engine = nodeEngine({ batchWindows: flags.batch as number, weights, ...(n ? threads(n) : {}) }, device);
   const { report, clear } = progressLine(io, flags.quiet === true);
   const onSigint = () => engine.cancel();
   process.once('SIGINT', onSigint);
@@ -173,6 +174,7 @@ export function modelJson(s: Session) {
     vocabSize: spec.vocabSize,
     parameters: s.info.parameters,
     weightBytes: s.info.weightBytes,
+    weights: s.info.weights ?? 'fp32',
     backend: s.info.backend.detail,
   };
 }
@@ -192,7 +194,7 @@ export function headerLines(s: Session): string {
   const params = compact(s.info.parameters);
   const d = s.data;
   return (
-    `model  ${s.info.name} (${spec.family}, ${spec.numLayers} layers, d=${spec.hiddenSize}, ${params} parameters) on ${s.info.backend.detail}\n` +
+    `model  ${s.info.name} (${spec.family}, ${spec.numLayers} layers, d=${spec.hiddenSize}, ${params} parameters, ${s.info.weights ?? 'fp32'} weights) on ${s.info.backend.detail}\n` +
     `text   ${s.textArg}: ${d.textTokensEstimated ? `about ${int(d.textTokens)} tokens (estimated: only what the windows need was tokenized)` : `${int(d.textTokens)} tokens`}; ${windowsText(d.windows, d.seqLen)}` +
     (d.availableWindows > d.windows
       ? ` (of ${d.textTokensEstimated ? 'about ' : ''}${int(d.availableWindows)} available)`
