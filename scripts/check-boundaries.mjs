@@ -23,7 +23,7 @@ const SKIP_DIRS = new Set(['node_modules', 'dist', 'test-results', '.venv', '__p
 const EXTS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 
 /** Bare packages the engine core may import. */
-const ENGINE_PACKAGES = new Set(['@huggingface/tokenizers', 'fflate']);
+const ENGINE_PACKAGES = new Set(['@huggingface/tokenizers', 'fflate', 'hyparquet']);
 /** Named explicitly so the message says why (all are also outside ENGINE_PACKAGES). */
 const ENGINE_FORBIDDEN = new Set([
   'react',
