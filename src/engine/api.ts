@@ -512,3 +512,8 @@ export { SUPPORTED_MODEL_TYPES } from './model/families';
 export type { MeasuredDeviation, PrecisionDeviation } from './precision-compare';
 export { MEASURED_DEVIATION, PRECISION_TARGETS } from './precision-compare';
 export { isWeightPrecision, WEIGHT_PRECISIONS } from './weight-precisions';
+
+// Task accuracy (issue 14; docs/TASKS.md): pure helpers the workbench uses to pick and read a task.
+export { BUILTIN_TASKS, OFFLINE_TASK } from './tasks/types';
+/** A JSONL task's text -> TaskItems (TaskError naming the line of a bad item). */
+export { parseTaskJsonl } from './tasks/jsonl';

@@ -18,6 +18,14 @@ export const BUILTIN_TASKS = [
 ] as const;
 export type BuiltinTaskName = (typeof BUILTIN_TASKS)[number];
 
+/** The offline task shipped with DropLab (public/tasks/, built by scripts/tasks/build-offline-task.mjs): a JSONL file. */
+export const OFFLINE_TASK = {
+  name: 'word-completion',
+  /** Relative to the app's base URL (public/ is served at the root). */
+  file: 'tasks/word-completion.jsonl',
+  title: 'Word completion in context (300 items, 4 choices)',
+} as const;
+
 /**
  * How a task is scored.
  * - 'choice': one context, each choice appended to it (after `delimiter`); acc and acc_norm.
