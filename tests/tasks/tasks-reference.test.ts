@@ -12,6 +12,7 @@ import { TINY_CORPUS, loadTinyModel, tinyModel } from '../fixtures/tiny-models';
 import { forward64, referenceFor } from '../reference/forward64';
 import { type EngineRuntime, makeEngine, maxRelDiff } from '../engine/setup';
 import type { Engine } from '../../src/engine/engine';
+import { nodeEngine, threads } from '../../src/cli/ort-node';
 
 const DROPS: DropConfig[] = [
   { attn: [], mlp: [] },
@@ -132,5 +133,48 @@ describe.each([
     const toggled = engine.sessionRuns - r2;
     expect(toggled).toBeGreaterThan(0);
     expect(toggled).toBeLessThan(full / 2);
+  });
+});
+
+describe('task batches past the cache budget', () => {
+  it('same logliks whether batches keep their states or not; only kept batches make a toggle incremental', async () => {
+    const tiny = tinyModel('llama-gqa');
+    const task = corpusTask('Short context.');
+    const L = 3;
+    const runsFor = async (cacheBytes: number) => {
+      const e = nodeEngine({ ...threads(1), taskBatches: { batchTokens: 64, cacheBytes } });
+      try {
+        await e.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
+        const r0 = e.sessionRuns;
+        const a = await e.scoreTask(task, { attn: [], mlp: [] });
+        const full = e.sessionRuns - r0;
+        const r1 = e.sessionRuns;
+        const b = await e.scoreTask(task, { attn: [], mlp: [L - 1] });
+        return { a, b, full, toggled: e.sessionRuns - r1 };
+      } finally {
+        await e.dispose();
+      }
+    };
+    const all = await runsFor(1 << 30);
+    const none = await runsFor(0);
+    const some = await runsFor(3 * 32 * 4 * (2 * L + 1) * 64); // about three batches of 64 tokens
+    for (const x of [none, some]) {
+      expect(
+        maxRelDiff(
+          x.a.items.flatMap((i) => i.loglik),
+          all.a.items.flatMap((i) => i.loglik),
+        ),
+      ).toBeLessThan(1e-6);
+      expect(
+        maxRelDiff(
+          x.b.items.flatMap((i) => i.loglik),
+          all.b.items.flatMap((i) => i.loglik),
+        ),
+      ).toBeLessThan(1e-6);
+    }
+    expect(none.full).toBe(all.full);
+    expect(none.toggled).toBe(none.full - 1 /* the dropped MLP does not run */ * (none.full / (2 * L + 2)));
+    expect(all.toggled).toBeLessThan(some.toggled);
+    expect(some.toggled).toBeLessThan(none.toggled);
   });
 });

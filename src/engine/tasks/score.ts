@@ -3,8 +3,8 @@
  * (requests.ts) are right-padded into batches of equal length (causal attention: padding after a
  * sequence changes nothing before it) and each batch is a Pipeline of its own, so its boundary states
  * are cached like the evaluation windows': after a toggle at sublayer s only s and what follows run
- * again. When the cached states of a task would pass `cacheBytes`, batches are run one at a time and
- * released (each drop configuration then recomputes from the embedding). Per drop configuration, the
+ * again. Batches keep their states while the total stays within `cacheBytes`; the rest run and are
+ * released (for them a drop configuration recomputes from the embedding). Per drop configuration, the
  * per-request scores are memoized either way.
  */
 import type { DropConfig } from '../api';
@@ -22,6 +22,8 @@ interface Batch {
   runs: number[]; // indices into the sequences
   T: number;
   pipeline: Pipeline | null;
+  /** Whether this batch keeps its boundary states between calls (within the cache budget). */
+  keep: boolean;
 }
 
 export interface BatchOptions {
@@ -34,8 +36,9 @@ export interface BatchOptions {
 /** The sequences of one task (one selection of items, one tokenizer), in padded batches. */
 export class TaskBatches {
   private readonly batches: Batch[] = [];
-  readonly keep: boolean;
   readonly forwardTokens: number;
+  /** Batches that keep their states, of all. */
+  readonly kept: number;
 
   constructor(
     private readonly runs: number[][],
@@ -44,21 +47,27 @@ export class TaskBatches {
     private readonly pad: number,
     opts: BatchOptions = {},
   ) {
-    const budget = opts.batchTokens ?? 4096;
+    const perBatch = opts.batchTokens ?? 4096;
     const order = runs.map((_, i) => i).sort((a, b) => runs[b].length - runs[a].length);
     let cur: Batch | null = null;
     let padded = 0;
     for (const r of order) {
       const T = runs[r].length;
-      if (!cur || (cur.runs.length + 1) * cur.T > budget) {
-        cur = { runs: [], T: Math.max(T, 2), pipeline: null };
+      if (!cur || (cur.runs.length + 1) * cur.T > perBatch) {
+        cur = { runs: [], T: Math.max(T, 2), pipeline: null, keep: false };
         this.batches.push(cur);
       }
       cur.runs.push(r);
     }
-    for (const b of this.batches) padded += b.runs.length * b.T;
+    const budget = opts.cacheBytes ?? 256 * 2 ** 20;
+    let kept = 0;
+    for (const b of this.batches) {
+      padded += b.runs.length * b.T;
+      b.keep = padded * stateBytesPerToken <= budget;
+      if (b.keep) kept++;
+    }
+    this.kept = kept;
     this.forwardTokens = runs.reduce((n, r) => n + r.length, 0);
-    this.keep = padded * stateBytesPerToken <= (opts.cacheBytes ?? 256 * 2 ** 20);
   }
 
   /** Session runs a score() for `flags` would make (progress totals). */
@@ -81,7 +90,7 @@ export class TaskBatches {
           into(r, nll.subarray(w * (b.T - 1), (w + 1) * (b.T - 1)), argmax.subarray(w * b.T, (w + 1) * b.T));
         });
       } finally {
-        if (!this.keep) {
+        if (!b.keep) {
           p.clear();
           b.pipeline = null;
         }
@@ -103,7 +112,7 @@ export class TaskBatches {
     });
     const p = this.makePipeline();
     p.setWindows(ids, b.runs.length, b.T, b.runs.length);
-    if (this.keep) b.pipeline = p;
+    if (b.keep) b.pipeline = p;
     return p;
   }
 }
