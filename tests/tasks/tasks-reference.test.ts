@@ -178,3 +178,31 @@ describe('task batches past the cache budget', () => {
     expect(some.toggled).toBeLessThan(none.toggled);
   });
 });
+
+describe('task scoring on the analysis queue', () => {
+  it('reports progress to its total, and cancel() stops it with CancelledError; the next call scores normally', async () => {
+    const tiny = tinyModel('llama-gqa');
+    const e = nodeEngine({ ...threads(1), taskBatches: { batchTokens: 64 } });
+    try {
+      await e.loadModel({ kind: 'local', name: tiny.name }, tiny.files);
+      const task = corpusTask('Short context.');
+      const seen: { stage: string; done: number; total: number }[] = [];
+      const ref = await e.scoreTask(task, { attn: [], mlp: [] }, {}, (p) => seen.push(p));
+      expect(seen.length).toBeGreaterThan(2);
+      expect(new Set(seen.map((p) => p.stage))).toEqual(new Set(['task']));
+      expect(seen.map((p) => p.done)).toEqual(seen.map((_, i) => i));
+      expect(seen.length).toBe(seen[0].total);
+      let reports = 0;
+      const p = e.scoreTask(task, { attn: [1], mlp: [] }, {}, () => {
+        if (++reports === 2) e.cancel();
+      });
+      await expect(p).rejects.toMatchObject({ name: 'CancelledError' });
+      const again = await e.scoreTask(task, { attn: [], mlp: [] });
+      expect(again.items.map((i) => i.loglik)).toEqual(ref.items.map((i) => i.loglik));
+      const after = await e.scoreTask(task, { attn: [1], mlp: [] });
+      expect(after.n).toBe(ref.n);
+    } finally {
+      await e.dispose();
+    }
+  });
+});
