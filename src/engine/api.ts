@@ -517,3 +517,5 @@ export { isWeightPrecision, WEIGHT_PRECISIONS } from './weight-precisions';
 export { BUILTIN_TASKS, OFFLINE_TASK } from './tasks/types';
 /** A JSONL task's text -> TaskItems (TaskError naming the line of a bad item). */
 export { parseTaskJsonl } from './tasks/jsonl';
+/** Items right in one result and wrong in another (the item view's flips). */
+export { taskFlips, type TaskFlips } from './tasks/flips';

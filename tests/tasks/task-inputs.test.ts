@@ -264,3 +264,26 @@ describe('droplab tasks', () => {
     }
   }, 60_000);
 });
+
+describe('flips between two results', () => {
+  it('lists the items right in one and wrong in the other, by task index', async () => {
+    const { taskFlips } = await import('../../src/engine/tasks/flips');
+    const item = (index: number, correct: boolean, correctNorm: boolean) => ({
+      index,
+      loglik: [0, -1],
+      tokens: [1, 1],
+      gold: 0,
+      pred: correct ? 0 : 1,
+      correct,
+      correctNorm,
+      truncated: false,
+    });
+    const result = (items: ReturnType<typeof item>[]) =>
+      ({ task: 't', kind: 'choice', items }) as unknown as import('../../src/engine/api').TaskResult;
+    const a = result([item(3, true, true), item(5, false, true), item(8, true, false), item(9, true, true)]);
+    const b = result([item(3, false, true), item(5, true, false), item(8, true, true)]);
+    expect(taskFlips(a, b)).toEqual({ lost: [3], gained: [5], compared: 3 });
+    expect(taskFlips(a, b, true)).toEqual({ lost: [5], gained: [8], compared: 3 });
+    expect(() => taskFlips(a, { ...b, task: 'other' })).toThrow(TaskError);
+  });
+});
