@@ -50,7 +50,17 @@ export function nodeEngine(opts: Partial<EngineOptions> = {}, device: NodeDevice
         'the CUDA libraries are fetched by its install script, which DropLab turns off). Use --device webgpu, which drives the same GPU through Vulkan, or --device cpu.',
       { device },
     );
-  return new Engine({ ort: ortNode, backend: backendFor(device), executionProviders: [device], ...opts });
+  // No CPU memory arena: each of the 2L+3 sessions would keep its own (issue 13). Measured on a random
+  // SmolLM2-135M shape (bench/scale-case.ts, fp32, 4 x 256 tokens, 2 threads): peak RSS 4.37 GB with
+  // the arena, 1.35 GB without, analysis no slower without it on this machine (bench/results/scale.json).
+  const sessionOptions = { enableCpuMemArena: false, ...opts.sessionOptions };
+  return new Engine({
+    ort: ortNode,
+    backend: backendFor(device),
+    executionProviders: [device],
+    ...opts,
+    sessionOptions,
+  });
 }
 
 /** Set the number of intra-op threads for every session an engine creates. */

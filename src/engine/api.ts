@@ -248,12 +248,74 @@ export interface ExportResult {
   warnings: string[];
 }
 
+/** 4-bit quantizers of the q4 export (src/engine/export/calibrated.ts, docs/EXPORT.md). */
+export type QuantMethod = 'rtn' | 'gptq' | 'awq';
+
+/**
+ * How the q4 file is made (used when formats include q4): the quantizer, the MatMulNBits block size, and
+ * the windows of the engine's current text (setText: its documents and window length) it calibrates on
+ * (the first calibWindows) and is measured on after the export (the heldoutWindows after those).
+ * Without it q4 is round-to-nearest, block 32 (today's file, byte for byte) and no perplexity is measured.
+ */
+export interface Q4Request {
+  method: QuantMethod;
+  /** 32, 64 or 128, dividing every linear's input width. */
+  block: number;
+  /** Calibration windows (default 8; RTN calibrates on nothing but keeps them out of the held-out ones). */
+  calibWindows?: number;
+  /** Held-out windows the q4 and fp32 perplexities are measured on (default 8). */
+  heldoutWindows?: number;
+  /** GPTQ act-order. */
+  actOrder?: boolean;
+  /** AWQ clipping search. */
+  clip?: boolean;
+}
+
 /** What to export: the drop configuration and the ONNX weight formats (src/engine/export). */
 export interface ExportRequest {
   drop: DropConfig;
   formats: ExportFormat[];
   /** Write the pruned safetensors checkpoint (default true). */
   checkpoint?: boolean;
+  /** How q4 is made (ignored without q4 in formats). */
+  q4?: Q4Request;
+}
+
+/** A calibrated q4 export before it starts: the windows it will use and its estimated time. */
+export interface Q4Preview {
+  method: QuantMethod;
+  block: number;
+  calibWindows: number;
+  heldoutWindows: number;
+  seqLen: number;
+  /** Windows the current text holds at seqLen (an estimate when the text was only partly tokenized). */
+  availableWindows: number;
+  /** Estimated milliseconds of calibration and quantization, and of the held-out scoring. */
+  estimateMs: { quantize: number; score: number };
+  /** Where the estimate comes from (measured times scaled to this model; the basis in words). */
+  estimateBasis: string;
+  /** RTN only: why no held-out perplexity will be measured (no text, or too short); the export goes on. */
+  unmeasured?: string;
+}
+
+/** A calibrated q4 export after it finished: what it did and the held-out perplexities. */
+export interface Q4Report {
+  method: QuantMethod;
+  block: number;
+  calibWindows: number;
+  /** Tokens the calibration statistics were taken over (0 for RTN). */
+  calibTokens: number;
+  seqLen: number;
+  /**
+   * The written q4 file and the fp32 graph on the held-out windows (not the calibration ones); null when
+   * the graphs pass protobuf's 2 GB (external data: not scored in the engine), with the reason in `note`.
+   */
+  heldout: { windows: number; tokens: number; fp32Perplexity: number; q4Perplexity: number } | null;
+  note?: string;
+  /** Milliseconds of calibration + quantization, and of the held-out scoring. */
+  ms: { quantize: number; score: number };
+  /** AWQ: the alpha chosen per shared input. */
+  alphas?: Record<string, number>;
 }
 
 /** Everything known before an export starts (no weight is converted): files, sizes, warnings. */
@@ -282,12 +344,16 @@ export interface ExportPreview {
   kvBytesPerToken: { pruned: number; full: number };
   /** The name README.md and the download use. */
   modelName: string;
+  /** Present when the request asks for q4 with a Q4Request. */
+  q4?: Q4Preview;
 }
 
 /** The export finished; the last chunk has been delivered. */
 export interface ExportSummary extends ExportResult {
   zipBytes: number;
   ms: number;
+  /** Present when the request asks for q4 with a Q4Request. */
+  q4?: Q4Report;
 }
 
 export type GenerationModel = 'full' | 'pruned';
@@ -417,6 +483,9 @@ export interface EngineApi {
    * The export as a stored zip, streamed: `onChunks` gets the archive's bytes in order (batches, each a
    * fresh buffer; a promise it returns is await-ed, so the engine never runs far ahead). Rejects with CancelledError after
    * cancel('export'), ExportError for bad input or a zip past 4 GiB; nothing more is sent after a failure.
+   * With req.q4: progress stage 'quantize' (unit 'sublayers', calibration and quantization, before any
+   * byte), then 'export' (bytes), then 'perplexity' (unit 'windows', held-out scoring after the last byte;
+   * the summary, and so the download, waits for it). TextTooShortError when the text lacks the windows.
    */
   exportZip(
     req: ExportRequest,
