@@ -96,7 +96,7 @@ interface Loaded {
 
 export class Engine implements EngineApi {
   private loaded: Loaded | null = null;
-  private data: { info: DataInfo; windowIds: Int32Array } | null = null;
+  private data: { info: DataInfo; windowIds: Int32Array; docs: readonly string[] } | null = null;
   /** Results by drop configuration for the current model and windows (a toggle back, or to a drop-one neighbour, is free). */
   private memo = new Map<string, NllSum>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -112,7 +112,8 @@ export class Engine implements EngineApi {
         const l = this.loaded;
         if (!l) return null;
         const windowIds = this.data?.windowIds ?? null;
-        return { model: l.model, tokenizer: l.tokenizer, windowIds, files: l.files, name: l.info.name };
+        const text = this.data ? { docs: this.data.docs, info: this.data.info } : null;
+        return { model: l.model, tokenizer: l.tokenizer, windowIds, text, files: l.files, name: l.info.name };
       },
       runtime: () => ({
         ort: opts.taskOrt ?? opts.ort,
@@ -291,7 +292,7 @@ export class Engine implements EngineApi {
       };
       m.pipeline.setWindows(w.ids, w.windows, w.seqLen, this.opts.batchWindows ?? 8);
       this.memo.clear();
-      this.data = { info, windowIds: w.ids };
+      this.data = { info, windowIds: w.ids, docs };
       return info;
     });
   }

@@ -6,6 +6,10 @@
  *   batches (export/zip-batches.ts: each a fresh buffer, so a host may transfer it), each batch await-ed,
  *   so the engine stays at most one batch ahead. cancel('export') flips the export's signal: it stops at
  *   the next layer or file, the zip is terminated, and the receiver drops what it has.
+ * - q4 with a Q4Request (export/workbench-q4.ts): before any byte, the calibration and held-out windows
+ *   are cut from the current text and planQ4 calibrates and quantizes (stage 'quantize'; the export's
+ *   signal stops it); after the last byte, the written q4 file and the fp32 graph are scored on the
+ *   held-out windows (stage 'perplexity'), and the summary, so the download, waits for that.
  * - Generation and speed: generate/side-by-side.ts and generate/speed.ts on KV-cache sessions kept per
  *   drop configuration (generate/kv-sessions.ts).
  *
@@ -32,6 +36,7 @@ import {
   checkExportOptions,
   DEFAULT_EXTERNAL_DATA_THRESHOLD,
   estimateExport,
+  estimateOnnxWeightBytes,
   type ExportSink,
   exportModel,
   llmDropConfig,
@@ -39,6 +44,17 @@ import {
   ZIP_MAX_BYTES,
   zipSink,
 } from './export';
+import { ONNX_FILE } from './export/graph';
+import {
+  isDefaultQ4,
+  normalizeQ4Request,
+  planWorkbenchQ4,
+  previewQ4,
+  type Q4Windows,
+  q4Windows,
+  scoreHeldout,
+} from './export/workbench-q4';
+import type { CurrentText } from './export/workbench-q4';
 import { ChunkBatcher, zipEntryBytes } from './export/zip-batches';
 import { checkGenerateRequest, eosIds, generateSideBySide } from './generate/side-by-side';
 import { KvSessionCache, NO_DROP } from './generate/kv-sessions';
@@ -54,6 +70,8 @@ export interface ModelTaskHost {
     model: LoadedModel;
     tokenizer: Tokenizer | null;
     windowIds: Int32Array | null;
+    /** The current text's documents and settings (the q4 export calibrates on it); null before setText. */
+    text?: CurrentText | null;
     files: ModelFiles;
     /** The display name (README.md and the download use it). */
     name: string;
@@ -125,10 +143,35 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
     return c;
   };
 
+  /** The q4 request with defaults and its windows, when q4 is exported with one. */
+  const q4Of = (req: ExportRequest, formats: readonly string[]) => {
+    if (!req.q4 || !formats.includes('q4')) return null;
+    const { engine, model } = need();
+    const q = normalizeQ4Request(model.spec, req.q4);
+    const tok = engine.tokenizer;
+    if (!tok) throw new RuntimeError('The model has no tokenizer loaded.');
+    const cut = () => q4Windows((s) => tok.encode(s), tok.eosTokenId ?? model.spec.eosTokenId, engine.text ?? null, q);
+    // RTN needs no calibration: without a long enough text it is exported, just not measured.
+    if (q.method === 'rtn') {
+      try {
+        return { q, w: cut(), why: null };
+      } catch (e) {
+        return { q, w: null, why: (e as Error).message };
+      }
+    }
+    return { q, w: cut(), why: null };
+  };
+
   const preview = async (req: ExportRequest): Promise<ExportPreview> => {
     const { model, src } = need();
     const { drop, formats } = checkExportOptions(model.spec, req); // ExportError, DropConfigError
-    const est = estimateExport(model, { drop, formats, checkpoint: req.checkpoint ?? true });
+    const q4 = q4Of(req, formats); // ExportError, TextTooShortError
+    const est = estimateExport(model, {
+      drop,
+      formats,
+      checkpoint: req.checkpoint ?? true,
+      ...(q4 && !isDefaultQ4(q4.q) ? { q4Plan: { block: q4.q.block } } : {}),
+    });
     const cfg = llmDropConfig(model.config, model.spec, drop);
     const files: ExportPreview['files'] = [];
     const names = src.files.names();
@@ -154,6 +197,7 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
       warnings: cfg.warnings,
       kvBytesPerToken: est.kvBytesPerToken,
       modelName: src.name,
+      ...(q4 ? { q4: previewQ4(model.spec, drop, q4.q, q4.w, q4.why) } : {}),
     };
   };
 
@@ -175,6 +219,9 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
             { reason: 'zip-too-large', totalBytes: p.zipBytes, limitBytes: p.zipLimitBytes },
           );
         }
+        // The q4 file as written (one .onnx when it has no external data), for the held-out scoring.
+        let captured: Uint8Array | null = null;
+        let capture = false;
         const batcher = new ChunkBatcher();
         const zip = zipSink((chunk) => batcher.push(chunk));
         const send = async (flush: boolean) => {
@@ -187,6 +234,7 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
         };
         const sink: ExportSink = {
           async write(f) {
+            if (capture && f.path === ONNX_FILE.q4) captured = concat(f.parts, f.size);
             await zip.write(f);
             await send(false);
           },
@@ -201,6 +249,21 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
           },
         };
         const progress = onProgress ? (x: Progress) => void onProgress(x) : undefined;
+        const q4 = q4Of(req, p.formats);
+        const rt = host.runtime();
+        if (q4 && !rt) throw new RuntimeError('The engine worker is not ready: the runtime did not start.');
+        const q4rt = rt && { ort: rt.ort, executionProviders: rt.executionProviders, signal, onProgress: progress };
+        const tq = performance.now();
+        const plan =
+          q4 && q4rt && !isDefaultQ4(q4.q)
+            ? await planWorkbenchQ4(model.spec, model.weights, p.drop, q4.q, q4.w, q4rt)
+            : undefined;
+        const quantizeMs = performance.now() - tq;
+        // Scored in the engine only while both graphs fit one protobuf (no external data).
+        capture =
+          Boolean(q4) &&
+          !p.externalData.includes('q4') &&
+          estimateOnnxWeightBytes(model.spec, p.drop, 'fp32') <= DEFAULT_EXTERNAL_DATA_THRESHOLD;
         const result = await exportModel(
           { model, files: src.files },
           {
@@ -210,10 +273,14 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
             signal,
             onProgress: progress,
             name: src.name,
+            ...(plan ? { q4Plan: plan } : {}),
           },
           sink,
         );
-        return { ...result, zipBytes: batcher.total, ms: performance.now() - t0 } satisfies ExportSummary;
+        const summary: ExportSummary = { ...result, zipBytes: batcher.total, ms: 0 };
+        if (q4 && q4rt) summary.q4 = await q4Report(q4.q, q4.w, q4.why, plan, quantizeMs, captured, q4rt, p.drop);
+        summary.ms = performance.now() - t0;
+        return summary;
       } finally {
         if (exportSignal === signal) exportSignal = null;
       }
@@ -246,6 +313,40 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
       await sessions?.clear();
     },
   };
+
+  const engineSeqLen = () => host.loaded()?.text?.info.seqLen ?? 0;
+
+  async function q4Report(
+    q: ReturnType<typeof normalizeQ4Request>,
+    w: Q4Windows | null,
+    why: string | null,
+    plan: Awaited<ReturnType<typeof planWorkbenchQ4>> | undefined,
+    quantizeMs: number,
+    q4File: Uint8Array | null,
+    rt: Parameters<typeof scoreHeldout>[5],
+    drop: DropConfig,
+  ): Promise<NonNullable<ExportSummary['q4']>> {
+    const { model } = need();
+    const ts = performance.now();
+    const heldout = q4File && w ? await scoreHeldout(model.spec, model.weights, drop, q4File, w, rt) : null;
+    return {
+      method: q.method,
+      block: q.block,
+      calibWindows: q.method === 'rtn' || !w ? 0 : w.calibWindows,
+      calibTokens: plan?.tokens ?? 0,
+      seqLen: w?.seqLen ?? engineSeqLen(),
+      heldout,
+      ms: { quantize: Math.round(quantizeMs), score: Math.round(performance.now() - ts) },
+      ...(plan && q.method === 'awq' ? { alphas: plan.alphas } : {}),
+      ...(heldout
+        ? {}
+        : {
+            note: w
+              ? 'Not scored: the graphs pass 2 GB (external data); score the folder with the CLI.'
+              : `Not scored: ${why ?? 'no held-out windows.'}`,
+          }),
+    };
+  }
 
   async function generate(
     req: GenerateRequest,
@@ -330,4 +431,15 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
   }
 
   return api;
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
 }

@@ -19,9 +19,13 @@ import {
   FORMATS,
   fileGroups,
   progressFraction,
+  q4Request,
+  type QuantChoice,
+  DEFAULT_QUANT,
   toggleFormat,
   zipFileName,
 } from './export-view';
+import { Q4Options, Q4Progress, Q4Result } from './Q4Options';
 import './export.css';
 
 type Job =
@@ -38,18 +42,23 @@ export function ExportPanel() {
   const drops = useWorkbench((s) => s.drops.current);
   const [formats, setFormats] = useState<ExportFormat[]>(DEFAULT_FORMATS);
   const [checkpoint, setCheckpoint] = useState(true);
+  const [quant, setQuant] = useState<QuantChoice>(DEFAULT_QUANT);
+  const q4 = q4Request(formats, quant);
   const [preview, setPreview] = useState<{ key: string; value: ExportPreview | null; error: UiError | null } | null>(
     null,
   );
   const [job, setJob] = useState<Job>({ state: 'idle' });
   const urlRef = useRef<string | null>(null);
-  const key = `${generation}|${dropKey(drops)}|${formats.join(',')}|${checkpoint}`;
+  // The engine's current text (the q4 export calibrates on it): the results' context names it.
+  const textKey = useWorkbench((s) => s.results.context);
+  const key = `${generation}|${dropKey(drops)}|${formats.join(',')}|${checkpoint}|${JSON.stringify(q4 ?? null)}|${textKey}`;
 
   useEffect(() => {
     if (!info) return;
     let live = true;
+    const q = q4Request(formats, quant);
     client()
-      .previewExport({ drop: drops, formats, checkpoint })
+      .previewExport({ drop: drops, formats, checkpoint, ...(q ? { q4: q } : {}) })
       .then(
         (value) => live && setPreview({ key, value, error: null }),
         (e) => live && setPreview({ key, value: null, error: uiError(e) }),
@@ -57,7 +66,7 @@ export function ExportPanel() {
     return () => {
       live = false;
     };
-  }, [client, info, key, drops, formats, checkpoint]);
+  }, [client, info, key, drops, formats, checkpoint, quant]);
 
   useEffect(
     () => () => {
@@ -92,7 +101,7 @@ export function ExportPanel() {
     setJob({ state: 'running', drop, progress: null, received: 0 });
     try {
       const summary = await client().exportZip(
-        { drop, formats: p.formats, checkpoint },
+        { drop, formats: p.formats, checkpoint, ...(q4 ? { q4 } : {}) },
         (chunks) => {
           for (const c of chunks) {
             parts.push(c);
@@ -158,6 +167,8 @@ export function ExportPanel() {
         </label>
       </fieldset>
 
+      {formats.includes('q4') && <Q4Options value={quant} onChange={setQuant} disabled={running} preview={p?.q4} />}
+
       {current?.error && (
         <p className="xp-notice error" role="alert" data-testid="export-error" data-code={current.error.code}>
           {current.error.message}
@@ -206,10 +217,14 @@ export function ExportPanel() {
         {running ? (
           <>
             <progress max={1} value={frac} aria-label="export progress" data-testid="export-progress" />
-            <span className="xp-progress-text">
-              {Math.round(frac * 100)}% · {formatBytes(job.progress?.done ?? 0)} of{' '}
-              {formatBytes(job.progress?.total ?? p?.totalBytes ?? 0)}
-            </span>
+            {job.progress && job.progress.stage !== 'export' ? (
+              <Q4Progress progress={job.progress} />
+            ) : (
+              <span className="xp-progress-text">
+                {Math.round(frac * 100)}% · {formatBytes(job.progress?.done ?? 0)} of{' '}
+                {formatBytes(job.progress?.total ?? p?.totalBytes ?? 0)}
+              </span>
+            )}
             <button type="button" onClick={() => client().cancel('export')} data-testid="export-cancel">
               Cancel
             </button>
@@ -243,6 +258,7 @@ export function ExportPanel() {
             .
           </p>
         )}
+        {job.state === 'done' && job.summary.q4 && <Q4Result report={job.summary.q4} />}
         {job.state === 'cancelled' && <p className="xp-notice info">Export cancelled: nothing was downloaded.</p>}
         {job.state === 'failed' && (
           <p className="xp-notice error" role="alert">

@@ -2,7 +2,7 @@
  * Pure view-model helpers of the export panel: format descriptions, the notices an export preview
  * calls for, the download's file name, and grouping of the preview's files.
  */
-import type { DropConfig, ExportFormat, ExportPreview } from '../../engine/api';
+import type { DropConfig, ExportFormat, ExportPreview, Q4Request, QuantMethod } from '../../engine/api';
 import { formatBytes } from '../format';
 
 export interface FormatInfo {
@@ -42,11 +42,49 @@ export const FORMATS: readonly FormatInfo[] = [
     label: 'q4',
     file: 'onnx/model_q4.onnx',
     dtype: 'q4',
-    note: '4-bit MatMulNBits (block 32, symmetric); embedding fp16, LM head 8-bit',
+    note: '4-bit MatMulNBits (symmetric; RTN, GPTQ or AWQ, block 32/64/128 below); embedding fp16, LM head 8-bit',
   },
 ];
 
 export const DEFAULT_FORMATS: ExportFormat[] = ['fp32', 'q4'];
+
+/** The q4 choices of the panel (the engine's Q4Request without the optional searches). */
+export interface QuantChoice {
+  method: QuantMethod;
+  block: number;
+  calibWindows: number;
+  heldoutWindows: number;
+}
+
+/** Today's q4 (round-to-nearest, block 32), 8 calibration and 8 held-out windows of the current text. */
+export const DEFAULT_QUANT: QuantChoice = { method: 'rtn', block: 32, calibWindows: 8, heldoutWindows: 8 };
+
+/** The quantizers offered (src/engine/export/calibrated.ts, docs/EXPORT.md). */
+export const QUANTIZERS: readonly { id: QuantMethod; label: string; note: string }[] = [
+  { id: 'rtn', label: 'RTN', note: 'round to nearest: no calibration, today’s q4' },
+  { id: 'gptq', label: 'GPTQ', note: 'error compensation through the Hessian of each linear’s inputs (calibrated)' },
+  { id: 'awq', label: 'AWQ', note: 'activation-aware per-channel scales, searched on calibration inputs' },
+];
+export const QUANT_BLOCK_SIZES: readonly number[] = [32, 64, 128];
+
+/** The request's q4 part: only when q4 is among the formats. */
+export function q4Request(formats: readonly ExportFormat[], q: QuantChoice): Q4Request | undefined {
+  if (!formats.includes('q4')) return undefined;
+  return { method: q.method, block: q.block, calibWindows: q.calibWindows, heldoutWindows: q.heldoutWindows };
+}
+
+/** "≈ 12 s" / "≈ 3 min" for an estimate in milliseconds. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return '< 1 s';
+  if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/** "+0.29%": the q4 perplexity relative to fp32. */
+export function perplexityGap(fp32: number, q4: number): string {
+  const g = 100 * (q4 / fp32 - 1);
+  return `${g >= 0 ? '+' : '−'}${Math.abs(g).toFixed(2)}%`;
+}
 
 /** Toggle a format, keeping the FORMATS order. */
 export function toggleFormat(formats: readonly ExportFormat[], f: ExportFormat): ExportFormat[] {

@@ -229,7 +229,10 @@ export function estimateOnnxWeightBytes(
  */
 export function estimateExport(
   model: LoadedModel,
-  opts: Pick<ExportOptions, 'drop' | 'formats' | 'checkpoint' | 'externalDataThreshold' | 'q4Plan'>,
+  opts: Pick<ExportOptions, 'drop' | 'formats' | 'checkpoint' | 'externalDataThreshold'> & {
+    /** Only its block size is read (a preview passes the block asked for before any plan exists). */
+    q4Plan?: Pick<Q4Plan, 'block'>;
+  },
 ): ExportEstimate {
   const { drop, formats } = checkExportOptions(model.spec, opts);
   const files: { path: string; bytes: number }[] = [];

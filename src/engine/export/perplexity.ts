@@ -6,6 +6,7 @@
  * Position 0 of each window is context only (DESIGN.md §3).
  */
 import type { DropConfig } from '../api';
+import { CancelledError } from '../errors';
 import * as blocks from '../graphs/blocks';
 import type { ModelSpec } from '../model/spec';
 import { GraphBuilder } from '../onnx/builder';
@@ -40,6 +41,7 @@ export async function scoreWindows(
   windows: Int32Array,
   seqLen: number,
   executionProviders?: readonly string[],
+  opts: { signal?: { readonly aborted: boolean }; onWindow?: (done: number, total: number) => void } = {},
 ): Promise<WindowScore> {
   const eps = executionProviders ? { executionProviders } : {};
   const dec = await KvDecoder.create(ort, onnx, kvLayout(spec, drop), eps);
@@ -48,6 +50,7 @@ export async function scoreWindows(
   let sum = 0;
   try {
     for (let w = 0; w < n; w++) {
+      if (opts.signal?.aborted) throw new CancelledError('Export cancelled: nothing was written.');
       const ids = windows.subarray(w * seqLen, (w + 1) * seqLen);
       const { logits, cache } = await dec.forward(ids, dec.emptyCache());
       for (const t of Object.values(cache.tensors)) t.dispose();
@@ -61,6 +64,7 @@ export async function scoreWindows(
       });
       for (const v of r.nll.data as Float32Array) sum += v;
       r.nll.dispose();
+      opts.onWindow?.(w + 1, n);
     }
   } finally {
     await dec.release();
