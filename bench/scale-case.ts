@@ -3,7 +3,9 @@
  * precision, analyse windows of text, print one JSON line with Node's peak RSS
  * (process.resourceUsage().maxRSS), RSS after load, load time and analysis time per 1k tokens.
  *
- *   tsx bench/scale-case.ts <model dir> <fp32|fp16|q8|q4> [seqLen] [windows] [threads] [arena 0|1]
+ *   tsx bench/scale-case.ts <model dir> <fp32|fp16|q8|q4> [seqLen] [windows] [threads] [arena 0|1] [fold]
+ *
+ * `fold`: undo fp16's session options (constant folding and pre-packing back on), to show what they save.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { nodeEngine } from '../src/cli/ort-node';
 import type { WeightPrecision } from '../src/engine/api';
 import { splitDocuments } from '../src/engine/data';
 
-const [dir, weights, seqLenArg, windowsArg, threadsArg, arenaArg] = process.argv.slice(2);
+const [dir, weights, seqLenArg, windowsArg, threadsArg, arenaArg, foldArg] = process.argv.slice(2);
 const seqLen = Number(seqLenArg ?? 256);
 const windows = Number(windowsArg ?? 4);
 const threads = Number(threadsArg ?? 2);
@@ -25,7 +27,17 @@ async function main() {
   const e = nodeEngine({
     weights: weights as WeightPrecision,
     batchWindows: Math.min(4, windows),
-    sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1, enableCpuMemArena: arena },
+    sessionOptions: {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      enableCpuMemArena: arena,
+      ...(foldArg === 'fold'
+        ? {
+            graphOptimizationLevel: 'all',
+            extra: { 'session.disable_prepacking': '0', 'optimization.disable_specified_optimizers': '' },
+          }
+        : {}),
+    },
   });
   const t0 = performance.now();
   const info = await e.loadModel({ kind: 'local', name: dir }, folderFiles(dir));
