@@ -38,6 +38,7 @@ import {
   downloadFolder,
   type FetchEnv,
   GENERATION_CONFIG,
+  checkHubToken,
   hubRemote,
   INDEX,
   localFolder,
@@ -54,6 +55,9 @@ let init: WorkerInit | null = null;
 let probe: ProbeResult | null = null;
 let engine: Engine | null = null;
 let downloads: AbortController | null = null;
+/** The Hub access token (setHubToken): in this worker's memory only, sent to the Hub origin only (model-files.ts). */
+let hubToken: string | null = null;
+
 /** The last inspected remote folder (its config is reused by loadModel). */
 let inspected: { key: string; folder: RemoteFolder; estimate: ModelEstimate } | null = null;
 /** The runtime (its WebGPU device is watched once sessions exist). */
@@ -99,13 +103,14 @@ function sourceOf(input: ModelSource): ModelSource {
 
 function remoteOf(input: ModelSource): Remote {
   const i = need(init, 'init() was not called');
-  if (input.kind === 'hub') return hubRemote(i.hubEndpoint || DEFAULT_HUB, input.id, input.revision || 'main');
+  if (input.kind === 'hub')
+    return hubRemote(i.hubEndpoint || DEFAULT_HUB, input.id, input.revision || 'main', hubToken);
   if (input.kind === 'bundled') return bundledRemote(i.baseUrl, input.name);
   throw new RuntimeError('A local folder has no remote.');
 }
 
 function inputKey(input: ModelSource): string {
-  return input.kind === 'local' ? `local:${input.name}` : remoteOf(input).url(CONFIG);
+  return input.kind === 'local' ? `local:${input.name}` : `${remoteOf(input).url(CONFIG)}${hubToken ? ' (token)' : ''}`;
 }
 
 function fetchEnv(): FetchEnv {
@@ -216,6 +221,12 @@ const host: EngineHostApi = {
       const info = await e.loadModel(source, files, (p: Progress) => progress(p));
       await watchDevice();
       return { ...info, estimate, fromCache } satisfies LoadResult;
+    }),
+
+  setHubToken: (token) =>
+    wrap(async () => {
+      hubToken = token === null || token.trim() === '' ? null : checkHubToken(token);
+      inspected = null;
     }),
 
   clearCache: (input) =>

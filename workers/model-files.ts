@@ -36,9 +36,25 @@ export interface Remote {
   cacheName: string | null;
   /** 401/403 mean a private or missing repo (Hub), not just a missing file. */
   hub: boolean;
+  /**
+   * Headers for this remote's own origin: the Hub access token (Authorization). fetch follows the Hub's
+   * redirects of weight files to its CDN hosts, and drops Authorization when a redirect leaves the origin
+   * (the Fetch standard; tests/model/hub-token.test.ts and e2e/hub.spec.ts check Node's and Chromium's).
+   */
+  headers?: Record<string, string>;
 }
 
-export function hubRemote(endpoint: string, id: string, revision = 'main'): Remote {
+/** A Hub access token as the Hub issues them (hf_...): printable ASCII, no spaces; RuntimeError otherwise. */
+export function checkHubToken(token: string): string {
+  const t = token.trim();
+  if (!/^[\x21-\x7e]{8,512}$/.test(t))
+    throw new RuntimeError(
+      'That access token cannot be right: a Hugging Face token is one word of letters and digits (it starts with hf_). Copy it again from your Hub settings.',
+    );
+  return t;
+}
+
+export function hubRemote(endpoint: string, id: string, revision = 'main', token: string | null = null): Remote {
   const base = endpoint.replace(/\/+$/, '');
   const rev = encodeURIComponent(revision);
   return {
@@ -46,6 +62,7 @@ export function hubRemote(endpoint: string, id: string, revision = 'main'): Remo
     label: `the Hub repository ${id}${revision !== 'main' ? `@${revision}` : ''}`,
     cacheName: HUB_CACHE,
     hub: true,
+    ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
   };
 }
 
@@ -63,9 +80,12 @@ export interface FetchEnv {
 function httpError(remote: Remote, file: string, status: number): Error {
   if (remote.hub && (status === 401 || status === 403)) {
     return new MissingFileError(
-      `${cap(remote.label)} could not be read (HTTP ${status}): it is private or gated, or it does not exist. ` +
-        'DropLab loads public models only; check the id (owner/name) on huggingface.co.',
-      { file, status },
+      remote.headers
+        ? `${cap(remote.label)} refused your access token (HTTP ${status}). If the model is gated, open its page on the Hub while signed in ` +
+            'and accept its licence (access can take a while to be granted); otherwise check that the token is current and may read this repository.'
+        : `${cap(remote.label)} could not be read (HTTP ${status}): it is private or gated, or it does not exist. ` +
+            'For a gated or private model, give an access token in the Hub tab (Access token); otherwise check the id (owner/name).',
+      { file, status, token: !!remote.headers },
     );
   }
   if (status === 404) {
@@ -113,7 +133,13 @@ async function get(env: FetchEnv, remote: Remote, file: string, method: 'GET' | 
   if (aborted(env)) throw new CancelledError('Loading was cancelled.');
   let res: Response;
   try {
-    res = await env.fetch(remote.url(file), { method, signal: env.signal, mode: 'cors', credentials: 'omit' });
+    res = await env.fetch(remote.url(file), {
+      method,
+      signal: env.signal,
+      mode: 'cors',
+      credentials: 'omit',
+      ...(remote.headers ? { headers: remote.headers } : {}),
+    });
   } catch (e) {
     if (aborted(env)) throw new CancelledError('Loading was cancelled.');
     throw new RuntimeError(

@@ -119,6 +119,7 @@ export function clientFor(remote: Comlink.Remote<EngineClient>, watch?: CallWatc
     inspect: (source) => run(undefined, () => remote.inspect(source)),
     loadModel: (source, onProgress) => run(onProgress, (p) => remote.loadModel(source, p)),
     clearCache: (source) => run(undefined, () => remote.clearCache(source)),
+    setHubToken: (token) => run(undefined, () => remote.setHubToken(token)),
     ...engineCalls,
     cancel: (task) => {
       void remote.cancel(task);

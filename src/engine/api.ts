@@ -555,6 +555,12 @@ export interface EngineHostApi {
   loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<LoadResult>;
   /** Remove this model's files from the Cache API. */
   clearCache(source: ModelSource): Promise<void>;
+  /**
+   * The Hugging Face access token for gated and private models (null: none). The worker keeps it in
+   * memory and sends it only to the Hub endpoint's origin (never to the hosts the Hub redirects downloads
+   * to, never in a URL); nothing else stores or reports it.
+   */
+  setHubToken(token: string | null): Promise<void>;
 }
 
 /**

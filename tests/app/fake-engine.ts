@@ -307,6 +307,10 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     generate: noPanels,
     measureSpeed: noPanels,
     scoreTask: noPanels, // the Tasks panel is not built yet (issue 14)
+    async setHubToken(token: string | null) {
+      // The token itself is never recorded (nothing may keep it): only whether one is set.
+      calls.push({ method: 'setHubToken', arg: token ? 'set' : null });
+    },
     async clearCache() {
       calls.push({ method: 'clearCache' });
     },
