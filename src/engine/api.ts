@@ -206,7 +206,12 @@ export interface ModelEstimate {
   /** This device's limits (null: none known). */
   limitBytes: number | null;
   maxBufferBytes: number | null;
+  /** Whether some weight precision fits (model/admission.ts). */
   fits: boolean;
+  /** Per precision, most precise first: predicted peak, whether it fits, and why not (issue 13 admission). */
+  precisions?: { precision: WeightPrecision; peakBytes: number; weightBytes: number; fits: boolean; over: string[] }[];
+  /** The most precise precision that fits (null: none). */
+  best?: WeightPrecision | null;
   /** Files that will be read, and whether they are already in the cache (a second visit loads offline). */
   files: string[];
   cached: boolean;
@@ -267,7 +272,7 @@ export interface Q4Request {
   heldoutWindows?: number;
   /** GPTQ act-order. */
   actOrder?: boolean;
-  /** AWQ clipping search. */
+  /** AWQ clipping search (default on for AWQ). */
   clip?: boolean;
 }
 
