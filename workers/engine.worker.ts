@@ -28,6 +28,7 @@ import {
 import { Engine } from '../src/engine/engine';
 import { asDropLabError, CancelledError, RuntimeError } from '../src/engine/errors';
 import { memoryFiles } from '../src/engine/files';
+import { admit } from '../src/engine/model/admission';
 import { bytesPerParamFromConfig, estimateModelSize } from '../src/engine/model/checkpoint';
 import { readSpec } from '../src/engine/model/load';
 import {
@@ -135,9 +136,22 @@ async function estimateFor(
   const { config, spec } = await readSpec(memoryFiles(map)); // UnsupportedArchitectureError, ConfigError
   const e = estimateModelSize(spec, { bytesPerParam: bytesPerParamFromConfig(config), totalSize: storedBytes });
   const lim = limits();
-  const fits =
-    e.float32Bytes <= lim.maxTotalBytes &&
-    (lim.maxBufferBytes === undefined || e.largestTensor.float32Bytes <= lim.maxBufferBytes);
+  // Admission per weight precision (issue 13), the rule the engine's loadModel applies too.
+  const p = need(probe, 'init() was not called').report;
+  const admission = admit(spec, {
+    budgetBytes: lim.maxTotalBytes,
+    maxBufferSize: lim.maxBufferBytes,
+    wasm32: p.backend === 'wasm',
+    f16: p.backend !== 'webgpu' || p.adapter.features.includes('shader-f16'),
+  });
+  const fits = admission.best !== null;
+  const precisions = admission.estimates.map(({ precision, peakBytes, weightBytes, fits, over }) => ({
+    precision,
+    peakBytes,
+    weightBytes,
+    fits,
+    over,
+  }));
   const estimate: ModelEstimate = {
     parameters: e.parameters,
     float32Bytes: e.float32Bytes,
@@ -146,6 +160,8 @@ async function estimateFor(
     limitBytes: lim.maxTotalBytes,
     maxBufferBytes: lim.maxBufferBytes ?? null,
     fits,
+    precisions,
+    best: admission.best,
     files: fileList,
     cached,
   };
@@ -177,6 +193,7 @@ const host: EngineHostApi = {
         backend: rt.backend,
         executionProviders: rt.executionProviders,
         limits: deviceLimits(probe),
+        f16: probe.report.backend !== 'webgpu' || probe.report.adapter.features.includes('shader-f16'),
         taskOrt: queue.foreground,
         exclusive: queue.exclusive,
         datasets: { hubEndpoint: opts.hubEndpoint || DEFAULT_HUB },

@@ -413,7 +413,24 @@ export function localFolder(files: LocalFile[], name: string, onProgress?: (p: L
   let filesDone = 0;
   let bytesDone = 0;
   const bytesTotal = needed.reduce((s, n) => s + (byName.get(n)?.size ?? 0), 0);
+  // In a worker, weights stream from the files a tensor at a time (FileReaderSync on a slice): the
+  // engine holds no copy of a checkpoint (src/engine/model/stream-store.ts).
+  const Sync = (globalThis as { FileReaderSync?: new () => { readAsArrayBuffer(b: Blob): ArrayBuffer } })
+    .FileReaderSync;
+  const blobOf = (n: string) => {
+    const blob = byName.get(n);
+    if (!blob) throw new MissingFileError(`${n} is missing from the folder ${name}.`, { file: n });
+    return blob;
+  };
+  const ranges = Sync
+    ? {
+        size: (n: string) => blobOf(n).size,
+        readRange: (n: string, begin: number, end: number) =>
+          new Uint8Array(new Sync().readAsArrayBuffer((blobOf(n) as unknown as Blob).slice(begin, end))),
+      }
+    : {};
   return {
+    ...ranges,
     names: () => [...byName.keys()],
     read: async (n: string) => {
       const blob = byName.get(n);
