@@ -43,6 +43,9 @@ const VARIANTS: { name: string; q: Omit<QuantOptions, 'block'> }[] = [
   { name: 'gptq act-order', q: { method: 'gptq', actOrder: true } },
   { name: 'awq', q: { method: 'awq' } },
   { name: 'awq clip', q: { method: 'awq', clip: true } },
+  // The same AWQ search with its first error evaluation (outputError per linear, row by row), for the
+  // side-by-side time of awq.ts's blocked quadFormSum: same alphas, same file.
+  { name: 'awq loop-eval', q: { method: 'awq', awqErrorEval: 'loop' } },
 ];
 
 async function main() {
@@ -55,6 +58,7 @@ async function main() {
   const { calibration, heldout } = splitCalibration(w.ids, seq, w.windows, calibN, heldN);
   const drop = { attn: dropAttn, mlp: [] };
   const ort = ortNode;
+  const tf = performance.now();
   const fp32 = await scoreWindows(
     ort,
     buildKvGraph(model.spec, model.weights, drop, 'fp32').build(),
@@ -63,10 +67,12 @@ async function main() {
     heldout,
     seq,
   );
+  const fp32ScoreMs = Math.round(performance.now() - tf);
   console.log(`fp32 perplexity ${fp32.perplexity.toFixed(4)} on ${fp32.tokens} held-out tokens`);
   const rows: Record<string, unknown>[] = [];
   for (const block of blocks) {
     let rtnGap = 0;
+    let awqRef: { alphas: Record<string, number>; onnx: Uint8Array } | null = null;
     for (const v of VARIANTS) {
       const t0 = performance.now();
       const plan = await planQ4(
@@ -84,9 +90,12 @@ async function main() {
       const t1 = performance.now();
       const onnx = buildKvGraph(model.spec, model.weights, drop, 'q4', { q4: plan }).build();
       const tBuild = performance.now() - t1;
+      const ts = performance.now();
       const s = await scoreWindows(ort, onnx, model.spec, drop, heldout, seq);
+      const scoreMs = Math.round(performance.now() - ts);
       const gap = s.perplexity / fp32.perplexity - 1;
       if (v.name === 'rtn') rtnGap = gap;
+      if (v.name === 'awq') awqRef = { alphas: plan.alphas, onnx };
       const row = {
         block,
         quant: v.name,
@@ -96,8 +105,17 @@ async function main() {
         rtnGapClosedPercent: v.name === 'rtn' ? 0 : 100 * (1 - gap / rtnGap),
         planMs: Math.round(tPlan),
         graphBuildMs: Math.round(tBuild),
+        scoreMs,
         timingsMs: Object.fromEntries(Object.entries(plan.timings).map(([k, x]) => [k, Math.round(x)])),
         alphas: v.q.method === 'awq' ? plan.alphas : undefined,
+        ...(v.name === 'awq loop-eval'
+          ? {
+              sameAsBlockedEval: {
+                alphas: JSON.stringify(plan.alphas) === JSON.stringify(awqRef?.alphas),
+                bytes: awqRef !== null && Buffer.compare(Buffer.from(onnx), Buffer.from(awqRef.onnx)) === 0,
+              },
+            }
+          : {}),
       };
       rows.push(row);
       console.log(
@@ -118,6 +136,7 @@ async function main() {
         heldoutTokens: fp32.tokens,
         drop,
         fp32Perplexity: fp32.perplexity,
+        fp32ScoreMs,
         machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Number(x.toFixed(2))) },
         runtime: 'onnxruntime-node CPU',
         rows,

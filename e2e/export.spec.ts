@@ -315,3 +315,35 @@ test('generation on WebGPU (SwiftShader): the KV cache stays on the device; gree
   await expect(page.getByTestId('gen-summary')).toContainText('fp32 graph on WebGPU');
   expect(w.errors).toEqual([]);
 });
+
+test('export: GPTQ q4 calibrated on the current text; q4 and fp32 held-out perplexity shown, q4 >= fp32', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const w = watch(page);
+  await open(page, NONE); // moby-dick-heldout, windows of 32 tokens
+  const panel = page.getByTestId('export-panel');
+  await panel.scrollIntoViewIfNeeded();
+  await setFormats(page, ['q4']);
+  await page.getByTestId('export-quant-gptq').check();
+  await page.getByTestId('export-calib-windows').fill('4');
+  await page.getByTestId('export-heldout-windows').fill('8');
+  const estimate = page.getByTestId('export-q4-estimate');
+  await expect(estimate).toContainText('windows 1–4');
+  await expect(estimate).toContainText('windows 5–12');
+  expect(Number(await estimate.getAttribute('data-quantize-ms'))).toBeGreaterThan(0);
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 180_000 }),
+    page.getByTestId('export-start').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('droplab-byte-12l-full.zip');
+  const result = page.getByTestId('export-q4-result');
+  await expect(result).toContainText('GPTQ, block 32, calibrated on 4 windows');
+  const q4 = Number(await page.getByTestId('export-ppl-q4').getAttribute('data-value'));
+  const fp32 = Number(await page.getByTestId('export-ppl-fp32').getAttribute('data-value'));
+  expect(fp32).toBeGreaterThan(1);
+  expect(q4).toBeGreaterThanOrEqual(fp32);
+  expect(q4 / fp32 - 1).toBeLessThan(0.05);
+  expect(w.errors).toEqual([]);
+});

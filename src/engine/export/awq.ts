@@ -138,13 +138,91 @@ export function outputError(
   return err;
 }
 
+/**
+ * sum_r d_r^T H d_r over the rows of D [M, K] (float64, row-major), H [K, K] symmetric (its upper half
+ * read): the output error of M weight-row differences at once. Four rows share each pass over a row of
+ * H (register blocking: H is read M/4 times instead of M), each pair (i, j > i) counted twice.
+ */
+export function quadFormSum(D: Float64Array, M: number, K: number, H: Float64Array): number {
+  let err = 0;
+  let r = 0;
+  for (; r + 4 <= M; r += 4) {
+    const o0 = r * K;
+    const o1 = o0 + K;
+    const o2 = o1 + K;
+    const o3 = o2 + K;
+    let e0 = 0;
+    let e1 = 0;
+    let e2 = 0;
+    let e3 = 0;
+    for (let i = 0; i < K; i++) {
+      const row = i * K;
+      const hii = 0.5 * H[row + i];
+      let t0 = hii * D[o0 + i];
+      let t1 = hii * D[o1 + i];
+      let t2 = hii * D[o2 + i];
+      let t3 = hii * D[o3 + i];
+      for (let j = i + 1; j < K; j++) {
+        const h = H[row + j];
+        t0 += h * D[o0 + j];
+        t1 += h * D[o1 + j];
+        t2 += h * D[o2 + j];
+        t3 += h * D[o3 + j];
+      }
+      e0 += D[o0 + i] * t0;
+      e1 += D[o1 + i] * t1;
+      e2 += D[o2 + i] * t2;
+      e3 += D[o3 + i] * t3;
+    }
+    err += 2 * (e0 + e1 + e2 + e3);
+  }
+  for (; r < M; r++) {
+    const o = r * K;
+    let e = 0;
+    for (let i = 0; i < K; i++) {
+      const row = i * K;
+      let t = 0.5 * H[row + i] * D[o + i];
+      for (let j = i + 1; j < K; j++) t += H[row + j] * D[o + j];
+      e += D[o + i] * t;
+    }
+    err += 2 * e;
+  }
+  return err;
+}
+
+/** Rows of W - W' (W' = dequant(codes, scales) / colScale) into D [N, K] from row offset 0. */
+function diffRows(
+  W: Float32Array,
+  N: number,
+  K: number,
+  block: number,
+  bits: NBits,
+  q: { codes: Uint8Array; scales: Float32Array },
+  colScale: Float32Array,
+  D: Float64Array,
+): void {
+  const zp = 1 << (bits - 1);
+  const blocks = K / block;
+  for (let n = 0; n < N; n++)
+    for (let k = 0; k < K; k++)
+      D[n * K + k] =
+        W[n * K + k] - ((q.codes[n * K + k] - zp) * q.scales[n * blocks + Math.floor(k / block)]) / colScale[k];
+}
+
+/**
+ * How the search evaluates each alpha's error: 'blocked' (quadFormSum over all rows of all the
+ * linears, the default) or 'loop' (outputError per linear, row by row: the first implementation, kept
+ * for the benchmark's side-by-side timing). Both are the same float64 sum up to rounding order.
+ */
+export type AwqErrorEval = 'blocked' | 'loop';
+
 /** The alpha search for linears sharing one input (see the file comment). */
 export function awqSearch(
   linears: readonly AwqLinear[],
   K: number,
   H: Float64Array,
   meanAbs: Float64Array,
-  opts: { block: number; bits?: NBits; alphas?: readonly number[] },
+  opts: { block: number; bits?: NBits; alphas?: readonly number[]; errorEval?: AwqErrorEval },
 ): AwqSearchResult {
   const bits = opts.bits ?? 4;
   const errors: number[] = [];
@@ -153,12 +231,17 @@ export function awqSearch(
     scales: new Float32Array(K).fill(1),
     err: Number.POSITIVE_INFINITY,
   };
+  const blocked = (opts.errorEval ?? 'blocked') === 'blocked';
+  const D = blocked ? new Float64Array(Math.max(...linears.map((l) => l.N)) * K) : null;
   for (const alpha of opts.alphas ?? AWQ_ALPHAS) {
     const s = alpha === 0 ? new Float32Array(K).fill(1) : awqScales(meanAbs, alpha);
     let err = 0;
     for (const { W, N } of linears) {
       const q = rtnScaled(W, N, K, opts.block, bits, s);
-      err += outputError(W, N, K, opts.block, bits, q, s, H);
+      if (D) {
+        diffRows(W, N, K, opts.block, bits, q, s, D);
+        err += quadFormSum(D, N, K, H);
+      } else err += outputError(W, N, K, opts.block, bits, q, s, H);
     }
     errors.push(err);
     if (err < best.err) best = { alpha, scales: s, err };

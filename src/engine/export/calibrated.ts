@@ -21,7 +21,7 @@ import { normalizeDrop } from '../drops';
 import { ExportError, TextTooShortError } from '../errors';
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../model/spec';
 import type { OrtLike } from '../runtime/ort';
-import { awqQuantize, awqSearch } from './awq';
+import { type AwqErrorEval, awqQuantize, awqSearch } from './awq';
 import { type InputStats, type LinearRole, calibrate } from './calibrate';
 import { gptqQuantize } from './gptq';
 import { type BlockQuantized, quantizeBlockwise } from './quant';
@@ -75,6 +75,8 @@ export interface QuantOptions {
   clip?: boolean;
   /** GPTQ damping (default 0.01). */
   percdamp?: number;
+  /** AWQ: how each alpha's error is evaluated (awq.ts; default 'blocked'; 'loop' for the benchmark). */
+  awqErrorEval?: AwqErrorEval;
 }
 
 export interface CalibrationInput {
@@ -248,7 +250,7 @@ function awqSublayer(
       s.K,
       s.xtx,
       meanAbs,
-      { block: q.block },
+      { block: q.block, errorEval: q.awqErrorEval },
     );
     plan.timings.awqSearchMs += performance.now() - t0;
     plan.alphas[`layers.${l}.${s.roles.join('/')}`] = res.alpha;

@@ -46,7 +46,9 @@ export function normalizeQ4Request(spec: ModelSpec, q: Q4Request): Required<Q4Re
     calibWindows: q.calibWindows ?? DEFAULT_CALIB_WINDOWS,
     heldoutWindows: q.heldoutWindows ?? DEFAULT_HELDOUT_WINDOWS,
     actOrder: Boolean(q.actOrder),
-    clip: Boolean(q.clip),
+    // AWQ's clipping search is on unless turned off: it closed more of RTN's gap at both block sizes
+    // (bench/results/quant.json, docs/EXPORT.md).
+    clip: q.clip ?? q.method === 'awq',
   };
   checkQuantOptions(spec, r);
   for (const [what, n] of [
