@@ -55,6 +55,8 @@ export interface ControllerDeps {
   saved: SavedExperimentsDb | null;
   /** Least time between two writes of the hash and the autosave, ms (default 250). */
   writeDelayMs?: number;
+  /** A Hub access token the page remembered in this tab (sessionStorage, when the person asked): given to the engine before a link's model loads. */
+  hubToken?: string | null;
 }
 
 export class WorkbenchController {
@@ -94,6 +96,11 @@ export class WorkbenchController {
     this.texts = new Texts(deps.store, deps.fetchText);
   }
 
+  /** A file under public/ as text (the offline task: src/state/task-runner.ts). */
+  fetchPublic(path: string): Promise<string> {
+    return this.deps.fetchText(path);
+  }
+
   /** The Hugging Face Hub base URL in use. */
   get hubEndpoint(): string {
     return this.deps.init.hubEndpoint;
@@ -126,6 +133,7 @@ export class WorkbenchController {
     }
     await manifest;
     await savedList;
+    if (this.deps.hubToken) await this.engine.setHubToken(this.deps.hubToken).catch(() => undefined);
 
     const { first, autosavedLocal } = await this.url.startExperiment();
     let opened = false;
@@ -368,6 +376,11 @@ export class WorkbenchController {
     this.setDrops(r.drop);
     if (g === this.queue.epoch) this.refresh();
     return true;
+  }
+
+  /** The Hub access token for gated and private models (null: none); the engine keeps it, nothing here does. */
+  setHubToken(token: string | null): Promise<void> {
+    return this.engine.setHubToken(token);
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /** The experiment the workbench shows, read from the store (what links, the URL and saved experiments hold), and decoded. */
 import { NO_DROPS } from './drops';
 import { decodeExperiment, type Experiment, encodeExperiment } from './share-link';
+import { linkTask } from './task-link';
 import { DEFAULT_MODEL, DEFAULT_SEQ_LEN, DEFAULT_TEXT, DEFAULT_WINDOWS, type WorkbenchState } from './store';
 
 export function defaultExperiment(): Experiment {
@@ -27,6 +28,9 @@ export function experimentOf(s: WorkbenchState): Experiment | null {
     metric: s.ui.metric,
   };
   if (s.imported.shown) e.imported = s.imported.shown;
+  // A JSONL task too large for a link is left out of it (the Tasks panel says so).
+  const task = linkTask(s.tasks.choice);
+  if (task) e.task = task;
   return s.classroom.on ? { ...e, classroom: true } : e;
 }
 

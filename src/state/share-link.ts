@@ -16,6 +16,7 @@
  * | `x`  | heatmap metric: `cos`, `nonorm`, `block`, `dnll` (default `cos`) |
  * | `c`  | v2: `1` = classroom mode (absent: the link leaves the reader's own choice alone) |
  * | `r`  | v3: imported results (scores of a model analysed elsewhere), packed by share-results.ts |
+ * | `k`, `kn`, `kl`, `ks` | v3: the task scored beside perplexity and its items (src/state/task-link.ts) |
  *
  * Decoding either returns a complete, valid Experiment or throws ShareLinkError with a message for the
  * person who opened the link: a damaged, hostile or future-version link is never half-applied. Indices
@@ -32,6 +33,8 @@ import {
   type SharedResults,
   unpackResults,
 } from './share-results';
+import { checkTaskChoice, decodeTaskFields, encodeTaskFields, TASK_LINK_KEYS } from './task-link';
+import type { TaskChoice } from './tasks';
 
 export const SHARE_LINK_VERSION = 3;
 
@@ -64,6 +67,8 @@ export interface Experiment {
   classroom?: true;
   /** Results imported from elsewhere, shown without their model's weights (v3 links). */
   imported?: SharedResults;
+  /** The task scored beside perplexity (v3 links; src/state/task-link.ts). */
+  task?: TaskChoice;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -111,7 +116,13 @@ export function linkSafeName(name: string): string {
 export function linkSafeExperiment(e: Experiment): Experiment {
   const model: ModelSource = e.model.kind === 'local' ? { kind: 'local', name: linkSafeName(e.model.name) } : e.model;
   const text: TextChoice = e.text.kind === 'upload' ? { ...e.text, name: linkSafeName(e.text.name) } : e.text;
-  return model === e.model && text === e.text ? e : { ...e, model, text };
+  const ts = e.task?.source;
+  const task =
+    e.task && ts?.kind === 'jsonl' && linkSafeName(ts.name) !== ts.name
+      ? { ...e.task, source: { ...ts, name: linkSafeName(ts.name) } }
+      : e.task;
+  if (model === e.model && text === e.text && task === e.task) return e;
+  return task ? { ...e, model, text, task } : { ...e, model, text };
 }
 
 function checkDisplayName(name: string, what: string): void {
@@ -183,6 +194,7 @@ export function validateExperiment(e: Experiment): void {
   if (!METRIC_VIEWS.includes(e.metric)) fail('The link names a heatmap metric this version does not know.');
   if (e.classroom !== undefined && e.classroom !== true)
     fail('The link sets classroom mode in a way this version does not know.');
+  if (e.task !== undefined) checkTaskChoice(e.task, checkDisplayName);
 }
 
 /** Indices and window length against the model the link names, once its config is known. */
@@ -205,10 +217,6 @@ export function checkExperimentAgainstModel(e: Experiment, spec: ModelSpec, mode
 
 // ---------------------------------------------------------------------------------------------------
 // Encoding.
-
-function fromBase64url(s: string): Uint8Array {
-  return decodeBase64url(s) ?? fail('The text in the link is damaged (not base64url).');
-}
 
 /** Percent-encoding for a fragment value: keeps '/', '@', ':' and ',' readable; '&' and '=' are escaped. */
 function enc(v: string): string {
@@ -243,7 +251,7 @@ function encodeText(t: TextChoice): string {
 export function encodeExperiment(experiment: Experiment): string {
   const e = linkSafeExperiment(experiment);
   validateExperiment(e);
-  const parts = [`v${e.imported ? 3 : e.classroom ? 2 : 1}`, `m=${enc(encodeModel(e.model))}`];
+  const parts = [`v${e.imported || e.task ? 3 : e.classroom ? 2 : 1}`, `m=${enc(encodeModel(e.model))}`];
   if (e.drops.attn.length) parts.push(`da=${e.drops.attn.join(',')}`);
   if (e.drops.mlp.length) parts.push(`dm=${e.drops.mlp.join(',')}`);
   parts.push(`t=${encodeText(e.text)}`);
@@ -251,6 +259,7 @@ export function encodeExperiment(experiment: Experiment): string {
   parts.push(`L=${e.seqLen}`, `n=${e.windows}`, `x=${METRIC_CODES[e.metric]}`);
   if (e.classroom) parts.push('c=1');
   if (e.imported) parts.push(`r=${packResults(e.imported)}`);
+  if (e.task) parts.push(...encodeTaskFields(e.task, enc, packText));
   const hash = parts.join('&');
   if (hash.length > MAX_HASH_CHARS) {
     fail(
@@ -265,7 +274,7 @@ export function encodeExperiment(experiment: Experiment): string {
 
 const KEYS_V1 = new Set(['m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x']);
 const KEYS_V2 = new Set([...KEYS_V1, 'c']);
-const KEYS_V3 = new Set([...KEYS_V2, 'r']);
+const KEYS_V3 = new Set([...KEYS_V2, 'r', ...TASK_LINK_KEYS]);
 
 function clip(s: string, n = 60): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
@@ -295,13 +304,14 @@ function parseModel(v: string): ModelSource {
   fail('The link names its model in a way this version does not know (expected b:, h: or l:).');
 }
 
-function inflateLimited(data: Uint8Array, limit: number): Uint8Array {
+function inflateLimited(data: Uint8Array, limit: number, what = 'text'): Uint8Array {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let ended = false;
   const inf = new Inflate((chunk, final) => {
     size += chunk.length;
-    if (size > limit) throw new ShareLinkError(`The text in the link is longer than ${limit / 1000} kB once unpacked.`);
+    if (size > limit)
+      throw new ShareLinkError(`The ${what} in the link is longer than ${limit / 1000} kB once unpacked.`, {});
     chunks.push(chunk);
     if (final) ended = true;
   });
@@ -312,9 +322,9 @@ function inflateLimited(data: Uint8Array, limit: number): Uint8Array {
     if (data.length === 0) inf.push(data, true);
   } catch (e) {
     if (e instanceof ShareLinkError) throw e;
-    fail('The text in the link is damaged (it does not unpack).');
+    fail(`The ${what} in the link is damaged (it does not unpack).`);
   }
-  if (!ended) fail('The text in the link is damaged (it is cut short).');
+  if (!ended) fail(`The ${what} in the link is damaged (it is cut short).`);
   const out = new Uint8Array(size);
   let o = 0;
   for (const c of chunks) {
@@ -324,12 +334,16 @@ function inflateLimited(data: Uint8Array, limit: number): Uint8Array {
   return out;
 }
 
-function unpackText(payload: string): string {
-  const bytes = inflateLimited(fromBase64url(payload), MAX_TEXT_BYTES);
+function unpackText(payload: string, limit = MAX_TEXT_BYTES, what = 'text'): string {
+  const bytes = inflateLimited(
+    decodeBase64url(payload) ?? fail(`The ${what} in the link is damaged (not base64url).`),
+    limit,
+    what,
+  );
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    fail('The text in the link is damaged (it is not valid UTF-8).');
+    fail(`The ${what} in the link is damaged (it is not valid UTF-8).`);
   }
 }
 
@@ -418,6 +432,8 @@ export function decodeExperiment(hash: string): Experiment {
     ...(classroom === '1' ? { classroom: true as const } : {}),
     ...(fields.has('r') ? { imported: unpackResults(fields.get('r')!) } : {}),
   };
+  const task = decodeTaskFields(fields, (payload, limit) => unpackText(payload, limit, 'task'), parseInt10);
+  if (task) e.task = task;
   validateExperiment(e);
   return e;
 }

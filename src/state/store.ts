@@ -35,6 +35,7 @@ import { type ClassroomSlice, createClassroomSlice } from './classroom';
 import { createCurvesSlice, type CurvesSlice } from './curves';
 import { createTokenViewSlice, type TokenViewSlice } from './token-view';
 import { createImportedSlice, type ImportedSlice } from './imported';
+import { createTasksSlice, type TaskChoice, type TasksSlice } from './tasks';
 import type { SharedResults } from './share-results';
 
 /** An error as the UI shows it. */
@@ -136,7 +137,7 @@ export interface DropsSlice {
   resetDrops(d?: DropConfig): void;
 }
 
-export type TaskName = 'evaluate' | 'analyze' | 'dropOne' | 'plan' | 'baseline';
+export type TaskName = 'evaluate' | 'analyze' | 'dropOne' | 'plan' | 'baseline' | 'scoreTask';
 
 export interface ResultsSlice {
   results: {
@@ -209,6 +210,8 @@ export interface ExperimentSlice {
     metric: MetricView;
     /** Results imported from elsewhere the experiment carries (absent: none). */
     imported?: SharedResults;
+    /** The task scored beside perplexity (absent: none). */
+    task?: TaskChoice;
   }): void;
   /** Another model was loaded: no drops (history forgotten), the window length cut to the model's maximum. */
   modelSwitched(maxPositions: number): void;
@@ -227,6 +230,8 @@ export type WorkbenchState = ModelSlice &
   CurvesSlice &
   TokenViewSlice &
   ClassroomSlice &
+  // Task accuracy beside perplexity (src/state/tasks.ts; src/state/task-runner.ts drives it).
+  TasksSlice &
   // Results computed elsewhere, shown without their model (src/state/imported.ts).
   ImportedSlice;
 export type WorkbenchStore = StoreApi<WorkbenchState>;
@@ -375,6 +380,7 @@ const createExperimentSlice = (set: Set): ExperimentSlice => ({
       drops: { current: e.drops, past: [], future: [] },
       ui: { ...s.ui, metric: e.metric },
       imported: { shown: e.imported ?? null, error: null },
+      tasks: { ...s.tasks, choice: e.task ?? null, item: null, job: { ...s.tasks.job, error: null } },
     })),
   modelSwitched: (maxPositions) =>
     set((s) => ({
@@ -403,6 +409,7 @@ export function createWorkbenchStore(): WorkbenchStore {
     ...createTokenViewSlice<WorkbenchState>(set),
     ...createClassroomSlice<WorkbenchState>(set),
     ...createImportedSlice<WorkbenchState>(set),
+    ...createTasksSlice<WorkbenchState>(set),
   }));
 }
 

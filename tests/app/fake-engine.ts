@@ -20,9 +20,12 @@ import type {
   ModelSpec,
   PlanResult,
   Progress,
+  TaskItems,
+  TaskResult,
 } from '../../src/engine/api';
 import {
   CancelledError,
+  DatasetError,
   MissingFileError,
   RuntimeError,
   TextTooShortError,
@@ -306,7 +309,17 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     exportZip: noPanels,
     generate: noPanels,
     measureSpeed: noPanels,
-    scoreTask: noPanels, // the Tasks panel is not built yet (issue 14)
+    async scoreTask(task, drop, opts = {}, onProgress) {
+      calls.push({ method: 'scoreTask', arg: drop });
+      const gen = generation;
+      if (!('items' in task))
+        throw new DatasetError(
+          `The fake engine reaches no Hub: ${task.kind === 'builtin' ? task.name : task.url}.`,
+          {},
+        );
+      await wait(gen, 3, onProgress, 'task');
+      return fakeTaskResult(task, drop, opts, nll(drop) - nll({ attn: [], mlp: [] }));
+    },
     async setHubToken(token: string | null) {
       // The token itself is never recorded (nothing may keep it): only whether one is set.
       calls.push({ method: 'setHubToken', arg: token ? 'set' : null });
@@ -316,4 +329,85 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
     },
   };
   return engine;
+}
+
+/** A number in [0, 1) from an item index and a salt (deterministic). */
+function unit(i: number, salt: number): number {
+  let h = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(salt + 7, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return ((h ^ (h >>> 13)) >>> 0) / 2 ** 32;
+}
+
+/**
+ * Synthetic task scores with the engine's shape: each choice's log-likelihood is fixed per item, the gold
+ * choice ahead by a margin that the drops' extra NLL (`damage`) eats into, item by item, so that dropping
+ * flips some items. acc, acc_norm and their standard errors are computed as the engine does.
+ */
+export function fakeTaskResult(
+  task: TaskItems,
+  drop: DropConfig,
+  opts: { limit?: number; seed?: number; includeText?: boolean },
+  damage: number,
+): TaskResult {
+  const total = task.items.length;
+  const n = Math.min(total, opts.limit ?? total);
+  let indices = Array.from({ length: total }, (_, i) => i);
+  if (opts.limit !== undefined && opts.seed !== undefined)
+    indices = indices
+      .sort((a, b) => unit(a, opts.seed!) - unit(b, opts.seed!))
+      .slice(0, n)
+      .sort((a, b) => a - b);
+  else indices = indices.slice(0, n);
+  const argmax = (v: number[]) => v.reduce((best, x, j) => (x > v[best] ? j : best), 0);
+  const items = indices.map((index) => {
+    const it = task.items[index];
+    const margin = 2 * unit(index, 1) - 0.5;
+    const loglik = it.choices.map(
+      (_, j) => -6 - unit(index, 10 + j) + (j === it.gold ? margin - 3 * damage * unit(index, 2) : 0),
+    );
+    const pred = argmax(loglik);
+    const predNorm = argmax(loglik.map((x, j) => x / Math.max(1, [...it.choices[j]].length)));
+    return {
+      index,
+      loglik,
+      tokens: it.choices.map((c) => c.length),
+      gold: it.gold,
+      pred,
+      correct: pred === it.gold,
+      predNorm,
+      correctNorm: predNorm === it.gold,
+      truncated: false,
+      ...(opts.includeText ? { item: it } : {}),
+    };
+  });
+  const mean = (f: (x: (typeof items)[number]) => boolean) => items.filter(f).length / Math.max(1, items.length);
+  const se = (p: number) => (items.length > 1 ? Math.sqrt((p * (1 - p)) / (items.length - 1)) : 0);
+  const acc = mean((x) => x.correct);
+  const accNorm = mean((x) => x.correctNorm);
+  return {
+    task: task.name,
+    kind: task.kind,
+    source: task.source,
+    drop,
+    selection: {
+      mode: opts.limit === undefined ? 'all' : opts.seed !== undefined ? 'sample' : 'first',
+      total,
+      n,
+      ...(opts.seed !== undefined && opts.limit !== undefined ? { seed: opts.seed } : {}),
+    },
+    n,
+    acc,
+    accStderr: se(acc),
+    accNorm,
+    accNormStderr: se(accNorm),
+    perplexity: null,
+    perplexityStderr: null,
+    truncated: 0,
+    requests: items.reduce((s, x) => s + x.loglik.length, 0),
+    sequences: items.reduce((s, x) => s + x.loglik.length, 0),
+    forwardTokens: 0,
+    window: 512,
+    items,
+    ms: 1,
+  };
 }

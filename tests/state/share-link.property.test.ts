@@ -7,6 +7,7 @@
  *   and encode(decode(h)) is h (runs: RUNS_ROUND_TRIP).
  * The seed is fixed, so a failure reproduces; fast-check prints the smallest counterexample.
  */
+import { deflateSync } from 'fflate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ShareLinkError } from '../../src/engine/errors';
@@ -19,6 +20,11 @@ import {
   METRIC_VIEWS,
   validateExperiment,
 } from '../../src/state/share-link';
+import { MAX_TASK_SEED, type TaskChoice } from '../../src/state/tasks';
+import { BUILTIN_TASKS } from '../../src/engine/api';
+
+const packed = (t: string) => Buffer.from(deflateSync(new TextEncoder().encode(t))).toString('base64url');
+const PACKED_TASK = `j:${packed('{"context": "The cat", "choices": [" sat", " flew"], "gold": 0}\n')}`;
 
 const RUNS_DECODE = 3000;
 const RUNS_ROUND_TRIP = 1500;
@@ -57,6 +63,15 @@ const value = fc.oneof(
     '%F0%9F',
     '__proto__',
     'constructor',
+    'o',
+    'b:arc_easy',
+    'b:nope',
+    'j:',
+    '5',
+    '2147483648',
+    PACKED_TASK,
+    `j:${packed('{"context": "a", "choices": ["b"], "gold": 3}')}`,
+    `j:${packed('not json')}`,
   ),
   fc.string({
     unit: fc.constantFrom('A', 'z', '0', '-', '_', '%', '2', 'F', '=', '&', ':', '@', ',', '\u0000', 'é', '\ud800'),
@@ -64,7 +79,27 @@ const value = fc.oneof(
   }),
   fc.uint8Array({ maxLength: 60 }).map((b) => `p:${Buffer.from(b).toString('base64url')}`),
 );
-const key = fc.constantFrom('m', 'da', 'dm', 't', 'tn', 'L', 'n', 'x', 'c', 'r', '', 'v1', 'M', '__proto__', 'x=y');
+const key = fc.constantFrom(
+  'm',
+  'da',
+  'dm',
+  't',
+  'tn',
+  'L',
+  'n',
+  'x',
+  'c',
+  'r',
+  'k',
+  'kn',
+  'kl',
+  'ks',
+  '',
+  'v1',
+  'M',
+  '__proto__',
+  'x=y',
+);
 const version = fc.oneof(
   fc.constantFrom('v1', 'v2', 'v0', 'v3', 'v4', 'v', 'V1', 'v01', 'v999999'),
   fc.string({ maxLength: 4 }),
@@ -115,6 +150,25 @@ const text = fc.oneof(
   bodyText.map((t) => ({ kind: 'paste' as const, text: t })),
   fc.tuple(anyName, bodyText).map(([name, t]) => ({ kind: 'upload' as const, name, text: t })),
 );
+// Tasks (v3): the offline task, a built-in one, or a small JSONL file; all, the first N, or a seeded subsample.
+const jsonlItem = fc
+  .tuple(fc.string({ maxLength: 40 }), fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 4 }), fc.nat())
+  .map(([context, choices, g]) => JSON.stringify({ context, choices, gold: g % choices.length }));
+const taskSource = fc.oneof(
+  fc.constant({ kind: 'offline' as const }),
+  fc.constantFrom(...BUILTIN_TASKS).map((name) => ({ kind: 'builtin' as const, name })),
+  fc
+    .tuple(anyName, fc.array(jsonlItem, { minLength: 1, maxLength: 6 }))
+    .map(([name, lines]) => ({ kind: 'jsonl' as const, name, text: `${lines.join('\n')}\n` })),
+);
+const task: fc.Arbitrary<TaskChoice> = fc
+  .tuple(
+    taskSource,
+    fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }),
+    fc.option(fc.integer({ min: 0, max: MAX_TASK_SEED }), { nil: null }),
+  )
+  .map(([source, limit, seed]) => ({ source, limit, seed: limit === null ? null : seed }));
+
 const experiment: fc.Arbitrary<Experiment> = fc
   .record({
     model,
@@ -124,8 +178,12 @@ const experiment: fc.Arbitrary<Experiment> = fc
     windows: fc.integer({ min: 1, max: 4096 }),
     metric: fc.constantFrom(...METRIC_VIEWS),
     classroom: fc.boolean(),
+    task: fc.option(task, { nil: undefined }),
   })
-  .map(({ classroom, ...e }) => (classroom ? { ...e, classroom: true as const } : e));
+  .map(({ classroom, task: k, ...e }) => {
+    const withTask: Experiment = k ? { ...e, task: k } : e;
+    return classroom ? { ...withTask, classroom: true as const } : withTask;
+  });
 
 describe('share-link encode then decode is the identity', () => {
   it(`for any valid experiment (${RUNS_ROUND_TRIP} runs)`, () => {
@@ -135,7 +193,7 @@ describe('share-link encode then decode is the identity', () => {
         expect(decodeExperiment(h)).toEqual(linkSafeExperiment(e));
         expect(decodeExperiment(`#${h}`)).toEqual(linkSafeExperiment(e));
         expect(encodeExperiment(decodeExperiment(h))).toBe(h);
-        expect(h.startsWith(e.classroom ? 'v2&' : 'v1&')).toBe(true);
+        expect(h.startsWith(e.task ? 'v3&' : e.classroom ? 'v2&' : 'v1&')).toBe(true);
       }),
       { numRuns: RUNS_ROUND_TRIP, seed: SEED },
     );

@@ -7,6 +7,7 @@ const NAMES: Record<string, string> = {
   analyze: 'Measuring sublayers',
   dropOne: 'Drop-one sensitivity',
   plan: 'Planning',
+  scoreTask: 'Scoring the task',
 };
 
 export function TaskStatus() {
