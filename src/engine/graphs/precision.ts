@@ -73,11 +73,26 @@ const nbitsLinear =
   (b, x, lin, name) =>
     bias(b, nbits(b, x, lin.weight, bits, name, LIVE_ACCURACY_LEVEL), lin.bias, name, lin.weight.shape[0]);
 
+/**
+ * A [rows, d] table as float16 bits. A streamed param converts 4096 rows at a time, so the table never
+ * exists as float32 (a 128k x 2048 embedding would be 1 GiB of float32 for a moment).
+ */
+function tableToFloat16(p: Param): Uint16Array {
+  if (!p.loadRows || p.shape.length !== 2) return toFloat16(p.load());
+  const [rows, cols] = p.shape;
+  const out = new Uint16Array(rows * cols);
+  for (let r0 = 0; r0 < rows; r0 += 4096) {
+    const r1 = Math.min(rows, r0 + 4096);
+    out.set(toFloat16(p.loadRows(r0, r1)), r0 * cols);
+  }
+  return out;
+}
+
 /** A table [rows, d] stored float16; Gather its rows, then Cast them (only what is gathered widens). */
 const f16Table: WeightFormat['table'] = (ctx, p, name) => {
   let v = ctx.params.get(p);
   if (!v) {
-    v = ctx.b.initializer(`${name}_fp16`, toFloat16(p.load()), p.shape, 'float16');
+    v = ctx.b.initializer(`${name}_fp16`, tableToFloat16(p), p.shape, 'float16');
     ctx.params.set(p, v);
   }
   return v;
