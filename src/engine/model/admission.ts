@@ -16,7 +16,7 @@
  * larger of the biggest weight tensor at the precision and the attention scores of one batch.
  */
 import type { WeightPrecision } from '../api';
-import { ModelTooLargeError } from '../errors';
+import { ModelTooLargeError, SettingsError } from '../errors';
 import { DEFAULT_VOCAB_CHUNK } from '../graphs/chunked-head';
 import { MATRIX_BYTES_PER_PARAM, WEIGHT_PRECISIONS } from '../weight-precisions';
 import { formatBytes } from './checkpoint';
@@ -154,6 +154,12 @@ export function choosePrecision(
   if (wanted) {
     const e = a.estimates.find((x) => x.precision === wanted);
     if (e?.fits) return wanted;
+    if (wanted === 'fp16' && e?.over.length === 1 && e.over[0].includes('shader-f16'))
+      throw new SettingsError(
+        `fp16 needs float16 support, which this device lacks (its WebGPU adapter has no shader-f16). ` +
+          (a.best ? `The next best precision that fits is ${a.best}.` : 'No precision fits this device.'),
+        { precision: wanted, best: a.best },
+      );
     throw new ModelTooLargeError(
       `${modelName} (${params}) does not fit this device at ${wanted}: ${e?.over.join('; ')}. ` +
         (a.best ? `The most precise setting that fits is ${a.best}.` : 'No precision fits.') +
