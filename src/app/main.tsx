@@ -6,6 +6,7 @@ import { openSavedExperiments } from '../state/saved';
 import { createWorkbenchStore } from '../state/store';
 import { App } from './App';
 import { WorkbenchProvider } from './context';
+import { rememberedHubToken } from './model/hub-token';
 import { browserHash, pageOptions } from './page';
 import { createWorkerClient } from './worker-client';
 import './styles.css';
@@ -35,6 +36,7 @@ const controller = new WorkbenchController({
   },
   hash: browserHash(),
   saved,
+  hubToken: rememberedHubToken(),
 });
 
 createRoot(root).render(

@@ -6,6 +6,7 @@ import { SUPPORTED_MODEL_TYPES } from '../../engine/api';
 import { type ClipboardEvent, type FormEvent, useState } from 'react';
 import { useController, useWorkbench } from '../context';
 import { readHubInput } from './hub-id';
+import { rememberedHubToken, rememberHubToken } from './hub-token';
 
 const EXAMPLES = ['HuggingFaceTB/SmolLM2-135M', 'Qwen/Qwen2.5-0.5B', 'openai-community/gpt2'];
 
@@ -22,6 +23,8 @@ export function HubForm({
   const source = useWorkbench((s) => s.model.source);
   const [id, setId] = useState(source?.kind === 'hub' ? source.id : '');
   const [revision, setRevision] = useState(source?.kind === 'hub' ? (source.revision ?? 'main') : 'main');
+  const [token, setToken] = useState(() => rememberedHubToken() ?? '');
+  const [remember, setRemember] = useState(() => rememberedHubToken() !== null);
   /** A model page address becomes its id (and revision) in the fields; returns what was read. */
   const read = (text: string) => {
     const r = readHubInput(text, controller.hubEndpoint);
@@ -47,7 +50,17 @@ export function HubForm({
     }
     const rev = r.revision ?? (revision.trim() || 'main');
     onError(null);
-    void controller.loadModel({ kind: 'hub', id: r.id, ...(rev !== 'main' ? { revision: rev } : {}) });
+    void (async () => {
+      const t = token.trim() || null;
+      try {
+        await controller.setHubToken(t);
+      } catch (err) {
+        onError((err as Error).message);
+        return;
+      }
+      rememberHubToken(t, remember);
+      await controller.loadModel({ kind: 'hub', id: r.id, ...(rev !== 'main' ? { revision: rev } : {}) });
+    })();
   };
   return (
     <form className="hub-form" onSubmit={submit} data-testid="hub-form">
@@ -75,13 +88,34 @@ export function HubForm({
           autoComplete="off"
         />
       </label>
+      <label className="field wide">
+        <span>Access token</span>
+        <input
+          name="hub-token"
+          type="password"
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          placeholder="hf_… (gated or private models only)"
+          spellCheck={false}
+          autoComplete="off"
+          aria-describedby="hub-token-help"
+        />
+      </label>
+      <label className="check wide">
+        <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+        Remember it in this tab (sessionStorage, until the tab closes)
+      </label>
+      <p id="hub-token-help" className="hint wide">
+        For gated models (Llama, Gemma): accept the licence on the model's Hub page first. The token stays in this tab's
+        memory and goes to the Hub only: never into links, saved experiments or exports.
+      </p>
       <button type="submit" disabled={disabled}>
         Load
       </button>
       <p id="hub-help" className={error ? 'inline-error' : 'hint'}>
         {error ??
           (controller.hubEndpoint !== 'https://huggingface.co' ? `Hub: ${controller.hubEndpoint}. ` : '') +
-            `Public safetensors models whose model_type is ${listText(SUPPORTED_MODEL_TYPES)}. The size is checked before the download.`}
+            `Safetensors models whose model_type is ${listText(SUPPORTED_MODEL_TYPES)}. The size is checked before the download.`}
       </p>
       <p className="examples">
         Try:{' '}
