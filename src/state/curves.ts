@@ -48,8 +48,8 @@ export interface CurvesJob {
   waiting: boolean;
   /** Fraction of the engine call in flight (its own progress), 0..1. */
   partial: number;
-  /** What is being computed now. */
-  current: { strategy: Strategy; n: number } | null;
+  /** What is being computed now (`accuracy`: the chosen task's accuracy of that point, after its perplexity). */
+  current: { strategy: Strategy; n: number; accuracy?: true } | null;
   error: string | null;
 }
 

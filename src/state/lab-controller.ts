@@ -10,6 +10,8 @@ import type { WorkbenchController } from './controller';
 import { untilSettled } from './engine-queue';
 import { type PresetId, presets } from './classroom';
 import { maxSteps, missingWork, type RankedChoice } from './curves';
+import { missingAccuracy } from './curves-accuracy';
+import { tasksFor } from './task-runner';
 import { dropKey, NO_DROPS } from './drops';
 import { DEFAULT_MODEL, uiError, type WorkbenchStore } from './store';
 import { tokenKey, type TokenSublayer } from './token-view';
@@ -73,9 +75,13 @@ export class LabController {
         const rankings = s.curves.context === ctx ? s.curves.rankings : {};
         const needBase = !s.results.evals[dropKey(NO_DROPS)];
         const work = missingWork(rankings, s.results.evals, L, max);
+        // With a task chosen, each point's accuracy too, once every strategy is ranked (after the perplexities).
+        const choice = s.tasks.choice;
+        const taskResults = s.tasks.context === `g${s.model.generation}` ? s.tasks.results : {};
+        const accWork = choice && work.plans.length === 0 ? missingAccuracy(rankings, taskResults, choice, L, max) : [];
         // Only calls known to run are counted: the plans come first, and a strategy's evaluations are
         // counted once its ranking is known (shared and already measured configurations are not run).
-        const remaining = (needBase ? 1 : 0) + work.plans.length + work.evals.length;
+        const remaining = (needBase ? 1 : 0) + work.plans.length + work.evals.length + accWork.length;
         set({ total: done + remaining, done, partial: 0, unranked: work.plans.length });
         if (remaining === 0) {
           set({ state: 'done', current: null, waiting: false });
@@ -111,6 +117,12 @@ export class LabController {
           );
           ok = !!r;
           if (r) s.putEval(ctx, r);
+        } else if (work.evals.length === 0 && choice) {
+          const t = accWork[0];
+          set({ current: t.strategy ? { strategy: t.strategy, n: t.n, accuracy: true } : null });
+          const tasks = tasksFor(this.store, this.controller);
+          const r = await started(() => tasks.score(choice, t.drop, partial, ac.signal));
+          ok = !!r;
         } else {
           const t = work.evals[0];
           set({ current: { strategy: t.strategy, n: t.n } });
@@ -155,7 +167,18 @@ export class LabController {
     const work = missingWork(rankings, s.results.evals, L, maxSublayers);
     const unranked = work.plans.reduce((n, p) => n + maxSteps(p.strategy, L, maxSublayers), 0);
     const base = s.results.evals[dropKey(NO_DROPS)] ? 0 : 1;
-    return { calls: base + work.plans.length + work.evals.length + unranked, exact: work.plans.length === 0 };
+    // With a task chosen, one scoring per configuration (exact once ranked; before that, as many as evaluations).
+    const choice = s.tasks.choice;
+    const results = s.tasks.context === `g${s.model.generation}` ? s.tasks.results : {};
+    const acc = !choice
+      ? 0
+      : work.plans.length === 0
+        ? missingAccuracy(rankings, results, choice, L, maxSublayers).length
+        : 1 + work.evals.length + unranked;
+    return {
+      calls: base + work.plans.length + work.evals.length + unranked + acc,
+      exact: work.plans.length === 0,
+    };
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ export const TEXTS: Record<string, string> = {
   'data/manifest.json': MANIFEST,
   'data/moby-dick-heldout.txt': 'Call me Ishmael. '.repeat(400),
   'data/sotu-heldout.txt': 'Madam Speaker. '.repeat(300),
+  // The offline task (public/tasks): 40 items of 4 choices, gold spread over the positions.
+  'tasks/word-completion.jsonl': Array.from({ length: 40 }, (_, i) =>
+    JSON.stringify({ context: `Item ${i}: the whale`, choices: [' swam', ' sang', ' slept on', ' sank'], gold: i % 4 }),
+  ).join('\n'),
 };
 
 /** The URL hash as a variable: `fire` is a person pasting a link, `writes` counts the controller's writes. */
