@@ -160,6 +160,17 @@ export interface Progress {
   done: number;
   total: number;
   unit?: 'bytes' | 'files' | 'sublayers' | 'windows' | 'steps';
+  /** evaluate(): the estimate from the window batches finished so far (absent until the first one, and once all are). */
+  estimate?: NllEstimate;
+}
+
+/** Mean NLL over the first `windows` of `of` windows, with the standard error of the mean over windows. */
+export interface NllEstimate {
+  meanNll: number;
+  /** Standard error of meanNll: sd of the per-window mean NLL / sqrt(windows). */
+  se: number;
+  windows: number;
+  of: number;
 }
 export type ProgressFn = (p: Progress) => void;
 

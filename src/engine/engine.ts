@@ -45,7 +45,7 @@ import { loadModelFromFiles, type LoadedModel } from './model/load';
 import { createModelTasks, type ModelTasks } from './model-tasks';
 import { checkTokenizerVocab } from './model/vocab';
 import { blockBoundaries, blockMetrics, sublayerImportance } from './metrics';
-import { type NllSum, Pipeline, type PipelineSessions } from './pipeline';
+import { type NllSum, nllEstimate, Pipeline, type PipelineSessions } from './pipeline';
 import { plan as planDrops } from './planner';
 import type { BackendChoice, OrtLike, OrtSession, OrtSessionOptions } from './runtime/ort';
 import { Tokenizer } from './tokenizer';
@@ -307,9 +307,29 @@ export class Engine implements EngineApi {
       const { pipeline, spec } = this.needData();
       const d = normalizeDrop(drop, spec.numLayers);
       const flags = dropFlags(d, spec.numLayers);
+      const total = pipeline.pendingRuns(flags) + pipeline.batches;
+      let done = 0;
+      const tick = this.progress(
+        hook,
+        (p) => {
+          done = p.done;
+          onProgress?.(p);
+        },
+        'evaluate',
+        total,
+      );
       const r =
         this.memo.get(key(d)) ??
-        (await pipeline.nll(flags, this.progress(hook, onProgress, 'evaluate', pipeline.pendingRuns(flags) + 1)));
+        (await pipeline.nll(flags, tick, (sofar, windows) => {
+          if (windows < pipeline.windowCount)
+            onProgress?.({
+              stage: 'evaluate',
+              done: done + 1,
+              total,
+              unit: 'sublayers',
+              estimate: nllEstimate(sofar, windows, pipeline.windowCount),
+            });
+        }));
       this.memo.set(key(d), r);
       this.checkFinite(d, flags, r.sum);
       return { ...this.evalResult(d, r.sum, r.count), nll: r.tokens };

@@ -9,6 +9,7 @@
  * Indexing (see drops.ts): sublayer s = 2l (attention l) or 2l+1 (MLP l); boundary b_0 = x_0,
  * b_{s+1} = after sublayer s; a dropped sublayer aliases b_{s+1} = b_s.
  */
+import type { NllEstimate } from './api';
 import { IO } from './graphs/sublayers';
 import type { OrtLike, OrtSession, OrtTensor } from './runtime/ort';
 
@@ -72,6 +73,15 @@ export class Pipeline {
     return this.chunks.length > 0;
   }
 
+  /** Window batches (one head run each). */
+  get batches(): number {
+    return this.chunks.length;
+  }
+
+  get windowCount(): number {
+    return this.windows;
+  }
+
   get shape(): { windows: number; seqLen: number } {
     return { windows: this.windows, seqLen: this.seqLen };
   }
@@ -120,14 +130,23 @@ export class Pipeline {
     for (const c of this.chunks) await this.ensureChunk(c, flags, hook);
   }
 
-  /** Summed NLL of the final boundary under `flags` (computing what the cache lacks). */
-  async nll(flags: readonly boolean[], hook: RunHook): Promise<NllSum> {
-    await this.ensure(flags, hook);
+  /**
+   * Summed NLL of the final boundary under `flags` (computing what the cache lacks), one window batch
+   * at a time: `onBatch` sees the sums so far and the windows they cover after each batch (progressive
+   * estimates; the result is the same as all batches first, then the heads).
+   */
+  async nll(
+    flags: readonly boolean[],
+    hook: RunHook,
+    onBatch?: (sofar: NllSum, windows: number) => void,
+  ): Promise<NllSum> {
     const res = this.emptyNll();
     let w = 0;
     for (const c of this.chunks) {
+      await this.ensureChunk(c, flags, hook);
       const x = c.bounds[this.numSublayers] as OrtTensor;
       w = await this.headInto(c, x, res, w, hook);
+      onBatch?.(res, w);
     }
     return res;
   }
@@ -369,4 +388,13 @@ function sum(a: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
+}
+
+/** The estimate of mean NLL from the first `windows` windows' sums (standard error over windows). */
+export function nllEstimate(sofar: NllSum, windows: number, of: number): NllEstimate {
+  const per = sofar.count / Math.max(1, windows);
+  const means = Array.from(sofar.perWindow.subarray(0, windows), (s) => s / per);
+  const mean = sofar.sum / sofar.count;
+  const v = windows > 1 ? means.reduce((a, m) => a + (m - mean) ** 2, 0) / (windows - 1) : Number.NaN;
+  return { meanNll: mean, se: Math.sqrt(v / windows), windows, of };
 }
