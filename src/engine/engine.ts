@@ -24,8 +24,10 @@ import type {
   ModelFiles,
   ModelInfo,
   ModelSource,
+  NllEstimate,
   PlanRequest,
   PlanResult,
+  Progress,
   ProgressFn,
   SpeedReport,
   SpeedRequest,
@@ -308,12 +310,15 @@ export class Engine implements EngineApi {
       const d = normalizeDrop(drop, spec.numLayers);
       const flags = dropFlags(d, spec.numLayers);
       const total = pipeline.pendingRuns(flags) + pipeline.batches;
+      // Once a batch has finished, every later report carries the estimate so far (the page shows it).
       let done = 0;
+      let estimate: NllEstimate | undefined;
+      const report = (p: Progress) => onProgress?.(estimate ? { ...p, estimate } : p);
       const tick = this.progress(
         hook,
         (p) => {
           done = p.done;
-          onProgress?.(p);
+          report(p);
         },
         'evaluate',
         total,
@@ -321,14 +326,9 @@ export class Engine implements EngineApi {
       const r =
         this.memo.get(key(d)) ??
         (await pipeline.nll(flags, tick, (sofar, windows) => {
-          if (windows < pipeline.windowCount)
-            onProgress?.({
-              stage: 'evaluate',
-              done: done + 1,
-              total,
-              unit: 'sublayers',
-              estimate: nllEstimate(sofar, windows, pipeline.windowCount),
-            });
+          if (windows >= pipeline.windowCount) return;
+          estimate = nllEstimate(sofar, windows, pipeline.windowCount);
+          report({ stage: 'evaluate', done: done + 1, total, unit: 'sublayers' });
         }));
       this.memo.set(key(d), r);
       this.checkFinite(d, flags, r.sum);

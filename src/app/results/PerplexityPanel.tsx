@@ -1,7 +1,8 @@
 /**
  * Baseline and current perplexity, the change in %, and what they were measured on (tokens, window
  * length, windows) next to every number. The current value comes from the cache of results (instantly
- * after a toggle when the drop-one results already hold it) or is being computed in the worker.
+ * after a toggle when the drop-one results already hold it) or is being computed in the worker; while it
+ * is, the estimate from the window batches done so far shows under it (± 2 standard errors over windows).
  */
 import type { EvalResult } from '../../engine/api';
 import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
@@ -25,6 +26,10 @@ export function PerplexityPanel() {
   const dataError = useWorkbench((s) => s.data.error);
   const hasModel = useWorkbench((s) => s.model.info !== null);
   const stopped = useWorkbench((s) => s.backend.state === 'error');
+  // While the current drops are evaluated on more windows than one batch: the estimate so far.
+  const estimate = useWorkbench((s) =>
+    s.results.task?.name === 'evaluate' ? s.results.task.progress?.estimate : undefined,
+  );
   const change = current && baseline ? current.perplexity / baseline.perplexity - 1 : null;
   const worse = change !== null && change > 0.0005;
   const better = change !== null && change < -0.0005;
@@ -55,6 +60,12 @@ export function PerplexityPanel() {
           </span>
           {current ? (
             <Measured r={current} />
+          ) : estimate ? (
+            <span className="measured" data-testid="ppl-estimate" aria-live="polite">
+              ≈ {formatPpl(Math.exp(estimate.meanNll))} ({formatPpl(Math.exp(estimate.meanNll - 2 * estimate.se))}–
+              {formatPpl(Math.exp(estimate.meanNll + 2 * estimate.se))}) from {estimate.windows} of {estimate.of}{' '}
+              windows
+            </span>
           ) : (
             <span className="measured">{stopped ? 'engine stopped' : 'computing…'}</span>
           )}
