@@ -10,7 +10,7 @@
  * final quantization, graph build). onnxruntime-node CPU.
  *
  * Options: --calib N (default 32)  --heldout N (default 32)  --seq N (default 256)  --blocks 32,128
- *          --drop-attn 4,7,9  --out FILE
+ *          --drop-attn 4,7,9  --out FILE  --variants "awq sublayer,awq clip" (rtn always runs: the gap reference)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -34,6 +34,7 @@ const calibN = Number(arg('calib', '32'));
 const heldN = Number(arg('heldout', '32'));
 const seq = Number(arg('seq', '256'));
 const blocks = arg('blocks', '32,128').split(',').map(Number);
+const only = arg('variants', '').split(',').filter(Boolean);
 const dropAttn = arg('drop-attn', '').split(',').filter(Boolean).map(Number);
 const out = arg('out', join(ROOT, 'bench/results/quant.json'));
 
@@ -43,9 +44,14 @@ const VARIANTS: { name: string; q: Omit<QuantOptions, 'block'> }[] = [
   { name: 'gptq act-order', q: { method: 'gptq', actOrder: true } },
   { name: 'awq', q: { method: 'awq' } },
   { name: 'awq clip', q: { method: 'awq', clip: true } },
+  // AWQ judged on the sublayer's output for q/k/v and gate/up (awq-sublayer.ts), as AWQ does.
+  { name: 'awq sublayer', q: { method: 'awq', awqObjective: 'sublayer' } },
+  { name: 'awq sublayer clip', q: { method: 'awq', awqObjective: 'sublayer', clip: true } },
   // The same AWQ search with its first error evaluation (outputError per linear, row by row), for the
   // side-by-side time of awq.ts's blocked quadFormSum: same alphas, same file.
   { name: 'awq loop-eval', q: { method: 'awq', awqErrorEval: 'loop' } },
+  // ... and on the runtime: every alpha's error as one float32 MatMul graph (awq-ort.ts).
+  { name: 'awq ort-eval', q: { method: 'awq', awqErrorEval: 'ort' } },
 ];
 
 async function main() {
@@ -73,7 +79,7 @@ async function main() {
   for (const block of blocks) {
     let rtnGap = 0;
     let awqRef: { alphas: Record<string, number>; onnx: Uint8Array } | null = null;
-    for (const v of VARIANTS) {
+    for (const v of VARIANTS.filter((x) => !only.length || x.name === 'rtn' || only.includes(x.name))) {
       const t0 = performance.now();
       const plan = await planQ4(
         model.spec,
@@ -108,7 +114,7 @@ async function main() {
         scoreMs,
         timingsMs: Object.fromEntries(Object.entries(plan.timings).map(([k, x]) => [k, Math.round(x)])),
         alphas: v.q.method === 'awq' ? plan.alphas : undefined,
-        ...(v.name === 'awq loop-eval'
+        ...(v.name === 'awq loop-eval' || v.name === 'awq ort-eval'
           ? {
               sameAsBlockedEval: {
                 alphas: JSON.stringify(plan.alphas) === JSON.stringify(awqRef?.alphas),

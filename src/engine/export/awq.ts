@@ -190,8 +190,8 @@ export function quadFormSum(D: Float64Array, M: number, K: number, H: Float64Arr
   return err;
 }
 
-/** Rows of W - W' (W' = dequant(codes, scales) / colScale) into D [N, K] from row offset 0. */
-function diffRows(
+/** Rows of W - W' (W' = dequant(codes, scales) / colScale) into D [N, K] (float64 or float32) from `at`. */
+export function diffRows(
   W: Float32Array,
   N: number,
   K: number,
@@ -199,22 +199,24 @@ function diffRows(
   bits: NBits,
   q: { codes: Uint8Array; scales: Float32Array },
   colScale: Float32Array,
-  D: Float64Array,
+  D: Float64Array | Float32Array,
+  at = 0,
 ): void {
   const zp = 1 << (bits - 1);
   const blocks = K / block;
   for (let n = 0; n < N; n++)
     for (let k = 0; k < K; k++)
-      D[n * K + k] =
+      D[at + n * K + k] =
         W[n * K + k] - ((q.codes[n * K + k] - zp) * q.scales[n * blocks + Math.floor(k / block)]) / colScale[k];
 }
 
 /**
  * How the search evaluates each alpha's error: 'blocked' (quadFormSum over all rows of all the
  * linears, the default) or 'loop' (outputError per linear, row by row: the first implementation, kept
- * for the benchmark's side-by-side timing). Both are the same float64 sum up to rounding order.
+ * for the benchmark's side-by-side timing), both the same float64 sum up to rounding order; or 'ort'
+ * (awq-ort.ts: every alpha at once as one float32 graph on the runtime; planQ4 routes it there).
  */
-export type AwqErrorEval = 'blocked' | 'loop';
+export type AwqErrorEval = 'blocked' | 'loop' | 'ort';
 
 /** The alpha search for linears sharing one input (see the file comment). */
 export function awqSearch(

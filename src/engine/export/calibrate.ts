@@ -46,6 +46,8 @@ export interface SublayerStats {
   layer: number;
   kind: 'attn' | 'mlp';
   inputs: InputStats[];
+  /** With keepStates: the sublayer's float32 input and output over every window, [n * T * d] each. */
+  states?: { input: Float32Array<ArrayBuffer>; output: Float32Array<ArrayBuffer> };
 }
 
 export interface CalibrationOptions {
@@ -58,6 +60,8 @@ export interface CalibrationOptions {
   /** Windows per session run (default 8). */
   batch?: number;
   signal?: { readonly aborted: boolean };
+  /** Also yield each sublayer's input and output states (held anyway; AWQ's sublayer search reads them). */
+  keepStates?: boolean;
   /** Milliseconds spent in session runs (embedding and sublayers), added up here. */
   timing?: { runMs: number; buildMs: number };
 }
@@ -191,8 +195,9 @@ export async function* calibrate(
         for (const t of Object.values(r)) t.dispose();
       }
       await session.release();
+      const input = states;
       states = next;
-      yield { layer: l, kind, inputs: stats };
+      yield { layer: l, kind, inputs: stats, ...(opts.keepStates ? { states: { input, output: next } } : {}) };
     }
   }
 }

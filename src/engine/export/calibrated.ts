@@ -22,7 +22,9 @@ import { ExportError, TextTooShortError } from '../errors';
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../model/spec';
 import type { OrtLike } from '../runtime/ort';
 import { type AwqErrorEval, awqQuantize, awqSearch } from './awq';
-import { type InputStats, type LinearRole, calibrate } from './calibrate';
+import { OrtQuadForms } from './awq-ort';
+import { awqSublayerSearch } from './awq-sublayer';
+import { type InputStats, type LinearRole, type SublayerStats, calibrate } from './calibrate';
 import { gptqQuantize } from './gptq';
 import { type BlockQuantized, quantizeBlockwise } from './quant';
 
@@ -77,6 +79,12 @@ export interface QuantOptions {
   percdamp?: number;
   /** AWQ: how each alpha's error is evaluated (awq.ts; default 'blocked'; 'loop' for the benchmark). */
   awqErrorEval?: AwqErrorEval;
+  /**
+   * AWQ: what the scales of q/k/v and gate/up are judged on: 'sublayer' (the attention or MLP output,
+   * awq-sublayer.ts, as AWQ does) or 'linear' (each linear's own output error from H, awq.ts). o_proj
+   * and down_proj are always judged on their own output. Default 'linear'.
+   */
+  awqObjective?: 'linear' | 'sublayer';
 }
 
 export interface CalibrationInput {
@@ -200,30 +208,37 @@ export async function planQ4(
     });
   const cal = { runMs: 0, buildMs: 0 };
   const gtiming = { hessianMs: 0, loopMs: 0 };
-  for await (const st of calibrate(spec, weights, d, { ...calib, signal: opts.signal, timing: cal })) {
-    const src = weights.layers[st.layer];
-    const out = plan.weights.layers[st.layer];
-    plan.tokens = st.inputs[0]?.tokens ?? 0;
-    if (q.method === 'gptq') {
-      for (const s of st.inputs) {
-        for (const r of s.roles) {
-          const w = lin(src, r).weight;
-          const [N, K] = w.shape;
-          plan.linears.set(w, {
-            q: gptqQuantize(w.load(), N, K, s.xtx, {
-              block: q.block,
-              actOrder: q.actOrder,
-              percdamp: q.percdamp,
-              name: `layers.${st.layer}.${r}`,
-              timing: gtiming,
-            }),
-          });
+  const keepStates = q.method === 'awq' && q.awqObjective === 'sublayer';
+  const quad =
+    q.method === 'awq' && q.awqErrorEval === 'ort' ? new OrtQuadForms(calib.ort, calib.executionProviders) : null;
+  try {
+    for await (const st of calibrate(spec, weights, d, { ...calib, signal: opts.signal, timing: cal, keepStates })) {
+      const src = weights.layers[st.layer];
+      const out = plan.weights.layers[st.layer];
+      plan.tokens = st.inputs[0]?.tokens ?? 0;
+      if (q.method === 'gptq') {
+        for (const s of st.inputs) {
+          for (const r of s.roles) {
+            const w = lin(src, r).weight;
+            const [N, K] = w.shape;
+            plan.linears.set(w, {
+              q: gptqQuantize(w.load(), N, K, s.xtx, {
+                block: q.block,
+                actOrder: q.actOrder,
+                percdamp: q.percdamp,
+                name: `layers.${st.layer}.${r}`,
+                timing: gtiming,
+              }),
+            });
+          }
         }
+      } else {
+        await awqSublayer(spec, src, out, st, q, plan, keepStates ? { calib, signal: opts.signal } : null, quad);
       }
-    } else {
-      awqSublayer(spec, src, out, st.layer, st.inputs, q, plan);
+      opts.onProgress?.({ stage: 'quantize', done: ++done, total, unit: 'sublayers' });
     }
-    opts.onProgress?.({ stage: 'quantize', done: ++done, total, unit: 'sublayers' });
+  } finally {
+    await quad?.release();
   }
   timings.calibrationMs = cal.runMs;
   timings.graphMs = cal.buildMs;
@@ -233,29 +248,50 @@ export async function planQ4(
 }
 
 /** AWQ of one sublayer's linears (see the file comment for the folds). */
-function awqSublayer(
+async function awqSublayer(
   spec: ModelSpec,
   src: LayerWeights,
   out: LayerWeights,
-  l: number,
-  inputs: InputStats[],
+  st: SublayerStats,
   q: QuantOptions,
   plan: Q4Plan,
-): void {
-  const searched = inputs.map((s) => {
+  onSublayer: { calib: CalibrationInput; signal?: { readonly aborted: boolean } } | null,
+  quad: OrtQuadForms | null,
+): Promise<void> {
+  const l = st.layer;
+  const inputs = st.inputs;
+  const searched: { stats: InputStats; scales: Float32Array }[] = [];
+  for (const s of inputs) {
     const t0 = performance.now();
     const meanAbs = Float64Array.from(s.absSum, (v) => v / Math.max(1, s.tokens));
-    const res = awqSearch(
-      s.roles.map((r) => ({ W: lin(src, r).weight.load(), N: lin(src, r).weight.shape[0] })),
-      s.K,
-      s.xtx,
-      meanAbs,
-      { block: q.block, errorEval: q.awqErrorEval },
-    );
+    const linears = s.roles.map((r) => ({ role: r, W: lin(src, r).weight.load(), N: lin(src, r).weight.shape[0] }));
+    const preNorm = s.roles[0] === 'q' || s.roles[0] === 'gate' || (s.roles[0] === 'up' && s.roles.length === 1);
+    const res =
+      onSublayer && st.states && preNorm
+        ? await awqSublayerSearch({
+            ort: onSublayer.calib.ort,
+            executionProviders: onSublayer.calib.executionProviders,
+            spec,
+            weights: src,
+            layer: l,
+            kind: st.kind,
+            linears,
+            K: s.K,
+            meanAbs,
+            input: st.states.input,
+            output: st.states.output,
+            seqLen: onSublayer.calib.seqLen,
+            block: q.block,
+            batch: onSublayer.calib.batch,
+            signal: onSublayer.signal,
+          })
+        : quad
+          ? await quad.search(linears, s.K, s.xtx, meanAbs, { block: q.block })
+          : awqSearch(linears, s.K, s.xtx, meanAbs, { block: q.block, errorEval: q.awqErrorEval });
     plan.timings.awqSearchMs += performance.now() - t0;
     plan.alphas[`layers.${l}.${s.roles.join('/')}`] = res.alpha;
-    return { stats: s, scales: res.scales };
-  });
+    searched.push({ stats: s, scales: res.scales });
+  }
   // Where each input's 1/s goes: a norm, the rows of the linear before, or an explicit Mul.
   const rowScale = new Map<LinearRole, Float32Array>(); // role -> 1/s of its rows (v, up)
   const explicit = new Set<LinearRole>();
