@@ -42,16 +42,17 @@ const VARIANTS: { name: string; q: Omit<QuantOptions, 'block'> }[] = [
   { name: 'rtn', q: { method: 'rtn' } },
   { name: 'gptq', q: { method: 'gptq' } },
   { name: 'gptq act-order', q: { method: 'gptq', actOrder: true } },
+  // AWQ's defaults: q/k/v and gate/up judged on the sublayer's output (awq-sublayer.ts), clipping search.
   { name: 'awq', q: { method: 'awq' } },
-  { name: 'awq clip', q: { method: 'awq', clip: true } },
-  // AWQ judged on the sublayer's output for q/k/v and gate/up (awq-sublayer.ts), as AWQ does.
-  { name: 'awq sublayer', q: { method: 'awq', awqObjective: 'sublayer' } },
-  { name: 'awq sublayer clip', q: { method: 'awq', awqObjective: 'sublayer', clip: true } },
-  // The same AWQ search with its first error evaluation (outputError per linear, row by row), for the
-  // side-by-side time of awq.ts's blocked quadFormSum: same alphas, same file.
-  { name: 'awq loop-eval', q: { method: 'awq', awqErrorEval: 'loop' } },
-  // ... and on the runtime: every alpha's error as one float32 MatMul graph (awq-ort.ts).
-  { name: 'awq ort-eval', q: { method: 'awq', awqErrorEval: 'ort' } },
+  { name: 'awq no-clip', q: { method: 'awq', clip: false } },
+  // Every scale judged on its linear's own output error from H (awq.ts), as first built.
+  { name: 'awq linear', q: { method: 'awq', awqObjective: 'linear', clip: false } },
+  { name: 'awq linear clip', q: { method: 'awq', awqObjective: 'linear', clip: true } },
+  // 'awq linear' with its first error evaluation (outputError per linear, row by row), for the
+  // side-by-side time of the blocked quadFormSum: same alphas, same file; and on the runtime, every
+  // alpha's error as one float32 MatMul graph (awq-ort.ts).
+  { name: 'awq linear loop-eval', q: { method: 'awq', awqObjective: 'linear', clip: false, awqErrorEval: 'loop' } },
+  { name: 'awq linear ort-eval', q: { method: 'awq', awqObjective: 'linear', clip: false, awqErrorEval: 'ort' } },
 ];
 
 async function main() {
@@ -101,7 +102,7 @@ async function main() {
       const scoreMs = Math.round(performance.now() - ts);
       const gap = s.perplexity / fp32.perplexity - 1;
       if (v.name === 'rtn') rtnGap = gap;
-      if (v.name === 'awq') awqRef = { alphas: plan.alphas, onnx };
+      if (v.name === 'awq linear') awqRef = { alphas: plan.alphas, onnx };
       const row = {
         block,
         quant: v.name,
@@ -114,7 +115,7 @@ async function main() {
         scoreMs,
         timingsMs: Object.fromEntries(Object.entries(plan.timings).map(([k, x]) => [k, Math.round(x)])),
         alphas: v.q.method === 'awq' ? plan.alphas : undefined,
-        ...(v.name === 'awq loop-eval' || v.name === 'awq ort-eval'
+        ...(v.name === 'awq linear loop-eval' || v.name === 'awq linear ort-eval'
           ? {
               sameAsBlockedEval: {
                 alphas: JSON.stringify(plan.alphas) === JSON.stringify(awqRef?.alphas),

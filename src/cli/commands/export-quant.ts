@@ -69,7 +69,13 @@ export async function prepareQ4(
     model.spec,
     model.weights,
     dropOf(flags),
-    { method: o.quant, block: o.block, actOrder: Boolean(flags['act-order']), clip: Boolean(flags.clip) },
+    {
+      method: o.quant,
+      block: o.block,
+      actOrder: Boolean(flags['act-order']),
+      clip: !flags['no-clip'],
+      awqObjective: flags['awq-search'] === 'linear' ? 'linear' : 'sublayer',
+    },
     calibration ? { ort: ortNode, windows: calibration, seqLen } : null,
     {
       signal: o.signal,
@@ -111,7 +117,7 @@ export async function measureQ4(
     method: p.plan.method,
     block: p.plan.block,
     actOrder: Boolean(flags['act-order']),
-    clip: Boolean(flags.clip),
+    clip: p.plan.method === 'awq' && !flags['no-clip'],
     calibrationWindows: p.calibWindows,
     calibrationTokens: p.plan.tokens,
     seqLen: p.seqLen,

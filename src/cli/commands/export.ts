@@ -20,7 +20,7 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'write the pruned model: ONNX (fp32/fp16/q8/q4, KV cache) for transformers.js + LLM-Drop config',
   synopsis:
-    '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--quant rtn|gptq|awq] [--block-size 32|64|128] [--calib-text FILE] [--calib-windows N] [--heldout-windows N] [--seq-len N] [--act-order] [--clip] [--no-checkpoint] [--overwrite] [--json]',
+    '--model DIR --out DIR [--drop-attn LIST] [--drop-mlp LIST] [--format fp32,fp16,q8,q4] [--quant rtn|gptq|awq] [--block-size 32|64|128] [--calib-text FILE] [--calib-windows N] [--heldout-windows N] [--seq-len N] [--act-order] [--awq-search sublayer|linear] [--no-clip] [--no-checkpoint] [--overwrite] [--json]',
   flags: [
     MODEL_FLAG,
     {
@@ -79,7 +79,14 @@ export const exportCommand: Command = {
     },
     { ...SEQ_LEN_FLAG, help: 'calibration window length in tokens' },
     { name: 'act-order', kind: 'bool', help: 'GPTQ: visit columns by decreasing Hessian diagonal' },
-    { name: 'clip', kind: 'bool', help: 'AWQ: also search a clipping ratio per block' },
+    {
+      name: 'awq-search',
+      kind: 'choice',
+      choices: ['sublayer', 'linear'],
+      default: 'sublayer',
+      help: "AWQ: judge q/k/v and gate/up scales on the attention/MLP output (AWQ's way) or on each linear's own output",
+    },
+    { name: 'no-clip', kind: 'bool', help: 'AWQ: skip the clipping search per block (on by default)' },
     { name: 'no-checkpoint', kind: 'bool', help: 'skip the pruned safetensors checkpoint' },
     { name: 'overwrite', kind: 'bool', help: 'replace --out if it is an earlier export (or empty)' },
     JSON_FLAG,

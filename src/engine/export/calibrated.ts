@@ -73,7 +73,7 @@ export interface QuantOptions {
   block: number;
   /** GPTQ act-order (static groups; gptq.ts). */
   actOrder?: boolean;
-  /** AWQ clipping search. */
+  /** AWQ clipping search (default on). */
   clip?: boolean;
   /** GPTQ damping (default 0.01). */
   percdamp?: number;
@@ -82,7 +82,7 @@ export interface QuantOptions {
   /**
    * AWQ: what the scales of q/k/v and gate/up are judged on: 'sublayer' (the attention or MLP output,
    * awq-sublayer.ts, as AWQ does) or 'linear' (each linear's own output error from H, awq.ts). o_proj
-   * and down_proj are always judged on their own output. Default 'linear'.
+   * and down_proj are always judged on their own output. Default 'sublayer'.
    */
   awqObjective?: 'linear' | 'sublayer';
 }
@@ -208,7 +208,7 @@ export async function planQ4(
     });
   const cal = { runMs: 0, buildMs: 0 };
   const gtiming = { hessianMs: 0, loopMs: 0 };
-  const keepStates = q.method === 'awq' && q.awqObjective === 'sublayer';
+  const keepStates = q.method === 'awq' && (q.awqObjective ?? 'sublayer') === 'sublayer';
   const quad =
     q.method === 'awq' && q.awqErrorEval === 'ort' ? new OrtQuadForms(calib.ort, calib.executionProviders) : null;
   try {
@@ -323,7 +323,7 @@ async function awqSublayer(
           block: q.block,
           colScale: scales,
           rowScale: rs,
-          clipH: q.clip ? stats.xtx : null,
+          clipH: (q.clip ?? true) ? stats.xtx : null,
         }),
         ...(explicit.has(r) ? { inputScale: inv(scales) } : {}),
       });

@@ -46,8 +46,7 @@ export function normalizeQ4Request(spec: ModelSpec, q: Q4Request): Required<Q4Re
     calibWindows: q.calibWindows ?? DEFAULT_CALIB_WINDOWS,
     heldoutWindows: q.heldoutWindows ?? DEFAULT_HELDOUT_WINDOWS,
     actOrder: Boolean(q.actOrder),
-    // AWQ's clipping search is on unless turned off: it closed more of RTN's gap at both block sizes
-    // (bench/results/quant.json, docs/EXPORT.md).
+    // AWQ's clipping search is on unless turned off (planQ4's default, AWQ's auto_clip).
     clip: q.clip ?? q.method === 'awq',
   };
   checkQuantOptions(spec, r);
