@@ -30,6 +30,8 @@ import { SavedPanel } from './saved/SavedPanel';
 import { TokenPanel } from './tokens/TokenPanel';
 import { AngularPanel } from './views/AngularPanel';
 import { SimilarityPanel } from './views/SimilarityPanel';
+import { AccuracyCurvesPanel } from './tasks/AccuracyCurvesPanel';
+import { TasksPanel } from './tasks/TasksPanel';
 
 export function App() {
   return (
@@ -68,7 +70,9 @@ export function App() {
           <ImportedPanel />
           <SublayerPanel />
           <TokenPanel />
+          <TasksPanel />
           <CurvesPanel />
+          <AccuracyCurvesPanel />
           <div className="pair-row">
             <SimilarityPanel />
             <AngularPanel />

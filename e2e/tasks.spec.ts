@@ -1,0 +1,74 @@
+/**
+ * Task accuracy beside perplexity (issue 14) in Chromium on the bundled model and the offline task (its
+ * first 12 items, so it stays quick): acc and acc_norm of the baseline and of the current drops equal the
+ * engine's in Node, a toggle scores the new configuration, the item view shows the items that flip, and
+ * the link carries the task and reopens it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import type { TaskResult } from '../src/engine/api';
+import { taskFlips } from '../src/engine/tasks/flips';
+import { parseTaskJsonl } from '../src/engine/tasks/jsonl';
+import { withNodeEngine } from './lab-support';
+import { cell, currentPerplexity, link, ROOT, watch } from './support';
+
+const N = 12;
+const DROP = { attn: [] as number[], mlp: [0] };
+const pct = (x: number) => `${(100 * x).toFixed(1)}% ± ${(100 * Math.sqrt((x * (1 - x)) / (N - 1))).toFixed(1)}`;
+
+test('tasks: accuracy vs baseline equal to Node, a toggle rescored, flips shown, the link reopens the task', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const w = watch(page);
+  const items = parseTaskJsonl(
+    readFileSync(join(ROOT, 'public', 'tasks', 'word-completion.jsonl'), 'utf8'),
+    'word-completion',
+  );
+  const ref = await withNodeEngine(64, 2, async (e) => ({
+    base: await e.scoreTask(items, { attn: [], mlp: [] }, { limit: N }),
+    drop: await e.scoreTask(items, DROP, { limit: N }),
+  }));
+  const flips = taskFlips(ref.base as TaskResult, ref.drop as TaskResult);
+  // The drop must move something on these items, or the test could not see a toggle.
+  expect(flips.lost.length + flips.gained.length).toBeGreaterThan(0);
+
+  await page.goto(`/?backend=wasm${link({ seqLen: 64, windows: 2 })}`);
+  await currentPerplexity(page);
+  const panel = page.locator('[data-chart="tasks"]');
+  await panel.getByText('first N').click();
+  await page.getByTestId('task-limit').fill(String(N));
+  await page.getByTestId('task-score').click();
+  await expect(page.getByTestId('task-acc-base')).toHaveText(pct(ref.base.acc), { timeout: 120_000 });
+  await expect(page.getByTestId('task-acc-current')).toHaveText(pct(ref.base.acc));
+  await expect(page.getByTestId('task-status-line')).toContainText(`first ${N} of 300 items`);
+  await expect(page.getByTestId('task-bars')).toBeVisible();
+
+  // A toggle: the current configuration is scored (the baseline stays).
+  await cell(page, 'mlp', 0).click();
+  await expect(page.getByTestId('task-acc-current')).toHaveText(pct(ref.drop.acc), { timeout: 120_000 });
+  await expect(page.getByTestId('task-acc-norm-current')).toHaveText(pct(ref.drop.accNorm!));
+  await expect(page.getByTestId('task-acc-base')).toHaveText(pct(ref.base.acc));
+
+  // The item view: the flipped items, and one item's context, choices and log-likelihoods.
+  await expect(page.getByTestId('task-flips')).toContainText(
+    `${flips.lost.length} item${flips.lost.length === 1 ? '' : 's'} right at baseline and wrong now, ${flips.gained.length} wrong`,
+  );
+  const flipped = page.locator('[data-testid="task-items"] [data-flip]');
+  await expect(flipped).toHaveCount(flips.lost.length + flips.gained.length);
+  const first = [...flips.lost, ...flips.gained].sort((a, b) => a - b)[0];
+  await page.getByTestId(`task-item-${first}`).click();
+  const detail = page.getByTestId('task-item-detail');
+  await expect(detail).toContainText(items.items[first].context.slice(0, 30));
+  await expect(detail).toContainText(ref.drop.items.find((x) => x.index === first)!.loglik[0].toFixed(3));
+
+  // The link carries the task; opening it in a fresh page scores it again without a click.
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain(`k=o&kl=${N}`);
+  const url = page.url();
+  const again = await page.context().newPage();
+  await again.goto(url);
+  await expect(again.getByTestId('task-acc-current')).toHaveText(pct(ref.drop.acc), { timeout: 120_000 });
+  await expect(again.getByTestId('task-acc-base')).toHaveText(pct(ref.base.acc));
+  expect(w.errors).toEqual([]);
+});
