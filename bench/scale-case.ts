@@ -43,6 +43,7 @@ async function main() {
   const info = await e.loadModel({ kind: 'local', name: dir }, folderFiles(dir));
   const loadMs = performance.now() - t0;
   const rssLoaded = process.memoryUsage().rss;
+  const jsBuffersLoaded = process.memoryUsage().arrayBuffers; // JS-side typed arrays alive or not yet collected
   await e.setText(text, { seqLen, windows });
   const t1 = performance.now();
   const r = await e.analyze({ attn: [], mlp: [] });
@@ -57,6 +58,7 @@ async function main() {
       parameters: info.parameters,
       baselineRssMiB: mib(rss0),
       rssAfterLoadMiB: mib(rssLoaded),
+      jsArrayBuffersAfterLoadMiB: mib(jsBuffersLoaded),
       peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
       loadMs: Math.round(loadMs),
       analyzeMsPer1kTokens: Math.round((analyzeMs / tokens) * 1000),

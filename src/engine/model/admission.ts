@@ -3,9 +3,9 @@
  * live engine needs at each weight precision, against the device's limits, and which precisions fit.
  * Nothing here reads a weight; the worker and the CLI call it before any weight file is fetched.
  *
- * Peak = weights at the precision + runtime overhead + the larger of
- *   loading:  one layer in flight (its float32 decode, the converted graph, the runtime's copy) and
- *             the embedding table being built, and
+ * Peak = weights at the precision + runtime overhead + the largest of
+ *   loading:  one layer in flight (its float32 decode, the converted graph, the runtime's copy),
+ *   table:    the embedding table's graph being built (at load; for a tied table when windows are embedded),
  *   analysis: the cached boundary states (2L+1 states of every window, float32) + one sublayer's
  *             activations for one batch of windows (attention scores, MLP width) + one head chunk's logits.
  * Weights: linears at the precision's bytes per parameter (q8 1.125, q4 0.625: one float32 scale per 32
@@ -26,8 +26,12 @@ import type { ModelSpec } from './spec';
 export const GiB = 2 ** 30;
 /** What onnxruntime-web's wasm32 build can address (no Memory64 build ships). */
 export const WASM32_BYTES = 4 * GiB;
-/** Runtime code, arenas and small tensors, besides what is counted (measured ~50-150 MB on onnxruntime-node). */
-export const RUNTIME_OVERHEAD = 128 * 2 ** 20;
+/**
+ * The process, the runtime's code and small tensors, and what the allocator keeps after frees. Set from
+ * bench/results/scale.json: measured Node peaks were 185-337 MiB above the prediction made with 128 MiB
+ * here (SmolLM2-135M shape, every precision; Qwen2.5-0.5B shape, fp32), Node's own ~95 MiB included.
+ */
+export const RUNTIME_OVERHEAD = 384 * 2 ** 20;
 
 export interface DeviceLimits {
   /** The most memory the engine may use (the page's budget, or the machine's). */
@@ -94,17 +98,17 @@ export function estimatePrecision(
   const weightBytes = L * layerParams * linearBpp + tableParams * tableBpp + V * d * headBpp;
 
   const largestMatrix = Math.max(I * d, H * spec.headDim * d); // one linear, float32 when decoded
-  const loading = Math.max(
-    largestMatrix * 4 + 2 * layerParams * linearBpp, // decode + graph bytes + the runtime's copy
-    tableParams * 4 + 2 * tableParams * tableBpp, // the embedding graph being built
-  );
+  const loading = largestMatrix * 4 + 2 * layerParams * linearBpp; // decode + graph bytes + the runtime's copy
+  // The embedding graph being built (at load, or when a tied table's session opens): the converted
+  // table and its graph bytes, besides the runtime's copy counted in the weights.
+  const tableBuild = 2 * tableParams * tableBpp;
   const states = (2 * L + 1) * windows * T * d * 4;
   const scores = B * H * T * T * 4; // attention scores of one batch (float32)
   const sublayer = Math.max(2 * scores, 3 * B * T * I * 4) + 4 * B * T * d * 4;
   const chunk = Math.min(V, DEFAULT_VOCAB_CHUNK);
   const head = 3 * B * T * chunk * 4;
   const analysis = states + sublayer + head;
-  const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, analysis);
+  const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, tableBuild, analysis);
   const largestBufferBytes = Math.max(tableParams * tableBpp, largestMatrix * linearBpp, chunk * d * headBpp, scores);
   return { precision, weightBytes, peakBytes, largestBufferBytes };
 }
