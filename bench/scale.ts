@@ -73,6 +73,8 @@ try {
       const row = {
         shape,
         precision: p,
+        seqLen,
+        windows,
         fileBytes,
         weightBytesAtPrecision: Math.round(est.weightBytes),
         predictedPeakBytes: Math.round(est.peakBytes),

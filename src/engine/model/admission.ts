@@ -99,9 +99,11 @@ export function estimatePrecision(
 
   const largestMatrix = Math.max(I * d, H * spec.headDim * d); // one linear, float32 when decoded
   const loading = largestMatrix * 4 + 2 * layerParams * linearBpp; // decode + graph bytes + the runtime's copy
-  // The embedding graph being built (at load, or when a tied table's session opens): the converted
-  // table and its graph bytes, besides the runtime's copy counted in the weights.
-  const tableBuild = 2 * tableParams * tableBpp;
+  // The embedding graph (or a tied head's chunks) being built: the table as float32 (read a block at a
+  // time when it converts to float16, but counted whole to stay on the safe side), the converted table
+  // and its graph bytes, besides the runtime's copy counted in the weights. Qwen2.5-0.5B's shape at
+  // fp32 peaked within 1% of this (bench/results/scale.json).
+  const tableBuild = tableParams * 4 + 2 * tableParams * tableBpp;
   const states = (2 * L + 1) * windows * T * d * 4;
   const scores = B * H * T * T * 4; // attention scores of one batch (float32)
   const sublayer = Math.max(2 * scores, 3 * B * T * I * 4) + 4 * B * T * d * 4;
