@@ -6,8 +6,9 @@
  * Peak = weights at the precision + runtime overhead + the largest of
  *   loading:  one layer in flight (its float32 decode, the converted graph, the runtime's copy),
  *   table:    the embedding table's graph being built (at load; for a tied table when windows are embedded),
- *   analysis: the cached boundary states (2L+1 states of every window, float32) + one sublayer's
- *             activations for one batch of windows (attention scores, MLP width) + one head chunk's logits.
+ *   analysis: the cached boundary states (2L+1 states of every window, float32) + the larger of one
+ *             sublayer's activations for one batch of windows (attention scores, MLP width) with one
+ *             head chunk's logits, and the similarity (gram) graph's copies of the L+1 block states.
  * Weights: linears at the precision's bytes per parameter (q8 1.125, q4 0.625: one float32 scale per 32
  * weights); the embedding table float16 for fp16/q8/q4 (float32 without float16 kernels); the head
  * float16 (fp16) or 8-bit (q8, q4). A tied embedding is counted twice: the head holds its copy, and the
@@ -109,7 +110,8 @@ export function estimatePrecision(
   const sublayer = Math.max(2 * scores, 3 * B * T * I * 4) + 4 * B * T * d * 4;
   const chunk = Math.min(V, DEFAULT_VOCAB_CHUNK);
   const head = 3 * B * T * chunk * 4;
-  const analysis = states + sublayer + head;
+  const gram = 3 * (L + 1) * B * T * d * 4; // the similarity graph: L+1 states normalized, stacked, transposed
+  const analysis = states + Math.max(sublayer + head, gram);
   const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, tableBuild, analysis);
   const largestBufferBytes = Math.max(tableParams * tableBpp, largestMatrix * linearBpp, chunk * d * headBpp, scores);
   return { precision, weightBytes, peakBytes, largestBufferBytes };
