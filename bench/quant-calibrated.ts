@@ -10,7 +10,7 @@
  * final quantization, graph build). onnxruntime-node CPU.
  *
  * Options: --calib N (default 32)  --heldout N (default 32)  --seq N (default 256)  --blocks 32,128
- *          --drop-attn 4,7,9  --out FILE  --variants "awq sublayer,awq clip" (rtn always runs: the gap reference)
+ *          --drop-attn 4,7,9  --out FILE  --text public/data/sotu-heldout.txt  --variants "awq sublayer,awq clip" (rtn always runs: the gap reference)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -35,6 +35,7 @@ const heldN = Number(arg('heldout', '32'));
 const seq = Number(arg('seq', '256'));
 const blocks = arg('blocks', '32,128').split(',').map(Number);
 const only = arg('variants', '').split(',').filter(Boolean);
+const textPath = arg('text', 'public/data/moby-dick-heldout.txt');
 const dropAttn = arg('drop-attn', '').split(',').filter(Boolean).map(Number);
 const out = arg('out', join(ROOT, 'bench/results/quant.json'));
 
@@ -48,11 +49,14 @@ const VARIANTS: { name: string; q: Omit<QuantOptions, 'block'> }[] = [
   // Every scale judged on its linear's own output error from H (awq.ts), as first built.
   { name: 'awq linear', q: { method: 'awq', awqObjective: 'linear', clip: false } },
   { name: 'awq linear clip', q: { method: 'awq', awqObjective: 'linear', clip: true } },
-  // 'awq linear' with its first error evaluation (outputError per linear, row by row), for the
-  // side-by-side time of the blocked quadFormSum: same alphas, same file; and on the runtime, every
-  // alpha's error as one float32 MatMul graph (awq-ort.ts).
+  // 'awq linear' (its errors on the runtime: every alpha as one float32 MatMul graph, awq-ort.ts, the
+  // default) with the float64 TypeScript evaluations, side by side in one run: four rows per pass over
+  // H (quadFormSum), and the first row-by-row loop (outputError). Same alphas, same file expected.
+  {
+    name: 'awq linear blocked-eval',
+    q: { method: 'awq', awqObjective: 'linear', clip: false, awqErrorEval: 'blocked' },
+  },
   { name: 'awq linear loop-eval', q: { method: 'awq', awqObjective: 'linear', clip: false, awqErrorEval: 'loop' } },
-  { name: 'awq linear ort-eval', q: { method: 'awq', awqObjective: 'linear', clip: false, awqErrorEval: 'ort' } },
 ];
 
 async function main() {
@@ -60,7 +64,7 @@ async function main() {
   const files = folderFiles(dir);
   const model = await loadModelFromFiles(files);
   const tok = await Tokenizer.fromFiles(files);
-  const text = readFileSync(join(ROOT, 'public/data/moby-dick-heldout.txt'), 'utf8');
+  const text = readFileSync(join(ROOT, textPath), 'utf8');
   const w = buildWindows(splitDocuments(text), (s) => tok.encode(s), model.spec.eosTokenId ?? 0, seq, calibN + heldN);
   const { calibration, heldout } = splitCalibration(w.ids, seq, w.windows, calibN, heldN);
   const drop = { attn: dropAttn, mlp: [] };
@@ -115,9 +119,9 @@ async function main() {
         scoreMs,
         timingsMs: Object.fromEntries(Object.entries(plan.timings).map(([k, x]) => [k, Math.round(x)])),
         alphas: v.q.method === 'awq' ? plan.alphas : undefined,
-        ...(v.name === 'awq linear loop-eval' || v.name === 'awq linear ort-eval'
+        ...(v.name === 'awq linear loop-eval' || v.name === 'awq linear blocked-eval'
           ? {
-              sameAsBlockedEval: {
+              sameAsOrtEval: {
                 alphas: JSON.stringify(plan.alphas) === JSON.stringify(awqRef?.alphas),
                 bytes: awqRef !== null && Buffer.compare(Buffer.from(onnx), Buffer.from(awqRef.onnx)) === 0,
               },
@@ -136,7 +140,7 @@ async function main() {
     `${JSON.stringify(
       {
         model: 'droplab-byte-12l',
-        text: 'public/data/moby-dick-heldout.txt',
+        text: textPath,
         seqLen: seq,
         calibrationWindows: calibN,
         heldoutWindows: heldN,

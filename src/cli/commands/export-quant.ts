@@ -31,6 +31,8 @@ export interface MeasuredQ4 {
   block: number;
   actOrder: boolean;
   clip: boolean;
+  /** AWQ: what the scales were judged on (null for RTN and GPTQ). */
+  awqSearch: 'sublayer' | 'linear' | null;
   calibrationWindows: number;
   calibrationTokens: number;
   seqLen: number;
@@ -118,6 +120,7 @@ export async function measureQ4(
     block: p.plan.block,
     actOrder: Boolean(flags['act-order']),
     clip: p.plan.method === 'awq' && !flags['no-clip'],
+    awqSearch: p.plan.method === 'awq' ? (flags['awq-search'] === 'linear' ? 'linear' : 'sublayer') : null,
     calibrationWindows: p.calibWindows,
     calibrationTokens: p.plan.tokens,
     seqLen: p.seqLen,

@@ -77,7 +77,11 @@ export interface QuantOptions {
   clip?: boolean;
   /** GPTQ damping (default 0.01). */
   percdamp?: number;
-  /** AWQ: how each alpha's error is evaluated (awq.ts; default 'blocked'; 'loop' for the benchmark). */
+  /**
+   * AWQ: how each alpha's linear output error is evaluated: 'ort' (default: every alpha at once as one
+   * float32 graph on the calibration runtime, awq-ort.ts), 'blocked' (float64 TypeScript, awq.ts) or
+   * 'loop' (the first row-by-row TypeScript loop, for the benchmark).
+   */
   awqErrorEval?: AwqErrorEval;
   /**
    * AWQ: what the scales of q/k/v and gate/up are judged on: 'sublayer' (the attention or MLP output,
@@ -210,7 +214,9 @@ export async function planQ4(
   const gtiming = { hessianMs: 0, loopMs: 0 };
   const keepStates = q.method === 'awq' && (q.awqObjective ?? 'sublayer') === 'sublayer';
   const quad =
-    q.method === 'awq' && q.awqErrorEval === 'ort' ? new OrtQuadForms(calib.ort, calib.executionProviders) : null;
+    q.method === 'awq' && (q.awqErrorEval ?? 'ort') === 'ort'
+      ? new OrtQuadForms(calib.ort, calib.executionProviders)
+      : null;
   try {
     for await (const st of calibrate(spec, weights, d, { ...calib, signal: opts.signal, timing: cal, keepStates })) {
       const src = weights.layers[st.layer];
