@@ -95,6 +95,11 @@ test('classroom mode: tour steps and presets change the drops and the perplexity
   await page.screenshot({ path: testInfo.outputPath('classroom-tour-800.png') });
   // Walk to the end; Finish closes.
   for (let i = 0; i < 4; i++) await page.getByTestId('tour-next').click();
+  // The accuracy step (issue 14): two drops of about the same perplexity cost, and their accuracy.
+  await expect(tour).toHaveAttribute('data-step', 'accuracy');
+  await expect(page.getByTestId('tour-accuracy-table')).toContainText('+7.1%');
+  await expect(page.getByTestId('tour-accuracy-keeps')).toBeEnabled();
+  await page.getByTestId('tour-next').click();
   await expect(tour).toHaveAttribute('data-step', 'done');
   await page.getByTestId('tour-next').click();
   await expect(tour).toBeHidden();

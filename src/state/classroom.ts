@@ -16,7 +16,7 @@ import { normalizeDrops } from './drops';
 export type PresetId = 'full' | 'attn-third' | 'attn-two-thirds' | 'mlp-third' | 'block-third';
 
 export interface TourStep {
-  id: 'heatmap' | 'attention' | 'mlp' | 'curves' | 'done';
+  id: 'heatmap' | 'attention' | 'mlp' | 'curves' | 'accuracy' | 'done';
   title: string;
   /** data-chart / data-testid of the panel the step is about (scrolled into view and outlined). */
   target: string | null;
@@ -34,6 +34,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
   },
   { id: 'mlp', title: 'Now try MLP layers, and compare', target: 'perplexity', presets: ['mlp-third', 'attn-third'] },
   { id: 'curves', title: 'All four strategies at once', target: 'curves', presets: ['block-third', 'full'] },
+  { id: 'accuracy', title: 'Perplexity and accuracy can disagree', target: 'tasks', presets: [] },
   { id: 'done', title: 'Your turn', target: null, presets: ['full'] },
 ];
 
@@ -77,6 +78,36 @@ export function tourReducer(s: TourState, a: TourAction, steps = TOUR_STEPS.leng
       return { ...s, open: false };
   }
 }
+
+/**
+ * The accuracy step (issue 14): two single attention drops of the bundled model that cost about the same
+ * perplexity but not the same accuracy on the offline task (all 300 items). Measured with the CLI
+ * (`droplab eval` on moby-dick-heldout, 8 windows of 256 tokens, the workbench's default; `droplab
+ * tasks` on public/tasks/word-completion.jsonl): the table of every single drop is in docs/VIEWS.md.
+ */
+export const ACCURACY_CONTRAST = {
+  model: 'droplab-byte-12l',
+  items: 300,
+  baseline: { perplexity: 4.806, acc: 0.797, accStderr: 0.023 },
+  /** Perplexity up 7.1%, accuracy where it was. */
+  keeps: {
+    drop: { attn: [9], mlp: [] } as DropConfig,
+    perplexity: 5.146,
+    acc: 0.8,
+    accStderr: 0.023,
+    lost: 5,
+    gained: 6,
+  },
+  /** About the same perplexity (+6.6%), accuracy 3.7 points lower. */
+  costs: {
+    drop: { attn: [7], mlp: [] } as DropConfig,
+    perplexity: 5.122,
+    acc: 0.76,
+    accStderr: 0.025,
+    lost: 17,
+    gained: 6,
+  },
+} as const;
 
 // ---------------------------------------------------------------------------------------------------
 // Presets.

@@ -12,6 +12,7 @@ import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
 import { useController, useWorkbench } from '../context';
 import { formatPercent, formatPpl, formatValue } from '../format';
 import { useLab } from '../lab/use-lab';
+import { AccuracyStep } from './AccuracyStep';
 import { PresetButtons, usePerplexitySentence } from './Classroom';
 import '../lab/lab.css';
 
@@ -107,6 +108,9 @@ function Body({ step }: { step: TourStep }) {
           </button>
         </>
       );
+      break;
+    case 'accuracy':
+      content = <AccuracyStep />;
       break;
     case 'done':
       content = (

@@ -42,7 +42,7 @@ describe('tour state', () => {
   });
 
   it('the steps: heatmap, attention, MLP, curves, your turn; each offers presets that exist', () => {
-    expect(TOUR_STEPS.map((s) => s.id)).toEqual(['heatmap', 'attention', 'mlp', 'curves', 'done']);
+    expect(TOUR_STEPS.map((s) => s.id)).toEqual(['heatmap', 'attention', 'mlp', 'curves', 'accuracy', 'done']);
     const ids = new Set(presets(12, null).map((p) => p.id));
     for (const s of TOUR_STEPS) for (const p of s.presets) expect(ids.has(p)).toBe(true);
   });
