@@ -74,6 +74,6 @@ describe('lab views (server-rendered)', () => {
     // The bar stays quiet while the tour speaks.
     expect(on.html).toContain('aria-live="off" data-testid="classroom-ppl"');
     expect(on.html).toContain('data-testid="tour-preset-attn-third"');
-    expect(on.html).toContain('Step 2 of 5');
+    expect(on.html).toContain('Step 2 of 6');
   });
 });
