@@ -39,6 +39,7 @@ import type {
   WeightPrecision,
 } from './api';
 import { buildWindows, splitDocuments } from './data';
+import { embedRows } from './embed-rows';
 import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from './drops';
 import { CancelledError, DropLabError, NonFiniteError, RuntimeError, SettingsError, asDropLabError } from './errors';
 import { liveFormat, precisionSessionOptions } from './graphs/precision';
@@ -202,17 +203,16 @@ export class Engine implements EngineApi {
         onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
         return s;
       };
-      // A tied embedding is opened only while windows are embedded (Pipeline.ensureEmbedding), so the
-      // table is not held twice between texts; an untied one stays open.
-      const openEmbed = () => this.createSession(graphs.embedding(spec, weights, gopts), [graphs.IO.hidden], precision);
+      // x_0 is gathered in TypeScript from the table's rows (embed-rows.ts): no session holds the
+      // embedding table, so a tied table lives only in the head.
       const sessions: PipelineSessions = {
-        embed: spec.tiedEmbeddings ? null : await create(graphs.embedding(spec, weights, gopts), [graphs.IO.hidden]),
-        openEmbed,
+        embed: null,
+        embedIds: (ids, T) => embedRows(spec, weights, ids, T),
         sub: [],
         head: null as unknown as OrtSession,
         gram: null as unknown as OrtSession,
       };
-      if (spec.tiedEmbeddings) onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
+      onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
       try {
         for (let l = 0; l < spec.numLayers; l++) {
           sessions.sub.push(await create(graphs.attention(spec, weights, l, gopts), [graphs.IO.hiddenOut]));

@@ -20,6 +20,8 @@ export interface PipelineSessions {
    */
   embed: OrtSession | null;
   openEmbed?: () => Promise<OrtSession>;
+  /** x_0 computed without a session (embed-rows.ts): ids [B*T] -> float32 [B*T*d]. Used when present. */
+  embedIds?: (ids: BigInt64Array, T: number) => Float32Array;
   sub: OrtSession[]; // 2L sublayers: hidden -> hidden_out, cos, cos_nonorm
   head: OrtSession; // hidden, input_ids -> nll [B,T-1], argmax
   gram: OrtSession; // x0..x_L [B,T,d] -> gram_sum [L+1,L+1], gram_last [B,L+1,L+1]
@@ -296,6 +298,14 @@ export class Pipeline {
 
   private async ensureEmbedding(c: Chunk, hook: RunHook): Promise<void> {
     if (c.bounds[0]) return;
+    const rows = this.sessions.embedIds;
+    if (rows) {
+      hook();
+      const ids = c.ids.data as BigInt64Array;
+      const d = rows(ids, this.seqLen);
+      c.bounds[0] = new this.ort.Tensor('float32', d, [c.B, this.seqLen, d.length / (c.B * this.seqLen)]);
+      return;
+    }
     const open = this.sessions.embed;
     if (open) {
       hook();

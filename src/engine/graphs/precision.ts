@@ -8,14 +8,15 @@
  *   fp16  linears: float16 W^T [in, out] initializer, Cast to float32 in the graph, MatMul. The session
  *         options below keep onnxruntime from folding that Cast into a float32 initializer at session
  *         creation (which would undo the saving), so the Cast runs with every MatMul (a transient float32
- *         copy of one matrix). Tables: float16 rows gathered, then Cast (only [B,T,d] widens). Head:
- *         float16 Cast + Gemm, in vocabulary chunks (chunked-head.ts).
+ *         copy of one matrix). Tables (embedding graph only; the engine gathers x_0 in TypeScript,
+ *         embed-rows.ts): float16 rows gathered, then Cast. Head: float16 Cast + Gemm, in vocabulary
+ *         chunks (chunked-head.ts).
  *   q8    linears as com.microsoft MatMulNBits 8-bit, block 32, symmetric (quantizeBlockwise), bias a
  *         separate Add; tables float16 (gathered, then Cast); head MatMulNBits 8-bit.
  *   q4    the same with 4-bit linears; the head stays 8-bit, as in the export.
  *
  * Without shader-f16 (a WebGPU adapter such as SwiftShader) float16 tensors cannot run: fp16 is refused
- * (precisionError) and q8 / q4 keep their tables float32.
+ * (model/admission.ts) and the embedding graph's tables stay float32 (PrecisionOptions.f16).
  */
 import type { WeightPrecision } from '../api';
 import { HEAD_BITS, QUANT_BLOCK } from '../export/graph';

@@ -5,16 +5,15 @@
  *
  * Peak = weights at the precision + runtime overhead + the largest of
  *   loading:  one layer in flight (its float32 decode, the converted graph, the runtime's copy),
- *   table:    the embedding table's graph being built (at load; for a tied table when windows are embedded),
+ *   head:     the LM head's graph being built (its chunks' rows and graph bytes),
  *   analysis: the cached boundary states (2L+1 states of every window, float32) + the larger of one
  *             sublayer's activations for one batch of windows (attention scores, MLP width) with one
  *             head chunk's logits, and the similarity (gram) graph's copies of the L+1 block states.
  * Weights: linears at the precision's bytes per parameter (q8 1.125, q4 0.625: one float32 scale per 32
- * weights); the embedding table float16 for fp16/q8/q4 (float32 without float16 kernels); the head
- * float16 (fp16) or 8-bit (q8, q4). A tied embedding is counted twice: the head holds its copy, and the
- * embedding session holds the table while the windows are embedded.
+ * weights) and the head [V, d] float32 (fp32), float16 (fp16) or 8-bit (q8, q4). The embedding table
+ * is held by no session: x_0 is gathered from its rows in TypeScript (embed-rows.ts).
  * The largest single buffer (a WebGPU adapter's maxBufferSize / maxStorageBufferBindingSize) is the
- * larger of the biggest weight tensor at the precision and the attention scores of one batch.
+ * largest of one matrix and one head chunk at the precision and the attention scores of one batch.
  */
 import type { WeightPrecision } from '../api';
 import { ModelTooLargeError, SettingsError } from '../errors';
@@ -42,7 +41,7 @@ export interface DeviceLimits {
   /** WebGPU adapter limits: the largest buffer, and the largest storage-buffer binding. */
   maxBufferSize?: number;
   maxStorageBufferBindingSize?: number;
-  /** false: no float16 kernels (WebGPU without shader-f16): fp16 is refused, tables stay float32. */
+  /** false: no float16 kernels (WebGPU without shader-f16): fp16 is refused. */
   f16?: boolean;
 }
 
@@ -84,7 +83,6 @@ export function estimatePrecision(
   spec: ModelSpec,
   precision: WeightPrecision,
   data: DataShape = {},
-  f16 = true,
 ): Omit<PrecisionEstimate, 'fits' | 'over'> {
   const { hiddenSize: d, vocabSize: V, numLayers: L, numHeads: H, intermediateSize: I } = spec;
   const windows = data.windows ?? 8;
@@ -92,19 +90,17 @@ export function estimatePrecision(
   const B = Math.min(data.batch ?? 8, windows);
   const counts = parameterCounts(spec);
   const layerParams = counts.attn + counts.mlp;
-  const tableParams = V * d + (spec.position === 'learned' ? spec.maxPositions * d : 0);
   const linearBpp = MATRIX_BYTES_PER_PARAM[precision];
-  const tableBpp = precision === 'fp32' || !f16 ? 4 : 2;
   const headBpp = precision === 'fp32' ? 4 : precision === 'fp16' ? 2 : MATRIX_BYTES_PER_PARAM.q8;
-  const weightBytes = L * layerParams * linearBpp + tableParams * tableBpp + V * d * headBpp;
+  // The embedding table is in no session (x_0 is gathered from its rows in TypeScript: embed-rows.ts);
+  // the head holds [V, d] at its precision, tied or not.
+  const weightBytes = L * layerParams * linearBpp + V * d * headBpp;
 
   const largestMatrix = Math.max(I * d, H * spec.headDim * d); // one linear, float32 when decoded
   const loading = largestMatrix * 4 + 2 * layerParams * linearBpp; // decode + graph bytes + the runtime's copy
-  // The embedding graph (or a tied head's chunks) being built: the table as float32 (read a block at a
-  // time when it converts to float16, but counted whole to stay on the safe side), the converted table
-  // and its graph bytes, besides the runtime's copy counted in the weights. Qwen2.5-0.5B's shape at
-  // fp32 peaked within 1% of this (bench/results/scale.json).
-  const tableBuild = tableParams * 4 + 2 * tableParams * tableBpp;
+  // The head's graph being built: its chunks' converted rows and the graph bytes, besides the runtime's
+  // copy counted in the weights.
+  const headBuild = 2 * V * d * headBpp;
   const states = (2 * L + 1) * windows * T * d * 4;
   const scores = B * H * T * T * 4; // attention scores of one batch (float32)
   const sublayer = Math.max(2 * scores, 3 * B * T * I * 4) + 4 * B * T * d * 4;
@@ -112,8 +108,8 @@ export function estimatePrecision(
   const head = 3 * B * T * chunk * 4;
   const gram = 3 * (L + 1) * B * T * d * 4; // the similarity graph: L+1 states normalized, stacked, transposed
   const analysis = states + Math.max(sublayer + head, gram);
-  const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, tableBuild, analysis);
-  const largestBufferBytes = Math.max(tableParams * tableBpp, largestMatrix * linearBpp, chunk * d * headBpp, scores);
+  const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, headBuild, analysis);
+  const largestBufferBytes = Math.max(largestMatrix * linearBpp, chunk * d * headBpp, scores);
   return { precision, weightBytes, peakBytes, largestBufferBytes };
 }
 
@@ -129,7 +125,7 @@ export function admit(spec: ModelSpec, limits: DeviceLimits = {}, data: DataShap
     limits.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY,
   );
   const estimates = WEIGHT_PRECISIONS.map((p): PrecisionEstimate => {
-    const e = estimatePrecision(spec, p, data, f16);
+    const e = estimatePrecision(spec, p, data);
     const over: string[] = [];
     if (p === 'fp16' && !f16) over.push('this device has no float16 support (shader-f16)');
     if (e.peakBytes > budget)
