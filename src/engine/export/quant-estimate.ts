@@ -1,8 +1,9 @@
 /**
  * The time a calibrated q4 export will take, before it starts (the Export panel shows it): the times
- * measured by bench/quant-calibrated.ts on the bundled model (bench/results/quant.json, block 32,
- * onnxruntime-node CPU on a shared 2-core machine; tests/export/quant-estimate.test.ts keeps these
- * constants equal to that file) scaled to the model and windows asked for:
+ * measured by bench/quant-calibrated.ts on the bundled model (bench/results/quant.json, block 32, the
+ * default of each method (AWQ: sublayer objective with clipping), onnxruntime-node CPU on a shared
+ * 2-core machine at load 12-15, so generous; tests/export/quant-estimate.test.ts keeps these constants
+ * equal to that file) scaled to the model and windows asked for:
  *
  *   calibration   measured (session runs + graph builds) x tokens / tokens_ref x P / P_ref
  *   quantization  measured (GPTQ Hessian + column loop, or AWQ search + final RTN) x Q / Q_ref
@@ -21,13 +22,13 @@ export const QUANT_TIME_REFERENCE = {
   model: 'droplab-byte-12l',
   calibrationTokens: 32 * 256,
   heldoutTokens: 32 * 256,
-  /** fp32 + q4 scoring of the held-out windows (the RTN row). */
-  scoreMs: 0,
+  /** fp32 + q4 scoring of the held-out windows (fp32ScoreMs + the RTN row's scoreMs). */
+  scoreMs: 3476 + 2237,
   /** calibrationMs + graphMs, and the quantizer's own parts, per method (rtn: the whole plan). */
   methods: {
-    rtn: { calibrationMs: 0, quantizeMs: 67 },
-    gptq: { calibrationMs: 2348 + 286, quantizeMs: 1122 + 719 },
-    awq: { calibrationMs: 2570 + 249, quantizeMs: 12216 + 243 },
+    rtn: { calibrationMs: 0, quantizeMs: 117 },
+    gptq: { calibrationMs: 4833 + 664, quantizeMs: 2911 + 2013 },
+    awq: { calibrationMs: 4686 + 621, quantizeMs: 31322 + 4959 },
   } satisfies Record<QuantMethod, { calibrationMs: number; quantizeMs: number }>,
 } as const;
 
