@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import type { TaskResult } from '../src/engine/api';
 import { taskFlips } from '../src/engine/tasks/flips';
 import { parseTaskJsonl } from '../src/engine/tasks/jsonl';
-import { withNodeEngine } from './lab-support';
+import { download, exportButton, withNodeEngine } from './lab-support';
 import { cell, currentPerplexity, link, ROOT, watch } from './support';
 
 const N = 12;
@@ -62,6 +63,25 @@ test('tasks: accuracy vs baseline equal to Node, a toggle rescored, flips shown,
   const detail = page.getByTestId('task-item-detail');
   await expect(detail).toContainText(items.items[first].context.slice(0, 30));
   await expect(detail).toContainText(ref.drop.items.find((x) => x.index === first)!.loglik[0].toFixed(3));
+
+  // Accessible (axe, WCAG 2.x A/AA: no serious or critical violation in the task panels).
+  const axe = await new AxeBuilder({ page })
+    .include('[data-chart="tasks"]')
+    .include('[data-chart="accuracy-curves"]')
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+
+  // Chart export: the JSON holds both results' numbers and the flips.
+  const json = JSON.parse((await download(page, exportButton(page, 'tasks', 'json'))).bytes.toString('utf8'));
+  expect(json.chart).toBe('tasks');
+  expect(json.baseline.acc).toBeCloseTo(ref.base.acc, 12);
+  expect(json.current.acc).toBeCloseTo(ref.drop.acc, 12);
+  expect(json.current.drop).toEqual(DROP);
+  expect(json.flips).toEqual(flips);
+  const svg = await download(page, exportButton(page, 'tasks', 'svg'));
+  expect(svg.name).toMatch(/task-accuracy\.svg$/);
+  expect(svg.bytes.toString('utf8')).toContain('<svg');
 
   // The link carries the task; opening it in a fresh page scores it again without a click.
   await expect.poll(() => page.evaluate(() => location.hash)).toContain(`k=o&kl=${N}`);
