@@ -95,9 +95,9 @@ export function Q4Options({
           {preview.unmeasured
             ? `no held-out perplexity: ${preview.unmeasured} `
             : `q4 and fp32 perplexity measured afterwards on windows ${preview.calibWindows + 1}–${preview.calibWindows + preview.heldoutWindows}. `}
-          Estimated time: ≈ {formatDuration(preview.estimateMs.quantize)} to{' '}
+          Estimated time: {formatDuration(preview.estimateMs.quantize)} to{' '}
           {calibrated ? 'calibrate and quantize' : 'quantize'}
-          {preview.estimateMs.score > 0 ? `, ≈ ${formatDuration(preview.estimateMs.score)} to measure` : ''} (
+          {preview.estimateMs.score > 0 ? `, ${formatDuration(preview.estimateMs.score)} to measure` : ''} (
           {preview.estimateBasis}).
         </p>
       )}

@@ -73,11 +73,11 @@ export function q4Request(formats: readonly ExportFormat[], q: QuantChoice): Q4R
   return { method: q.method, block: q.block, calibWindows: q.calibWindows, heldoutWindows: q.heldoutWindows };
 }
 
-/** "≈ 12 s" / "≈ 3 min" for an estimate in milliseconds. */
+/** "≈ 12 s" / "≈ 3 min" / "under 1 s" for an estimate in milliseconds. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return '< 1 s';
-  if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
-  return `${Math.round(ms / 60_000)} min`;
+  if (ms < 1000) return 'under 1 s';
+  if (ms < 90_000) return `≈ ${Math.round(ms / 1000)} s`;
+  return `≈ ${Math.round(ms / 60_000)} min`;
 }
 
 /** "+0.29%": the q4 perplexity relative to fp32. */
