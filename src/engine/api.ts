@@ -279,7 +279,7 @@ export interface Q4Request {
   block: number;
   /** Calibration windows (default 8; RTN calibrates on nothing but keeps them out of the held-out ones). */
   calibWindows?: number;
-  /** Held-out windows the q4 and fp32 perplexities are measured on (default 8). */
+  /** Held-out windows the q4 and fp32 perplexities are measured on (default 8; 0: not measured). */
   heldoutWindows?: number;
   /** GPTQ act-order. */
   actOrder?: boolean;

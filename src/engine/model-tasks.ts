@@ -261,7 +261,7 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
         const quantizeMs = performance.now() - tq;
         // Scored in the engine only while both graphs fit one protobuf (no external data).
         capture =
-          Boolean(q4) &&
+          Boolean(q4?.w?.heldoutWindows) &&
           !p.externalData.includes('q4') &&
           estimateOnnxWeightBytes(model.spec, p.drop, 'fp32') <= DEFAULT_EXTERNAL_DATA_THRESHOLD;
         const result = await exportModel(
@@ -341,9 +341,11 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
       ...(heldout
         ? {}
         : {
-            note: w
-              ? 'Not scored: the graphs pass 2 GB (external data); score the folder with the CLI.'
-              : `Not scored: ${why ?? 'no held-out windows.'}`,
+            note: !w
+              ? `Not scored: ${why ?? 'no held-out windows.'}`
+              : w.heldoutWindows === 0
+                ? 'Not scored: 0 held-out windows were asked for.'
+                : 'Not scored: the graphs pass 2 GB (external data); score the folder with the CLI.',
           }),
     };
   }

@@ -7,9 +7,9 @@
 import type { Progress, Q4Preview, Q4Report } from '../../engine/api';
 import { formatDuration, perplexityGap, QUANT_BLOCK_SIZES, type QuantChoice, QUANTIZERS } from './export-view';
 
-const windowsInput = (v: string, old: number) => {
+const windowsInput = (v: string, old: number, min: number) => {
   const n = Math.floor(Number(v));
-  return Number.isFinite(n) && n >= 1 ? Math.min(n, 256) : old;
+  return v !== '' && Number.isFinite(n) && n >= min ? Math.min(n, 256) : old;
 };
 
 export function Q4Options({
@@ -66,18 +66,20 @@ export function Q4Options({
             max={256}
             value={value.calibWindows}
             disabled={!calibrated}
-            onChange={(e) => onChange({ ...value, calibWindows: windowsInput(e.target.value, value.calibWindows) })}
+            onChange={(e) => onChange({ ...value, calibWindows: windowsInput(e.target.value, value.calibWindows, 1) })}
             data-testid="export-calib-windows"
           />
         </label>
-        <label title="The windows after the calibration ones: q4 and fp32 perplexity are measured there after the export">
+        <label title="The windows after the calibration ones: q4 and fp32 perplexity are measured there after the export (0: not measured)">
           Held-out windows{' '}
           <input
             type="number"
-            min={1}
+            min={0}
             max={256}
             value={value.heldoutWindows}
-            onChange={(e) => onChange({ ...value, heldoutWindows: windowsInput(e.target.value, value.heldoutWindows) })}
+            onChange={(e) =>
+              onChange({ ...value, heldoutWindows: windowsInput(e.target.value, value.heldoutWindows, 0) })
+            }
             data-testid="export-heldout-windows"
           />
         </label>
@@ -94,7 +96,9 @@ export function Q4Options({
             : 'No calibration; '}
           {preview.unmeasured
             ? `no held-out perplexity: ${preview.unmeasured} `
-            : `q4 and fp32 perplexity measured afterwards on windows ${preview.calibWindows + 1}–${preview.calibWindows + preview.heldoutWindows}. `}
+            : preview.heldoutWindows === 0
+              ? 'no held-out perplexity (0 windows). '
+              : `q4 and fp32 perplexity measured afterwards on windows ${preview.calibWindows + 1}–${preview.calibWindows + preview.heldoutWindows}. `}
           Estimated time: {formatDuration(preview.estimateMs.quantize)} to{' '}
           {calibrated ? 'calibrate and quantize' : 'quantize'}
           {preview.estimateMs.score > 0 ? `, ${formatDuration(preview.estimateMs.score)} to measure` : ''} (

@@ -50,13 +50,13 @@ export function normalizeQ4Request(spec: ModelSpec, q: Q4Request): Required<Q4Re
     clip: q.clip ?? q.method === 'awq',
   };
   checkQuantOptions(spec, r);
-  for (const [what, n] of [
-    ['calibration', r.calibWindows],
-    ['held-out', r.heldoutWindows],
+  for (const [what, n, min] of [
+    ['calibration', r.calibWindows, 1],
+    ['held-out', r.heldoutWindows, 0],
   ] as const)
-    if (!Number.isInteger(n) || n < 1 || n > MAX_Q4_WINDOWS)
+    if (!Number.isInteger(n) || n < min || n > MAX_Q4_WINDOWS)
       throw new ExportError(
-        `The number of ${what} windows must be a whole number from 1 to ${MAX_Q4_WINDOWS}; got ${n}.`,
+        `The number of ${what} windows must be a whole number from ${min} to ${MAX_Q4_WINDOWS}; got ${n}.`,
         {
           reason: 'q4-windows',
           windows: n,

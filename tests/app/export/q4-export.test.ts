@@ -143,6 +143,25 @@ describe('calibrated q4 through EngineApi.exportZip', () => {
     const h = asked.summary.q4!.heldout!;
     expect(Math.abs(h.q4Perplexity / h.fp32Perplexity - 1)).toBeLessThan(0.05);
     expect(h.q4Perplexity).not.toBe(h.fp32Perplexity);
+
+    // 0 held-out windows: exported, not measured, and said so.
+    const none = await runExport({
+      drop,
+      formats: ['q4'],
+      checkpoint: false,
+      q4: { method: 'rtn', block: 64, calibWindows: 1, heldoutWindows: 0 },
+    });
+    expect(none.files[ONNX_FILE.q4].byteLength).toBeGreaterThan(0);
+    expect(none.summary.q4).toMatchObject({
+      block: 64,
+      heldout: null,
+      note: 'Not scored: 0 held-out windows were asked for.',
+    });
+    const neg = await engine
+      .previewExport({ drop, formats: ['q4'], q4: { method: 'gptq', block: 32, calibWindows: 0 } })
+      .catch((x) => x as DropLabError);
+    expect((neg as DropLabError).details).toMatchObject({ reason: 'q4-windows' });
+    expect((neg as Error).message).toMatch(/calibration windows must be a whole number from 1 to 256; got 0/);
   }, 60_000);
 
   it("cancel('export') during calibration stops it: CancelledError, nothing sent", async () => {
