@@ -92,3 +92,54 @@ test('tasks: accuracy vs baseline equal to Node, a toggle rescored, flips shown,
   await expect(again.getByTestId('task-acc-base')).toHaveText(pct(ref.base.acc));
   expect(w.errors).toEqual([]);
 });
+
+test('accuracy curves: with a task chosen, every one-shot point of the curves is scored, equal to Node', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const w = watch(page);
+  const items = parseTaskJsonl(
+    readFileSync(join(ROOT, 'public', 'tasks', 'word-completion.jsonl'), 'utf8'),
+    'word-completion',
+  );
+  const K = 8;
+  const targets = [
+    ['attn', 2],
+    ['mlp', 2],
+    ['block', 1],
+    ['joint', 2],
+  ] as const;
+  const ref = await withNodeEngine(64, 2, async (e) => {
+    const out: Record<string, number[]> = {};
+    for (const [target, n] of targets) {
+      const chosen = (await e.plan({ target, n, iterative: false })).steps[0].chosen;
+      out[target] = [];
+      for (let k = 0; k <= n; k++) {
+        const d = { attn: [] as number[], mlp: [] as number[] };
+        for (const c of chosen.slice(0, k)) {
+          if (c.kind !== 'mlp') d.attn.push(c.layer);
+          if (c.kind !== 'attn') d.mlp.push(c.layer);
+        }
+        d.attn.sort((a, b) => a - b);
+        d.mlp.sort((a, b) => a - b);
+        out[target].push((await e.scoreTask(items, d, { limit: K })).acc);
+      }
+    }
+    return out;
+  });
+  // The task comes in with the link (v3 fields k, kl).
+  await page.goto(`/?backend=wasm${link({ seqLen: 64, windows: 2 }).replace('#v1', '#v3')}&k=o&kl=${K}`);
+  await currentPerplexity(page);
+  await expect(page.getByTestId('task-acc-base')).toContainText('%', { timeout: 120_000 });
+  await expect(page.locator('[data-chart="accuracy-curves"]')).toContainText('Compute the perplexity curves');
+  await page.getByTestId('curves-max').selectOption('2');
+  await page.getByTestId('curves-compute').click();
+  await expect(page.getByTestId('curves-status')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  for (const [s, n] of targets)
+    for (let k = 0; k <= n; k++) {
+      const dot = page.getByTestId(`accuracy-point-${s}-${k}`);
+      await expect(dot).toHaveCount(1);
+      expect(Number(await dot.getAttribute('data-acc')), `${s} n=${k}`).toBeCloseTo(ref[s][k], 12);
+    }
+  expect(w.errors).toEqual([]);
+});

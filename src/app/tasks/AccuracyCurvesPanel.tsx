@@ -150,6 +150,7 @@ export function AccuracyCurvesPanel() {
                     style={{ cursor: 'pointer' }}
                     onClick={() => controller.setDrops(p.drop)}
                     data-testid={`accuracy-point-${s.strategy}-${p.n}`}
+                    data-acc={m.v}
                   >
                     <title>
                       {s.label}, n = {p.n}: {(100 * m.v).toFixed(1)}% ± {(100 * m.e).toFixed(1)}, perplexity{' '}

@@ -7,7 +7,7 @@
 import { useEffect } from 'react';
 import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
 import { fitsLink, MAX_LINK_TASK_BYTES } from '../../state/task-link';
-import { accuracyChange, metricOf, resultKey, selectionLabel, taskLabel } from '../../state/tasks';
+import { accuracyChange, choiceKey, metricOf, resultKey, selectionLabel, taskLabel } from '../../state/tasks';
 import { taskTable } from '../chart-export/task-data';
 import { ChartExport } from '../chart-export/ChartExport';
 import { ChartFrame } from '../charts/ChartFrame';
@@ -63,7 +63,8 @@ export function TasksPanel() {
         />
       }
     >
-      <TaskPicker />
+      {/* A new choice (a link, a saved experiment) resets the picker's fields to it. */}
+      <TaskPicker key={choice ? choiceKey(choice) : 'none'} />
       {choice && !fitsLink(choice) && (
         <p className="panel-note" data-testid="task-link-note">
           This task file is larger than {MAX_LINK_TASK_BYTES / 1000} kB: share links and saved experiments leave it out.
