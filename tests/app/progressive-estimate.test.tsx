@@ -56,12 +56,10 @@ describe('PerplexityPanel: progressive estimate', () => {
     expect(store.getState().results.evals[dropKey(s.drops.current)]).toBeDefined();
     expect(render(store)).not.toContain('ppl-estimate');
     const other = createWorkbenchStore();
-    other
-      .getState()
-      .setTask({
-        name: 'analyze',
-        progress: { stage: 'analyze', done: 1, total: 2, estimate: { meanNll: 3, se: 0.1, windows: 1, of: 2 } },
-      });
+    other.getState().setTask({
+      name: 'analyze',
+      progress: { stage: 'analyze', done: 1, total: 2, estimate: { meanNll: 3, se: 0.1, windows: 1, of: 2 } },
+    });
     expect(render(other)).not.toContain('ppl-estimate');
   });
 });
