@@ -65,9 +65,10 @@ export interface ModelFiles {
 }
 
 /**
- * Weight precision of the live engine (src/engine/precision.ts, docs/PRECISION.md): fp32 exact; fp16
- * (half the memory on WebGPU and CPU alike: each MatMul casts its weight when it runs); q8 and q4 as
- * com.microsoft MatMulNBits, block 32, symmetric (the export's quantizer), embedding float16, head 8-bit.
+ * Weight precision of the live engine (src/engine/graphs/precision.ts, docs/PRECISION.md): fp32 exact;
+ * fp16 (half the memory on WebGPU and CPU alike: each MatMul casts its weight when it runs); q8 and q4 as
+ * com.microsoft MatMulNBits, block 32, symmetric (the export's quantizer), LM head 8-bit; the embedding
+ * rows are exact float32 at every precision.
  */
 export type WeightPrecision = 'fp32' | 'fp16' | 'q8' | 'q4';
 
