@@ -20,7 +20,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}% ± ${(100 * Math.sqrt((x * 
 
 test('tasks: accuracy vs baseline equal to Node, a toggle rescored, flips shown, the link reopens the task', async ({
   page,
-}) => {
+}, testInfo) => {
   test.setTimeout(240_000);
   const w = watch(page);
   const items = parseTaskJsonl(
@@ -64,6 +64,8 @@ test('tasks: accuracy vs baseline equal to Node, a toggle rescored, flips shown,
   await expect(detail).toContainText(items.items[first].context.slice(0, 30));
   await expect(detail).toContainText(ref.drop.items.find((x) => x.index === first)!.loglik[0].toFixed(3));
 
+  await panel.screenshot({ path: testInfo.outputPath('tasks-panel.png') });
+
   // Accessible (axe, WCAG 2.x A/AA: no serious or critical violation in the task panels).
   const axe = await new AxeBuilder({ page })
     .include('[data-chart="tasks"]')
@@ -95,7 +97,7 @@ test('tasks: accuracy vs baseline equal to Node, a toggle rescored, flips shown,
 
 test('accuracy curves: with a task chosen, every one-shot point of the curves is scored, equal to Node', async ({
   page,
-}) => {
+}, testInfo) => {
   test.setTimeout(300_000);
   const w = watch(page);
   const items = parseTaskJsonl(
@@ -141,5 +143,6 @@ test('accuracy curves: with a task chosen, every one-shot point of the curves is
       await expect(dot).toHaveCount(1);
       expect(Number(await dot.getAttribute('data-acc')), `${s} n=${k}`).toBeCloseTo(ref[s][k], 12);
     }
+  await page.locator('[data-chart="accuracy-curves"]').screenshot({ path: testInfo.outputPath('accuracy-curves.png') });
   expect(w.errors).toEqual([]);
 });

@@ -8,7 +8,7 @@ import { metricOf } from '../../state/tasks';
 
 const W = 440;
 const H = 190;
-const PAD = { top: 12, right: 12, bottom: 34, left: 40 };
+const PAD = { top: 12, right: 74, bottom: 34, left: 40 };
 export const BASE_COLOR = '#8a94a3';
 export const CURRENT_BAR = '#0072b2';
 
@@ -90,7 +90,7 @@ export function AccuracyBars({ base, current }: { base: TaskResult | null; curre
       {chance > 0 && (
         <g>
           <line x1={PAD.left} x2={W - PAD.right} y1={y(chance)} y2={y(chance)} stroke="#d55e00" strokeDasharray="5 4" />
-          <text x={W - PAD.right} y={y(chance) - 4} textAnchor="end" fontSize="11" fill="#a04000">
+          <text x={W - PAD.right + 6} y={y(chance) + 4} textAnchor="start" fontSize="11" fill="#a04000">
             chance {(100 * chance).toFixed(0)}%
           </text>
         </g>

@@ -20,7 +20,7 @@ import './tasks.css';
 
 const W = 640;
 const H = 300;
-const PAD = { top: 14, right: 20, bottom: 40, left: 48 };
+const PAD = { top: 14, right: 92, bottom: 40, left: 48 };
 const NO_RANKINGS = {};
 
 export function AccuracyCurvesPanel() {
@@ -55,6 +55,11 @@ export function AccuracyCurvesPanel() {
       : { v: p.acc, e: p.accStderr };
   const xOf = (p: { sublayers: number; paramsPct: number }) => (axis === 'sublayers' ? p.sublayers : p.paramsPct);
   const xMax = Math.max(1, ...acc.flatMap((s) => s.points.map(xOf)));
+  // Whole sublayers on the sublayer axis (every one up to 16, else every other); six steps of percent.
+  const xTicks =
+    axis === 'sublayers'
+      ? Array.from({ length: Math.floor(xMax) + 1 }, (_, i) => i).filter((i) => xMax <= 16 || i % 2 === 0)
+      : Array.from({ length: 6 }, (_, i) => (xMax * i) / 5);
   const iw = W - PAD.left - PAD.right;
   const ih = H - PAD.top - PAD.bottom;
   const x = (v: number) => PAD.left + (iw * v) / xMax;
@@ -106,7 +111,7 @@ export function AccuracyCurvesPanel() {
             </text>
           </g>
         ))}
-        {Array.from({ length: 6 }, (_, i) => (xMax * i) / 5).map((v) => (
+        {xTicks.map((v) => (
           <text key={v} x={x(v)} y={H - PAD.bottom + 16} textAnchor="middle" fontSize="11" fill="#555">
             {axis === 'sublayers' ? Number(v.toFixed(1)) : `${v.toFixed(0)}%`}
           </text>
@@ -115,9 +120,19 @@ export function AccuracyCurvesPanel() {
           {axis === 'sublayers' ? 'sublayers dropped' : 'parameters removed'}
         </text>
         {chance > 0 && (
-          <line x1={PAD.left} x2={W - PAD.right} y1={y(chance)} y2={y(chance)} stroke="#d55e00" strokeDasharray="5 4">
-            <title>chance {(100 * chance).toFixed(0)}%</title>
-          </line>
+          <g>
+            <line
+              x1={PAD.left}
+              x2={W - PAD.right}
+              y1={y(chance)}
+              y2={y(chance)}
+              stroke="#d55e00"
+              strokeDasharray="5 4"
+            />
+            <text x={W - PAD.right + 6} y={y(chance) + 4} fontSize="11" fill="#a04000">
+              chance {(100 * chance).toFixed(0)}%
+            </text>
+          </g>
         )}
         {acc.map((s) => {
           const st = STRATEGY_STYLE[s.strategy];
