@@ -165,6 +165,17 @@ describe('the task in links and saved experiments', () => {
     expect(hash.value).toBe(h);
   });
 
+  it('a saved experiment keeps the task: saved with one, opened after another choice, it comes back', async () => {
+    const { s, controller, tasks } = await workbench();
+    await tasks.choose({ source: { kind: 'builtin', name: 'piqa' }, limit: 50, seed: 9 });
+    expect(await controller.save('piqa sample')).toBe(true);
+    await tasks.choose(offline());
+    const id = s().saved.list.find((x) => x.name === 'piqa sample')!.id;
+    expect(await controller.openSaved(id)).toBe(true);
+    await controller.idle();
+    expect(s().tasks.choice).toEqual({ source: { kind: 'builtin', name: 'piqa' }, limit: 50, seed: 9 });
+  });
+
   it('a link without a task leaves none; a small JSONL task travels inside, a large one is left out', async () => {
     const { s, hash, controller, tasks } = await workbench();
     await tasks.chooseJsonl('three.jsonl', '{"context": "1 2", "choices": [" 3", " 4"], "gold": 0}\n', 5, null);
