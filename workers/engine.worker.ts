@@ -240,6 +240,11 @@ const host: EngineHostApi = {
       return { ...info, estimate, fromCache } satisfies LoadResult;
     }),
 
+  setWeightPrecision: (precision) =>
+    wrap(async () => {
+      need(engine, 'the runtime did not start').setWeightPrecision(precision ?? undefined);
+    }),
+
   setHubToken: (token) =>
     wrap(async () => {
       hubToken = token === null || token.trim() === '' ? null : checkHubToken(token);

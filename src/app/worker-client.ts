@@ -120,6 +120,7 @@ export function clientFor(remote: Comlink.Remote<EngineClient>, watch?: CallWatc
     loadModel: (source, onProgress) => run(onProgress, (p) => remote.loadModel(source, p)),
     clearCache: (source) => run(undefined, () => remote.clearCache(source)),
     setHubToken: (token) => run(undefined, () => remote.setHubToken(token)),
+    setWeightPrecision: (precision) => run(undefined, () => remote.setWeightPrecision(precision)),
     ...engineCalls,
     cancel: (task) => {
       void remote.cancel(task);

@@ -578,6 +578,8 @@ export interface EngineHostApi {
    * to, never in a URL); nothing else stores or reports it.
    */
   setHubToken(token: string | null): Promise<void>;
+  /** The weight precision of the next model load (null: the most precise that fits this device). */
+  setWeightPrecision(precision: WeightPrecision | null): Promise<void>;
 }
 
 /**

@@ -299,6 +299,11 @@ export class Engine implements EngineApi {
     });
   }
 
+  /** The weight precision of the next loadModel (undefined: the most precise that fits). */
+  setWeightPrecision(p: WeightPrecision | undefined): void {
+    this.opts.weights = p;
+  }
+
   evaluate(drop: DropConfig, onProgress?: ProgressFn): Promise<EvalResult> {
     return this.evaluateTokens(drop, onProgress).then(({ nll: _, ...r }) => r);
   }

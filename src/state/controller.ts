@@ -19,6 +19,7 @@ import type {
   ModelSource,
   PlanRequest,
   PlanResult,
+  WeightPrecision,
   WorkerInit,
 } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
@@ -376,6 +377,12 @@ export class WorkbenchController {
     this.setDrops(r.drop);
     if (g === this.queue.epoch) this.refresh();
     return true;
+  }
+
+  /** The weight precision of the next model load (null: the most precise that fits); `weights` in the store. */
+  async setWeightPrecision(p: WeightPrecision | null): Promise<void> {
+    await this.engine.setWeightPrecision(p);
+    this.s.setWeightChoice(p);
   }
 
   /** The Hub access token for gated and private models (null: none); the engine keeps it, nothing here does. */

@@ -27,6 +27,7 @@ import type {
   ModelInfo,
   ModelSource,
   Progress,
+  WeightPrecision,
 } from '../engine/api';
 import type { DropLabError } from '../engine/errors';
 import { NO_DROPS, dropKey, normalizeDrops, sameDrops } from './drops';
@@ -174,12 +175,15 @@ export interface UiSlice {
     metric: MetricView;
     /** Colour scale of the sublayer heatmap (log applies when every value is positive). */
     colorScale: 'linear' | 'log';
+    /** The weight precision asked for at the next model load (null: the most precise that fits). */
+    weightChoice: WeightPrecision | null;
     notice: Notice | null;
     /** The experiment is applied (start-up restore finished): from then on the URL hash follows the store. */
     ready: boolean;
   };
   setMetric(m: MetricView): void;
   setColorScale(s: 'linear' | 'log'): void;
+  setWeightChoice(p: WeightPrecision | null): void;
   setNotice(n: Notice | null): void;
   setReady(r: boolean): void;
 }
@@ -361,9 +365,10 @@ const createResultsSlice = (set: Set, get: Get): ResultsSlice => {
 };
 
 const createUiSlice = (set: Set): UiSlice => ({
-  ui: { metric: 'cosine', colorScale: 'log', notice: null, ready: false },
+  ui: { metric: 'cosine', colorScale: 'log', weightChoice: null, notice: null, ready: false },
   setMetric: (metric) => set((s) => ({ ui: { ...s.ui, metric } })),
   setColorScale: (colorScale) => set((s) => ({ ui: { ...s.ui, colorScale } })),
+  setWeightChoice: (weightChoice) => set((s) => ({ ui: { ...s.ui, weightChoice } })),
   setNotice: (notice) => set((s) => ({ ui: { ...s.ui, notice } })),
   setReady: (ready) => set((s) => ({ ui: { ...s.ui, ready } })),
 });

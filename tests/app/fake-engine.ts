@@ -320,6 +320,9 @@ export function createFakeEngine(opts: FakeOptions = {}): FakeEngine {
       await wait(gen, 3, onProgress, 'task');
       return fakeTaskResult(task, drop, opts, nll(drop) - nll({ attn: [], mlp: [] }));
     },
+    async setWeightPrecision(precision) {
+      calls.push({ method: 'setWeightPrecision', arg: precision });
+    },
     async setHubToken(token: string | null) {
       // The token itself is never recorded (nothing may keep it): only whether one is set.
       calls.push({ method: 'setHubToken', arg: token ? 'set' : null });

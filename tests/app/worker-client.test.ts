@@ -65,7 +65,15 @@ describe('clientFor', () => {
     expect(got).toEqual([undefined, 'export', 'generate', 'speed']);
     // The host part, cancel, and every call of the one table (src/engine/api.ts), which the compiler
     // holds to EngineApi.
-    const methods: (keyof EngineClient)[] = ['init', 'inspect', 'loadModel', 'clearCache', 'setHubToken', 'cancel'];
+    const methods: (keyof EngineClient)[] = [
+      'init',
+      'inspect',
+      'loadModel',
+      'clearCache',
+      'setHubToken',
+      'setWeightPrecision',
+      'cancel',
+    ];
     const calls = Object.keys(ENGINE_CALLS) as (keyof EngineClient)[];
     expect(calls).toEqual(
       expect.arrayContaining(['evaluate', 'analyze', 'previewExport', 'exportZip', 'generate', 'measureSpeed']),

@@ -1,6 +1,7 @@
 import { sourceLabel } from '../../state/model-source';
 import { useWorkbench } from '../context';
 import { formatCount } from '../format';
+import { deviationText } from '../model/precision-text';
 
 /** The loaded model in the header. */
 export function ModelSummary() {
@@ -9,6 +10,10 @@ export function ModelSummary() {
   return (
     <span className="model-summary" data-testid="model-summary">
       <strong>{sourceLabel(info.source)}</strong> · {info.spec.numLayers} layers · {formatCount(info.parameters)} params
+      ·{' '}
+      <span className="precision-badge" title={deviationText(info.weights ?? 'fp32')} data-testid="precision-badge">
+        {info.weights ?? 'fp32'}
+      </span>
     </span>
   );
 }

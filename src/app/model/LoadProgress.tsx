@@ -43,6 +43,21 @@ export function LoadProgress({ hideError = false }: { hideError?: boolean }) {
             {e.limitBytes ? ` (limit ${formatBytes(e.limitBytes)})` : ''}
           </p>
         )}
+        {e?.precisions && (
+          <p className="estimate" data-testid="model-precisions">
+            Peak memory by weight precision:{' '}
+            {e.precisions.map((x, i) => (
+              <span
+                key={x.precision}
+                title={x.fits ? 'fits this device' : `needs more than this device has: ${x.over.join('; ')}`}
+              >
+                {i > 0 ? ' · ' : ''}
+                {x.precision} {formatBytes(x.peakBytes)} {x.fits ? '✓' : '✗'}
+              </span>
+            ))}
+            {e.best ? ` (loading at ${e.best} unless chosen)` : ''}
+          </p>
+        )}
         <div className="progress-line">
           <span>{p ? (STAGES[p.stage] ?? p.stage) : 'Starting'}</span>
           {p?.unit === 'bytes' && (
@@ -74,7 +89,7 @@ export function LoadProgress({ hideError = false }: { hideError?: boolean }) {
     return (
       <p className="load-ok" data-testid="model-ready">
         {s.family} · {s.numLayers} layers · d={s.hiddenSize} · {s.numHeads}/{s.numKvHeads} heads ·{' '}
-        {formatCount(m.info.parameters)} parameters
+        {formatCount(m.info.parameters)} parameters · weights {m.info.weights ?? 'fp32'}
         {m.fromCache ? ' · from the cache (offline)' : ''}
       </p>
     );

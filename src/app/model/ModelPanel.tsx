@@ -8,6 +8,7 @@ import { DEFAULT_MODEL } from '../../state/store';
 import { useController, useWorkbench } from '../context';
 import { HubForm } from './HubForm';
 import { LoadProgress } from './LoadProgress';
+import { PrecisionPicker } from './PrecisionPicker';
 import { LocalFolderPicker } from './LocalFolderPicker';
 
 type Tab = 'bundled' | 'hub' | 'local';
@@ -72,6 +73,7 @@ export function ModelPanel() {
         {active === 'local' && <LocalFolderPicker disabled={busy} error={current.form} onError={onError} />}
       </div>
       <LoadProgress hideError={!current.load} />
+      <PrecisionPicker disabled={busy} />
     </section>
   );
 }
