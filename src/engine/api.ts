@@ -613,3 +613,7 @@ export { BUILTIN_TASKS, OFFLINE_TASK } from './tasks/types';
 export { parseTaskJsonl } from './tasks/jsonl';
 /** Items right in one result and wrong in another (the item view's flips). */
 export { taskFlips, type TaskFlips } from './tasks/flips';
+
+// Drop configurations: one name each across the engine and the workbench.
+export type { SublayerKind } from './drops';
+export { NO_DROPS } from './drops';

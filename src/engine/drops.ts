@@ -10,6 +10,9 @@ import { DropConfigError } from './errors';
 
 export type SublayerKind = 'attn' | 'mlp';
 
+/** Nothing dropped (frozen: share it, never mutate it). */
+export const NO_DROPS: DropConfig = Object.freeze({ attn: [], mlp: [] }) as DropConfig;
+
 export const sublayerIndex = (kind: SublayerKind, layer: number): number => 2 * layer + (kind === 'mlp' ? 1 : 0);
 export const sublayerOf = (s: number): { kind: SublayerKind; layer: number } => ({
   kind: s % 2 === 0 ? 'attn' : 'mlp',

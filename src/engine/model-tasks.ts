@@ -57,7 +57,8 @@ import {
 import type { CurrentText } from './export/workbench-q4';
 import { ChunkBatcher, zipEntryBytes } from './export/zip-batches';
 import { checkGenerateRequest, eosIds, generateSideBySide } from './generate/side-by-side';
-import { KvSessionCache, NO_DROP } from './generate/kv-sessions';
+import { NO_DROPS } from './drops';
+import { KvSessionCache } from './generate/kv-sessions';
 import { measureDecoders } from './generate/speed';
 import type { LoadedModel } from './model/load';
 import type { BackendChoice, OrtLike, OrtSessionOptions } from './runtime/ort';
@@ -366,7 +367,7 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
       model.spec.position === 'learned' ? model.spec.maxPositions : null,
     );
     const cache = kv();
-    const full = await cache.get(model, NO_DROP);
+    const full = await cache.get(model, NO_DROPS);
     const pruned = await cache.get(model, drop);
     const runs = await generateSideBySide({
       tokenizer,
@@ -408,7 +409,7 @@ export function createModelTasks(host: ModelTaskHost): ModelTasks {
       ? windowIds
       : (engine.tokenizer?.encode('Call me Ishmael. Some years ago, never mind how long precisely, ') ?? [0]);
     const cache = kv();
-    const full = await cache.get(model, NO_DROP);
+    const full = await cache.get(model, NO_DROPS);
     const pruned = await cache.get(model, drop);
     const [f, p] = await measureDecoders([full.dec, pruned.dec], {
       contexts,

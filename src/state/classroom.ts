@@ -8,7 +8,7 @@
  * perplexity is computed.
  */
 import type { DropConfig, Importance } from '../engine/api';
-import { normalizeDrops } from './drops';
+import { sortedDrops } from './drops';
 
 // ---------------------------------------------------------------------------------------------------
 // The tour.
@@ -140,9 +140,9 @@ export function presets(numLayers: number, importance: Importance | null): Prese
   const pick = (kind: 'attn' | 'mlp' | 'block', n: number): DropConfig | null => {
     if (!importance) return null;
     const layers = leastImportant(importance[kind], n);
-    if (kind === 'attn') return normalizeDrops({ attn: layers, mlp: [] });
-    if (kind === 'mlp') return normalizeDrops({ attn: [], mlp: layers });
-    return normalizeDrops({ attn: layers, mlp: layers });
+    if (kind === 'attn') return sortedDrops({ attn: layers, mlp: [] });
+    if (kind === 'mlp') return sortedDrops({ attn: [], mlp: layers });
+    return sortedDrops({ attn: layers, mlp: layers });
   };
   return [
     { id: 'full', label: 'Full model', drop: { attn: [], mlp: [] } },

@@ -14,7 +14,7 @@
  */
 import type { DropConfig, EvalResult, ModelSpec, PlanTarget } from '../engine/api';
 import { costSummary } from './cost';
-import { dropKey, normalizeDrops } from './drops';
+import { dropKey, sortedDrops } from './drops';
 
 export type Strategy = PlanTarget;
 export const STRATEGIES: readonly Strategy[] = ['attn', 'mlp', 'block', 'joint'];
@@ -123,7 +123,7 @@ export function prefixDrop(ranking: readonly RankedChoice[], n: number): DropCon
     if (c.kind !== 'mlp') attn.push(c.layer);
     if (c.kind !== 'attn') mlp.push(c.layer);
   }
-  return normalizeDrops({ attn, mlp });
+  return sortedDrops({ attn, mlp });
 }
 
 export interface CurveTask {

@@ -2,24 +2,22 @@
  * Drop configurations as plain data (DESIGN.md 4: `{ attn: number[], mlp: number[] }`, 0-based, sorted,
  * unique). Pure helpers shared by the store, the share-link codec and the views.
  */
-import type { DropConfig } from '../engine/api';
+import { type DropConfig, NO_DROPS, type SublayerKind } from '../engine/api';
 
-export type SublayerKind = 'attn' | 'mlp';
-
-export const NO_DROPS: DropConfig = Object.freeze({ attn: [], mlp: [] }) as DropConfig;
+export { NO_DROPS, type SublayerKind };
 
 function sortedUnique(xs: readonly number[]): number[] {
   return [...new Set(xs)].sort((a, b) => a - b);
 }
 
 /** Sorted, unique copy. */
-export function normalizeDrops(d: DropConfig): DropConfig {
+export function sortedDrops(d: DropConfig): DropConfig {
   return { attn: sortedUnique(d.attn), mlp: sortedUnique(d.mlp) };
 }
 
 /** Canonical string key (also the cache key of results): "a1,5|m2". */
 export function dropKey(d: DropConfig): string {
-  const n = normalizeDrops(d);
+  const n = sortedDrops(d);
   return `a${n.attn.join(',')}|m${n.mlp.join(',')}`;
 }
 
@@ -39,7 +37,7 @@ export function isBlockDropped(d: DropConfig, layer: number): boolean {
 /** Drop the sublayer if kept, restore it if dropped. */
 export function toggleDrop(d: DropConfig, kind: SublayerKind, layer: number): DropConfig {
   const list = d[kind].includes(layer) ? d[kind].filter((x) => x !== layer) : [...d[kind], layer];
-  return normalizeDrops({ ...d, [kind]: list });
+  return sortedDrops({ ...d, [kind]: list });
 }
 
 /** Drop both sublayers of a layer, or restore both when the block is already dropped. */
@@ -47,7 +45,7 @@ export function toggleBlock(d: DropConfig, layer: number): DropConfig {
   if (isBlockDropped(d, layer)) {
     return { attn: d.attn.filter((x) => x !== layer), mlp: d.mlp.filter((x) => x !== layer) };
   }
-  return normalizeDrops({ attn: [...d.attn, layer], mlp: [...d.mlp, layer] });
+  return sortedDrops({ attn: [...d.attn, layer], mlp: [...d.mlp, layer] });
 }
 
 /** "attention 3, 5 · MLP 7", or "nothing dropped". */

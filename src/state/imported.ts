@@ -7,7 +7,7 @@
 import type { DropConfig, ModelSpec } from '../engine/api';
 import { specFromConfig } from '../engine/api';
 import { leastImportant } from './classroom';
-import { normalizeDrops } from './drops';
+import { sortedDrops } from './drops';
 import type { SharedResults } from './share-results';
 import type { UiError } from './store';
 
@@ -35,7 +35,7 @@ export function createImportedSlice<S extends ImportedSlice>(set: SetState<S>): 
           ({
             imported: {
               ...s.imported,
-              shown: s.imported.shown ? { ...s.imported.shown, selection: normalizeDrops(d) } : null,
+              shown: s.imported.shown ? { ...s.imported.shown, selection: sortedDrops(d) } : null,
             },
           }) as Partial<S>,
       ),
@@ -67,5 +67,5 @@ export function planOnImported(r: SharedResults, kind: 'attn' | 'mlp' | 'block',
       : kind === 'attn'
         ? { attn: leastImportant(imp.attn, n), mlp: [] }
         : { attn: [], mlp: leastImportant(imp.mlp, n) };
-  return normalizeDrops({ attn: [...base.attn, ...add.attn], mlp: [...base.mlp, ...add.mlp] });
+  return sortedDrops({ attn: [...base.attn, ...add.attn], mlp: [...base.mlp, ...add.mlp] });
 }

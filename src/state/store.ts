@@ -30,7 +30,7 @@ import type {
   WeightPrecision,
 } from '../engine/api';
 import type { DropLabError } from '../engine/errors';
-import { NO_DROPS, dropKey, normalizeDrops, sameDrops } from './drops';
+import { NO_DROPS, dropKey, sortedDrops, sameDrops } from './drops';
 import type { MetricView, TextChoice } from './share-link';
 import { type ClassroomSlice, createClassroomSlice } from './classroom';
 import { createCurvesSlice, type CurvesSlice } from './curves';
@@ -316,7 +316,7 @@ const createDataSlice = (set: Set): DataSlice => ({
 const createDropsSlice = (set: Set, get: Get): DropsSlice => ({
   drops: { current: NO_DROPS, past: [], future: [] },
   setDrops: (d) => {
-    const after = normalizeDrops(d);
+    const after = sortedDrops(d);
     const { current: before, past } = get().drops;
     if (sameDrops(before, after)) return null;
     const change = { before, after };
@@ -337,7 +337,7 @@ const createDropsSlice = (set: Set, get: Get): DropsSlice => ({
     set({ drops: { current: change.after, past: [...past, change], future: future.slice(1) } });
     return change;
   },
-  resetDrops: (d = NO_DROPS) => set({ drops: { current: normalizeDrops(d), past: [], future: [] } }),
+  resetDrops: (d = NO_DROPS) => set({ drops: { current: sortedDrops(d), past: [], future: [] } }),
 });
 
 const createResultsSlice = (set: Set, get: Get): ResultsSlice => {
@@ -472,7 +472,7 @@ export function evalFromDropOne(
 ): EvalResult | null {
   const delta = r[kind][layer];
   if (delta === null || delta === undefined || !Number.isFinite(delta)) return null;
-  const drop = normalizeDrops({ ...r.base, [kind]: [...r.base[kind], layer] });
+  const drop = sortedDrops({ ...r.base, [kind]: [...r.base[kind], layer] });
   const meanNll = r.baseNll + delta;
   return {
     drop,

@@ -7,11 +7,11 @@
  * onnxruntime-node.
  */
 import type { DropConfig } from '../api';
+import { NO_DROPS } from '../drops';
 import { buildKvGraph, KvDecoder, KV_IO, kvLayout } from '../export';
 import type { LoadedModel } from '../model/load';
 import type { OrtLike, OrtSession, OrtSessionOptions } from '../runtime/ort';
 
-export const NO_DROP: DropConfig = { attn: [], mlp: [] };
 const dropKey = (d: DropConfig) => `${d.attn.join(',')}|${d.mlp.join(',')}`;
 
 /** A decoder whose session runs are timed (sum of run times, ms). */
@@ -102,7 +102,7 @@ export class KvSessionCache {
   }
 
   private async evict(keep: string): Promise<void> {
-    const full = dropKey(NO_DROP);
+    const full = dropKey(NO_DROPS);
     for (const [k, p] of this.entries) {
       if (this.entries.size <= this.max) break;
       if (k === keep || k === full) continue;

@@ -21,7 +21,8 @@ import {
 } from '../../../src/engine/export';
 import { exportNotices } from '../../../src/app/export/export-view';
 import { ChunkBatcher } from '../../../src/engine/export/zip-batches';
-import { KvSessionCache, NO_DROP } from '../../../src/engine/generate/kv-sessions';
+import { NO_DROPS } from '../../../src/engine/drops';
+import { KvSessionCache } from '../../../src/engine/generate/kv-sessions';
 import { createRunQueue } from '../../../workers/ort-queue';
 import { RUNTIMES } from '../../support/runtimes';
 import { tinyModel, type TinyVariant } from '../../fixtures/tiny-models';
@@ -145,7 +146,7 @@ describe('export in the worker', () => {
     let finals = 0;
     let calls = 0;
     const run = api.exportZip(
-      { drop: NO_DROP, formats: ['fp32', 'fp16', 'q8', 'q4'] },
+      { drop: NO_DROPS, formats: ['fp32', 'fp16', 'q8', 'q4'] },
       (_c, final) => {
         if (final) finals++;
       },
@@ -156,7 +157,7 @@ describe('export in the worker', () => {
     await expect(run).rejects.toBeInstanceOf(CancelledError);
     expect(finals).toBe(0);
     // A new export runs after a cancelled one.
-    const ok = await api.exportZip({ drop: NO_DROP, formats: [] }, () => {});
+    const ok = await api.exportZip({ drop: NO_DROPS, formats: [] }, () => {});
     expect(ok.formats).toEqual([]);
     await engine.dispose();
   });
@@ -212,7 +213,7 @@ describe('generation and speed in the worker', () => {
     const ids = engine.tokenizer!.encode(prompt);
     expect(r.promptIds).toEqual(ids);
     const eos = [engine.tokenizer!.eosTokenId ?? engine.model!.spec.eosTokenId!];
-    expect(r.full.ids).toEqual(await nodeGreedy(engine, NO_DROP, ids, 12, eos));
+    expect(r.full.ids).toEqual(await nodeGreedy(engine, NO_DROPS, ids, 12, eos));
     expect(r.pruned.ids).toEqual(await nodeGreedy(engine, drop, ids, 12, eos));
     for (const m of ['full', 'pruned'] as const) {
       const ev = events.filter((e) => e.model === m);
@@ -240,7 +241,7 @@ describe('generation and speed in the worker', () => {
     ]);
     const ids = engine.tokenizer!.encode('the cat');
     const eos = [engine.tokenizer!.eosTokenId ?? engine.model!.spec.eosTokenId!];
-    expect(r.full.ids).toEqual(await nodeGreedy(engine, NO_DROP, ids, 10, eos));
+    expect(r.full.ids).toEqual(await nodeGreedy(engine, NO_DROPS, ids, 10, eos));
     expect(r.pruned.ids).toEqual(await nodeGreedy(engine, drop, ids, 10, eos));
     await engine.dispose();
   });
@@ -315,15 +316,15 @@ describe('KvSessionCache', () => {
       2,
     );
     const m = engine.model!;
-    const full = await cache.get(m, NO_DROP);
-    expect(await cache.get(m, NO_DROP)).toBe(full);
+    const full = await cache.get(m, NO_DROPS);
+    expect(await cache.get(m, NO_DROPS)).toBe(full);
     await cache.get(m, { attn: [0], mlp: [] });
     await cache.get(m, { attn: [1], mlp: [] });
     expect(cache.size).toBe(2);
-    expect(await cache.get(m, NO_DROP)).toBe(full);
+    expect(await cache.get(m, NO_DROPS)).toBe(full);
     expect(created).toBe(3);
     const other = await setup('llama-tied');
-    await cache.get(other.engine.model!, NO_DROP);
+    await cache.get(other.engine.model!, NO_DROPS);
     expect(cache.size).toBe(1);
     await cache.clear();
     await engine.dispose();
