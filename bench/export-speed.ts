@@ -43,7 +43,7 @@ import {
   kvLayout,
 } from '../src/engine/export';
 import { loadModelFromFiles } from '../src/engine/model/load';
-import { exportedNll, mean } from '../tests/export/helpers';
+import { exportedNll, mean } from '../tests/engine/export/helpers';
 import { type BenchModel, bundledBench, smolShapeBench, tinyBench } from './models';
 import { type BenchRuntime, nodeRuntime, ORT_VERSIONS, wasmRuntime } from './runtimes';
 

@@ -39,7 +39,7 @@ export interface Remote {
   /**
    * Headers for this remote's own origin: the Hub access token (Authorization). fetch follows the Hub's
    * redirects of weight files to its CDN hosts, and drops Authorization when a redirect leaves the origin
-   * (the Fetch standard; tests/model/hub-token.test.ts and e2e/hub.spec.ts check Node's and Chromium's).
+   * (the Fetch standard; tests/workers/hub-token.test.ts and e2e/hub.spec.ts check Node's and Chromium's).
    */
   headers?: Record<string, string>;
 }

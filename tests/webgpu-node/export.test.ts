@@ -112,12 +112,16 @@ describe('exported graphs on the native WebGPU EP = CPU EP', () => {
 
   it.each(['q8', 'q4'])('%s: every MatMulNBits node and the embedding are placed on the WebGPU EP', (format) => {
     const root = join(__dirname, '../..');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'tests/export/webgpu-placement.ts'), format], {
-      cwd: root,
-      env: process.env,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'tests/engine/export/webgpu-placement.ts'), format],
+      {
+        cwd: root,
+        env: process.env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
     const log = `${r.stdout}\n${r.stderr}`;
     expect(log, log.slice(-2000)).toContain(`RAN ${format}`);
     // "Node(s) placed on [EP]. Number of nodes: n" followed by "  OpType (name)" lines

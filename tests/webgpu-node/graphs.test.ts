@@ -12,7 +12,7 @@ import { ortNode } from '../../src/cli/ort-node';
 import { monolithic } from '../../src/engine/graphs/monolithic';
 import * as graphs from '../../src/engine/graphs/sublayers';
 import { type Feed, type Fetched, type Runtime, i64, maxAbsDiff, record, runModel } from '../support/runtimes';
-import { randomIds, randomWeights, tinyGpt2Spec, tinySpec } from '../graphs/random-weights';
+import { randomIds, randomWeights, tinyGpt2Spec, tinySpec } from '../engine/graphs/random-weights';
 
 const ort = ortNode;
 const CPU: Runtime = { name: 'node cpu', ort, ep: 'cpu' };

@@ -66,7 +66,7 @@ export const QUANT_BLOCK = 32;
  * [49152, 576] product takes 5 ms at level 4 and 1.4 s at the default level 0 (no fast float path for
  * 8 bits), while 4 bits is fast either way; the WebGPU EP may use its DP4A kernel at this level. Level 4
  * is also what onnxruntime-genai's model builder writes. The perplexity cost is measured in
- * tests/export/bundled.test.ts.
+ * tests/engine/export/bundled.test.ts.
  */
 export const QUANT_ACCURACY_LEVEL = 4;
 /** Bits of the LM head in the q8 and q4 formats. */
@@ -94,7 +94,7 @@ export const KV_DIM = {
  * RoPE in the export: cos/sin computed in the graph from position_ids (HF's own float32 path), never a
  * table, so generation past max_position_embeddings keeps working as it does in transformers and
  * transformers.js (a table would end in an out-of-range Gather). The live engine's table holds the
- * same float32 angles; the two agree to float32 rounding of cos/sin (tests/export/onnx.test.ts).
+ * same float32 angles; the two agree to float32 rounding of cos/sin (tests/engine/export/onnx.test.ts).
  */
 export const EXPORT_ROPE: RopeMode = { kind: 'compute' };
 

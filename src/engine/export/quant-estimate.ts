@@ -2,7 +2,7 @@
  * The time a calibrated q4 export will take, before it starts (the Export panel shows it): the times
  * measured by bench/quant-calibrated.ts on the bundled model (bench/results/quant.json, block 32, the
  * default of each method (AWQ: sublayer objective with clipping), onnxruntime-node CPU on a shared
- * 2-core machine at load 12-15, so generous; tests/export/quant-estimate.test.ts keeps these constants
+ * 2-core machine at load 12-15, so generous; tests/engine/export/quant-estimate.test.ts keeps these constants
  * equal to that file) scaled to the model and windows asked for:
  *
  *   calibration   measured (session runs + graph builds) x tokens / tokens_ref x P / P_ref

@@ -12,7 +12,7 @@
  *   nll  = log S + M - pick                    [B,T-1]
  *
  * Equal to blocks.nllAndArgmax over the full logits up to float32 rounding of the sums
- * (tests/graphs/chunked-head.test.ts, against the float64 reference).
+ * (tests/engine/graphs/chunked-head.test.ts, against the float64 reference).
  */
 import type { ModelSpec, ModelWeights, Param } from '../model/spec';
 import { paramRows } from '../model/spec';
