@@ -617,3 +617,6 @@ export { taskFlips, type TaskFlips } from './tasks/flips';
 // Drop configurations: one name each across the engine and the workbench.
 export type { SublayerKind } from './drops';
 export { NO_DROPS } from './drops';
+
+/** IEEE binary16 bits <-> number (round to nearest even; NaN stays NaN): share links pack scores as half floats. */
+export { f16BitsToFloat, floatToF16Bits } from './model/safetensors';

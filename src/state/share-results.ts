@@ -16,7 +16,7 @@
  * Decoding checks every length and value and throws ShareLinkError; nothing half-read is returned.
  */
 import { deflateSync, inflateSync } from 'fflate';
-import type { DropConfig, ImportedResults } from '../engine/api';
+import { type DropConfig, f16BitsToFloat, floatToF16Bits, type ImportedResults } from '../engine/api';
 import { ShareLinkError } from '../engine/errors';
 
 /** What a link (and a saved experiment) keeps of imported results. */
@@ -59,40 +59,9 @@ export function fromBase64url(s: string): Uint8Array | null {
 
 // ---- half floats -------------------------------------------------------------------------------------
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float -> IEEE half bits, round to nearest even; NaN stays NaN. */
-export function toHalf(v: number): number {
-  if (Number.isNaN(v)) return 0x7e00;
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = ((x >>> 23) & 0xff) - 127 + 15;
-  let mant = x & 0x7fffff;
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    const half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (rest > mid || (rest === mid && half & 1) ? half + 1 : half);
-  }
-  const half = (exp << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  return sign | (rest > 0x1000 || (rest === 0x1000 && half & 1) ? half + 1 : half);
-}
-
-export function fromHalf(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? Number.NaN : s * Number.POSITIVE_INFINITY;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+/** float -> IEEE half bits (round to nearest even; NaN stays NaN): the engine's safetensors conversion. */
+export const toHalf = floatToF16Bits;
+export const fromHalf = f16BitsToFloat;
 
 // ---- writer / reader ---------------------------------------------------------------------------------
 

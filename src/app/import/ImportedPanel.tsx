@@ -12,12 +12,12 @@ import { importedSpec, planOnImported } from '../../state/imported';
 import { isHubId } from '../../state/share-link';
 import { ChartFrame } from '../charts/ChartFrame';
 import { ColorScale } from '../charts/ColorScale';
-import { MatrixHeatmap } from '../charts/MatrixHeatmap';
+import { MatrixHeatmap, type MatrixHeatmapProps } from '../charts/MatrixHeatmap';
 import { useController, useWorkbench } from '../context';
 import { formatBytes, formatCount, formatPercent, formatPpl, formatValue } from '../format';
 import { sublayerHeatmapData } from '../heatmap/metric-data';
 import { SublayerHeatmap } from '../heatmap/SublayerHeatmap';
-import { angularData, similarityData } from '../views/similarity-data';
+import { angularData, type MatrixData, similarityData } from '../views/similarity-data';
 import { importedAnalysis, sourceText } from './imported-data';
 
 type View = 'cosine' | 'block';
@@ -169,38 +169,53 @@ export function ImportedPanel() {
           )}
         </div>
         {sim && (
-          <details className="imported-similarity">
-            <summary>Layer similarity ({L + 1} boundaries)</summary>
-            <MatrixHeatmap
-              testId="imported-similarity"
-              values={sim.values}
-              rowLabels={sim.rowLabels}
-              colLabels={sim.colLabels}
-              rowTitle="state x_i"
-              colTitle="state x_j"
-              domain={sim.domain}
-              valueLabel="Cosine similarity"
-              describe={(i, j, v) => `cos(x${i}, x${j}) = ${formatValue(v)}`}
-            />
-          </details>
+          <MatrixDetails
+            id="imported-similarity"
+            summary={`Layer similarity (${L + 1} boundaries)`}
+            data={sim}
+            axes={['state x_i', 'state x_j']}
+            valueLabel="Cosine similarity"
+            describe={(i, j, v) => `cos(x${i}, x${j}) = ${formatValue(v)}`}
+          />
         )}
         {ang && (
-          <details className="imported-angular">
-            <summary>Angular distance (Gromov et al.; not kept in links)</summary>
-            <MatrixHeatmap
-              testId="imported-angular"
-              values={ang.values}
-              rowLabels={ang.rowLabels}
-              colLabels={ang.colLabels}
-              rowTitle="start layer l"
-              colTitle="layers skipped n"
-              domain={ang.domain}
-              valueLabel="Angular distance"
-              describe={(l, k, v) => `d(x${l}, x${l + k + 1}) = ${formatValue(v)}`}
-            />
-          </details>
+          <MatrixDetails
+            id="imported-angular"
+            summary="Angular distance (Gromov et al.; not kept in links)"
+            data={ang}
+            axes={['start layer l', 'layers skipped n']}
+            valueLabel="Angular distance"
+            describe={(l, k, v) => `d(x${l}, x${l + k + 1}) = ${formatValue(v)}`}
+          />
         )}
       </div>
     </ChartFrame>
+  );
+}
+
+/** A matrix of the imported results, folded under its summary. */
+function MatrixDetails(p: {
+  id: string;
+  summary: string;
+  data: MatrixData;
+  axes: [string, string];
+  valueLabel: string;
+  describe: MatrixHeatmapProps['describe'];
+}) {
+  return (
+    <details className={p.id}>
+      <summary>{p.summary}</summary>
+      <MatrixHeatmap
+        testId={p.id}
+        values={p.data.values}
+        rowLabels={p.data.rowLabels}
+        colLabels={p.data.colLabels}
+        rowTitle={p.axes[0]}
+        colTitle={p.axes[1]}
+        domain={p.data.domain}
+        valueLabel={p.valueLabel}
+        describe={p.describe}
+      />
+    </details>
   );
 }

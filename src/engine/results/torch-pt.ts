@@ -9,6 +9,7 @@
  */
 import { unzipSync } from 'fflate';
 import { ImportError } from '../errors';
+import { f16BitsToFloat } from '../model/safetensors';
 import { PickleError, type PyValue, readPickle } from './pickle';
 
 export type TorchDtype = 'float32' | 'float16' | 'bfloat16' | 'float64';
@@ -43,15 +44,6 @@ function ints(v: PyValue, what: string, file: string): number[] {
   if (!items.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0))
     throw new ImportError(`${file}: the tensor's ${what} is not a tuple of whole numbers.`, { file });
   return items as number[];
-}
-
-function f16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? Number.NaN : s * Number.POSITIVE_INFINITY;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** A .pt file's one 1-D float tensor; ImportError saying what is wrong otherwise. */
@@ -151,7 +143,7 @@ export function readTorchVector(bytes: Uint8Array, file = 'the .pt file'): Torch
         out[i] = dv.getFloat64(at, le);
         break;
       case 'float16':
-        out[i] = f16(dv.getUint16(at, le));
+        out[i] = f16BitsToFloat(dv.getUint16(at, le));
         break;
       case 'bfloat16': {
         const b = new DataView(new ArrayBuffer(4));
