@@ -56,7 +56,7 @@ export async function emitJson(io: CliIo, flags: Flags, obj: unknown): Promise<v
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    throw new SettingsError(`Cannot write ${path}: ${(e as Error).message.replace(/^\w+: /, '')}${code ? '' : ''}.`, {
+    throw new SettingsError(`Cannot write ${path}: ${(e as Error).message.replace(/^\w+: /, '')}.`, {
       path,
       code,
     });

@@ -14,8 +14,9 @@ import { ChartFrame } from '../charts/ChartFrame';
 import { ColorScale } from '../charts/ColorScale';
 import { MatrixHeatmap, type MatrixHeatmapProps } from '../charts/MatrixHeatmap';
 import { useController, useWorkbench } from '../context';
-import { formatBytes, formatCount, formatPercent, formatPpl, formatValue } from '../format';
+import { formatCount, formatPpl, formatValue } from '../format';
 import { sublayerHeatmapData } from '../heatmap/metric-data';
+import { CostGrid } from '../results/CostGrid';
 import { SublayerHeatmap } from '../heatmap/SublayerHeatmap';
 import { angularData, type MatrixData, similarityData } from '../views/similarity-data';
 import { importedAnalysis, sourceText } from './imported-data';
@@ -115,30 +116,7 @@ export function ImportedPanel() {
           Picked: attention {sel.attn.join(', ') || 'none'}; MLP {sel.mlp.join(', ') || 'none'}.
         </p>
         {cost ? (
-          <dl className="cost-grid" data-testid="imported-cost">
-            <div>
-              <dt>Parameters removed</dt>
-              <dd>
-                {formatCount(cost.removedParams)}{' '}
-                <small>
-                  of {formatCount(cost.totalParams)} ({(cost.removedFraction * 100).toFixed(1)}%)
-                </small>
-              </dd>
-            </div>
-            <div>
-              <dt>FLOPs / token @ {cost.context}</dt>
-              <dd>
-                {formatCount(cost.flopsKept)} <small>{formatPercent(cost.flopsKept / cost.flopsFull - 1)}</small>
-              </dd>
-            </div>
-            <div>
-              <dt>KV cache (fp16)</dt>
-              <dd>
-                {formatBytes(cost.kvBytesPerTokenKept)}/token{' '}
-                <small>{formatPercent(cost.kvBytesPerTokenKept / cost.kvBytesPerTokenFull - 1)}</small>
-              </dd>
-            </div>
-          </dl>
+          <CostGrid c={cost} idPrefix="imported-cost" testId="imported-cost" />
         ) : (
           <p className="panel-note">
             Import the model's config.json with the scores to see what the picked drops save.

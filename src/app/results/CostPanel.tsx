@@ -2,7 +2,7 @@
 import { useMemo } from 'react';
 import { costSummary } from '../../state/cost';
 import { useWorkbench } from '../context';
-import { formatBytes, formatCount, formatPercent } from '../format';
+import { CostGrid } from './CostGrid';
 
 export function CostPanel() {
   const spec = useWorkbench((s) => s.model.info?.spec ?? null);
@@ -10,7 +10,6 @@ export function CostPanel() {
   const seqLen = useWorkbench((s) => s.data.seqLen);
   const c = useMemo(() => (spec ? costSummary(spec, drops, seqLen) : null), [spec, drops, seqLen]);
   if (!c) return null;
-  const rel = (kept: number, full: number) => (full > 0 ? formatPercent(kept / full - 1) : '—');
   return (
     <section className="panel cost-panel" aria-labelledby="cost-title" data-testid="cost-panel">
       <header className="panel-head">
@@ -19,37 +18,7 @@ export function CostPanel() {
           {c.keptAttn} attention + {c.keptMlp} MLP sublayers kept
         </span>
       </header>
-      <dl className="cost-grid">
-        <div>
-          <dt>Parameters removed</dt>
-          <dd data-testid="cost-params">
-            {formatCount(c.removedParams)}{' '}
-            <small>
-              of {formatCount(c.totalParams)} ({(c.removedFraction * 100).toFixed(1)}%)
-            </small>
-          </dd>
-        </div>
-        <div>
-          <dt title={`Forward FLOPs for one token at context ${c.context} (the window length)`}>
-            FLOPs / token @ {c.context}
-          </dt>
-          <dd data-testid="cost-flops">
-            {formatCount(c.flopsKept)} <small>{rel(c.flopsKept, c.flopsFull)}</small>
-          </dd>
-        </div>
-        <div>
-          <dt title="Keys and values of the kept attention layers, counted in fp16 as a deployment usually stores them. Generate, Speed and Export show the exported graph run here, which keeps them in float32 (twice this).">
-            KV cache (fp16 deployment)
-          </dt>
-          <dd data-testid="cost-kv">
-            {formatBytes(c.kvBytesPerTokenKept)}/token{' '}
-            <small>{rel(c.kvBytesPerTokenKept, c.kvBytesPerTokenFull)}</small>
-            <span className="sub">
-              {formatBytes(c.kvBytesPerTokenKept * c.context)} at {c.context} tokens
-            </span>
-          </dd>
-        </div>
-      </dl>
+      <CostGrid c={c} idPrefix="cost" />
     </section>
   );
 }

@@ -1,11 +1,10 @@
 /**
  * Results computed elsewhere, as the workbench holds them: a DropLab results file (`droplab analyze
- * --json`, format 'droplab-results'), LLM-Drop's similarity caches (.pt, one per sublayer kind) or the
- * workbench's own analysis. Every reader checks what it is given as hostile: wrong types, NaN written
+ * --json`, format 'droplab-results'), LLM-Drop's similarity caches (.pt, one per sublayer kind). Every reader checks what it is given as hostile: wrong types, NaN written
  * as strings, arrays longer than the model, unknown format versions. Each failure is an ImportError
  * that says what is wrong; nothing is half-read.
  */
-import type { AnalysisResult, DropConfig } from '../api';
+import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
 import { ImportError } from '../errors';
 
@@ -194,19 +193,4 @@ export function llmDropKindOf(name: string): 'attn' | 'mlp' | null {
   const a = /attn|attention/.test(n);
   const m = /mlp|ffn/.test(n);
   return a === m ? null : a ? 'attn' : 'mlp';
-}
-
-/** The workbench's own analysis as imported-style results (what a share link or a saved experiment keeps). */
-export function fromAnalysis(a: AnalysisResult, model: string): ImportedResults {
-  return {
-    source: 'droplab',
-    model,
-    layers: a.importance.attn.length,
-    drop: a.drop,
-    importance: { attn: a.importance.attn, mlp: a.importance.mlp, block: a.importance.block },
-    similarity: a.similarity,
-    angular: a.angular,
-    perplexity: { value: a.eval.perplexity, tokens: a.eval.tokens, seqLen: a.eval.seqLen, windows: a.eval.windows },
-    files: [],
-  };
 }

@@ -133,6 +133,7 @@ export function readTorchVector(bytes: Uint8Array, file = 'the .pt file'): Torch
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const le = !big;
   const out = new Float64Array(size[0]);
+  const bf16 = new DataView(new ArrayBuffer(4));
   for (let i = 0; i < size[0]; i++) {
     const at = (offset + i * step) * kind.bytes;
     switch (kind.dtype) {
@@ -145,12 +146,10 @@ export function readTorchVector(bytes: Uint8Array, file = 'the .pt file'): Torch
       case 'float16':
         out[i] = f16BitsToFloat(dv.getUint16(at, le));
         break;
-      case 'bfloat16': {
-        const b = new DataView(new ArrayBuffer(4));
-        b.setUint32(0, dv.getUint16(at, le) << 16);
-        out[i] = b.getFloat32(0);
+      case 'bfloat16': // the upper half of a float32
+        bf16.setUint32(0, dv.getUint16(at, le) << 16);
+        out[i] = bf16.getFloat32(0);
         break;
-      }
     }
   }
   return { dtype: kind.dtype, values: out };
