@@ -6,6 +6,9 @@
  * the issue's goals (peak <= 1.3 x weights at the precision + 0.5 GB; Llama-3.2-1B at q4 within 2 GB
  * and at q8 within 3 GB). Writes bench/results/scale.json.
  *
+ * The cases run with glibc's malloc tunables as the CLI sets them (bin/malloc-tunables.mjs); --malloc default
+ * runs them without, to show the difference.
+ *
  *   npm run bench:scale [-- --shapes SmolLM2-135M,Qwen2.5-0.5B --precisions q8,q4 --seq-len 128 --windows 4]
  */
 import { execFileSync } from 'node:child_process';
@@ -14,6 +17,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WeightPrecision } from '../src/engine/api';
+import { MALLOC_TUNABLES } from '../bin/malloc-tunables.mjs';
 import { estimatePrecision } from '../src/engine/model/admission';
 import { specFromConfig } from '../src/engine/model/families';
 import { SHAPES, writeRandomLlama } from '../tests/fixtures/random-llama-node';
@@ -25,12 +29,16 @@ const { values } = parseArgs({
     'seq-len': { type: 'string', default: '128' },
     windows: { type: 'string', default: '4' },
     threads: { type: 'string', default: '2' },
+    malloc: { type: 'string', default: 'tuned' },
     out: { type: 'string', default: join(import.meta.dirname, 'results/scale.json') },
   },
 });
 const GB = 1e9;
 const seqLen = Number(values['seq-len']);
 const windows = Number(values.windows);
+if (values.malloc !== 'tuned' && values.malloc !== 'default') throw new Error('--malloc is tuned or default');
+// The cases run as the CLI does (bin/droplab.mjs): with glibc's malloc tunables set, unless --malloc default.
+const caseEnv = { ...process.env, GLIBC_TUNABLES: values.malloc === 'tuned' ? MALLOC_TUNABLES : '' };
 const tmp = mkdtempSync(join(tmpdir(), 'droplab-scale-'));
 const TSX = join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');
 const rows: Record<string, unknown>[] = [];
@@ -62,7 +70,7 @@ try {
             values.threads,
             '0',
           ],
-          { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] },
+          { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'], env: caseEnv },
         );
         measured = JSON.parse(out.trim().split('\n').pop() as string);
       } catch (e) {
@@ -114,6 +122,7 @@ const result = {
     threads: Number(values.threads),
     cpuMemArena: false,
     weightsOnDisk: 'bf16',
+    glibcTunables: caseEnv.GLIBC_TUNABLES || 'none',
   },
   goals: {
     peak: 'peak RSS <= 1.3 x weights at the precision + 0.5 GB',

@@ -4,8 +4,41 @@
 // `npm install -g /path/to/droplab`); the link points back here and uses this checkout's node_modules.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_TUNABLES } from './malloc-tunables.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// glibc's malloc tunables (./malloc-tunables.mjs says why) are read only when a process starts, so the command
+// runs itself once more with them set. Other systems ignore them; a GLIBC_TUNABLES already set is kept;
+// DROPLAB_MALLOC=default turns this off.
+if (
+  process.platform === 'linux' &&
+  process.env.GLIBC_TUNABLES === undefined &&
+  process.env.DROPLAB_MALLOC !== 'default'
+) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES },
+  });
+  const forward = (signal) => child.kill(signal);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, forward);
+  const [code, signal] = await new Promise((resolve) => {
+    child.on('exit', (c, s) => resolve([c, s]));
+    child.on('error', (e) => {
+      process.stderr.write(
+        `droplab: could not start itself with GLIBC_TUNABLES set (${e.message}); set DROPLAB_MALLOC=default\n`,
+      );
+      resolve([1, null]);
+    });
+  });
+  if (signal) {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(s, forward);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+}
+
 let tsImport;
 try {
   ({ tsImport } = await import('tsx/esm/api'));
