@@ -68,7 +68,35 @@ export function specFromConfig(config: unknown, fallback?: { eosTokenId?: number
   if (config === null || typeof config !== 'object' || Array.isArray(config))
     throw new ConfigError('config.json must contain a JSON object.');
   const c = config as RawConfig;
+  refuseQuantized(c);
   return familyFor(c).spec(c, fallback);
+}
+
+/** How each quantization method of a config's quantization_config stores its weights, for the refusal's text. */
+const QUANTIZED_STORAGE: Record<string, string> = {
+  gptq: 'packed 4-bit integers in int32 "qweight" tensors (I32) with "qzeros" and "scales"',
+  awq: 'packed 4-bit integers in int32 "qweight" tensors (I32) with "qzeros" and "scales"',
+  bitsandbytes: 'uint8 tensors (U8) with a quantization state beside them',
+  fp8: '8-bit floats (F8_E4M3) with per-tensor scales',
+  'compressed-tensors': 'compressed integer or 8-bit float tensors (I8, I32 or F8_E4M3)',
+};
+
+/**
+ * A checkpoint saved quantized (config.json's quantization_config: GPTQ, AWQ, bitsandbytes, FP8, ...) stores its
+ * linears as integers DropLab does not decode: refused from config.json alone (before any download), naming the
+ * method and its dtype, with what to load instead. Throws SafetensorsDtypeError.
+ */
+function refuseQuantized(c: RawConfig): void {
+  const q = c.quantization_config;
+  if (q === undefined || q === null || typeof q !== 'object') return;
+  const qc = q as Record<string, unknown>;
+  const method = typeof qc.quant_method === 'string' ? qc.quant_method : 'an unnamed method';
+  const bits = typeof qc.bits === 'number' ? `, ${qc.bits} bits` : qc.load_in_4bit === true ? ', 4 bits' : '';
+  const storage = QUANTIZED_STORAGE[method] ?? 'integer or 8-bit float tensors instead of F32, F16 or BF16';
+  throw new SafetensorsDtypeError(
+    `This checkpoint is quantized (quantization_config: ${method}${bits}): its weights are stored as ${storage}, which DropLab cannot read. Load the original float checkpoint (F32, F16 or BF16) and choose the q8 or q4 weight precision to analyse it at 8 or 4 bits.`,
+    { quantMethod: method, bits: typeof qc.bits === 'number' ? qc.bits : null },
+  );
 }
 
 /** All refs of a plan, each role once (a tied lm_head is not listed). */
