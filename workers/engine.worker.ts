@@ -46,6 +46,7 @@ import {
   openRemoteFolder,
   type Remote,
   type RemoteFolder,
+  syncBlobReader,
 } from './model-files';
 import { DeviceWatch } from './device-watch';
 import { answerPings } from './heartbeat';
@@ -117,7 +118,12 @@ function inputKey(input: ModelSource): string {
 function fetchEnv(): FetchEnv {
   downloads?.abort();
   downloads = new AbortController();
-  return { fetch: self.fetch.bind(self), caches: 'caches' in self ? self.caches : null, signal: downloads.signal };
+  return {
+    fetch: self.fetch.bind(self),
+    caches: 'caches' in self ? self.caches : null,
+    signal: downloads.signal,
+    readBlobRange: syncBlobReader(), // Hub weight files read by range from their cached Blobs
+  };
 }
 
 function limits() {

@@ -9,7 +9,9 @@
  * The folder is read in two phases. `openRemoteFolder` reads only config.json (and the shard index,
  * and the sizes of the weight files where the server tells them): enough to refuse an unsupported
  * family or a model too large for this device before any weight is downloaded. `download` then fetches
- * the remaining files with byte and file progress and returns them in memory.
+ * the remaining files with byte and file progress. Small files come back in memory. A weight file of a
+ * Hub folder is streamed into the Cache API and read back as a Blob (Chromium keeps a large one on disk)
+ * by byte ranges, a tensor at a time, like a local folder's files: a Hub model is never held whole.
  *
  * Errors are DropLab's named errors with messages for the person: 401/403 (private or gated repo, or no
  * such repo: the Hub answers 401 for both), 404 (no such repo, revision or file), network failures.
@@ -75,6 +77,22 @@ export interface FetchEnv {
   fetch: typeof fetch;
   caches: CacheStorage | null;
   signal?: AbortSignal;
+  /**
+   * Reads bytes [begin, end) of a Blob synchronously (FileReaderSync in a worker: `syncBlobReader`).
+   * With it and the Cache API, weight files are read from their cached Blobs by range; without it
+   * (Node, a window), they are read whole.
+   */
+  readBlobRange?: BlobRangeReader | null;
+}
+
+/** Bytes [begin, end) of a Blob, read synchronously. */
+export type BlobRangeReader = (blob: Blob, begin: number, end: number) => Uint8Array;
+
+/** FileReaderSync on a slice: a worker's synchronous Blob reads; null where there is none (Node, a window). */
+export function syncBlobReader(): BlobRangeReader | null {
+  const Sync = (globalThis as { FileReaderSync?: new () => { readAsArrayBuffer(b: Blob): ArrayBuffer } })
+    .FileReaderSync;
+  return Sync ? (blob, begin, end) => new Uint8Array(new Sync().readAsArrayBuffer(blob.slice(begin, end))) : null;
 }
 
 function httpError(remote: Remote, file: string, status: number): Error {
@@ -285,7 +303,7 @@ async function remoteSize(env: FetchEnv, remote: Remote, file: string): Promise<
   }
 }
 
-/** Download every file of the folder (cache first), reporting bytes and files; returns them in memory. */
+/** Download every file of the folder (cache first), reporting bytes and files. */
 export async function downloadFolder(
   env: FetchEnv,
   folder: RemoteFolder,
@@ -293,6 +311,7 @@ export async function downloadFolder(
 ): Promise<{ files: ModelFiles; fromCache: boolean }> {
   const { remote } = folder;
   const map: Record<string, Uint8Array> = { [CONFIG]: folder.config };
+  const blobs = new Map<string, Blob>();
   if (folder.generationConfig) map[GENERATION_CONFIG] = folder.generationConfig;
   if (folder.index) map[INDEX] = folder.index;
   const total = folder.files.length;
@@ -308,41 +327,147 @@ export async function downloadFolder(
       files: { done: filesDone, total },
       file,
     });
+  // Weight files by range from their cached Blobs, where the Cache API and a synchronous Blob reader exist.
+  const ranged = !!(remote.cacheName && env.caches && env.readBlobRange);
 
   for (let i = 0; i < folder.files.length; i++) {
     const file = folder.files[i];
     const isWeight = folder.weightFiles.includes(file);
     report(file, i);
     const hit = await cached(env, remote, file);
-    let bytes: Uint8Array;
     if (hit?.headers.get(ABSENT_HEADER)) continue;
     if (hit) {
-      bytes = new Uint8Array(await hit.arrayBuffer());
-      if (!isWeight) bytesTotal += bytes.length;
-      bytesDone += bytes.length;
-    } else {
-      const res = await get(env, remote, file);
-      const status = responseStatus(res);
-      if (status < 200 || status >= 300) {
-        if (file === TOKENIZER_CONFIG && (status === 404 || (remote.hub && status < 500))) {
-          await storeAbsent(env, remote, file); // optional
-          continue;
-        }
-        throw httpError(remote, file, status);
+      if (ranged && isWeight) {
+        const blob = await hit.blob();
+        blobs.set(file, blob);
+        bytesDone += blob.size;
+      } else {
+        const bytes = new Uint8Array(await hit.arrayBuffer());
+        if (!isWeight) bytesTotal += bytes.length;
+        bytesDone += bytes.length;
+        map[file] = bytes;
       }
-      fromCache = false;
-      const length = Number(res.headers.get('content-length'));
-      if (!isWeight && Number.isFinite(length) && length > 0) bytesTotal += length;
-      bytes = await readBody(res, file, env, (n) => {
-        bytesDone += n;
-        report(file, i);
-      });
-      await store(env, remote, file, bytes);
+      report(file, i + 1);
+      continue;
     }
-    map[file] = bytes;
+    const res = await get(env, remote, file);
+    const status = responseStatus(res);
+    if (status < 200 || status >= 300) {
+      if (file === TOKENIZER_CONFIG && (status === 404 || (remote.hub && status < 500))) {
+        await storeAbsent(env, remote, file); // optional
+        continue;
+      }
+      throw httpError(remote, file, status);
+    }
+    fromCache = false;
+    const length = Number(res.headers.get('content-length'));
+    if (!isWeight && Number.isFinite(length) && length > 0) bytesTotal += length;
+    const before = bytesDone;
+    const onChunk = (n: number) => {
+      bytesDone += n;
+      report(file, i);
+    };
+    const blob = ranged && isWeight ? await streamToCache(env, remote, file, res, onChunk) : null;
+    if (blob) blobs.set(file, blob);
+    else {
+      // Not streamed into the cache (no Cache API, a small file, or the cache refused it: quota): in memory.
+      bytesDone = before;
+      const body = ranged && isWeight ? await get(env, remote, file) : res;
+      const bytes = await readBody(body, file, env, onChunk);
+      await store(env, remote, file, bytes);
+      map[file] = bytes;
+    }
     report(file, i + 1);
   }
-  return { files: memoryFiles(map, remote.label), fromCache };
+  return { files: folderFiles(map, blobs, remote.label, env.readBlobRange ?? null), fromCache };
+}
+
+/**
+ * Streams a response into the Cache API (progress per chunk) and returns the cached file as a Blob, or
+ * null when the cache refused it (quota, a private window; the caller downloads it again into memory).
+ * A network failure or a cancel mid-stream is an error, as for a download into memory.
+ */
+async function streamToCache(
+  env: FetchEnv,
+  remote: Remote,
+  file: string,
+  res: Response,
+  onChunk: (n: number) => void,
+): Promise<Blob | null> {
+  if (!res.body || !remote.cacheName || !env.caches) return null;
+  const reader = res.body.getReader();
+  let readError: unknown = null;
+  const counted = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        readError = e; // the network: the stream errors and put() rejects
+        throw e;
+      }
+      try {
+        if (chunk.done) c.close();
+        else {
+          onChunk(chunk.value.length);
+          c.enqueue(chunk.value);
+        }
+      } catch {
+        // the cache cancelled the stream (it refused the file)
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  const length = res.headers.get('content-length');
+  if (length) headers['content-length'] = length;
+  try {
+    const cache = await env.caches.open(remote.cacheName);
+    await cache.put(remote.url(file), new Response(counted, { headers }));
+    const hit = await cache.match(remote.url(file));
+    return hit ? await hit.blob() : null;
+  } catch {
+    if (aborted(env)) throw new CancelledError('Loading was cancelled.');
+    if (readError) {
+      const why = readError instanceof Error ? readError.message : String(readError);
+      throw new RuntimeError(`Downloading ${file} failed: ${why}`, { file });
+    }
+    await reader.cancel().catch(() => {}); // the cache refused it
+    return null;
+  }
+}
+
+/**
+ * The downloaded folder: small files in memory, weight files as Blobs read by range (`readBlob`), so
+ * the checkpoint streams a tensor at a time (src/engine/model/stream-store.ts).
+ */
+function folderFiles(
+  map: Record<string, Uint8Array>,
+  blobs: Map<string, Blob>,
+  label: string,
+  readBlob: BlobRangeReader | null,
+): ModelFiles {
+  const mem = memoryFiles(map, label);
+  if (!blobs.size || !readBlob) return mem;
+  const missing = (n: string) => new MissingFileError(`${n} is missing from ${label}.`, { file: n });
+  return {
+    names: () => [...mem.names(), ...blobs.keys()],
+    read: async (n) => {
+      const blob = blobs.get(n);
+      return blob ? new Uint8Array(await blob.arrayBuffer()) : mem.read(n);
+    },
+    size: (n) => {
+      const size = blobs.get(n)?.size ?? map[n]?.length;
+      if (size === undefined) throw missing(n);
+      return size;
+    },
+    readRange: (n, begin, end) => {
+      const blob = blobs.get(n);
+      if (blob) return readBlob(blob, begin, end);
+      if (!map[n]) throw missing(n);
+      return map[n].slice(begin, end);
+    },
+  };
 }
 
 async function readBody(res: Response, file: string, env: FetchEnv, onChunk: (n: number) => void): Promise<Uint8Array> {
@@ -415,18 +540,16 @@ export function localFolder(files: LocalFile[], name: string, onProgress?: (p: L
   const bytesTotal = needed.reduce((s, n) => s + (byName.get(n)?.size ?? 0), 0);
   // In a worker, weights stream from the files a tensor at a time (FileReaderSync on a slice): the
   // engine holds no copy of a checkpoint (src/engine/model/stream-store.ts).
-  const Sync = (globalThis as { FileReaderSync?: new () => { readAsArrayBuffer(b: Blob): ArrayBuffer } })
-    .FileReaderSync;
+  const readBlob = syncBlobReader();
   const blobOf = (n: string) => {
     const blob = byName.get(n);
     if (!blob) throw new MissingFileError(`${n} is missing from the folder ${name}.`, { file: n });
-    return blob;
+    return blob as unknown as Blob;
   };
-  const ranges = Sync
+  const ranges = readBlob
     ? {
         size: (n: string) => blobOf(n).size,
-        readRange: (n: string, begin: number, end: number) =>
-          new Uint8Array(new Sync().readAsArrayBuffer((blobOf(n) as unknown as Blob).slice(begin, end))),
+        readRange: (n: string, begin: number, end: number) => readBlob(blobOf(n), begin, end),
       }
     : {};
   return {

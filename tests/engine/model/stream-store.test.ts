@@ -1,9 +1,10 @@
 /**
  * Streamed checkpoints (issue 13): a folder that reads byte ranges is opened from its safetensors
  * headers alone, no weight file is ever read whole, and every tensor decodes to the same values as the
- * whole-file path (rows too); a truncated shard is refused at open, naming the file.
+ * whole-file path (rows too); a truncated shard is refused at open, naming the file. The CLI reads a
+ * Hub download from the Hub's own disk cache (a snapshot folder of symlinks to blobs) the same way.
  */
-import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,28 @@ describe('streamed checkpoint', () => {
       expect(s.whole.filter((n) => n.endsWith('.safetensors'))).toEqual([]);
     });
   }
+
+  it("a snapshot in the Hub's disk cache (files are symlinks to blobs/) is read by range too", async () => {
+    const { dir } = writeTinyModel('llama-gqa', { dir: join(tmp, 'plain'), shards: 2, dtype: 'bf16' });
+    const repo = join(tmp, 'models--org--tiny');
+    const snapshot = join(repo, 'snapshots', 'abc123');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(snapshot, { recursive: true });
+    const names = folderFiles(dir).names();
+    names.forEach((name, i) => {
+      renameSync(join(dir, name), join(repo, 'blobs', `blob${i}`));
+      symlinkSync(join('..', '..', 'blobs', `blob${i}`), join(snapshot, name));
+    });
+    const s = spy(folderFiles(snapshot));
+    expect(s.f.names().sort()).toEqual([...names].sort());
+    const streamed = await loadModelFromFiles(s.f);
+    const memory = await loadModelFromFiles(tinyModel('llama-gqa', { shards: 2, dtype: 'bf16' }).files);
+    expect(Array.from(streamed.weights.layers[1].q.weight.load())).toEqual(
+      Array.from(memory.weights.layers[1].q.weight.load()),
+    );
+    expect(s.whole.filter((n) => n.endsWith('.safetensors'))).toEqual([]);
+    expect(s.bytes()).toBeGreaterThan(0);
+  });
 
   it('a truncated file is refused when it opens, naming it', async () => {
     const { dir } = writeTinyModel('llama-gqa', { dir: join(tmp, 'cut') });
