@@ -87,7 +87,11 @@ export async function openSession(flags: Flags, io: CliIo): Promise<Session> {
   const text = readText(textPath); // before the (slow) model load
   const device = (flags.device as NodeDevice | undefined) ?? 'cpu';
   const weights = (flags.weights as WeightPrecision | undefined) ?? 'fp32';
-  const engine = nodeEngine({ batchWindows: flags.batch as number, weights, ...(n ? threads(n) : {}) }, device);
+  // Batches of --batch windows: the CLI shows no progressive estimate, so no small first batch (batches.ts).
+  const engine = nodeEngine(
+    { batchWindows: flags.batch as number, batchSchedule: 'uniform', weights, ...(n ? threads(n) : {}) },
+    device,
+  );
   const { report, clear } = progressLine(io, flags.quiet === true);
   const onSigint = () => engine.cancel();
   process.once('SIGINT', onSigint);

@@ -165,13 +165,19 @@ export interface Progress {
   estimate?: NllEstimate;
 }
 
-/** Mean NLL over the first `windows` of `of` windows, with the standard error of the mean over windows. */
+/**
+ * The estimate of the mean NLL over all `of` windows from the first `windows` (engine/nll-estimate.ts):
+ * their mean NLL, or, with `pairedWith`, that earlier result's mean NLL over all windows plus the mean
+ * per-window change over the windows done.
+ */
 export interface NllEstimate {
   meanNll: number;
-  /** Standard error of meanNll: sd of the per-window mean NLL / sqrt(windows). */
+  /** Standard error of meanNll over windows: sd of the per-window mean NLL (or change) / sqrt(windows); NaN from one window. */
   se: number;
   windows: number;
   of: number;
+  /** The drops of the earlier result on the same windows that the estimate is paired with. */
+  pairedWith?: DropConfig;
 }
 export type ProgressFn = (p: Progress) => void;
 

@@ -38,6 +38,7 @@ import type {
   TokenDelta,
   WeightPrecision,
 } from './api';
+import { type BatchSchedule, windowBatches } from './batches';
 import { buildWindows, splitDocuments } from './data';
 import { embedRows } from './embed-rows';
 import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from './drops';
@@ -48,7 +49,8 @@ import { loadModelFromFiles, type LoadedModel } from './model/load';
 import { createModelTasks, type ModelTasks } from './model-tasks';
 import { checkTokenizerVocab } from './model/vocab';
 import { blockBoundaries, blockMetrics, sublayerImportance } from './metrics';
-import { type NllSum, nllEstimate, Pipeline, type PipelineSessions } from './pipeline';
+import { dropDistance, nllEstimate, pairedNllEstimate } from './nll-estimate';
+import { type NllSum, Pipeline, type PipelineSessions } from './pipeline';
 import { plan as planDrops } from './planner';
 import type { BackendChoice, OrtLike, OrtSession, OrtSessionOptions } from './runtime/ort';
 import { Tokenizer } from './tokenizer';
@@ -72,8 +74,13 @@ export interface EngineOptions {
   f16?: boolean;
   /** Vocabulary rows per LM-head chunk (graphs/chunked-head.ts). */
   vocabChunk?: number;
-  /** Windows per session run (default 8). */
+  /** Windows per session run (default 8; at most this under a growing schedule). */
   batchWindows?: number;
+  /**
+   * How the windows are cut into batches (batches.ts). Default 'first-one': a toggle's first estimate
+   * arrives after one window's work (issue 13 item 6; bench/progressive.ts measures the choices).
+   */
+  batchSchedule?: BatchSchedule;
   /** Extra session options (e.g. graphOptimizationLevel). */
   sessionOptions?: OrtSessionOptions;
   /** The runtime the export, generation and speed sessions run on (default `ort`; the worker's foreground lane). */
@@ -292,7 +299,8 @@ export class Engine implements EngineApi {
         predictedTokens: w.windows * (w.seqLen - 1),
         ...(w.estimated ? { textTokensEstimated: true as const } : {}),
       };
-      m.pipeline.setWindows(w.ids, w.windows, w.seqLen, this.opts.batchWindows ?? 8);
+      const batches = windowBatches(w.windows, this.opts.batchWindows ?? 8, this.opts.batchSchedule ?? 'first-one');
+      m.pipeline.setWindows(w.ids, w.windows, w.seqLen, batches);
       this.memo.clear();
       this.data = { info, windowIds: w.ids, docs };
       return info;
@@ -315,7 +323,9 @@ export class Engine implements EngineApi {
       const d = normalizeDrop(drop, spec.numLayers);
       const flags = dropFlags(d, spec.numLayers);
       const total = pipeline.pendingRuns(flags) + pipeline.batches;
-      // Once a batch has finished, every later report carries the estimate so far (the page shows it).
+      // Once a batch has finished, every later report carries the estimate so far (the page shows it),
+      // paired with the nearest earlier result on these windows when there is one (nll-estimate.ts).
+      const ref = this.nearestResult(d);
       let done = 0;
       let estimate: NllEstimate | undefined;
       const report = (p: Progress) => onProgress?.(estimate ? { ...p, estimate } : p);
@@ -332,13 +342,28 @@ export class Engine implements EngineApi {
         this.memo.get(key(d)) ??
         (await pipeline.nll(flags, tick, (sofar, windows) => {
           if (windows >= pipeline.windowCount) return;
-          estimate = nllEstimate(sofar, windows, pipeline.windowCount);
+          const of = pipeline.windowCount;
+          estimate = ref ? pairedNllEstimate(sofar, windows, of, ref.nll, ref.drop) : nllEstimate(sofar, windows, of);
           report({ stage: 'evaluate', done: done + 1, total, unit: 'sublayers' });
         }));
       this.memo.set(key(d), r);
       this.checkFinite(d, flags, r.sum);
       return { ...this.evalResult(d, r.sum, r.count), nll: r.tokens };
     });
+  }
+
+  /**
+   * The remembered result on the current windows closest to `d` (fewest sublayers apart; the latest of
+   * equals), to pair a progressive estimate with; null when none is remembered.
+   */
+  private nearestResult(d: DropConfig): { drop: DropConfig; nll: NllSum } | null {
+    let best: { drop: DropConfig; nll: NllSum; dist: number } | null = null;
+    for (const [k, nll] of this.memo) {
+      const drop = parseKey(k);
+      const dist = dropDistance(d, drop);
+      if (dist > 0 && (!best || dist <= best.dist)) best = { drop, nll, dist };
+    }
+    return best && { drop: best.drop, nll: best.nll };
   }
 
   /** The windows in use, ids [windows * seqLen] (for tests and the export checks). */
@@ -440,8 +465,7 @@ export class Engine implements EngineApi {
     const L = spec.numLayers;
     const d = normalizeDrop(drop, L);
     const flags = dropFlags(d, L);
-    const chunks = Math.ceil(pipeline.shape.windows / (this.opts.batchWindows ?? 8));
-    const h = this.progress(hook, onProgress, 'analyze', pipeline.pendingRuns(flags) + 2 * chunks);
+    const h = this.progress(hook, onProgress, 'analyze', pipeline.pendingRuns(flags) + 2 * pipeline.batches);
     const sums = await pipeline.analysisSums(flags, h);
     const gram = await pipeline.gram(flags, blockBoundaries(L), h);
     const nll = this.memo.get(key(d)) ?? (await pipeline.nll(flags, h));
@@ -564,6 +588,10 @@ export class Engine implements EngineApi {
 }
 
 const key = (d: DropConfig): string => `${d.attn.join(',')}|${d.mlp.join(',')}`;
+const parseKey = (k: string): DropConfig => {
+  const [a, m] = k.split('|').map((p) => (p ? p.split(',').map(Number) : []));
+  return { attn: a, mlp: m };
+};
 
 async function releaseAll(s: PipelineSessions): Promise<void> {
   const all = [s.embed, ...s.sub, s.head, s.gram].filter((x): x is OrtSession => !!x);

@@ -9,7 +9,6 @@
  * Indexing (see drops.ts): sublayer s = 2l (attention l) or 2l+1 (MLP l); boundary b_0 = x_0,
  * b_{s+1} = after sublayer s; a dropped sublayer aliases b_{s+1} = b_s.
  */
-import type { NllEstimate } from './api';
 import { IO } from './graphs/sublayers';
 import type { OrtLike, OrtSession, OrtTensor } from './runtime/ort';
 
@@ -88,13 +87,20 @@ export class Pipeline {
     return { windows: this.windows, seqLen: this.seqLen };
   }
 
-  /** Replace the windows (ids [windows*seqLen]); batches of `batch` windows share a session run. */
-  setWindows(ids: Int32Array, windows: number, seqLen: number, batch: number): void {
+  /**
+   * Replace the windows (ids [windows*seqLen]); batches of `batch` windows share a session run, or, given
+   * a list (batches.ts), batches of those sizes in order (they must sum to `windows`).
+   */
+  setWindows(ids: Int32Array, windows: number, seqLen: number, batch: number | readonly number[]): void {
+    const sizes = typeof batch === 'number' ? null : batch;
+    if (sizes && sizes.reduce((a, b) => a + b, 0) !== windows)
+      throw new RangeError(`window batches [${sizes.join(', ')}] do not add up to ${windows} windows`);
     this.clear();
     this.seqLen = seqLen;
     this.windows = windows;
-    for (let w0 = 0; w0 < windows; w0 += batch) {
-      const B = Math.min(batch, windows - w0);
+    for (let w0 = 0, i = 0; w0 < windows; i++) {
+      const B = Math.min(sizes ? sizes[i] : (batch as number), windows - w0);
+      if (!(B >= 1)) throw new RangeError(`a window batch must hold at least one window, not ${B}`);
       const data = BigInt64Array.from(ids.subarray(w0 * seqLen, (w0 + B) * seqLen), (v) => BigInt(v));
       const S = this.numSublayers;
       this.chunks.push({
@@ -105,6 +111,7 @@ export class Pipeline {
         cos: new Float64Array(S),
         cosNoNorm: new Float64Array(S),
       });
+      w0 += B;
     }
   }
 
@@ -398,13 +405,4 @@ function sum(a: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
-}
-
-/** The estimate of mean NLL from the first `windows` windows' sums (standard error over windows). */
-export function nllEstimate(sofar: NllSum, windows: number, of: number): NllEstimate {
-  const per = sofar.count / Math.max(1, windows);
-  const means = Array.from(sofar.perWindow.subarray(0, windows), (s) => s / per);
-  const mean = sofar.sum / sofar.count;
-  const v = windows > 1 ? means.reduce((a, m) => a + (m - mean) ** 2, 0) / (windows - 1) : Number.NaN;
-  return { meanNll: mean, se: Math.sqrt(v / windows), windows, of };
 }

@@ -1,7 +1,8 @@
 /**
  * The perplexity panel while the current drops are evaluated window batch by window batch (issue 13
- * item 6): the estimate so far, with its ± 2 standard-error range and how many windows it rests on,
- * under the value; nothing once the result is in (server-rendered markup over a real store).
+ * item 6): the estimate so far, with its ± 2 standard-error range (from two windows on), how many windows
+ * it rests on and the result it is paired with, under the value; nothing once the result is in
+ * (server-rendered markup over a real store).
  */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,32 @@ describe('PerplexityPanel: progressive estimate', () => {
     const html = render(store);
     expect(html).toContain('data-testid="ppl-estimate"');
     expect(html).toMatch(/≈ 20\.0\d* \(18\.\d+–22\.\d+\) from 8 of 32 windows/);
+  });
+
+  it('names the result it is paired with, and shows no range from one window', () => {
+    const store = createWorkbenchStore();
+    store.getState().setTask({
+      name: 'evaluate',
+      progress: {
+        stage: 'evaluate',
+        done: 3,
+        total: 40,
+        estimate: { meanNll: Math.log(20), se: Number.NaN, windows: 1, of: 8, pairedWith: { attn: [], mlp: [] } },
+      },
+    });
+    expect(render(store)).toMatch(/≈ 20\.0\d* from 1 of 8 windows, paired with nothing dropped</);
+    store.getState().setTask({
+      name: 'evaluate',
+      progress: {
+        stage: 'evaluate',
+        done: 30,
+        total: 40,
+        estimate: { meanNll: Math.log(20), se: 0.01, windows: 3, of: 8, pairedWith: { attn: [2], mlp: [5] } },
+      },
+    });
+    expect(render(store)).toMatch(
+      /≈ 20\.0\d* \(19\.6\d*–20\.4\d*\) from 3 of 8 windows, paired with attention 2 · MLP 5</,
+    );
   });
 
   it('shows no estimate when the value is known, nor for another task', () => {

@@ -2,9 +2,10 @@
  * Baseline and current perplexity, the change in %, and what they were measured on (tokens, window
  * length, windows) next to every number. The current value comes from the cache of results (instantly
  * after a toggle when the drop-one results already hold it) or is being computed in the worker; while it
- * is, the estimate from the window batches done so far shows under it (± 2 standard errors over windows).
+ * is, the estimate from the window batches done so far shows under it (± 2 standard errors over windows,
+ * from the second window on), and, when it is paired with an earlier result, which one.
  */
-import type { EvalResult } from '../../engine/api';
+import type { EvalResult, NllEstimate } from '../../engine/api';
 import { describeDrops, dropKey, NO_DROPS } from '../../state/drops';
 import { useWorkbench } from '../context';
 import { formatInt, formatPercent, formatPpl } from '../format';
@@ -16,6 +17,15 @@ function Measured({ r }: { r: EvalResult }) {
       {formatInt(r.tokens)} tokens · {r.windows} × {r.seqLen}-token windows
     </span>
   );
+}
+
+/** "≈ 20.1 (18.2–22.3) from 3 of 8 windows, paired with nothing dropped". */
+export function estimateText(e: NllEstimate): string {
+  const range = Number.isFinite(e.se)
+    ? ` (${formatPpl(Math.exp(e.meanNll - 2 * e.se))}–${formatPpl(Math.exp(e.meanNll + 2 * e.se))})`
+    : '';
+  const paired = e.pairedWith ? `, paired with ${describeDrops(e.pairedWith)}` : '';
+  return `≈ ${formatPpl(Math.exp(e.meanNll))}${range} from ${e.windows} of ${e.of} windows${paired}`;
 }
 
 export function PerplexityPanel() {
@@ -62,9 +72,7 @@ export function PerplexityPanel() {
             <Measured r={current} />
           ) : estimate ? (
             <span className="measured" data-testid="ppl-estimate" aria-live="polite">
-              ≈ {formatPpl(Math.exp(estimate.meanNll))} ({formatPpl(Math.exp(estimate.meanNll - 2 * estimate.se))}–
-              {formatPpl(Math.exp(estimate.meanNll + 2 * estimate.se))}) from {estimate.windows} of {estimate.of}{' '}
-              windows
+              {estimateText(estimate)}
             </span>
           ) : (
             <span className="measured">{stopped ? 'engine stopped' : 'computing…'}</span>
