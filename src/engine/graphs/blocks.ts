@@ -433,7 +433,11 @@ export function attention(
       const pad = b.equal(io.attentionMask, 0); // [B,S]
       masked = b.or(masked, b.reshape(pad, rank === 5 ? [0, 1, 1, 1, -1] : [0, 1, 1, -1])); // [B,1,(1,)1,S] | [T,S]
     }
-    const probs = b.softmax(b.where(masked, MASK_VALUE, scores), -1); // fp32 softmax over keys
+    // HF's masked_fill(lowest) as an additive mask: scores + (0 where seen, lowest where hidden). For every
+    // score under 1e31 in magnitude this is the same float32 (lowest + s rounds to lowest; s + 0 is s), and
+    // onnxruntime's broadcast Add over [..,T,S] takes about half the time of a broadcast Where
+    // (docs/GRAPHS.md). The Where that makes the bias is [T,S] (or [B,..,S] with padding): small.
+    const probs = b.softmax(b.add(scores, b.where(masked, MASK_VALUE, 0)), -1); // fp32 softmax over keys
 
     let ctxv = b.matmul(probs, vg); // [B,H,T,hd] (or [B,Hkv,n_rep,T,hd])
     if (nRep > 1) ctxv = b.reshape(ctxv, [0, H, -1, hd]); // [B,H,T,hd]
