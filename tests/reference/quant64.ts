@@ -174,11 +174,11 @@ export function awq64(
   for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) meanAbs[k] += Math.abs(X[t * K + k]) / T;
   let best = { alpha: 0, s: new Float32Array(K).fill(1), err: Infinity };
   const errors: number[] = [];
-  for (let a = 0; a <= 20; a++) {
+  for (let a = 0; a < 20; a++) {
     const alpha = a / 20;
     let s = new Float32Array(K).fill(1);
     if (a > 0) {
-      const raw = Array.from(meanAbs, (v) => Math.max(v, 1e-4) ** alpha);
+      const raw = Array.from(meanAbs, (v) => Math.max(v ** alpha, 1e-4));
       const norm = Math.sqrt(Math.max(...raw) * Math.min(...raw));
       s = Float32Array.from(raw, (v) => v / norm);
     }

@@ -5,8 +5,9 @@
  * For linears that share one input x [T, K] (q/k/v after the attention norm, gate/up after the MLP
  * norm, or one linear alone), with the calibration statistics of that input (calibrate.ts):
  *   mean|x|  [K]   and   H = sum_t x_t x_t^T  [K, K]
- * the search tries s = mean|x|^alpha for alpha = 0, 0.05, ..., 1 (mean|x| floored at 1e-4, then
- * s / sqrt(max s * min s), AWQ's normalization; stored as float32), and keeps the alpha whose quantized
+ * the search tries s = mean|x|^alpha for alpha on AWQ's grid of 20, 0, 0.05, ..., 0.95 (s floored at 1e-4
+ * after the power, then s / sqrt(max s * min s), AWQ's normalization; stored as float32), and keeps the
+ * alpha whose quantized
  * stand-in W' = RTN(W diag(s)) diag(s)^-1 has the least output error summed over the linears:
  *   err = sum_t |x_t W^T - x_t W'^T|^2 = sum_n (W_n - W'_n)^T H (W_n - W'_n)
  * (exact on the calibration inputs, without holding them). alpha = 0 is s = 1, plain RTN, so the
@@ -14,12 +15,16 @@
  * produces x (awq-fold in calibrated.ts) and stores RTN(W diag(s)).
  *
  * Optional clipping (AWQ's auto_clip): per row and block, the block's largest magnitude is shrunk by
- * r = 1, 0.95, ..., 0.5 and the r with the least error on that block's inputs, d^T H[g,g] d, is kept.
+ * r = 1, 0.95, ..., 0.55 (AWQ's max_shrink 0.5 on a grid of 20: ten ratios) and the r with the least
+ * error on that block's inputs, d^T H[g,g] d, is kept. The caller leaves q_proj and k_proj unclipped,
+ * as AWQ does (their error reaches the output through the softmax of q.k, which this error ignores).
  */
 import { type BlockQuantized, type NBits, packBlockwise, quantCode } from './quant';
 
-export const AWQ_ALPHAS: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
-export const AWQ_CLIP_RATIOS: readonly number[] = Array.from({ length: 11 }, (_, i) => 1 - i / 20);
+/** AWQ's grid (n_grid 20): alpha = i / 20 for i = 0 .. 19, so 1 (s = mean|x| itself) is not tried. */
+export const AWQ_ALPHAS: readonly number[] = Array.from({ length: 20 }, (_, i) => i / 20);
+/** AWQ's auto_clip grid: max_shrink 0.5, n_grid 20, i = 0 .. 9 -> r = 1 - i / 20 (1 .. 0.55). */
+export const AWQ_CLIP_RATIOS: readonly number[] = Array.from({ length: 10 }, (_, i) => 1 - i / 20);
 
 export interface AwqLinear {
   /** W [N, K] row-major (nn.Linear [out, in]). */
@@ -35,9 +40,9 @@ export interface AwqSearchResult {
   errors: number[];
 }
 
-/** AWQ's s for one alpha: max(mean|x|, 1e-4)^alpha / sqrt(max * min), as float32. */
+/** AWQ's s for one alpha: max(mean|x|^alpha, 1e-4) / sqrt(max * min), as float32. */
 export function awqScales(meanAbs: Float64Array, alpha: number): Float32Array {
-  const s = Float64Array.from(meanAbs, (v) => Math.max(v, 1e-4) ** alpha);
+  const s = Float64Array.from(meanAbs, (v) => Math.max(v ** alpha, 1e-4));
   let mx = 0;
   let mn = Number.POSITIVE_INFINITY;
   for (const v of s) {

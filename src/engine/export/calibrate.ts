@@ -14,8 +14,11 @@
  * statistics and the [windows, T, d] states are held at a time: the caller consumes each sublayer's
  * statistics before the next is computed (an async generator).
  *
- * The states propagate through the float32 model (not the already-quantized one): every linear of a
- * layer sees the inputs the unquantized pruned model gives it.
+ * By default the states propagate through the float32 model: every linear of a layer sees the inputs
+ * the unquantized pruned model gives it (AWQ's recipe). With `propagate` (GPTQ's sequential recipe:
+ * each block is quantized on the outputs of the blocks before it, already quantized), once a
+ * sublayer's statistics have been consumed its output is recomputed with the weights `propagate`
+ * returns (its linears dequantized from q4), and the next sublayers are calibrated on that.
  */
 import type { DropConfig } from '../api';
 import { normalizeDrop } from '../drops';
@@ -62,6 +65,11 @@ export interface CalibrationOptions {
   signal?: { readonly aborted: boolean };
   /** Also yield each sublayer's input and output states (held anyway; AWQ's sublayer search reads them). */
   keepStates?: boolean;
+  /**
+   * Called after each sublayer's statistics were consumed: the layer's weights to carry the states on
+   * with (that sublayer's linears replaced by their quantized values), or null for the float32 ones.
+   */
+  propagate?: (layer: number, kind: 'attn' | 'mlp') => LayerWeights | null;
   /** Milliseconds spent in session runs (embedding and sublayers), added up here. */
   timing?: { runMs: number; buildMs: number };
 }
@@ -198,6 +206,41 @@ export async function* calibrate(
       const input = states;
       states = next;
       yield { layer: l, kind, inputs: stats, ...(opts.keepStates ? { states: { input, output: next } } : {}) };
+      const wq = opts.propagate?.(l, kind) ?? null;
+      if (wq) states = await forwardSublayer(wq, l, kind, input);
     }
+  }
+
+  /** The sublayer's output over every window with weights w (plain float32 graph). */
+  async function forwardSublayer(w: LayerWeights, l: number, kind: 'attn' | 'mlp', x: Float32Array) {
+    const t1 = performance.now();
+    const b = new GraphBuilder(`droplab_calib_fwd_${kind}_${l}`);
+    const ctx = blocks.blockContext(b, spec, { format: blocks.FP32 });
+    const h = b.input(sublayers.IO.hidden, 'float32', ['batch', 'seq', dim]); // [B,T,d]
+    const y =
+      kind === 'attn'
+        ? blocks.attentionSublayer(ctx, h, w, l, { positions: blocks.sequencePositions(b, h) }).out
+        : blocks.mlpSublayer(ctx, h, w, l).out;
+    b.output(y, sublayers.IO.hiddenOut, ['batch', 'seq', dim]);
+    const session = await sessionOf(b.build());
+    timing.buildMs += performance.now() - t1;
+    const out = new Float32Array(x.length);
+    for (let w0 = 0; w0 < n; w0 += batch) {
+      check();
+      const bs = Math.min(batch, n - w0);
+      const t2 = performance.now();
+      const r = await session.run({
+        [sublayers.IO.hidden]: new ort.Tensor('float32', x.subarray(w0 * seqLen * dim, (w0 + bs) * seqLen * dim), [
+          bs,
+          seqLen,
+          dim,
+        ]),
+      });
+      timing.runMs += performance.now() - t2;
+      out.set(await floats(r[sublayers.IO.hiddenOut]), w0 * seqLen * dim);
+      for (const t of Object.values(r)) t.dispose();
+    }
+    await session.release();
+    return out;
   }
 }

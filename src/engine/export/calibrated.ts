@@ -2,7 +2,8 @@
  * The calibrated 4-bit export (issue 16): which quantizer makes each linear's MatMulNBits weights.
  *
  *   rtn   round-to-nearest, symmetric, per block (quant.ts): today's q4, no calibration.
- *   gptq  gptq.ts on each linear with the Hessian of its input.
+ *   gptq  gptq.ts on each linear with the Hessian of its input; as GPTQ, sublayer by sublayer on the
+ *         outputs of the sublayers before it already quantized (gptqSequential, default on).
  *   awq   awq.ts: per shared input a scale search; diag(s)^-1 folded into what produces the input:
  *           q/k/v     -> the attention norm's weight (and bias)     else an explicit Mul
  *           o_proj    -> v_proj's rows (and bias) when H == Hkv      else an explicit Mul (GQA: one v
@@ -10,7 +11,7 @@
  *           gate/up   -> the MLP norm's weight (and bias)           else an explicit Mul
  *           down_proj -> up_proj's rows (and bias), gated MLPs      else an explicit Mul (act(up) is
  *                        not linear)
- *         optional clipping search per block.
+ *         optional clipping search per block (AWQ's auto_clip; not on q_proj and k_proj, as AWQ).
  *
  * The statistics come from calibrate.ts, one sublayer at a time, and are dropped as soon as that
  * sublayer's linears are quantized. The result (Q4Plan) is what graph.ts builds the q4 graph from: the
@@ -26,7 +27,7 @@ import { OrtQuadForms } from './awq-ort';
 import { awqSublayerSearch } from './awq-sublayer';
 import { type InputStats, type LinearRole, type SublayerStats, calibrate } from './calibrate';
 import { gptqQuantize } from './gptq';
-import { type BlockQuantized, quantizeBlockwise } from './quant';
+import { type BlockQuantized, dequantizeBlockwise, quantizeBlockwise } from './quant';
 
 export type QuantMethod = 'rtn' | 'gptq' | 'awq';
 export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq'];
@@ -75,6 +76,11 @@ export interface QuantOptions {
   actOrder?: boolean;
   /** AWQ clipping search (default on). */
   clip?: boolean;
+  /**
+   * GPTQ: calibrate each sublayer on the outputs of the already-quantized sublayers before it (GPTQ's
+   * sequential quantization; default true), or on the float32 model's (false).
+   */
+  gptqSequential?: boolean;
   /** GPTQ damping (default 0.01). */
   percdamp?: number;
   /**
@@ -217,27 +223,45 @@ export async function planQ4(
     q.method === 'awq' && (q.awqErrorEval ?? 'ort') === 'ort'
       ? new OrtQuadForms(calib.ort, calib.executionProviders)
       : null;
+  // GPTQ sequential: the sublayer just quantized, its linears dequantized, carries the states on
+  let quantized: LayerWeights | null = null;
+  const propagate =
+    q.method === 'gptq' && (q.gptqSequential ?? true)
+      ? () => {
+          const w = quantized;
+          quantized = null;
+          return w;
+        }
+      : undefined;
   try {
-    for await (const st of calibrate(spec, weights, d, { ...calib, signal: opts.signal, timing: cal, keepStates })) {
+    for await (const st of calibrate(spec, weights, d, {
+      ...calib,
+      signal: opts.signal,
+      timing: cal,
+      keepStates,
+      propagate,
+    })) {
       const src = weights.layers[st.layer];
       const out = plan.weights.layers[st.layer];
       plan.tokens = st.inputs[0]?.tokens ?? 0;
       if (q.method === 'gptq') {
+        const wq: LayerWeights = { ...src };
         for (const s of st.inputs) {
           for (const r of s.roles) {
-            const w = lin(src, r).weight;
-            const [N, K] = w.shape;
-            plan.linears.set(w, {
-              q: gptqQuantize(w.load(), N, K, s.xtx, {
-                block: q.block,
-                actOrder: q.actOrder,
-                percdamp: q.percdamp,
-                name: `layers.${st.layer}.${r}`,
-                timing: gtiming,
-              }),
+            const L = lin(src, r);
+            const [N, K] = L.weight.shape;
+            const bq = gptqQuantize(L.weight.load(), N, K, s.xtx, {
+              block: q.block,
+              actOrder: q.actOrder,
+              percdamp: q.percdamp,
+              name: `layers.${st.layer}.${r}`,
+              timing: gtiming,
             });
+            plan.linears.set(L.weight, { q: bq });
+            wq[r] = { weight: constParam(dequantizeBlockwise(bq), L.weight.shape), bias: L.bias };
           }
         }
+        if (propagate) quantized = wq;
       } else {
         await awqSublayer(spec, src, out, st, q, plan, keepStates ? { calib, signal: opts.signal } : null, quad);
       }
@@ -329,7 +353,8 @@ async function awqSublayer(
           block: q.block,
           colScale: scales,
           rowScale: rs,
-          clipH: (q.clip ?? true) ? stats.xtx : null,
+          // AWQ's auto_clip skips q_proj and k_proj (calibrated.ts file comment)
+          clipH: (q.clip ?? true) && r !== 'q' && r !== 'k' ? stats.xtx : null,
         }),
         ...(explicit.has(r) ? { inputScale: inv(scales) } : {}),
       });

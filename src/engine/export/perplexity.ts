@@ -41,7 +41,11 @@ export async function scoreWindows(
   windows: Int32Array,
   seqLen: number,
   executionProviders?: readonly string[],
-  opts: { signal?: { readonly aborted: boolean }; onWindow?: (done: number, total: number) => void } = {},
+  opts: {
+    signal?: { readonly aborted: boolean };
+    /** After each window: windows done, total, and that window's summed NLL (nats, seqLen - 1 tokens). */
+    onWindow?: (done: number, total: number, windowNll: number) => void;
+  } = {},
 ): Promise<WindowScore> {
   const eps = executionProviders ? { executionProviders } : {};
   const dec = await KvDecoder.create(ort, onnx, kvLayout(spec, drop), eps);
@@ -62,9 +66,11 @@ export async function scoreWindows(
           [1, seqLen],
         ),
       });
-      for (const v of r.nll.data as Float32Array) sum += v;
+      let wsum = 0;
+      for (const v of r.nll.data as Float32Array) wsum += v;
+      sum += wsum;
       r.nll.dispose();
-      opts.onWindow?.(w + 1, n);
+      opts.onWindow?.(w + 1, n, wsum);
     }
   } finally {
     await dec.release();

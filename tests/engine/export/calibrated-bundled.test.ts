@@ -1,11 +1,14 @@
 /**
- * The calibrated q4 export on the bundled model (public/models/droplab-byte-12l): GPTQ at block 128,
- * calibrated on 8 windows of moby-dick-heldout.txt, closes at least 40% of RTN's perplexity gap to fp32
- * on the 16 windows after them (held out); its graph loads in onnxruntime-node and onnxruntime-web wasm,
+ * The calibrated q4 export on the bundled model (public/models/droplab-byte-12l): GPTQ at block 128 and
+ * at block 32, calibrated on 8 windows of moby-dick-heldout.txt, closes at least 40% of RTN's perplexity
+ * gap to fp32 on the 16 windows after them (held out); AWQ's 20% is not asserted: it does not hold for
+ * every calibration set on this model (bench/quant-robust.ts, docs/EXPORT.md). The block-128 graph loads
+ * in onnxruntime-node and onnxruntime-web wasm,
  * greedy generation with the KV cache equals full recompute and both runtimes give the same tokens; the
  * default (no plan) q4 stays byte for byte what an RTN plan at block 32 builds. The full table
  * (block 32 and 128, GPTQ and AWQ, 32 calibration windows) is bench/quant-calibrated.ts ->
- * bench/results/quant.json.
+ * bench/results/quant.json; calibration sizes and sets, every held-out window of both texts:
+ * bench/quant-robust.ts -> bench/results/quant-robust.json.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,21 +53,34 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('calibrated q4 on the bundled model', () => {
-  it('GPTQ at block 128 closes >= 40% of RTN gap to fp32 on held-out windows', async () => {
-    const ort = RUNTIMES[0].ort;
-    const { spec, weights } = model;
-    const rtn = await planQ4(spec, weights, drop, { method: 'rtn', block: 128 }, null);
-    const ppl = async (onnx: Uint8Array) => (await scoreWindows(ort, onnx, spec, drop, heldout, SEQ)).perplexity;
-    const fp32 = await ppl(buildKvGraph(spec, weights, drop, 'fp32').build());
-    const pR = await ppl(buildKvGraph(spec, weights, drop, 'q4', { q4: rtn }).build());
-    const pG = await ppl(buildKvGraph(spec, weights, drop, 'q4', { q4: gptq }).build());
-    const closed = 1 - (pG - fp32) / (pR - fp32);
-    console.log(
-      `bundled, drop attn [4,7,9], 16 held-out windows of ${SEQ}: fp32 ${fp32.toFixed(4)}, q4 rtn/128 ${pR.toFixed(4)}, gptq/128 ${pG.toFixed(4)} (${(100 * closed).toFixed(1)}% of RTN's gap closed)`,
-    );
-    expect(pR).toBeGreaterThan(fp32);
-    expect(closed).toBeGreaterThanOrEqual(0.4);
-  }, 120_000);
+  let fp32 = 0;
+  const ppl = async (onnx: Uint8Array) =>
+    (await scoreWindows(RUNTIMES[0].ort, onnx, model.spec, drop, heldout, SEQ)).perplexity;
+  for (const block of [128, 32]) {
+    it(`GPTQ at block ${block} closes >= 40% of RTN gap to fp32 on held-out windows`, async () => {
+      const { spec, weights } = model;
+      fp32 ||= await ppl(buildKvGraph(spec, weights, drop, 'fp32').build());
+      const rtn = await planQ4(spec, weights, drop, { method: 'rtn', block }, null);
+      const plan =
+        block === 128
+          ? gptq
+          : await planQ4(
+              spec,
+              weights,
+              drop,
+              { method: 'gptq', block },
+              { ort: RUNTIMES[0].ort, windows: calibration, seqLen: SEQ },
+            );
+      const pR = await ppl(buildKvGraph(spec, weights, drop, 'q4', { q4: rtn }).build());
+      const pG = await ppl(buildKvGraph(spec, weights, drop, 'q4', { q4: plan }).build());
+      const closed = 1 - (pG - fp32) / (pR - fp32);
+      console.log(
+        `bundled, drop attn [4,7,9], 16 held-out windows of ${SEQ}: fp32 ${fp32.toFixed(4)}, q4 rtn/${block} ${pR.toFixed(4)}, gptq/${block} ${pG.toFixed(4)} (${(100 * closed).toFixed(1)}% of RTN's gap closed)`,
+      );
+      expect(pR).toBeGreaterThan(fp32);
+      expect(closed).toBeGreaterThanOrEqual(0.4);
+    }, 120_000);
+  }
 
   it('the GPTQ graph runs on onnxruntime-node and -web wasm: cached greedy = full recompute, same tokens on both', async () => {
     const onnx = buildKvGraph(model.spec, model.weights, drop, 'q4', { q4: gptq }).build();

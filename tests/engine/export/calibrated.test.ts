@@ -118,6 +118,30 @@ describe('AWQ = its float64 reference on explicit inputs', () => {
     const eC = outputError64(X, 200, K, W, Float64Array.from(clipped), 8);
     expect(eC).toBeLessThanOrEqual(eP);
   });
+
+  it('the plan clips every linear but q_proj and k_proj, as AWQ auto_clip', async () => {
+    const model = await loadModelFromFiles(folderFiles(BUNDLED));
+    const { spec, weights } = model;
+    const rest = Array.from({ length: spec.numLayers - 1 }, (_, i) => i + 1);
+    const drop = { attn: rest, mlp: rest }; // layer 0 only: fast
+    const r = rng(21);
+    const windows = Int32Array.from({ length: 2 * 32 }, () => 32 + Math.floor(r() * 90));
+    const plan = (clip: boolean) =>
+      planQ4(spec, weights, drop, { method: 'awq', block: 32, clip }, { ort: RUNTIMES[0].ort, windows, seqLen: 32 });
+    const [on, off] = [await plan(true), await plan(false)];
+    expect(on.alphas).toEqual(off.alphas); // the search does not depend on clipping
+    const l0 = weights.layers[0];
+    const same = (p: 'q' | 'k' | 'v' | 'o' | 'up' | 'down') => {
+      const w = l0[p]?.weight;
+      if (!w) throw new Error(`no ${p}`);
+      const [a, b] = [on.linears.get(w), off.linears.get(w)];
+      if (!a || !b) throw new Error(`${p} not quantized`);
+      return Buffer.from(a.q.packed).equals(Buffer.from(b.q.packed));
+    };
+    expect(same('q')).toBe(true);
+    expect(same('k')).toBe(true);
+    for (const p of ['v', 'o', 'up', 'down'] as const) expect(same(p), p).toBe(false);
+  }, 60_000);
 });
 
 const ROOT = join(__dirname, '../../..');
@@ -166,6 +190,38 @@ describe('calibration statistics', () => {
     expect(seen).not.toContain('attn1:q/k/v,o');
     expect(seen.some((x) => x.startsWith('mlp0') || x.startsWith('mlp2'))).toBe(false);
     expect(seen).toHaveLength(24 - 3);
+  });
+
+  it('propagate (GPTQ sequential): later sublayers see the returned weights, = calibrating a model that has them', async () => {
+    const model = await loadModelFromFiles(folderFiles(BUNDLED));
+    const { spec, weights } = model;
+    const drop = { attn: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], mlp: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] };
+    const r = rng(4);
+    const windows = Int32Array.from({ length: 2 * 32 }, () => 32 + Math.floor(r() * 90));
+    // layer 0's attention with o_proj rounded coarsely: what a quantizer would hand back
+    const o = weights.layers[0].o;
+    const coarse = Float32Array.from(o.weight.load(), (v) => Math.round(v * 8) / 8);
+    const l0 = { ...weights.layers[0], o: { weight: { shape: o.weight.shape, load: () => coarse }, bias: o.bias } };
+    const changed = { ...weights, layers: weights.layers.map((w, i) => (i === 0 ? l0 : w)) };
+    const opts = { ort: RUNTIMES[0].ort, windows, seqLen: 32 };
+    const collect = async (w: typeof weights, propagate?: (l: number, k: 'attn' | 'mlp') => typeof l0 | null) => {
+      const out: Float64Array[] = [];
+      for await (const st of calibrate(spec, w, drop, { ...opts, propagate })) out.push(st.inputs[0].xtx);
+      return out;
+    };
+    const viaPropagate = await collect(weights, (l, k) => (l === 0 && k === 'attn' ? l0 : null));
+    const reference = await collect(changed);
+    const plain = await collect(weights);
+    expect(viaPropagate).toHaveLength(3); // attn0, mlp0, attn1
+    expect(viaPropagate[0]).toEqual(plain[0]); // attn0's own input is unchanged
+    for (const i of [1, 2]) {
+      const scale = Math.max(...reference[i].map(Math.abs));
+      let worst = 0;
+      for (let k = 0; k < reference[i].length; k++)
+        worst = Math.max(worst, Math.abs(viaPropagate[i][k] - reference[i][k]) / scale);
+      expect(worst).toBeLessThan(1e-6);
+      expect(viaPropagate[i]).not.toEqual(plain[i]);
+    }
   });
 });
 
