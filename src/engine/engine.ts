@@ -42,7 +42,15 @@ import { type BatchSchedule, windowBatches } from './batches';
 import { buildWindows, splitDocuments } from './data';
 import { embedRows } from './embed-rows';
 import { dropFlags, normalizeDrop, sublayerIndex, sublayerOf, withDropped } from './drops';
-import { CancelledError, DropLabError, NonFiniteError, RuntimeError, SettingsError, asDropLabError } from './errors';
+import {
+  asDropLabError,
+  CancelledError,
+  DropLabError,
+  ModelTooLargeError,
+  NonFiniteError,
+  RuntimeError,
+  SettingsError,
+} from './errors';
 import { liveFormat, precisionSessionOptions } from './graphs/precision';
 import * as graphs from './graphs/sublayers';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
@@ -106,7 +114,12 @@ interface Loaded {
 
 export class Engine implements EngineApi {
   private loaded: Loaded | null = null;
-  private data: { info: DataInfo; windowIds: Int32Array; docs: readonly string[] } | null = null;
+  private data: {
+    info: DataInfo;
+    windowIds: Int32Array;
+    docs: readonly string[];
+    settings: DataSettings;
+  } | null = null;
   /** Results by drop configuration for the current model and windows (a toggle back, or to a drop-one neighbour, is free). */
   private memo = new Map<string, NllSum>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -179,92 +192,142 @@ export class Engine implements EngineApi {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Load a model. Its config, admission, weight plan and tokenizer are read while the current model is still
+   * loaded, so a refusal there (too large, unsupported, quantized, corrupt header) leaves it as it was. Building
+   * the sessions needs the memory back, so the current model is released first; when the build then fails
+   * (out of memory, a bad weight, cancelled) the previous model and its text are loaded again and the error
+   * says so (details.previousModel). Running out of memory is a ModelTooLargeError naming where.
+   */
   loadModel(source: ModelSource, files: ModelFiles, onProgress?: ProgressFn): Promise<ModelInfo> {
     return this.serial(async (hook) => {
+      const next = await this.readModel(source, files, this.opts.weights, onProgress);
+      const prev = this.loaded;
+      const previous = prev && {
+        source: prev.info.source,
+        files: prev.files,
+        weights: prev.model.precision,
+        data: this.data && { docs: this.data.docs, settings: this.data.settings },
+      };
       await this.unload();
-      const limits = this.opts.limits ?? {};
-      const name = source.kind === 'hub' ? source.id : source.name;
-      const f16 = this.opts.f16 ?? true;
-      const model = await loadModelFromFiles(files, {
-        maxWeightBytes: limits.maxTotalBytes,
-        maxTensorBytes: limits.maxBufferBytes,
-        limits: {
-          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-          wasm32: this.opts.backend.name === 'wasm',
-          f16,
-        },
-        weights: this.opts.weights,
-        name,
-        onProgress,
-      });
-      const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
-      checkTokenizerVocab(tokenizer, model.spec);
-      const { spec, weights, precision } = model;
-      // Weights stream from the files a graph at a time, converted to the precision (graphs/precision.ts).
-      const gopts = { format: liveFormat(precision, { f16 }), vocabChunk: this.opts.vocabChunk };
-      const total = 2 * spec.numLayers + 3;
-      let done = 0;
-      const create = async (bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> => {
-        hook();
-        const s = await this.createSession(bytes, deviceOutputs, precision);
-        onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
-        return s;
-      };
-      // x_0 is gathered in TypeScript from the table's rows (embed-rows.ts): no session holds the
-      // embedding table, so a tied table lives only in the head.
-      const sessions: PipelineSessions = {
-        embed: null,
-        embedIds: (ids, T) => embedRows(spec, weights, ids, T),
-        sub: [],
-        head: null as unknown as OrtSession,
-        gram: null as unknown as OrtSession,
-      };
-      onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
       try {
-        for (let l = 0; l < spec.numLayers; l++) {
-          sessions.sub.push(await create(graphs.attention(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
-          sessions.sub.push(await create(graphs.mlp(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
-        }
-        sessions.head = await create(graphs.head(spec, weights, gopts), []);
-        sessions.gram = await create(graphs.gram(spec.numLayers + 1), []);
+        return await this.build(source, files, next, hook, onProgress);
       } catch (e) {
-        await releaseAll(sessions);
-        throw e;
+        const err = outOfMemory(e, next.model.precision) ?? e;
+        if (!previous) throw err;
+        try {
+          const again = await this.readModel(previous.source, previous.files, previous.weights);
+          const info = await this.build(previous.source, previous.files, again, () => undefined);
+          if (previous.data) this.applyText(previous.data.docs, previous.data.settings);
+          if (err instanceof DropLabError) Object.assign(err.details, { previousModel: info.name });
+        } catch {
+          // the previous model could not be loaded again either: no model, the first error stands
+        }
+        throw err;
       }
-      const info: ModelInfo = {
-        source,
-        name,
-        spec,
-        parameters: model.parameters,
-        weightBytes: model.weightBytes,
-        weights: precision,
-        backend: this.opts.backend,
-      };
-      const eos = tokenizer.eosTokenId ?? spec.eosTokenId ?? 0;
-      const prefix = tokenizer.specialPrefix();
-      const tasks = new TaskScorer(
-        {
-          numLayers: spec.numLayers,
-          hiddenSize: spec.hiddenSize,
-          window: spec.maxPositions,
-          tokenizer: { encode: (t) => tokenizer.encode(t), prefix, prefixToken: prefix[0] ?? eos },
-          pipeline: () => new Pipeline(this.opts.ort, sessions, spec.numLayers),
-          pad: eos,
-        },
-        this.opts.taskBatches,
-      );
-      this.loaded = {
-        info,
-        files,
-        model,
-        tokenizer,
-        sessions,
-        pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers),
-        tasks,
-      };
-      if (this.data) this.data = null; // a new tokenizer: the text must be set again
-      return info;
     });
+  }
+
+  /** config.json, admission at the precision, the weight plan (nothing decoded yet) and the tokenizer. */
+  private async readModel(
+    source: ModelSource,
+    files: ModelFiles,
+    weights: WeightPrecision | undefined,
+    onProgress?: ProgressFn,
+  ) {
+    const limits = this.opts.limits ?? {};
+    const name = source.kind === 'hub' ? source.id : source.name;
+    const model = await loadModelFromFiles(files, {
+      maxWeightBytes: limits.maxTotalBytes,
+      maxTensorBytes: limits.maxBufferBytes,
+      limits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        wasm32: this.opts.backend.name === 'wasm',
+        f16: this.opts.f16 ?? true,
+      },
+      weights,
+      name,
+      onProgress,
+    });
+    const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
+    checkTokenizerVocab(tokenizer, model.spec);
+    return { model, tokenizer, name };
+  }
+
+  /** Stream the weights into the sessions of every sublayer, the head and the similarity graph. */
+  private async build(
+    source: ModelSource,
+    files: ModelFiles,
+    { model, tokenizer, name }: Awaited<ReturnType<Engine['readModel']>>,
+    hook: () => void,
+    onProgress?: ProgressFn,
+  ): Promise<ModelInfo> {
+    const f16 = this.opts.f16 ?? true;
+    const { spec, weights, precision } = model;
+    // Weights stream from the files a graph at a time, converted to the precision (graphs/precision.ts).
+    const gopts = { format: liveFormat(precision, { f16 }), vocabChunk: this.opts.vocabChunk };
+    const total = 2 * spec.numLayers + 3;
+    let done = 0;
+    const create = async (bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> => {
+      hook();
+      const s = await this.createSession(bytes, deviceOutputs, precision);
+      onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
+      return s;
+    };
+    // x_0 is gathered in TypeScript from the table's rows (embed-rows.ts): no session holds the
+    // embedding table, so a tied table lives only in the head.
+    const sessions: PipelineSessions = {
+      embed: null,
+      embedIds: (ids, T) => embedRows(spec, weights, ids, T),
+      sub: [],
+      head: null as unknown as OrtSession,
+      gram: null as unknown as OrtSession,
+    };
+    onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
+    try {
+      for (let l = 0; l < spec.numLayers; l++) {
+        sessions.sub.push(await create(graphs.attention(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
+        sessions.sub.push(await create(graphs.mlp(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
+      }
+      sessions.head = await create(graphs.head(spec, weights, gopts), []);
+      sessions.gram = await create(graphs.gram(spec.numLayers + 1), []);
+    } catch (e) {
+      await releaseAll(sessions);
+      throw e;
+    }
+    const info: ModelInfo = {
+      source,
+      name,
+      spec,
+      parameters: model.parameters,
+      weightBytes: model.weightBytes,
+      weights: precision,
+      backend: this.opts.backend,
+    };
+    const eos = tokenizer.eosTokenId ?? spec.eosTokenId ?? 0;
+    const prefix = tokenizer.specialPrefix();
+    const tasks = new TaskScorer(
+      {
+        numLayers: spec.numLayers,
+        hiddenSize: spec.hiddenSize,
+        window: spec.maxPositions,
+        tokenizer: { encode: (t) => tokenizer.encode(t), prefix, prefixToken: prefix[0] ?? eos },
+        pipeline: () => new Pipeline(this.opts.ort, sessions, spec.numLayers),
+        pad: eos,
+      },
+      this.opts.taskBatches,
+    );
+    this.loaded = {
+      info,
+      files,
+      model,
+      tokenizer,
+      sessions,
+      pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers),
+      tasks,
+    };
+    if (this.data) this.data = null; // a new tokenizer: the text must be set again
+    return info;
   }
 
   /** Model config.json as read (for the export). */
@@ -281,30 +344,32 @@ export class Engine implements EngineApi {
   }
 
   setText(text: string | string[], settings: DataSettings): Promise<DataInfo> {
-    return this.serial(async () => {
-      const m = this.need();
-      const docs = Array.isArray(text) ? text : splitDocuments(text);
-      const eos = m.tokenizer.eosTokenId ?? m.info.spec.eosTokenId;
-      const maxLen = m.info.spec.maxPositions;
-      if (settings.seqLen > maxLen)
-        throw new SettingsError(
-          `Window length ${settings.seqLen} is longer than this model's ${maxLen} positions; choose ${maxLen} or less.`,
-        );
-      const w = buildWindows(docs, (s) => m.tokenizer.encode(s), eos, settings.seqLen, settings.windows);
-      const info: DataInfo = {
-        seqLen: w.seqLen,
-        windows: w.windows,
-        textTokens: w.textTokens,
-        availableWindows: w.availableWindows,
-        predictedTokens: w.windows * (w.seqLen - 1),
-        ...(w.estimated ? { textTokensEstimated: true as const } : {}),
-      };
-      const batches = windowBatches(w.windows, this.opts.batchWindows ?? 8, this.opts.batchSchedule ?? 'first-one');
-      m.pipeline.setWindows(w.ids, w.windows, w.seqLen, batches);
-      this.memo.clear();
-      this.data = { info, windowIds: w.ids, docs };
-      return info;
-    });
+    return this.serial(async () => this.applyText(Array.isArray(text) ? text : splitDocuments(text), settings));
+  }
+
+  /** Tokenize the documents into windows for the loaded model (setText, and a model loaded again). */
+  private applyText(docs: readonly string[], settings: DataSettings): DataInfo {
+    const m = this.need();
+    const eos = m.tokenizer.eosTokenId ?? m.info.spec.eosTokenId;
+    const maxLen = m.info.spec.maxPositions;
+    if (settings.seqLen > maxLen)
+      throw new SettingsError(
+        `Window length ${settings.seqLen} is longer than this model's ${maxLen} positions; choose ${maxLen} or less.`,
+      );
+    const w = buildWindows(docs, (s) => m.tokenizer.encode(s), eos, settings.seqLen, settings.windows);
+    const info: DataInfo = {
+      seqLen: w.seqLen,
+      windows: w.windows,
+      textTokens: w.textTokens,
+      availableWindows: w.availableWindows,
+      predictedTokens: w.windows * (w.seqLen - 1),
+      ...(w.estimated ? { textTokensEstimated: true as const } : {}),
+    };
+    const batches = windowBatches(w.windows, this.opts.batchWindows ?? 8, this.opts.batchSchedule ?? 'first-one');
+    m.pipeline.setWindows(w.ids, w.windows, w.seqLen, batches);
+    this.memo.clear();
+    this.data = { info, windowIds: w.ids, docs, settings };
+    return info;
   }
 
   /** The weight precision of the next loadModel (undefined: the most precise that fits). */
@@ -586,6 +651,24 @@ export class Engine implements EngineApi {
     return p;
   }
 }
+
+/**
+ * A failure to allocate while a model's sessions are built (onnxruntime's CPU or wasm allocator, the wasm
+ * memory's growth, a JavaScript buffer) as a ModelTooLargeError that says so and what to do; null for others.
+ */
+function outOfMemory(e: unknown, precision: WeightPrecision): ModelTooLargeError | null {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof DropLabError || !OUT_OF_MEMORY.test(msg)) return null;
+  const lower =
+    precision === 'fp32' ? 'fp16, q8 or q4' : precision === 'fp16' ? 'q8 or q4' : precision === 'q8' ? 'q4' : null;
+  return new ModelTooLargeError(
+    `Ran out of memory while building the model's graphs at ${precision} (${msg.trim().slice(0, 200)}). ${lower ? `Choose a lower weight precision (${lower}), ` : 'Choose '}a smaller model, or fewer windows; or analyse it with the CLI on a larger machine and import the results.`,
+    { precision, cause: msg.slice(0, 500) },
+  );
+}
+
+const OUT_OF_MEMORY =
+  /out of memory|bad_alloc|failed to allocate|allocation failed|cannot allocate memory|could not allocate|maximum memory size exceeded/i;
 
 const key = (d: DropConfig): string => `${d.attn.join(',')}|${d.mlp.join(',')}`;
 const parseKey = (k: string): DropConfig => {
