@@ -13,6 +13,7 @@
  * - Threads: half the cores (at most 4) when cross-origin isolated (SharedArrayBuffer), else 1.
  */
 import type { BackendChoice, OrtLike } from '../src/engine/runtime/ort';
+import { WASM32_BYTES } from '../src/engine/model/admission';
 import type { LosableDevice } from './device-watch';
 import type { AdapterReport, BackendReport } from '../src/engine/api';
 import wasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
@@ -124,14 +125,17 @@ export async function loadRuntime(probe: ProbeResult): Promise<LoadedRuntime> {
 }
 
 /**
- * Memory limits for the engine: the adapter's largest buffer on WebGPU, and a total that a tab can
- * reasonably hold (wasm32 addresses 4 GiB; the page, ORT and the weights' JS copy share it).
+ * Memory limits for the engine: the adapter's largest buffer on WebGPU, and a total budget of half the
+ * machine's memory (navigator.deviceMemory; 8 GiB assumed when the browser does not say), at most 4 GiB:
+ * wasm32's address space on wasm (onnxruntime-web ships no Memory64 build; admission also applies it),
+ * and the worker's cap on WebGPU. Admission holds its predicted peak of the whole engine to it (on wasm
+ * with onnxruntime-web's extra, model/admission.ts), checked against the peaks Chromium was measured to
+ * reach (bench/results/browser-scale.json): the Qwen2.5-0.5B shape runs on wasm at fp16, q8 and q4.
  */
 export function deviceLimits(probe: ProbeResult): { maxBufferBytes?: number; maxTotalBytes: number } {
   const deviceMemory = (self.navigator as Navigator & { deviceMemory?: number }).deviceMemory;
   const byRam = deviceMemory ? (deviceMemory * 2 ** 30) / 2 : 4 * 2 ** 30;
-  if (probe.report.backend === 'webgpu') {
-    return { maxBufferBytes: probe.report.adapter.maxBufferSize, maxTotalBytes: Math.min(byRam, 4 * 2 ** 30) };
-  }
-  return { maxTotalBytes: Math.min(byRam, 1.5 * 2 ** 30) };
+  const maxTotalBytes = Math.min(byRam, WASM32_BYTES);
+  if (probe.report.backend === 'webgpu') return { maxBufferBytes: probe.report.adapter.maxBufferSize, maxTotalBytes };
+  return { maxTotalBytes };
 }

@@ -32,6 +32,15 @@ export const WASM32_BYTES = 4 * GiB;
  * here (SmolLM2-135M shape, every precision; Qwen2.5-0.5B shape, fp32), Node's own ~95 MiB included.
  */
 export const RUNTIME_OVERHEAD = 384 * 2 ** 20;
+/**
+ * onnxruntime-web on wasm, measured in Chromium (bench/results/browser-scale.json: the renderer that runs
+ * the worker, random SmolLM2-135M and Qwen2.5-0.5B shapes, 4 windows x 128 tokens): at fp16, q8 and q4
+ * the peak was 25 MiB under to 95 MiB over the rule above, so wasm adds WASM_EXTRA; at fp32 it was 293
+ * MiB (SmolLM2-135M) and 1,989 MiB (Qwen2.5-0.5B) over, about the float32 weights once more, so on wasm
+ * fp32 weights count twice. (Why was not traced; a lead: the wasm heap never shrinks, so the runtime's
+ * transient copies while a session is created stay in it.)
+ */
+export const WASM_EXTRA = 128 * 2 ** 20;
 
 export interface DeviceLimits {
   /** The most memory the engine may use (the page's budget, or the machine's). */
@@ -78,11 +87,15 @@ export interface Admission {
   best: WeightPrecision | null;
 }
 
-/** Memory of the live engine for `spec` at `precision` (see the file comment). */
+/**
+ * Memory of the live engine for `spec` at `precision` (see the file comment). `runtime.wasm`: onnxruntime-web
+ * on wasm, which needs more (WASM_EXTRA; fp32 weights twice).
+ */
 export function estimatePrecision(
   spec: ModelSpec,
   precision: WeightPrecision,
   data: DataShape = {},
+  runtime: { wasm?: boolean } = {},
 ): Omit<PrecisionEstimate, 'fits' | 'over'> {
   const { hiddenSize: d, vocabSize: V, numLayers: L, numHeads: H, intermediateSize: I } = spec;
   const windows = data.windows ?? 8;
@@ -108,7 +121,8 @@ export function estimatePrecision(
   const head = 3 * B * T * chunk * 4;
   const gram = 3 * (L + 1) * B * T * d * 4; // the similarity graph: L+1 states normalized, stacked, transposed
   const analysis = states + Math.max(sublayer + head, gram);
-  const peakBytes = weightBytes + RUNTIME_OVERHEAD + Math.max(loading, headBuild, analysis);
+  const wasm = runtime.wasm ? WASM_EXTRA + (precision === 'fp32' ? weightBytes : 0) : 0;
+  const peakBytes = weightBytes + RUNTIME_OVERHEAD + wasm + Math.max(loading, headBuild, analysis);
   const largestBufferBytes = Math.max(largestMatrix * linearBpp, chunk * d * headBpp, scores);
   return { precision, weightBytes, peakBytes, largestBufferBytes };
 }
@@ -125,7 +139,7 @@ export function admit(spec: ModelSpec, limits: DeviceLimits = {}, data: DataShap
     limits.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY,
   );
   const estimates = WEIGHT_PRECISIONS.map((p): PrecisionEstimate => {
-    const e = estimatePrecision(spec, p, data);
+    const e = estimatePrecision(spec, p, data, { wasm: limits.wasm32 });
     const over: string[] = [];
     if (p === 'fp16' && !f16) over.push('this device has no float16 support (shader-f16)');
     if (e.peakBytes > budget)

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ModelTooLargeError, SettingsError } from '../../../src/engine/errors';
-import { admit, choosePrecision, estimatePrecision, GiB } from '../../../src/engine/model/admission';
+import { admit, choosePrecision, estimatePrecision, GiB, WASM_EXTRA } from '../../../src/engine/model/admission';
 import { specFromConfig } from '../../../src/engine/model/families';
 
 const llama1b = specFromConfig({
@@ -60,6 +60,19 @@ describe('admission', () => {
     const g = admit(llama1b, { maxBufferSize: 16 * 2 ** 20 }); // one 8192 x 2048 MLP matrix is 64 MiB as float32, 10 MiB at q4; the attention scores of a batch 64 MiB
     expect(g.estimates.every((e) => e.over.some((o) => o.includes('largest buffer')))).toBe(true);
     expect(() => choosePrecision(g, undefined, 'Llama')).toThrow(/fit at no weight precision/);
+  });
+
+  it('on wasm (onnxruntime-web) fp32 weights count twice and every precision adds WASM_EXTRA, as Chromium measured', () => {
+    for (const p of ['fp32', 'fp16', 'q8', 'q4'] as const) {
+      const native = estimatePrecision(llama1b, p);
+      const wasm = estimatePrecision(llama1b, p, {}, { wasm: true });
+      expect(wasm.weightBytes).toBe(native.weightBytes);
+      expect(wasm.peakBytes - native.peakBytes).toBe(WASM_EXTRA + (p === 'fp32' ? native.weightBytes : 0));
+    }
+    // admit applies it with wasm32: a budget just over the native fp16 peak no longer admits fp16 on wasm.
+    const fp16 = estimatePrecision(llama1b, 'fp16').peakBytes;
+    expect(admit(llama1b, { budgetBytes: fp16 + 1 }).fitting).toContain('fp16');
+    expect(admit(llama1b, { budgetBytes: fp16 + 1, wasm32: true }).fitting).not.toContain('fp16');
   });
 
   it('fp16 without shader-f16 is refused with the reason and the next best precision', () => {
