@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nodeEngine, threads } from '../../src/cli/ort-node';
-import type { OrtLike } from '../../src/engine/api';
+import type { OrtLike } from '../../src/engine/runtime/ort';
 import { ModelTooLargeError, NonFiniteError, SafetensorsDtypeError } from '../../src/engine/errors';
 import { TINY_DOCUMENTS, tinyModel } from '../fixtures/tiny-models';
 import { mutatedModel } from '../support/mutate-model';
