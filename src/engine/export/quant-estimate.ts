@@ -1,8 +1,9 @@
 /**
  * The time a calibrated q4 export will take, before it starts (the Export panel shows it): the times
  * measured by bench/quant-calibrated.ts on the bundled model (bench/results/quant.json, block 32, the
- * default of each method (AWQ: sublayer objective with clipping), onnxruntime-node CPU on a shared
- * 2-core machine at load 12-15, so generous; tests/engine/export/quant-estimate.test.ts keeps these constants
+ * default of each method (AWQ: sublayer objective with clipping; GPTQ: sequential), onnxruntime-node CPU
+ * on a shared 2-core machine at load average 9-16 with other benchmarks beside it, so generous (several
+ * times an idle machine's); tests/engine/export/quant-estimate.test.ts keeps these constants
  * equal to that file) scaled to the model and windows asked for:
  *
  *   calibration   measured (session runs + graph builds) x tokens / tokens_ref x P / P_ref
@@ -23,12 +24,12 @@ export const QUANT_TIME_REFERENCE = {
   calibrationTokens: 32 * 256,
   heldoutTokens: 32 * 256,
   /** fp32 + q4 scoring of the held-out windows (fp32ScoreMs + the RTN row's scoreMs). */
-  scoreMs: 3476 + 2237,
+  scoreMs: 7891 + 8026,
   /** calibrationMs + graphMs, and the quantizer's own parts, per method (rtn: the whole plan). */
   methods: {
-    rtn: { calibrationMs: 0, quantizeMs: 117 },
-    gptq: { calibrationMs: 4833 + 664, quantizeMs: 2911 + 2013 },
-    awq: { calibrationMs: 4686 + 621, quantizeMs: 31322 + 4959 },
+    rtn: { calibrationMs: 0, quantizeMs: 754 },
+    gptq: { calibrationMs: 43506 + 6278, quantizeMs: 11510 + 8817 },
+    awq: { calibrationMs: 21149 + 2447, quantizeMs: 142874 + 18073 },
   } satisfies Record<QuantMethod, { calibrationMs: number; quantizeMs: number }>,
 } as const;
 
