@@ -53,6 +53,7 @@ import {
 } from './errors';
 import { liveFormat, precisionSessionOptions } from './graphs/precision';
 import * as graphs from './graphs/sublayers';
+import type { GraphBytes } from './onnx/builder';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
 import { createModelTasks, type ModelTasks } from './model-tasks';
 import { checkTokenizerVocab } from './model/vocab';
@@ -91,6 +92,12 @@ export interface EngineOptions {
   batchSchedule?: BatchSchedule;
   /** Extra session options (e.g. graphOptimizationLevel). */
   sessionOptions?: OrtSessionOptions;
+  /**
+   * Hand each graph's weights to the runtime as in-memory external data instead of inside its protobuf
+   * (GraphBuilder.buildWeightsApart: no serialized copy of the weights). nodeEngine turns it on; the
+   * results are the same either way.
+   */
+  weightsApart?: boolean;
   /** The runtime the export, generation and speed sessions run on (default `ort`; the worker's foreground lane). */
   taskOrt?: OrtLike;
   /** Runs fn with the analysis' session runs held back (workers/ort-queue.ts); absent: no holding. */
@@ -268,7 +275,8 @@ export class Engine implements EngineApi {
     const gopts = { format: liveFormat(precision, { f16 }), vocabChunk: this.opts.vocabChunk };
     const total = 2 * spec.numLayers + 3;
     let done = 0;
-    const create = async (bytes: Uint8Array, deviceOutputs: string[]): Promise<OrtSession> => {
+    const apart = this.opts.weightsApart ?? false;
+    const create = async (bytes: GraphBytes, deviceOutputs: string[]): Promise<OrtSession> => {
       hook();
       const s = await this.createSession(bytes, deviceOutputs, precision);
       onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
@@ -286,11 +294,11 @@ export class Engine implements EngineApi {
     onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
     try {
       for (let l = 0; l < spec.numLayers; l++) {
-        sessions.sub.push(await create(graphs.attention(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
-        sessions.sub.push(await create(graphs.mlp(spec, weights, l, gopts), [graphs.IO.hiddenOut]));
+        sessions.sub.push(await create(graphs.attentionGraph(spec, weights, l, gopts, apart), [graphs.IO.hiddenOut]));
+        sessions.sub.push(await create(graphs.mlpGraph(spec, weights, l, gopts, apart), [graphs.IO.hiddenOut]));
       }
-      sessions.head = await create(graphs.head(spec, weights, gopts), []);
-      sessions.gram = await create(graphs.gram(spec.numLayers + 1), []);
+      sessions.head = await create(graphs.headGraph(spec, weights, gopts, apart), []);
+      sessions.gram = await create({ model: graphs.gram(spec.numLayers + 1) }, []);
     } catch (e) {
       await releaseAll(sessions);
       throw e;
@@ -585,7 +593,7 @@ export class Engine implements EngineApi {
   }
 
   private async createSession(
-    bytes: Uint8Array,
+    graph: GraphBytes,
     deviceOutputs: string[],
     precision: WeightPrecision = 'fp32',
   ): Promise<OrtSession> {
@@ -601,7 +609,8 @@ export class Engine implements EngineApi {
     if (p.extra || user.extra) o.extra = { ...(p.extra as object), ...(user.extra as object) };
     if (this.opts.backend.keepOnDevice && deviceOutputs.length)
       o.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer']));
-    return this.opts.ort.InferenceSession.create(bytes, o);
+    if (graph.externalData?.length) o.externalData = graph.externalData;
+    return this.opts.ort.InferenceSession.create(graph.model, o);
   }
 
   private async unload(): Promise<void> {

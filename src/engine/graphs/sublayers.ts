@@ -17,7 +17,7 @@
  * sublayer cosines on every run and keeps their sums (they cost little next to the sublayer).
  * Positions are 0..T-1 in every window. Cosines follow blocks.cosine: a.b / max(|a||b|, 1e-12).
  */
-import { GraphBuilder, type Value } from '../onnx/builder';
+import { type GraphBytes, GraphBuilder, type Value } from '../onnx/builder';
 import type { ModelSpec, ModelWeights } from '../model/spec';
 import * as blocks from './blocks';
 import type { RopeMode, WeightFormat } from './blocks';
@@ -75,25 +75,60 @@ export function embedding(spec: ModelSpec, weights: ModelWeights, opts: GraphOpt
   return b.build();
 }
 
+/** A graph as the engine opens it: weights inside the protobuf, or apart (GraphBuilder.buildWeightsApart). */
+function bytesOf(b: GraphBuilder, weightsApart: boolean): GraphBytes {
+  return weightsApart ? b.buildWeightsApart() : { model: b.build() };
+}
+
 /** Attention sublayer l: hidden -> hidden_out, cos, cos_nonorm. */
 export function attention(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions = {}): Uint8Array {
+  return attentionBuilder(spec, weights, l, opts).build();
+}
+
+/** attention(), for a runtime: weights apart when `weightsApart`. */
+export function attentionGraph(
+  spec: ModelSpec,
+  weights: ModelWeights,
+  l: number,
+  opts: GraphOptions = {},
+  weightsApart = false,
+): GraphBytes {
+  return bytesOf(attentionBuilder(spec, weights, l, opts), weightsApart);
+}
+
+function attentionBuilder(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions): GraphBuilder {
   const w = layer(spec, weights, l);
   const b = new GraphBuilder(`droplab_attn_${l}`);
   const ctx = blocks.blockContext(b, spec, opts);
   const x = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
   const s = blocks.attentionSublayer(ctx, x, w, l, { positions: blocks.sequencePositions(b, x) });
   outputs(b, spec, x, s);
-  return b.build();
+  return b;
 }
 
 /** MLP sublayer l: hidden -> hidden_out, cos, cos_nonorm. */
 export function mlp(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions = {}): Uint8Array {
+  return mlpBuilder(spec, weights, l, opts).build();
+}
+
+/** mlp(), for a runtime: weights apart when `weightsApart`. */
+export function mlpGraph(
+  spec: ModelSpec,
+  weights: ModelWeights,
+  l: number,
+  opts: GraphOptions = {},
+  weightsApart = false,
+): GraphBytes {
+  return bytesOf(mlpBuilder(spec, weights, l, opts), weightsApart);
+}
+
+function mlpBuilder(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions): GraphBuilder {
   const w = layer(spec, weights, l);
   const b = new GraphBuilder(`droplab_mlp_${l}`);
   const ctx = blocks.blockContext(b, spec, opts);
   const m = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
   outputs(b, spec, m, blocks.mlpSublayer(ctx, m, w, l));
-  return b.build();
+  return b;
 }
 
 function outputs(b: GraphBuilder, spec: ModelSpec, x: Value, s: blocks.SublayerOut): void {
@@ -104,6 +139,20 @@ function outputs(b: GraphBuilder, spec: ModelSpec, x: Value, s: blocks.SublayerO
 
 /** Final norm, LM head, per-token NLL of the next token and argmax: hidden, input_ids -> nll, argmax. */
 export function head(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions = {}): Uint8Array {
+  return headBuilder(spec, weights, opts).build();
+}
+
+/** head(), for a runtime: weights apart when `weightsApart`. */
+export function headGraph(
+  spec: ModelSpec,
+  weights: ModelWeights,
+  opts: GraphOptions = {},
+  weightsApart = false,
+): GraphBytes {
+  return bytesOf(headBuilder(spec, weights, opts), weightsApart);
+}
+
+function headBuilder(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions): GraphBuilder {
   const b = new GraphBuilder('droplab_head');
   const ctx = blocks.blockContext(b, spec, opts);
   const h = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
@@ -111,7 +160,7 @@ export function head(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions 
   const { nll, argmax } = chunkedNllAndArgmax(ctx, weights, h, ids, opts.vocabChunk); // no [B,T,V] tensor
   b.output(nll, IO.nll, [DIM.batch, DIM.seqMinus1]);
   b.output(argmax, IO.argmax, [DIM.batch, DIM.seq]);
-  return b.build();
+  return b;
 }
 
 /** a, b [B,T,d] -> cos [B,T] (any d). */

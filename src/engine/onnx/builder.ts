@@ -78,6 +78,18 @@ export interface BuiltWithExternalData {
   dataBytes: number;
 }
 
+/** One in-memory external data file as onnxruntime's `sessionOptions.externalData` takes it. */
+export interface InMemoryExternalData {
+  path: string;
+  data: Uint8Array;
+}
+
+/** A model for a runtime: the ModelProto, and (when built apart) the weights as in-memory external data. */
+export interface GraphBytes {
+  model: Uint8Array;
+  externalData?: InMemoryExternalData[];
+}
+
 const TYPED_TO_ELEM = (a: TensorArray): ElemType => {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof BigInt64Array) return 'int64';
@@ -621,6 +633,26 @@ export class GraphBuilder {
         `GraphBuilder: ${(bytes / 2 ** 30).toFixed(2)} GiB of weights do not fit in one ONNX protobuf; use buildWithExternalData()`,
       );
     return encodeModel(m);
+  }
+
+  /**
+   * The model for a runtime that takes external data from memory (onnxruntime-node's and -web's
+   * `sessionOptions.externalData`): every initializer of at least `minBytes` is its own "file", handed over
+   * by reference, so the weights are never copied into one serialized buffer (on a SmolLM2-135M shape that
+   * copy was a fifth of graph building: bench/external-weights.ts). onnxruntime copies them at session
+   * creation; the arrays may be dropped afterwards.
+   */
+  buildWeightsApart(minBytes = 4096): GraphBytes {
+    const m = this.modelData();
+    const refs = new Map<string, ExternalRef>();
+    const externalData: InMemoryExternalData[] = [];
+    this.inits.forEach((t, i) => {
+      if (t.bytes.length < minBytes) return;
+      const path = `w${i}.bin`;
+      refs.set(t.name, { location: path, offset: 0, length: t.bytes.length });
+      externalData.push({ path, data: t.bytes });
+    });
+    return { model: encodeModel(m, refs), externalData };
   }
 
   /**
