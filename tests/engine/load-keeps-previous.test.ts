@@ -6,18 +6,17 @@
  * keeps working on the model it shows as "still loaded".
  */
 import { describe, expect, it } from 'vitest';
-import { nodeEngine, threads } from '../../src/cli/ort-node';
+import { nodeEngine, ortNode, threads } from '../../src/cli/ort-node';
 import type { OrtLike } from '../../src/engine/runtime/ort';
 import { ModelTooLargeError, NonFiniteError, SafetensorsDtypeError } from '../../src/engine/errors';
 import { TINY_DOCUMENTS, tinyModel } from '../fixtures/tiny-models';
 import { mutatedModel } from '../support/mutate-model';
-import * as ortNode from 'onnxruntime-node';
 
 const SETTINGS = { seqLen: 12, windows: 3 };
 
 /** onnxruntime-node whose `failAt`-th session creation fails like an exhausted allocator. */
 function failingOrt(state: { calls: number; failAt: number }): OrtLike {
-  const real = ortNode as unknown as OrtLike;
+  const real = ortNode;
   return {
     ...real,
     InferenceSession: {
