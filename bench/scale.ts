@@ -6,8 +6,8 @@
  * the issue's goals (peak <= 1.3 x weights at the precision + 0.5 GB; Llama-3.2-1B at q4 within 2 GB
  * and at q8 within 3 GB). Writes bench/results/scale.json.
  *
- * The cases run with glibc's malloc tunables as the CLI sets them (bin/malloc-tunables.mjs); --malloc default
- * runs them without, to show the difference.
+ * The cases run with glibc's malloc tunables as the CLI sets them (bin/malloc-tunables.mjs: for weight files from
+ * 512 MiB); --malloc tuned or default sets them for every case or none, to show the difference.
  *
  *   npm run bench:scale [-- --shapes SmolLM2-135M,Qwen2.5-0.5B --precisions q8,q4 --seq-len 128 --windows 4]
  */
@@ -17,7 +17,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WeightPrecision } from '../src/engine/api';
-import { MALLOC_TUNABLES } from '../bin/malloc-tunables.mjs';
+import { MALLOC_TUNABLES, MALLOC_TUNED_FROM_BYTES } from '../bin/malloc-tunables.mjs';
 import { estimatePrecision } from '../src/engine/model/admission';
 import { specFromConfig } from '../src/engine/model/families';
 import { SHAPES, writeRandomLlama } from '../tests/fixtures/random-llama-node';
@@ -29,16 +29,22 @@ const { values } = parseArgs({
     'seq-len': { type: 'string', default: '128' },
     windows: { type: 'string', default: '4' },
     threads: { type: 'string', default: '2' },
-    malloc: { type: 'string', default: 'tuned' },
+    malloc: { type: 'string', default: 'cli' },
     out: { type: 'string', default: join(import.meta.dirname, 'results/scale.json') },
   },
 });
 const GB = 1e9;
 const seqLen = Number(values['seq-len']);
 const windows = Number(values.windows);
-if (values.malloc !== 'tuned' && values.malloc !== 'default') throw new Error('--malloc is tuned or default');
-// The cases run as the CLI does (bin/droplab.mjs): with glibc's malloc tunables set, unless --malloc default.
-const caseEnv = { ...process.env, GLIBC_TUNABLES: values.malloc === 'tuned' ? MALLOC_TUNABLES : '' };
+if (!['cli', 'tuned', 'default'].includes(values.malloc)) throw new Error('--malloc is cli, tuned or default');
+// glibc's malloc tunables: as the CLI sets them (bin/droplab.mjs: for weight files from 512 MiB), always, or never.
+const caseEnv = (fileBytes: number) => ({
+  ...process.env,
+  GLIBC_TUNABLES:
+    values.malloc === 'tuned' || (values.malloc === 'cli' && fileBytes >= MALLOC_TUNED_FROM_BYTES)
+      ? MALLOC_TUNABLES
+      : '',
+});
 const tmp = mkdtempSync(join(tmpdir(), 'droplab-scale-'));
 const TSX = join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');
 const rows: Record<string, unknown>[] = [];
@@ -70,7 +76,7 @@ try {
             values.threads,
             '0',
           ],
-          { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'], env: caseEnv },
+          { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'], env: caseEnv(fileBytes) },
         );
         measured = JSON.parse(out.trim().split('\n').pop() as string);
       } catch (e) {
@@ -87,6 +93,7 @@ try {
         weightBytesAtPrecision: Math.round(est.weightBytes),
         predictedPeakBytes: Math.round(est.peakBytes),
         ...measured,
+        glibcTunables: caseEnv(fileBytes).GLIBC_TUNABLES || 'none',
         goalPeakBytes: Math.round(goal),
         meetsPeakGoal: peakBytes === null ? null : peakBytes <= goal,
       };
@@ -122,7 +129,7 @@ const result = {
     threads: Number(values.threads),
     cpuMemArena: false,
     weightsOnDisk: 'bf16',
-    glibcTunables: caseEnv.GLIBC_TUNABLES || 'none',
+    malloc: values.malloc,
   },
   goals: {
     peak: 'peak RSS <= 1.3 x weights at the precision + 0.5 GB',

@@ -4,18 +4,13 @@
 // `npm install -g /path/to/droplab`); the link points back here and uses this checkout's node_modules.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_TUNABLES } from './malloc-tunables.mjs';
+import { MALLOC_TUNABLES, wantsMallocTunables } from './malloc-tunables.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// glibc's malloc tunables (./malloc-tunables.mjs says why) are read only when a process starts, so the command
-// runs itself once more with them set. Other systems ignore them; a GLIBC_TUNABLES already set is kept;
-// DROPLAB_MALLOC=default turns this off.
-if (
-  process.platform === 'linux' &&
-  process.env.GLIBC_TUNABLES === undefined &&
-  process.env.DROPLAB_MALLOC !== 'default'
-) {
+// glibc's malloc tunables for a mid-size model (./malloc-tunables.mjs says why and when) are read only when a
+// process starts, so the command runs itself once more with them set. DROPLAB_MALLOC=tuned or default forces it.
+if (wantsMallocTunables(process.argv.slice(2), process.env, process.platform)) {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',

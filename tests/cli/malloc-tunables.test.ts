@@ -1,13 +1,15 @@
 /**
- * bin/droplab.mjs runs the CLI in a child process with glibc's malloc tunables set (bin/malloc-tunables.mjs), and
- * forwards Ctrl+C to it: the child's environment carries GLIBC_TUNABLES, its output and exit status are the
- * command's, and SIGINT to the launcher ends both.
+ * bin/droplab.mjs runs the CLI in a child process with glibc's malloc tunables set (bin/malloc-tunables.mjs) for a
+ * model whose weight files reach 512 MiB (or DROPLAB_MALLOC=tuned), and forwards Ctrl+C to it: the child's
+ * environment carries GLIBC_TUNABLES, its output and exit status are the command's, and SIGINT to the launcher
+ * ends both. Smaller models run in the launcher's own process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { MALLOC_TUNABLES } from '../../bin/malloc-tunables.mjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { MALLOC_TUNABLES, MALLOC_TUNED_FROM_BYTES, wantsMallocTunables } from '../../bin/malloc-tunables.mjs';
 import { ROOT } from './run-cli';
 
 const ARGS = [
@@ -25,10 +27,11 @@ const ARGS = [
   '--json',
 ];
 
-function launch(): ChildProcess {
+function launch(malloc?: 'tuned'): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
   delete env.GLIBC_TUNABLES;
   delete env.DROPLAB_MALLOC;
+  if (malloc) env.DROPLAB_MALLOC = malloc;
   return spawn(process.execPath, ARGS, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -88,7 +91,7 @@ const exited = (p: ChildProcess) =>
 
 describe.runIf(process.platform === 'linux')('bin/droplab.mjs and glibc malloc tunables', () => {
   it('runs the command in a child whose environment has GLIBC_TUNABLES, with its output and status', async () => {
-    const p = launch();
+    const p = launch('tuned');
     let stdout = '';
     p.stdout?.on('data', (b) => {
       stdout += b;
@@ -105,7 +108,7 @@ describe.runIf(process.platform === 'linux')('bin/droplab.mjs and glibc malloc t
   }, 60_000);
 
   it('forwards SIGINT to the command: both end', async () => {
-    const p = launch();
+    const p = launch('tuned');
     const done = exited(p);
     const child = await firstChild(p.pid as number);
     p.kill('SIGINT');
@@ -113,4 +116,49 @@ describe.runIf(process.platform === 'linux')('bin/droplab.mjs and glibc malloc t
     expect(r.code === 130 || r.signal === 'SIGINT').toBe(true);
     expect(await gone(child)).toBe(true);
   }, 60_000);
+
+  it('a small model (the bundled one, 9.6 MB) runs in the launcher itself, with its output', async () => {
+    const p = launch();
+    let stdout = '';
+    p.stdout?.on('data', (b) => {
+      stdout += b;
+    });
+    const done = exited(p);
+    let children = 0;
+    const poll = setInterval(() => {
+      children += childrenOf(p.pid as number).length;
+    }, 20);
+    expect(await done).toEqual({ code: 0, signal: null });
+    clearInterval(poll);
+    expect(children).toBe(0);
+    expect(JSON.parse(stdout.trim()).tokens).toBe(2 * 63);
+  }, 60_000);
+});
+
+describe('which models get the tunables', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'droplab-malloc-'));
+  const big = join(dir, 'big');
+  const small = join(ROOT, 'public/models/droplab-byte-12l');
+  // a sparse file: its size counts, no disk is used
+  rmSync(big, { recursive: true, force: true });
+  mkdirSync(big);
+  writeFileSync(join(big, 'model-00001-of-00002.safetensors'), '');
+  truncateSync(join(big, 'model-00001-of-00002.safetensors'), MALLOC_TUNED_FROM_BYTES / 2);
+  writeFileSync(join(big, 'model-00002-of-00002.safetensors'), '');
+  truncateSync(join(big, 'model-00002-of-00002.safetensors'), MALLOC_TUNED_FROM_BYTES / 2);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const linux = (args: string[], env: Record<string, string | undefined> = {}) =>
+    wantsMallocTunables(args, env, 'linux');
+
+  it('weight files of 512 MiB and more, on Linux, unless told otherwise', () => {
+    expect(linux(['analyze', '--model', big])).toBe(true);
+    expect(linux(['analyze', `--model=${big}`])).toBe(true);
+    expect(linux(['analyze', '--model', small])).toBe(false);
+    expect(linux(['analyze', '--model', small], { DROPLAB_MALLOC: 'tuned' })).toBe(true);
+    expect(linux(['analyze', '--model', big], { DROPLAB_MALLOC: 'default' })).toBe(false);
+    expect(linux(['analyze', '--model', big], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=1' })).toBe(false);
+    expect(wantsMallocTunables(['analyze', '--model', big], {}, 'darwin')).toBe(false);
+    expect(linux(['--help'])).toBe(false);
+    expect(linux(['analyze', '--model', join(dir, 'missing')])).toBe(false);
+  });
 });
