@@ -1,7 +1,8 @@
 /**
  * The Hugging Face Hub path, against a local stand-in (e2e/hub-server.ts) in the Hub's URL layout:
  * download with byte and file progress, clear errors for a private repository and an unsupported
- * family (refused before any weight is downloaded), and an offline second visit from the Cache API.
+ * family (refused before any weight is downloaded), the weights kept in the OPFS, and an offline second
+ * visit from the cache.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +47,23 @@ test('loads a Hub model with progress, refuses private and unsupported repos, an
   expect(hub.log).toContain('GET /tiny/model/resolve/main/tokenizer.json');
   expect(hub.log).toContain('GET /tiny/model/resolve/main/model.safetensors');
   await expect(page).toHaveURL(/m=h:tiny\/model&/);
+  // The weights went to a file in the Origin Private File System (workers/weight-store.ts); the Cache API
+  // holds an empty marker with the file's size for them, not the file (issue 13).
+  const kept = await page.evaluate(async (weightsUrl) => {
+    const root = await navigator.storage.getDirectory();
+    const dir = await root.getDirectoryHandle('droplab-hub-weights-v1');
+    const names: string[] = [];
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    const hit = await (await caches.open('droplab-hub-v1')).match(weightsUrl);
+    return {
+      names,
+      marker: hit?.headers.get('x-droplab-stored'),
+      body: hit ? (await hit.arrayBuffer()).byteLength : -1,
+    };
+  }, `${hub.url}/tiny/model/resolve/main/model.safetensors`);
+  expect(kept.names).toHaveLength(1);
+  expect(kept.body).toBe(0);
+  expect(Number(kept.marker)).toBeGreaterThan(100_000);
 
   // A private (or missing) repository.
   await page.getByRole('tab', { name: 'Hub' }).click();

@@ -52,11 +52,14 @@ import { DeviceWatch } from './device-watch';
 import { answerPings } from './heartbeat';
 import { createRunQueue } from './ort-queue';
 import { deviceLimits, type LoadedRuntime, loadRuntime, type ProbeResult, probeBackend } from './ort-web';
+import { opfsWeightStore, type WeightStore } from './weight-store';
 
 let init: WorkerInit | null = null;
 let probe: ProbeResult | null = null;
 let engine: Engine | null = null;
 let downloads: AbortController | null = null;
+/** Hub weight files on disk (the OPFS), opened in init(); null where there is none. */
+let weights: WeightStore | null = null;
 /** The Hub access token (setHubToken): in this worker's memory only, sent to the Hub origin only (model-files.ts). */
 let hubToken: string | null = null;
 
@@ -123,6 +126,7 @@ function fetchEnv(): FetchEnv {
     caches: 'caches' in self ? self.caches : null,
     signal: downloads.signal,
     readBlobRange: syncBlobReader(), // Hub weight files read by range from their cached Blobs
+    weights, // or better, from files in the OPFS (weight-store.ts)
   };
 }
 
@@ -189,6 +193,7 @@ const host: EngineHostApi = {
       init = opts;
       onDeviceLost = lost;
       probe = await probeBackend(opts.backend);
+      weights = await opfsWeightStore();
       // One session run at a time in this worker: the engine's in the background lane, the generation and
       // speed panels' in the foreground (ort-queue.ts).
       const rt = await loadRuntime(probe);

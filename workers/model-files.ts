@@ -10,8 +10,10 @@
  * and the sizes of the weight files where the server tells them): enough to refuse an unsupported
  * family or a model too large for this device before any weight is downloaded. `download` then fetches
  * the remaining files with byte and file progress. Small files come back in memory. A weight file of a
- * Hub folder is streamed into the Cache API and read back as a Blob (Chromium keeps a large one on disk)
- * by byte ranges, a tensor at a time, like a local folder's files: a Hub model is never held whole.
+ * Hub folder is written chunk by chunk to the Origin Private File System in the worker (weight-store.ts)
+ * and read back by byte ranges, a tensor at a time, like a local folder's files: a Hub model is never held
+ * whole. Without the OPFS it is streamed into the Cache API and read back as a Blob by ranges (in
+ * Chromium that held a copy of the file in the renderer: issue 13).
  *
  * Errors are DropLab's named errors with messages for the person: 401/403 (private or gated repo, or no
  * such repo: the Hub answers 401 for both), 404 (no such repo, revision or file), network failures.
@@ -19,6 +21,7 @@
 import type { LoadProgress, LocalFile, ModelFiles } from '../src/engine/api';
 import { CancelledError, MissingFileError, RuntimeError } from '../src/engine/errors';
 import { memoryFiles, parseJsonObject } from '../src/engine/files';
+import type { WeightFile, WeightStore } from './weight-store';
 
 export const CONFIG = 'config.json';
 export const TOKENIZER = 'tokenizer.json';
@@ -83,6 +86,11 @@ export interface FetchEnv {
    * (Node, a window), they are read whole.
    */
   readBlobRange?: BlobRangeReader | null;
+  /**
+   * Where Hub weight files go on disk instead of the Cache API (the OPFS in a worker: weight-store.ts),
+   * written chunk by chunk while downloading and read by range; the Cache API keeps a marker for each.
+   */
+  weights?: WeightStore | null;
 }
 
 /** Bytes [begin, end) of a Blob, read synchronously. */
@@ -193,6 +201,8 @@ export async function fetchSmall(
 }
 
 const ABSENT_HEADER = 'x-droplab-absent';
+/** A Cache API marker for a weight file kept in the WeightStore; its value is the file's size. */
+const STORED_HEADER = 'x-droplab-stored';
 
 async function storeAbsent(env: FetchEnv, remote: Remote, file: string): Promise<void> {
   if (!remote.cacheName || !env.caches) return;
@@ -283,7 +293,7 @@ export async function openRemoteFolder(
 async function remoteSize(env: FetchEnv, remote: Remote, file: string): Promise<number | null> {
   const hit = await cached(env, remote, file);
   if (hit) {
-    const n = Number(hit.headers.get('content-length'));
+    const n = Number(hit.headers.get(STORED_HEADER) ?? hit.headers.get('content-length'));
     if (Number.isFinite(n) && n > 0) return n;
   }
   try {
@@ -329,13 +339,26 @@ export async function downloadFolder(
     });
   // Weight files by range from their cached Blobs, where the Cache API and a synchronous Blob reader exist.
   const ranged = !!(remote.cacheName && env.caches && env.readBlobRange);
+  // Or better, from files on disk (the OPFS), where there is a WeightStore.
+  const stored = new Map<string, WeightFile>();
+  const onDisk = !!(remote.cacheName && env.caches && env.weights);
 
   for (let i = 0; i < folder.files.length; i++) {
     const file = folder.files[i];
     const isWeight = folder.weightFiles.includes(file);
     report(file, i);
-    const hit = await cached(env, remote, file);
+    let hit = await cached(env, remote, file);
     if (hit?.headers.get(ABSENT_HEADER)) continue;
+    if (hit?.headers.get(STORED_HEADER)) {
+      const weights = await openStored(env, remote, file, Number(hit.headers.get(STORED_HEADER)));
+      if (weights) {
+        stored.set(file, weights);
+        bytesDone += weights.size();
+        report(file, i + 1);
+        continue;
+      }
+      hit = null; // its file is gone (the site's storage was cleared): download it again
+    }
     if (hit) {
       if (ranged && isWeight) {
         const blob = await hit.blob();
@@ -367,19 +390,95 @@ export async function downloadFolder(
       bytesDone += n;
       report(file, i);
     };
-    const blob = ranged && isWeight ? await streamToCache(env, remote, file, res, onChunk) : null;
-    if (blob) blobs.set(file, blob);
-    else {
-      // Not streamed into the cache (no Cache API, a small file, or the cache refused it: quota): in memory.
+    // A weight file: to disk (the OPFS), else into the Cache API; each refusal (quota) downloads it again.
+    let body: Response | null = res;
+    const again = async () => {
       bytesDone = before;
-      const body = ranged && isWeight ? await get(env, remote, file) : res;
-      const bytes = await readBody(body, file, env, onChunk);
+      return get(env, remote, file);
+    };
+    const weights = onDisk && isWeight ? await streamToStore(env, remote, file, body, onChunk) : null;
+    if (onDisk && isWeight && !weights) body = ranged ? await again() : null;
+    const blob = !weights && ranged && isWeight && body ? await streamToCache(env, remote, file, body, onChunk) : null;
+    if (ranged && isWeight) body = null;
+    if (weights) stored.set(file, weights);
+    else if (blob) blobs.set(file, blob);
+    else {
+      // Not streamed to disk or the cache (none, a small file, or refused: quota): in memory.
+      bytesDone = before;
+      const bytes = await readBody(body ?? (await again()), file, env, onChunk);
       await store(env, remote, file, bytes);
       map[file] = bytes;
     }
     report(file, i + 1);
   }
-  return { files: folderFiles(map, blobs, remote.label, env.readBlobRange ?? null), fromCache };
+  return { files: folderFiles(map, blobs, stored, remote.label, env.readBlobRange ?? null), fromCache };
+}
+
+/** A weight file of the WeightStore with the size its marker says, or null (gone, or cut short). */
+async function openStored(env: FetchEnv, remote: Remote, file: string, size: number): Promise<WeightFile | null> {
+  try {
+    const f = await env.weights?.open(remote.url(file), false);
+    if (f && f.size() === size && size > 0) return f;
+  } catch {
+    // locked by another tab, or unreadable: downloaded again
+  }
+  return null;
+}
+
+/**
+ * Streams a response into the WeightStore (progress per chunk), then marks it in the Cache API; returns
+ * the file, or null when the store refused it (quota, another tab holds it; the caller downloads it
+ * again). A network failure or a cancel mid-stream is an error, and leaves no marker.
+ */
+async function streamToStore(
+  env: FetchEnv,
+  remote: Remote,
+  file: string,
+  res: Response,
+  onChunk: (n: number) => void,
+): Promise<WeightFile | null> {
+  if (!res.body || !remote.cacheName || !env.caches || !env.weights) return null;
+  const url = remote.url(file);
+  let out: WeightFile | null = null;
+  try {
+    out = await env.weights.open(url, true);
+  } catch {
+    out = null;
+  }
+  if (!out) {
+    await res.body.cancel().catch(() => {});
+    return null;
+  }
+  const reader = res.body.getReader();
+  let size = 0;
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      await env.weights.remove(url);
+      if (aborted(env)) throw new CancelledError('Loading was cancelled.');
+      throw new RuntimeError(`Downloading ${file} failed: ${e instanceof Error ? e.message : String(e)}`, { file });
+    }
+    if (chunk.done) break;
+    try {
+      out.write(chunk.value, size);
+    } catch {
+      await reader.cancel().catch(() => {}); // the disk refused it (quota)
+      await env.weights.remove(url);
+      return null;
+    }
+    size += chunk.value.length;
+    onChunk(chunk.value.length);
+  }
+  try {
+    out.finish(size);
+    const cache = await env.caches.open(remote.cacheName);
+    await cache.put(url, new Response(new Uint8Array(0), { headers: { [STORED_HEADER]: String(size) } }));
+  } catch {
+    // no marker: the file is used now, and downloaded again next time
+  }
+  return out;
 }
 
 /**
@@ -444,26 +543,31 @@ async function streamToCache(
 function folderFiles(
   map: Record<string, Uint8Array>,
   blobs: Map<string, Blob>,
+  stored: Map<string, WeightFile>,
   label: string,
   readBlob: BlobRangeReader | null,
 ): ModelFiles {
   const mem = memoryFiles(map, label);
-  if (!blobs.size || !readBlob) return mem;
+  if (!stored.size && (!blobs.size || !readBlob)) return mem;
   const missing = (n: string) => new MissingFileError(`${n} is missing from ${label}.`, { file: n });
   return {
-    names: () => [...mem.names(), ...blobs.keys()],
+    names: () => [...mem.names(), ...blobs.keys(), ...stored.keys()],
     read: async (n) => {
       const blob = blobs.get(n);
+      const file = stored.get(n);
+      if (file) return file.read(0, file.size());
       return blob ? new Uint8Array(await blob.arrayBuffer()) : mem.read(n);
     },
     size: (n) => {
-      const size = blobs.get(n)?.size ?? map[n]?.length;
+      const size = stored.get(n)?.size() ?? blobs.get(n)?.size ?? map[n]?.length;
       if (size === undefined) throw missing(n);
       return size;
     },
     readRange: (n, begin, end) => {
+      const file = stored.get(n);
+      if (file) return file.read(begin, end);
       const blob = blobs.get(n);
-      if (blob) return readBlob(blob, begin, end);
+      if (blob && readBlob) return readBlob(blob, begin, end);
       if (!map[n]) throw missing(n);
       return map[n].slice(begin, end);
     },
@@ -514,7 +618,10 @@ async function readBody(res: Response, file: string, env: FetchEnv, onChunk: (n:
 export async function clearCached(env: FetchEnv, remote: Remote, files: string[]): Promise<void> {
   if (!remote.cacheName || !env.caches) return;
   const cache = await env.caches.open(remote.cacheName);
-  for (const f of [CONFIG, GENERATION_CONFIG, INDEX, ...files]) await cache.delete(remote.url(f));
+  for (const f of [CONFIG, GENERATION_CONFIG, INDEX, ...files]) {
+    await cache.delete(remote.url(f));
+    await env.weights?.remove(remote.url(f));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import { RuntimeError } from '../../src/engine/errors';
 import { memoryFiles } from '../../src/engine/files';
 import { loadModelFromFiles } from '../../src/engine/model/load';
 import { canStream } from '../../src/engine/model/stream-store';
-import { downloadFolder, type FetchEnv, hubRemote, openRemoteFolder } from '../../workers/model-files';
+import { clearCached, downloadFolder, type FetchEnv, hubRemote, openRemoteFolder } from '../../workers/model-files';
+import type { WeightFile, WeightStore } from '../../workers/weight-store';
 import { tinyModel } from '../fixtures/tiny-models';
 
 const WEIGHTS = 'model.safetensors';
@@ -157,5 +158,123 @@ describe('Hub weight files by range from the Cache API', () => {
     expect(err).toBeInstanceOf(RuntimeError);
     expect(err.message).toMatch(/^Downloading model\.safetensors failed: network error/);
     expect(caches.entries.has(remote.url(WEIGHTS))).toBe(false);
+  });
+});
+
+/** A WeightStore in memory (the worker's is the OPFS: workers/weight-store.ts); logs every range read. */
+class MemoryWeights implements WeightStore {
+  files = new Map<string, Uint8Array>();
+  ranges: [number, number][] = [];
+  refuseWrites = false;
+  async open(url: string, create: boolean): Promise<WeightFile | null> {
+    if (create) this.files.set(url, new Uint8Array(0));
+    if (!this.files.has(url)) return null;
+    const store = this;
+    return {
+      size: () => store.files.get(url)!.length,
+      write(chunk, at) {
+        if (store.refuseWrites) throw new DOMException('Quota exceeded', 'QuotaExceededError');
+        const old = store.files.get(url)!;
+        const next = new Uint8Array(Math.max(old.length, at + chunk.length));
+        next.set(old);
+        next.set(chunk, at);
+        store.files.set(url, next);
+      },
+      read(begin, end) {
+        store.ranges.push([begin, end]);
+        return store.files.get(url)!.slice(begin, end);
+      },
+      finish(size) {
+        store.files.set(url, store.files.get(url)!.slice(0, size));
+      },
+    };
+  }
+  async remove(url: string) {
+    this.files.delete(url);
+  }
+}
+
+describe('Hub weight files on disk (the OPFS in the worker)', () => {
+  const remote = hubRemote('https://hub.test', 'org/tiny');
+  const url = remote.url(WEIGHTS);
+  const size = tiny.fileMap[WEIGHTS].length;
+
+  function setupDisk(caches: RecordingCaches, weights: MemoryWeights, fetchFn: typeof fetch) {
+    const s = setup(caches, fetchFn);
+    s.env.weights = weights;
+    return s;
+  }
+
+  it('writes the download to the store, reads it by range, and keeps only a marker in the Cache API', async () => {
+    const caches = new RecordingCaches();
+    const weights = new MemoryWeights();
+    const { env, ranges } = setupDisk(caches, weights, hub(tiny.fileMap));
+    const { files, fromCache } = await downloadFolder(env, await openRemoteFolder(env, remote));
+    expect(fromCache).toBe(false);
+    expect(weights.files.get(url)).toEqual(tiny.fileMap[WEIGHTS]);
+    expect(caches.entries.get(url)?.body.length).toBe(0);
+    expect(caches.entries.get(url)?.headers).toContainEqual(['x-droplab-stored', String(size)]);
+    expect(canStream(files)).toBe(true);
+    expect(files.size?.(WEIGHTS)).toBe(size);
+    const tensors = await expectSameTensors(files);
+    expect(ranges).toEqual([]); // no Blob reads
+    expect(weights.ranges[0]).toEqual([0, 8]);
+    expect(weights.ranges.length).toBeGreaterThanOrEqual(2 + tensors);
+    expect(Math.max(...weights.ranges.slice(1).map(([b, e]) => e - b))).toBeLessThan(size / 4);
+  });
+
+  it('loads from the store offline on a second visit, and downloads again when its file is gone', async () => {
+    const caches = new RecordingCaches();
+    const weights = new MemoryWeights();
+    const first = setupDisk(caches, weights, hub(tiny.fileMap));
+    await downloadFolder(first.env, await openRemoteFolder(first.env, remote));
+    const offline = setupDisk(caches, weights, (async () =>
+      Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch);
+    const folder = await openRemoteFolder(offline.env, remote);
+    expect(folder.cached).toBe(true);
+    expect(folder.weightBytes).toBe(size);
+    const { files, fromCache } = await downloadFolder(offline.env, folder);
+    expect(fromCache).toBe(true);
+    await expectSameTensors(files);
+    weights.files.clear(); // the site's storage was cleared, not the Cache API
+    const again = setupDisk(caches, weights, hub(tiny.fileMap));
+    const reloaded = await downloadFolder(again.env, await openRemoteFolder(again.env, remote));
+    expect(reloaded.fromCache).toBe(false);
+    expect(weights.files.get(url)).toEqual(tiny.fileMap[WEIGHTS]);
+    await expectSameTensors(reloaded.files);
+  });
+
+  it('falls back to the Cache API when the store refuses the file (quota)', async () => {
+    const caches = new RecordingCaches();
+    const weights = new MemoryWeights();
+    weights.refuseWrites = true;
+    const { env, ranges } = setupDisk(caches, weights, hub(tiny.fileMap));
+    const { files } = await downloadFolder(env, await openRemoteFolder(env, remote));
+    expect(weights.files.has(url)).toBe(false);
+    expect(caches.entries.get(url)?.body).toEqual(tiny.fileMap[WEIGHTS]);
+    await expectSameTensors(files);
+    expect(ranges.length).toBeGreaterThan(2);
+  });
+
+  it('says which file failed when the network fails mid-download, and keeps neither file nor marker', async () => {
+    const caches = new RecordingCaches();
+    const weights = new MemoryWeights();
+    const { env } = setupDisk(caches, weights, hub(tiny.fileMap, 8192));
+    const err = await downloadFolder(env, await openRemoteFolder(env, remote)).catch((e) => e);
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect(err.message).toMatch(/^Downloading model\.safetensors failed: network error/);
+    expect(caches.entries.has(url)).toBe(false);
+    expect(weights.files.has(url)).toBe(false);
+  });
+
+  it('clears the stored file with the cache', async () => {
+    const caches = new RecordingCaches();
+    const weights = new MemoryWeights();
+    const { env } = setupDisk(caches, weights, hub(tiny.fileMap));
+    const folder = await openRemoteFolder(env, remote);
+    await downloadFolder(env, folder);
+    await clearCached(env, remote, folder.files);
+    expect(weights.files.size).toBe(0);
+    expect(caches.entries.has(url)).toBe(false);
   });
 });
