@@ -10,8 +10,9 @@
  *   building (and the rest of loadModel), session creation (count, time), session runs.
  * - transformers.js: the folder exported by DropLab (src/engine/export, no drops, fp32) to a temp folder;
  *   AutoModelForCausalLM.from_pretrained + one forward over DropLab's windows ([windows, seqLen]).
- * Children run with the CLI's glibc malloc tunables (bin/malloc-tunables.mjs), as bin/droplab.mjs does
- * (--malloc default: glibc's defaults; or any GLIBC_TUNABLES string); both tools get the same environment.
+ * Children run with glibc's malloc set as bin/droplab.mjs would for the model (--malloc cli, the default: the
+ * tunables of bin/malloc-tunables.mjs when its weight files reach MALLOC_TUNED_FROM_BYTES, else glibc's
+ * defaults), or --malloc tuned | default | any GLIBC_TUNABLES string; both tools get the same environment.
  * --baseline DIR: also measure the DropLab of another checkout (its bench/cold-start-case.ts, interleaved
  * with this one's), for a before/after in one run.
  *
@@ -24,7 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MALLOC_TUNABLES } from '../bin/malloc-tunables.mjs';
+import { MALLOC_TUNABLES, MALLOC_TUNED_FROM_BYTES, modelWeightBytes } from '../bin/malloc-tunables.mjs';
 import { folderFiles } from '../src/cli/node-files';
 import { nodeFolderFs } from '../src/cli/node-fs';
 import { buildWindows, splitDocuments } from '../src/engine/data';
@@ -43,13 +44,18 @@ const { values } = parseArgs({
     /** Window settings for the random shapes (a 135M model on one thread: keep it short). */
     'big-seq-len': { type: 'string', default: '128' },
     'big-windows': { type: 'string', default: '2' },
-    malloc: { type: 'string', default: 'tuned' },
+    malloc: { type: 'string', default: 'cli' },
     baseline: { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results/cold-start.json') },
   },
 });
-const tunables = values.malloc === 'tuned' ? MALLOC_TUNABLES : values.malloc === 'default' ? '' : values.malloc;
-const env = { ...process.env, GLIBC_TUNABLES: tunables };
+/** GLIBC_TUNABLES for the children measuring the model in `dir` ('' = glibc's defaults). */
+function tunablesFor(dir: string): string {
+  if (values.malloc === 'cli')
+    return modelWeightBytes(['--model', dir]) >= MALLOC_TUNED_FROM_BYTES ? MALLOC_TUNABLES : '';
+  return values.malloc === 'tuned' ? MALLOC_TUNABLES : values.malloc === 'default' ? '' : (values.malloc as string);
+}
+let env = process.env;
 const TSX = join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');
 const CASE = join(import.meta.dirname, 'cold-start-case.ts');
 const TEXT = join(import.meta.dirname, '../public/data/moby-dick-heldout.txt');
@@ -123,6 +129,8 @@ try {
   mkdirSync(join(tmp, 'tjs'));
   for (const model of values.models.split(',')) {
     const { dir, seqLen, windows } = await prepare(model);
+    const tunables = tunablesFor(dir);
+    env = { ...process.env, GLIBC_TUNABLES: tunables };
     const ids = join(tmp, `${model}-ids.json`);
     const base = values.baseline;
     const runs: Record<string, Row[]> = {
@@ -160,6 +168,7 @@ try {
       model,
       seqLen,
       windows,
+      malloc: tunables ? `GLIBC_TUNABLES=${tunables}` : 'glibc defaults',
       ratio: {
         analyze: ratio(med.analyze.totalMs, med.tjs.totalMs),
         evaluate: ratio(med.evaluate.totalMs, med.tjs.totalMs),
@@ -196,7 +205,7 @@ const result = {
   settings: {
     reps,
     intraOpThreads: Number(threads),
-    malloc: tunables ? `GLIBC_TUNABLES=${tunables}` : 'glibc defaults',
+    malloc: values.malloc,
     baseline: values.baseline ?? null,
     text: 'public/data/moby-dick-heldout.txt',
     order: 'per repetition: DropLab analyze, transformers.js, DropLab evaluate; each a fresh process',
