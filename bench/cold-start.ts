@@ -11,8 +11,8 @@
  * - transformers.js: the folder exported by DropLab (src/engine/export, no drops, fp32) to a temp folder;
  *   AutoModelForCausalLM.from_pretrained + one forward over DropLab's windows ([windows, seqLen]).
  * Children run with glibc's malloc set as bin/droplab.mjs would for the model (--malloc cli, the default: the
- * tunables of bin/malloc-tunables.mjs when its weight files reach MALLOC_TUNED_FROM_BYTES, else glibc's
- * defaults), or --malloc tuned | default | any GLIBC_TUNABLES string; both tools get the same environment.
+ * tunables of bin/malloc-tunables.mjs for its weight files: the mid-size set from MALLOC_TUNED_FROM_BYTES, else the
+ * small-model set), or --malloc tuned | default | any GLIBC_TUNABLES string; both tools get the same environment.
  * --baseline DIR: also measure the DropLab of another checkout (its bench/cold-start-case.ts, interleaved
  * with this one's), for a before/after in one run.
  *
@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MALLOC_TUNABLES, MALLOC_TUNED_FROM_BYTES, modelWeightBytes } from '../bin/malloc-tunables.mjs';
+import { MALLOC_TUNABLES, mallocTunablesFor } from '../bin/malloc-tunables.mjs';
 import { folderFiles } from '../src/cli/node-files';
 import { nodeFolderFs } from '../src/cli/node-fs';
 import { buildWindows, splitDocuments } from '../src/engine/data';
@@ -51,8 +51,7 @@ const { values } = parseArgs({
 });
 /** GLIBC_TUNABLES for the children measuring the model in `dir` ('' = glibc's defaults). */
 function tunablesFor(dir: string): string {
-  if (values.malloc === 'cli')
-    return modelWeightBytes(['--model', dir]) >= MALLOC_TUNED_FROM_BYTES ? MALLOC_TUNABLES : '';
+  if (values.malloc === 'cli') return mallocTunablesFor(['--model', dir], {}, 'linux') ?? '';
   return values.malloc === 'tuned' ? MALLOC_TUNABLES : values.malloc === 'default' ? '' : (values.malloc as string);
 }
 let env = process.env;

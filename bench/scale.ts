@@ -6,8 +6,8 @@
  * the issue's goals (peak <= 1.3 x weights at the precision + 0.5 GB; Llama-3.2-1B at q4 within 2 GB
  * and at q8 within 3 GB). Writes bench/results/scale.json.
  *
- * The cases run with glibc's malloc tunables as the CLI sets them (bin/malloc-tunables.mjs: for weight files from
- * 512 MiB); --malloc tuned or default sets them for every case or none, to show the difference.
+ * The cases run with glibc's malloc tunables as the CLI sets them (bin/malloc-tunables.mjs: the mid-size set for
+ * weight files from 512 MiB, the small-model set below); --malloc tuned or default: the mid-size set or none.
  *
  *   npm run bench:scale [-- --shapes SmolLM2-135M,Qwen2.5-0.5B --precisions q8,q4 --seq-len 128 --windows 4]
  */
@@ -17,7 +17,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WeightPrecision } from '../src/engine/api';
-import { MALLOC_TUNABLES, MALLOC_TUNED_FROM_BYTES } from '../bin/malloc-tunables.mjs';
+import { MALLOC_TUNABLES, MALLOC_TUNABLES_SMALL, MALLOC_TUNED_FROM_BYTES } from '../bin/malloc-tunables.mjs';
 import { estimatePrecision } from '../src/engine/model/admission';
 import { specFromConfig } from '../src/engine/model/families';
 import { SHAPES, writeRandomLlama } from '../tests/fixtures/random-llama-node';
@@ -37,13 +37,15 @@ const GB = 1e9;
 const seqLen = Number(values['seq-len']);
 const windows = Number(values.windows);
 if (!['cli', 'tuned', 'default'].includes(values.malloc)) throw new Error('--malloc is cli, tuned or default');
-// glibc's malloc tunables: as the CLI sets them (bin/droplab.mjs: for weight files from 512 MiB), always, or never.
+// glibc's malloc tunables: as the CLI sets them (bin/malloc-tunables.mjs), the mid-size set always, or none.
 const caseEnv = (fileBytes: number) => ({
   ...process.env,
   GLIBC_TUNABLES:
-    values.malloc === 'tuned' || (values.malloc === 'cli' && fileBytes >= MALLOC_TUNED_FROM_BYTES)
-      ? MALLOC_TUNABLES
-      : '',
+    values.malloc === 'default'
+      ? ''
+      : values.malloc === 'tuned' || fileBytes >= MALLOC_TUNED_FROM_BYTES
+        ? MALLOC_TUNABLES
+        : MALLOC_TUNABLES_SMALL,
 });
 const tmp = mkdtempSync(join(tmpdir(), 'droplab-scale-'));
 const TSX = join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');

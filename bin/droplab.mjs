@@ -4,17 +4,18 @@
 // `npm install -g /path/to/droplab`); the link points back here and uses this checkout's node_modules.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MALLOC_TUNABLES, wantsMallocTunables } from './malloc-tunables.mjs';
+import { mallocTunablesFor } from './malloc-tunables.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// glibc's malloc tunables for a mid-size model (./malloc-tunables.mjs says why and when) are read only when a
-// process starts, so the command runs itself once more with them set. DROPLAB_MALLOC=tuned or default forces it.
-if (wantsMallocTunables(process.argv.slice(2), process.env, process.platform)) {
+// glibc reads its malloc tunables (./malloc-tunables.mjs says which and why) only when a process starts, so the
+// command runs itself once more with them set. DROPLAB_MALLOC=tuned forces the mid-size ones, default none.
+const tunables = mallocTunablesFor(process.argv.slice(2), process.env, process.platform);
+if (tunables !== null) {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES },
+    env: { ...process.env, GLIBC_TUNABLES: tunables },
   });
   const forward = (signal) => child.kill(signal);
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, forward);

@@ -7,17 +7,23 @@
  * peaked at 1,552 MiB RSS (bench/results/scale-malloc-default.json). With blocks from 2 MiB up mapped on their own
  * (returned to the system when freed) and backed by transparent huge pages: 1,051 MiB (scale.json).
  *
- * The price is page faults on every run: on the mid-size model little (Qwen2.5-0.5B shape q8, load + analysis +
- * a toggle: 25.5 s against 23.3 s on a quiet machine; alternated twice at load average 9-12, 129 and 123 s
- * against 72 and 144 s, as noisy as that machine), but on a small model the faults dominate its short runs
- * (bench/results/cold-start.json: the bundled model's cold start 3.3x transformers.js's with them, 2.0x without).
- * So the CLI sets them only for models whose weight files reach MALLOC_TUNED_FROM_BYTES, where memory decides
- * whether the model runs at all.
+ * The price is page faults on every run. On the mid-size model it is small (Qwen2.5-0.5B shape q8, load + analysis
+ * + a toggle: 25.5 s against 23.3 s on a quiet machine), but a small model's runs are short and the faults dominate
+ * them. For those, glibc's defaults are no better (they trim and regrow the heap top): the bundled model's cold start
+ * was 3.25x transformers.js's CPU time with glibc's defaults and 2.31x with the mid-size tunables, back to back
+ * (bench/results/cold-start-glibc-default.json, cold-start-tuned.json), and 1.98x with heap blocks up to 32 MiB never
+ * trimmed (cold-start-heap-malloc.json), which is MALLOC_TUNABLES_SMALL. So the CLI sets MALLOC_TUNABLES for
+ * weight files from MALLOC_TUNED_FROM_BYTES, where memory decides whether the model runs at all, and
+ * MALLOC_TUNABLES_SMALL below, where the memory is small anyway and the speed of the first heatmap counts.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Mid-size models: blocks from 2 MiB mapped on their own (returned when freed), on transparent huge pages. */
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=2097152';
+
+/** Small models: blocks up to 32 MiB from the heap, which is not trimmed below 64 MiB (no page-fault churn). */
+export const MALLOC_TUNABLES_SMALL = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
 
 /** Weight files from this many bytes on get the tunables (the Qwen2.5-0.5B shape's 0.99 GB does, SmolLM2-135M's 0.27 GB not). */
 export const MALLOC_TUNED_FROM_BYTES = 512 * 2 ** 20;
@@ -38,10 +44,12 @@ export function modelWeightBytes(args) {
 }
 
 /**
- * Whether the CLI should run with MALLOC_TUNABLES: on Linux, when GLIBC_TUNABLES is not set already, and
- * DROPLAB_MALLOC=tuned, or the model's weight files reach MALLOC_TUNED_FROM_BYTES (DROPLAB_MALLOC=default: never).
+ * The GLIBC_TUNABLES the CLI runs with (null: none set): on Linux, unless GLIBC_TUNABLES is set already or
+ * DROPLAB_MALLOC=default; MALLOC_TUNABLES for weight files from MALLOC_TUNED_FROM_BYTES (or DROPLAB_MALLOC=tuned),
+ * else MALLOC_TUNABLES_SMALL (also for commands without a model: they are short).
  */
-export function wantsMallocTunables(args, env, platform) {
-  if (platform !== 'linux' || env.GLIBC_TUNABLES !== undefined || env.DROPLAB_MALLOC === 'default') return false;
-  return env.DROPLAB_MALLOC === 'tuned' || modelWeightBytes(args) >= MALLOC_TUNED_FROM_BYTES;
+export function mallocTunablesFor(args, env, platform) {
+  if (platform !== 'linux' || env.GLIBC_TUNABLES !== undefined || env.DROPLAB_MALLOC === 'default') return null;
+  if (env.DROPLAB_MALLOC === 'tuned' || modelWeightBytes(args) >= MALLOC_TUNED_FROM_BYTES) return MALLOC_TUNABLES;
+  return MALLOC_TUNABLES_SMALL;
 }

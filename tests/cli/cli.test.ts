@@ -37,7 +37,7 @@ const common = () => [
 ];
 
 async function engineFor(batch = 8): Promise<Engine> {
-  const e = nodeEngine({ batchWindows: batch, ...threads(1) });
+  const e = nodeEngine({ batchWindows: batch, batchSchedule: 'uniform', ...threads(1) }); // batches as the CLI cuts them (session.ts)
   await e.loadModel({ kind: 'local', name: 'tiny' }, folderFiles(model));
   await e.setText(readFileSync(textFile, 'utf8'), { seqLen: SEQ, windows: WIN });
   return e;

@@ -1,15 +1,20 @@
 /**
- * bin/droplab.mjs runs the CLI in a child process with glibc's malloc tunables set (bin/malloc-tunables.mjs) for a
- * model whose weight files reach 512 MiB (or DROPLAB_MALLOC=tuned), and forwards Ctrl+C to it: the child's
- * environment carries GLIBC_TUNABLES, its output and exit status are the command's, and SIGINT to the launcher
- * ends both. Smaller models run in the launcher's own process.
+ * bin/droplab.mjs runs the CLI in a child process with glibc's malloc tunables set (bin/malloc-tunables.mjs: the
+ * mid-size set for weight files from 512 MiB or DROPLAB_MALLOC=tuned, the small-model set below), and forwards
+ * Ctrl+C to it: the child's environment carries GLIBC_TUNABLES, its output and exit status are the command's, and
+ * SIGINT to the launcher ends both. DROPLAB_MALLOC=default runs in the launcher's own process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
-import { MALLOC_TUNABLES, MALLOC_TUNED_FROM_BYTES, wantsMallocTunables } from '../../bin/malloc-tunables.mjs';
+import {
+  MALLOC_TUNABLES,
+  MALLOC_TUNABLES_SMALL,
+  MALLOC_TUNED_FROM_BYTES,
+  mallocTunablesFor,
+} from '../../bin/malloc-tunables.mjs';
 import { ROOT } from './run-cli';
 
 const ARGS = [
@@ -27,7 +32,7 @@ const ARGS = [
   '--json',
 ];
 
-function launch(malloc?: 'tuned'): ChildProcess {
+function launch(malloc?: 'tuned' | 'default'): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
   delete env.GLIBC_TUNABLES;
   delete env.DROPLAB_MALLOC;
@@ -117,8 +122,16 @@ describe.runIf(process.platform === 'linux')('bin/droplab.mjs and glibc malloc t
     expect(await gone(child)).toBe(true);
   }, 60_000);
 
-  it('a small model (the bundled one, 9.6 MB) runs in the launcher itself, with its output', async () => {
+  it('the small-model set for the bundled model (9.6 MB)', async () => {
     const p = launch();
+    const done = exited(p);
+    const child = await firstChild(p.pid as number);
+    expect((await environOf(child)).replace(/\0/g, ':')).toContain(`GLIBC_TUNABLES=${MALLOC_TUNABLES_SMALL}`);
+    expect(await done).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('DROPLAB_MALLOC=default: the command runs in the launcher itself, with its output', async () => {
+    const p = launch('default');
     let stdout = '';
     p.stdout?.on('data', (b) => {
       stdout += b;
@@ -147,18 +160,17 @@ describe('which models get the tunables', () => {
   writeFileSync(join(big, 'model-00002-of-00002.safetensors'), '');
   truncateSync(join(big, 'model-00002-of-00002.safetensors'), MALLOC_TUNED_FROM_BYTES / 2);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const linux = (args: string[], env: Record<string, string | undefined> = {}) =>
-    wantsMallocTunables(args, env, 'linux');
+  const linux = (args: string[], env: Record<string, string | undefined> = {}) => mallocTunablesFor(args, env, 'linux');
 
-  it('weight files of 512 MiB and more, on Linux, unless told otherwise', () => {
-    expect(linux(['analyze', '--model', big])).toBe(true);
-    expect(linux(['analyze', `--model=${big}`])).toBe(true);
-    expect(linux(['analyze', '--model', small])).toBe(false);
-    expect(linux(['analyze', '--model', small], { DROPLAB_MALLOC: 'tuned' })).toBe(true);
-    expect(linux(['analyze', '--model', big], { DROPLAB_MALLOC: 'default' })).toBe(false);
-    expect(linux(['analyze', '--model', big], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=1' })).toBe(false);
-    expect(wantsMallocTunables(['analyze', '--model', big], {}, 'darwin')).toBe(false);
-    expect(linux(['--help'])).toBe(false);
-    expect(linux(['analyze', '--model', join(dir, 'missing')])).toBe(false);
+  it('the mid-size set from 512 MiB of weight files, the small-model set below, none when told or not on Linux', () => {
+    expect(linux(['analyze', '--model', big])).toBe(MALLOC_TUNABLES);
+    expect(linux(['analyze', `--model=${big}`])).toBe(MALLOC_TUNABLES);
+    expect(linux(['analyze', '--model', small])).toBe(MALLOC_TUNABLES_SMALL);
+    expect(linux(['analyze', '--model', small], { DROPLAB_MALLOC: 'tuned' })).toBe(MALLOC_TUNABLES);
+    expect(linux(['analyze', '--model', big], { DROPLAB_MALLOC: 'default' })).toBeNull();
+    expect(linux(['analyze', '--model', big], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=1' })).toBeNull();
+    expect(mallocTunablesFor(['analyze', '--model', big], {}, 'darwin')).toBeNull();
+    expect(linux(['--help'])).toBe(MALLOC_TUNABLES_SMALL);
+    expect(linux(['analyze', '--model', join(dir, 'missing')])).toBe(MALLOC_TUNABLES_SMALL);
   });
 });
