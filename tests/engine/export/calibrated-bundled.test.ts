@@ -1,8 +1,10 @@
 /**
  * The calibrated q4 export on the bundled model (public/models/droplab-byte-12l): GPTQ at block 128 and
  * at block 32, calibrated on 8 windows of moby-dick-heldout.txt, closes at least 40% of RTN's perplexity
- * gap to fp32 on the 16 windows after them (held out); AWQ's 20% is not asserted: it does not hold for
- * every calibration set on this model (bench/quant-robust.ts, docs/EXPORT.md). The block-128 graph loads
+ * gap to fp32 on the 16 windows after them (held out), and AWQ at least 20% at both block sizes on these
+ * windows (63% and 34% when written). AWQ at block 32 depends on which windows calibrate it on this model
+ * (16-42% over five calibration sets, bench/quant-robust.ts, docs/EXPORT.md), so its check here is a
+ * regression check on one fixed set, not a claim for every set. The block-128 graph loads
  * in onnxruntime-node and onnxruntime-web wasm,
  * greedy generation with the KV cache equals full recompute and both runtimes give the same tokens; the
  * default (no plan) q4 stays byte for byte what an RTN plan at block 32 builds. The full table
@@ -79,6 +81,29 @@ describe('calibrated q4 on the bundled model', () => {
       );
       expect(pR).toBeGreaterThan(fp32);
       expect(closed).toBeGreaterThanOrEqual(0.4);
+    }, 120_000);
+  }
+
+  for (const block of [128, 32]) {
+    it(`AWQ at block ${block} closes >= 20% of RTN gap to fp32 on these held-out windows`, async () => {
+      const { spec, weights } = model;
+      fp32 ||= await ppl(buildKvGraph(spec, weights, drop, 'fp32').build());
+      const rtn = await planQ4(spec, weights, drop, { method: 'rtn', block }, null);
+      const awq = await planQ4(
+        spec,
+        weights,
+        drop,
+        { method: 'awq', block },
+        { ort: RUNTIMES[0].ort, windows: calibration, seqLen: SEQ },
+      );
+      const pR = await ppl(buildKvGraph(spec, weights, drop, 'q4', { q4: rtn }).build());
+      const pA = await ppl(buildKvGraph(spec, weights, drop, 'q4', { q4: awq }).build());
+      const closed = 1 - (pA - fp32) / (pR - fp32);
+      console.log(
+        `bundled, drop attn [4,7,9], 16 held-out windows of ${SEQ}: fp32 ${fp32.toFixed(4)}, q4 rtn/${block} ${pR.toFixed(4)}, awq/${block} ${pA.toFixed(4)} (${(100 * closed).toFixed(1)}% of RTN's gap closed)`,
+      );
+      expect(pR).toBeGreaterThan(fp32);
+      expect(closed).toBeGreaterThanOrEqual(0.2);
     }, 120_000);
   }
 
