@@ -31,6 +31,7 @@ import { planQ4, type QuantOptions } from '../src/engine/export/calibrated';
 import { buildKvGraph } from '../src/engine/export/graph';
 import { scoreWindows } from '../src/engine/export/perplexity';
 import { loadModelFromFiles } from '../src/engine/model/load';
+import { mulberry32 } from '../src/engine/random';
 import { Tokenizer } from '../src/engine/tokenizer';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,18 +72,6 @@ for (const { calib, offset, tag } of sets)
   if (!(calib > 0) || offset + calib > pool)
     throw new Error(`--calib ${tag} is not inside the pool of ${pool} windows`);
 
-/** Seeded uniform [0, 1) (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Per-window NLL sums of one model on one text's held-out windows. */
 type Nll = number[];
 interface Scored {
@@ -114,7 +103,7 @@ function summarize(parts: Scored[], perWindow: number, seed: number) {
   const fp32 = ppl(all.fp32, idx, perWindow);
   const rtn = ppl(all.rtn, idx, perWindow);
   const q = ppl(all.q, idx, perWindow);
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const boots: number[] = [];
   for (let b = 0; b < 2000; b++) {
     const pick: number[] = [];
