@@ -7,7 +7,7 @@
  * and at q8 within 3 GB). Writes bench/results/scale.json.
  *
  * The cases run with glibc's malloc tunables as the CLI sets them (bin/malloc-tunables.mjs: the mid-size set for
- * weight files from 512 MiB, the small-model set below); --malloc tuned or default: the mid-size set or none.
+ * weight files from 256 MiB, the small-model set below); --malloc tuned or default: the mid-size set or none.
  *
  *   npm run bench:scale [-- --shapes SmolLM2-135M,Qwen2.5-0.5B --precisions q8,q4 --seq-len 128 --windows 4]
  */

@@ -1,6 +1,6 @@
 /**
  * bin/droplab.mjs runs the CLI in a child process with glibc's malloc tunables set (bin/malloc-tunables.mjs: the
- * mid-size set for weight files from 512 MiB or DROPLAB_MALLOC=tuned, the small-model set below), and forwards
+ * mid-size set for weight files from 256 MiB or DROPLAB_MALLOC=tuned, the small-model set below), and forwards
  * Ctrl+C to it: the child's environment carries GLIBC_TUNABLES, its output and exit status are the command's, and
  * SIGINT to the launcher ends both. DROPLAB_MALLOC=default runs in the launcher's own process.
  */
@@ -162,7 +162,7 @@ describe('which models get the tunables', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const linux = (args: string[], env: Record<string, string | undefined> = {}) => mallocTunablesFor(args, env, 'linux');
 
-  it('the mid-size set from 512 MiB of weight files, the small-model set below, none when told or not on Linux', () => {
+  it('the mid-size set from 256 MiB of weight files, the small-model set below, none when told or not on Linux', () => {
     expect(linux(['analyze', '--model', big])).toBe(MALLOC_TUNABLES);
     expect(linux(['analyze', `--model=${big}`])).toBe(MALLOC_TUNABLES);
     expect(linux(['analyze', '--model', small])).toBe(MALLOC_TUNABLES_SMALL);
