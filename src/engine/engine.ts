@@ -53,7 +53,7 @@ import {
 } from './errors';
 import { liveFormat, precisionSessionOptions } from './graphs/precision';
 import * as graphs from './graphs/sublayers';
-import type { GraphBytes } from './onnx/builder';
+import type { GraphBuilder, GraphBytes } from './onnx/builder';
 import { loadModelFromFiles, type LoadedModel } from './model/load';
 import { createModelTasks, type ModelTasks } from './model-tasks';
 import { checkTokenizerVocab } from './model/vocab';
@@ -210,22 +210,17 @@ export class Engine implements EngineApi {
     return this.serial(async (hook) => {
       const next = await this.readModel(source, files, this.opts.weights, onProgress);
       const prev = this.loaded;
-      const previous = prev && {
-        source: prev.info.source,
-        files: prev.files,
-        weights: prev.model.precision,
-        data: this.data && { docs: this.data.docs, settings: this.data.settings },
-      };
+      const prevData = this.data;
       await this.unload();
       try {
-        return await this.build(source, files, next, hook, onProgress);
+        return await this.build(next, hook, onProgress);
       } catch (e) {
         const err = outOfMemory(e, next.model.precision) ?? e;
-        if (!previous) throw err;
+        if (!prev) throw err;
         try {
-          const again = await this.readModel(previous.source, previous.files, previous.weights);
-          const info = await this.build(previous.source, previous.files, again, () => undefined);
-          if (previous.data) this.applyText(previous.data.docs, previous.data.settings);
+          const again = await this.readModel(prev.info.source, prev.files, prev.model.precision);
+          const info = await this.build(again, () => undefined);
+          if (prevData) this.applyText(prevData.docs, prevData.settings);
           if (err instanceof DropLabError) Object.assign(err.details, { previousModel: info.name });
         } catch {
           // the previous model could not be loaded again either: no model, the first error stands
@@ -258,14 +253,12 @@ export class Engine implements EngineApi {
     });
     const tokenizer = await Tokenizer.fromFiles(files, { eosTokenId: model.spec.eosTokenId });
     checkTokenizerVocab(tokenizer, model.spec);
-    return { model, tokenizer, name };
+    return { source, files, model, tokenizer, name };
   }
 
   /** Stream the weights into the sessions of every sublayer, the head and the similarity graph. */
   private async build(
-    source: ModelSource,
-    files: ModelFiles,
-    { model, tokenizer, name }: Awaited<ReturnType<Engine['readModel']>>,
+    { source, files, model, tokenizer, name }: Awaited<ReturnType<Engine['readModel']>>,
     hook: () => void,
     onProgress?: ProgressFn,
   ): Promise<ModelInfo> {
@@ -276,9 +269,10 @@ export class Engine implements EngineApi {
     const total = 2 * spec.numLayers + 3;
     let done = 0;
     const apart = this.opts.weightsApart ?? false;
-    const create = async (bytes: GraphBytes, deviceOutputs: string[]): Promise<OrtSession> => {
+    const bytes = (b: GraphBuilder) => graphs.graphBytes(b, apart);
+    const create = async (graph: GraphBytes, deviceOutputs: string[]): Promise<OrtSession> => {
       hook();
-      const s = await this.createSession(bytes, deviceOutputs, precision);
+      const s = await this.createSession(graph, deviceOutputs, precision);
       onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
       return s;
     };
@@ -294,10 +288,10 @@ export class Engine implements EngineApi {
     onProgress?.({ stage: 'compile', done: ++done, total, unit: 'sublayers' });
     try {
       for (let l = 0; l < spec.numLayers; l++) {
-        sessions.sub.push(await create(graphs.attentionGraph(spec, weights, l, gopts, apart), [graphs.IO.hiddenOut]));
-        sessions.sub.push(await create(graphs.mlpGraph(spec, weights, l, gopts, apart), [graphs.IO.hiddenOut]));
+        sessions.sub.push(await create(bytes(graphs.attentionBuilder(spec, weights, l, gopts)), [graphs.IO.hiddenOut]));
+        sessions.sub.push(await create(bytes(graphs.mlpBuilder(spec, weights, l, gopts)), [graphs.IO.hiddenOut]));
       }
-      sessions.head = await create(graphs.headGraph(spec, weights, gopts, apart), []);
+      sessions.head = await create(bytes(graphs.headBuilder(spec, weights, gopts)), []);
       sessions.gram = await create({ model: graphs.gram(spec.numLayers + 1) }, []);
     } catch (e) {
       await releaseAll(sessions);
@@ -334,8 +328,7 @@ export class Engine implements EngineApi {
       pipeline: new Pipeline(this.opts.ort, sessions, spec.numLayers),
       tasks,
     };
-    if (this.data) this.data = null; // a new tokenizer: the text must be set again
-    return info;
+    return info; // the text must be set again for the new tokenizer (unload() dropped it)
   }
 
   /** Model config.json as read (for the export). */

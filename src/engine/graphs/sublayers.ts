@@ -75,8 +75,11 @@ export function embedding(spec: ModelSpec, weights: ModelWeights, opts: GraphOpt
   return b.build();
 }
 
-/** A graph as the engine opens it: weights inside the protobuf, or apart (GraphBuilder.buildWeightsApart). */
-function bytesOf(b: GraphBuilder, weightsApart: boolean): GraphBytes {
+/**
+ * A graph as the engine opens it: weights inside the protobuf, or apart (GraphBuilder.buildWeightsApart), from
+ * attentionBuilder, mlpBuilder or headBuilder.
+ */
+export function graphBytes(b: GraphBuilder, weightsApart: boolean): GraphBytes {
   return weightsApart ? b.buildWeightsApart() : { model: b.build() };
 }
 
@@ -85,18 +88,7 @@ export function attention(spec: ModelSpec, weights: ModelWeights, l: number, opt
   return attentionBuilder(spec, weights, l, opts).build();
 }
 
-/** attention(), for a runtime: weights apart when `weightsApart`. */
-export function attentionGraph(
-  spec: ModelSpec,
-  weights: ModelWeights,
-  l: number,
-  opts: GraphOptions = {},
-  weightsApart = false,
-): GraphBytes {
-  return bytesOf(attentionBuilder(spec, weights, l, opts), weightsApart);
-}
-
-function attentionBuilder(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions): GraphBuilder {
+export function attentionBuilder(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions): GraphBuilder {
   const w = layer(spec, weights, l);
   const b = new GraphBuilder(`droplab_attn_${l}`);
   const ctx = blocks.blockContext(b, spec, opts);
@@ -111,18 +103,7 @@ export function mlp(spec: ModelSpec, weights: ModelWeights, l: number, opts: Gra
   return mlpBuilder(spec, weights, l, opts).build();
 }
 
-/** mlp(), for a runtime: weights apart when `weightsApart`. */
-export function mlpGraph(
-  spec: ModelSpec,
-  weights: ModelWeights,
-  l: number,
-  opts: GraphOptions = {},
-  weightsApart = false,
-): GraphBytes {
-  return bytesOf(mlpBuilder(spec, weights, l, opts), weightsApart);
-}
-
-function mlpBuilder(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions): GraphBuilder {
+export function mlpBuilder(spec: ModelSpec, weights: ModelWeights, l: number, opts: GraphOptions): GraphBuilder {
   const w = layer(spec, weights, l);
   const b = new GraphBuilder(`droplab_mlp_${l}`);
   const ctx = blocks.blockContext(b, spec, opts);
@@ -142,17 +123,7 @@ export function head(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions 
   return headBuilder(spec, weights, opts).build();
 }
 
-/** head(), for a runtime: weights apart when `weightsApart`. */
-export function headGraph(
-  spec: ModelSpec,
-  weights: ModelWeights,
-  opts: GraphOptions = {},
-  weightsApart = false,
-): GraphBytes {
-  return bytesOf(headBuilder(spec, weights, opts), weightsApart);
-}
-
-function headBuilder(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions): GraphBuilder {
+export function headBuilder(spec: ModelSpec, weights: ModelWeights, opts: GraphOptions): GraphBuilder {
   const b = new GraphBuilder('droplab_head');
   const ctx = blocks.blockContext(b, spec, opts);
   const h = b.input(IO.hidden, 'float32', [DIM.batch, DIM.seq, spec.hiddenSize]);
