@@ -17,7 +17,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WeightPrecision } from '../src/engine/api';
-import { MALLOC_TUNABLES, MALLOC_TUNABLES_SMALL, MALLOC_TUNED_FROM_BYTES } from '../bin/malloc-tunables.mjs';
+import { mallocTunablesFor } from '../bin/malloc-tunables.mjs';
 import { estimatePrecision } from '../src/engine/model/admission';
 import { specFromConfig } from '../src/engine/model/families';
 import { SHAPES, writeRandomLlama } from '../tests/fixtures/random-llama-node';
@@ -37,15 +37,15 @@ const GB = 1e9;
 const seqLen = Number(values['seq-len']);
 const windows = Number(values.windows);
 if (!['cli', 'tuned', 'default'].includes(values.malloc)) throw new Error('--malloc is cli, tuned or default');
-// glibc's malloc tunables: as the CLI sets them (bin/malloc-tunables.mjs), the mid-size set always, or none.
-const caseEnv = (fileBytes: number) => ({
+// glibc's malloc tunables: as the CLI sets them for the folder (cli), the mid-size set (tuned), or none (default).
+const caseEnv = (dir: string) => ({
   ...process.env,
   GLIBC_TUNABLES:
-    values.malloc === 'default'
-      ? ''
-      : values.malloc === 'tuned' || fileBytes >= MALLOC_TUNED_FROM_BYTES
-        ? MALLOC_TUNABLES
-        : MALLOC_TUNABLES_SMALL,
+    mallocTunablesFor(
+      ['--model', dir],
+      { DROPLAB_MALLOC: values.malloc === 'cli' ? undefined : values.malloc },
+      'linux',
+    ) ?? '',
 });
 const tmp = mkdtempSync(join(tmpdir(), 'droplab-scale-'));
 const TSX = join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');
@@ -78,7 +78,7 @@ try {
             values.threads,
             '0',
           ],
-          { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'], env: caseEnv(fileBytes) },
+          { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'], env: caseEnv(dir) },
         );
         measured = JSON.parse(out.trim().split('\n').pop() as string);
       } catch (e) {
@@ -95,7 +95,7 @@ try {
         weightBytesAtPrecision: Math.round(est.weightBytes),
         predictedPeakBytes: Math.round(est.peakBytes),
         ...measured,
-        glibcTunables: caseEnv(fileBytes).GLIBC_TUNABLES || 'none',
+        glibcTunables: caseEnv(dir).GLIBC_TUNABLES || 'none',
         goalPeakBytes: Math.round(goal),
         meetsPeakGoal: peakBytes === null ? null : peakBytes <= goal,
       };

@@ -2,7 +2,6 @@
 export declare const MALLOC_TUNABLES: string;
 export declare const MALLOC_TUNABLES_SMALL: string;
 export declare const MALLOC_TUNED_FROM_BYTES: number;
-export declare function modelWeightBytes(args: readonly string[]): number;
 export declare function mallocTunablesFor(
   args: readonly string[],
   env: Record<string, string | undefined>,

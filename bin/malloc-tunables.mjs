@@ -33,7 +33,7 @@ export const MALLOC_TUNABLES_SMALL = 'glibc.malloc.mmap_threshold=33554432:glibc
 export const MALLOC_TUNED_FROM_BYTES = 256 * 2 ** 20;
 
 /** Bytes of the *.safetensors files in the folder given to --model in `args` (0 when none is given or readable). */
-export function modelWeightBytes(args) {
+function modelWeightBytes(args) {
   const i = args.findIndex((a) => a === '--model' || a.startsWith('--model='));
   if (i < 0) return 0;
   const dir = args[i].startsWith('--model=') ? args[i].slice('--model='.length) : args[i + 1];
