@@ -65,14 +65,20 @@ async function firstChild(ppid: number): Promise<number> {
   throw new Error(`the launcher ${ppid} started no child process in 10 s`);
 }
 
-/** The child's environment once it has exec'd node (between fork and exec it still shows the launcher's). */
-async function environOf(pid: number): Promise<string> {
+/**
+ * The child's environment once it has exec'd node. Between fork and exec the child still shows the launcher's
+ * environment and command line (which names droplab.mjs too), so the command line cannot tell the two apart: wait
+ * until the environment differs from the launcher's, as it does from the exec on (GLIBC_TUNABLES added).
+ */
+async function environOf(pid: number, launcher: number): Promise<string> {
+  const before = readFileSync(`/proc/${launcher}/environ`, 'utf8');
+  let env = '';
   for (let i = 0; i < 200; i++) {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes('droplab.mjs')) return readFileSync(`/proc/${pid}/environ`, 'utf8');
+    env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    if (env !== before) return env;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`process ${pid} did not start the command in 10 s`);
+  return env;
 }
 
 /** Whether `pid` has ended (gone, or a zombie waiting for init to reap it) within 5 s. */
@@ -104,7 +110,9 @@ describe.runIf(process.platform === 'linux')('bin/droplab.mjs and glibc malloc t
     const done = exited(p);
     const child = await firstChild(p.pid as number);
     // glibc rewrites the ':' between tunables to NULs as it parses them, in the environment's own memory
-    expect((await environOf(child)).replace(/\0/g, ':')).toContain(`GLIBC_TUNABLES=${MALLOC_TUNABLES}`);
+    expect((await environOf(child, p.pid as number)).replace(/\0/g, ':')).toContain(
+      `GLIBC_TUNABLES=${MALLOC_TUNABLES}`,
+    );
     expect(await done).toEqual({ code: 0, signal: null });
     const r = JSON.parse(stdout.trim());
     expect(r.command).toBe('analyze');
@@ -126,7 +134,9 @@ describe.runIf(process.platform === 'linux')('bin/droplab.mjs and glibc malloc t
     const p = launch();
     const done = exited(p);
     const child = await firstChild(p.pid as number);
-    expect((await environOf(child)).replace(/\0/g, ':')).toContain(`GLIBC_TUNABLES=${MALLOC_TUNABLES_SMALL}`);
+    expect((await environOf(child, p.pid as number)).replace(/\0/g, ':')).toContain(
+      `GLIBC_TUNABLES=${MALLOC_TUNABLES_SMALL}`,
+    );
     expect(await done).toEqual({ code: 0, signal: null });
   }, 60_000);
 
