@@ -5,12 +5,15 @@
  */
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import type { ModelFiles } from './api';
+import { byteLevelEncoder } from './byte-tokens';
 import { ConfigError, MissingFileError } from './errors';
 import { parseJsonObject, readJsonFile } from './files';
 import { checkTokenizerJson } from './tokenizer-check';
 
 export class Tokenizer {
   private readonly tok: HfTokenizer;
+  /** The same ids without the library's BPE, for merge-free byte-level tokenizers (byte-tokens.ts); else null. */
+  private readonly bytes: ((text: string) => number[] | null) | null;
   /** tokenizer_config.json's eos_token, else config.json's eos_token_id (first of a list); null if neither. */
   readonly eosTokenId: number | null;
   /** Highest token id + 1 (added tokens included). */
@@ -32,6 +35,7 @@ export class Tokenizer {
         cause: (e as Error).message,
       });
     }
+    this.bytes = byteLevelEncoder(tokenizerJson);
     const vocab = this.tok.get_vocab(true);
     let max = -1;
     for (const id of vocab.values()) if (id > max) max = id;
@@ -73,7 +77,7 @@ export class Tokenizer {
 
   /** Token ids of `text`, without special tokens (no BOS/EOS added). */
   encode(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false }).ids;
+    return this.bytes?.(text) ?? this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
   /**
