@@ -14,7 +14,8 @@
  * tunables of bin/malloc-tunables.mjs for its weight files: the mid-size set from MALLOC_TUNED_FROM_BYTES, else the
  * small-model set), or --malloc tuned | default | any GLIBC_TUNABLES string; both tools get the same environment.
  * --baseline DIR: also measure the DropLab of another checkout (its bench/cold-start-case.ts, interleaved
- * with this one's), for a before/after in one run.
+ * with this one's), for a before/after in one run; with --malloc cli under that checkout's CLI tunables, and
+ * where those differ, transformers.js under them too (baselineTjs, the baseline ratios' denominator).
  *
  *   npm run bench:cold-start [-- --models bundled,SmolLM2-135M --reps 5 --threads 1 --baseline ../old]
  *
@@ -49,11 +50,18 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'results/cold-start.json') },
   },
 });
-/** GLIBC_TUNABLES for the children measuring the model in `dir` ('' = glibc's defaults). */
-function tunablesFor(dir: string): string {
-  if (values.malloc === 'cli') return mallocTunablesFor(['--model', dir], {}, 'linux') ?? '';
+/**
+ * GLIBC_TUNABLES for the children measuring the model in `dir` ('' = glibc's defaults); with --malloc cli, as
+ * `rule` (the CLI's mallocTunablesFor, this checkout's or the baseline's) sets them.
+ */
+function tunablesFor(dir: string, rule: typeof mallocTunablesFor = mallocTunablesFor): string {
+  if (values.malloc === 'cli') return rule(['--model', dir], {}, 'linux') ?? '';
   return values.malloc === 'tuned' ? MALLOC_TUNABLES : values.malloc === 'default' ? '' : (values.malloc as string);
 }
+/** The baseline checkout's own CLI malloc rule (--malloc cli), so that a before/after includes a change to it. */
+const baselineRule: typeof mallocTunablesFor | undefined = values.baseline
+  ? (await import(join(values.baseline, 'bin/malloc-tunables.mjs'))).mallocTunablesFor
+  : undefined;
 let env = process.env;
 const TSX = join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs');
 const CASE = join(import.meta.dirname, 'cold-start-case.ts');
@@ -66,10 +74,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'droplab-cold-'));
 type Times = { wall: number; cpu: number };
 type Row = Record<string, unknown> & { totalMs: Times };
 
-function runCase(args: string[], root?: string): Row {
+function runCase(args: string[], root?: string, childEnv = env): Row {
   const out = execFileSync(process.execPath, [TSX, root ? join(root, 'bench/cold-start-case.ts') : CASE, ...args], {
     encoding: 'utf8',
-    env,
+    env: childEnv,
     cwd: root,
     maxBuffer: 1 << 20,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,18 +140,25 @@ try {
     env = { ...process.env, GLIBC_TUNABLES: tunables };
     const ids = join(tmp, `${model}-ids.json`);
     const base = values.baseline;
+    // A baseline whose CLI sets other tunables runs with those, and transformers.js is measured with them too.
+    const baseTunables = base ? tunablesFor(dir, baselineRule) : tunables;
+    const baseEnv = { ...process.env, GLIBC_TUNABLES: baseTunables };
+    const ownTjs = base && baseTunables !== tunables;
     const runs: Record<string, Row[]> = {
       analyze: [],
       evaluate: [],
       tjs: [],
       ...(base ? { baselineAnalyze: [], baselineEvaluate: [] } : {}),
+      ...(ownTjs ? { baselineTjs: [] } : {}),
     };
     const dl = (mode: string) => ['droplab', dir, mode, TEXT, String(seqLen), String(windows), threads];
     for (let r = 0; r < reps; r++) {
-      if (base) runs.baselineAnalyze.push(runCase(dl('analyze'), base));
+      const tjsArgs = ['tjs', join(tmp, 'tjs'), model, ids, threads];
+      if (base) runs.baselineAnalyze.push(runCase(dl('analyze'), base, baseEnv));
       runs.analyze.push(runCase(dl('analyze')));
-      runs.tjs.push(runCase(['tjs', join(tmp, 'tjs'), model, ids, threads]));
-      if (base) runs.baselineEvaluate.push(runCase(dl('evaluate'), base));
+      runs.tjs.push(runCase(tjsArgs));
+      if (ownTjs) runs.baselineTjs.push(runCase(tjsArgs, undefined, baseEnv));
+      if (base) runs.baselineEvaluate.push(runCase(dl('evaluate'), base, baseEnv));
       runs.evaluate.push(runCase(dl('evaluate')));
       const last = (k: string) => JSON.stringify(runs[k][runs[k].length - 1].totalMs);
       console.error(
@@ -168,6 +183,7 @@ try {
       seqLen,
       windows,
       malloc: tunables ? `GLIBC_TUNABLES=${tunables}` : 'glibc defaults',
+      ...(ownTjs ? { baselineMalloc: baseTunables ? `GLIBC_TUNABLES=${baseTunables}` : 'glibc defaults' } : {}),
       ratio: {
         analyze: ratio(med.analyze.totalMs, med.tjs.totalMs),
         evaluate: ratio(med.evaluate.totalMs, med.tjs.totalMs),
@@ -175,8 +191,8 @@ try {
         evaluateWithoutSetText: ratio(noText(med.evaluate), med.tjs.totalMs),
         ...(base
           ? {
-              baselineAnalyze: ratio(med.baselineAnalyze.totalMs, med.tjs.totalMs),
-              baselineEvaluate: ratio(med.baselineEvaluate.totalMs, med.tjs.totalMs),
+              baselineAnalyze: ratio(med.baselineAnalyze.totalMs, med[ownTjs ? 'baselineTjs' : 'tjs'].totalMs),
+              baselineEvaluate: ratio(med.baselineEvaluate.totalMs, med[ownTjs ? 'baselineTjs' : 'tjs'].totalMs),
             }
           : {}),
       },
@@ -207,7 +223,9 @@ const result = {
     malloc: values.malloc,
     baseline: values.baseline ?? null,
     text: 'public/data/moby-dick-heldout.txt',
-    order: 'per repetition: DropLab analyze, transformers.js, DropLab evaluate; each a fresh process',
+    order: values.baseline
+      ? "per repetition: baseline DropLab analyze, DropLab analyze, transformers.js, transformers.js under the baseline's tunables (where they differ), baseline DropLab evaluate, DropLab evaluate; each a fresh process"
+      : 'per repetition: DropLab analyze, transformers.js, DropLab evaluate; each a fresh process',
     measured:
       'from after the imports: DropLab loadModel + setText + first analyze()/evaluate(); transformers.js from_pretrained + one forward (fp32 export of the same model). Wall and process CPU time (user + system), ms; ratio = DropLab / transformers.js of the medians',
   },

@@ -12,7 +12,8 @@
  * them. For those, glibc's defaults are no better (they trim and regrow the heap top): the bundled model's cold start
  * was 3.25x transformers.js's CPU time with glibc's defaults and 2.31x with the mid-size tunables, back to back
  * (bench/results/cold-start-glibc-default.json, cold-start-tuned.json), and 1.98x with heap blocks up to 32 MiB never
- * trimmed (cold-start-heap-malloc.json), which is MALLOC_TUNABLES_SMALL. So the CLI sets MALLOC_TUNABLES for
+ * trimmed (cold-start-heap-malloc.json); that heap on transparent huge pages is MALLOC_TUNABLES_SMALL (1.73x with the
+ * tokenizer's byte table, cold-start-cli.json). So the CLI sets MALLOC_TUNABLES for
  * weight files from MALLOC_TUNED_FROM_BYTES, where memory decides whether the model runs at all, and
  * MALLOC_TUNABLES_SMALL below, where the memory is small anyway and the speed of the first heatmap counts.
  */
@@ -22,8 +23,15 @@ import { join } from 'node:path';
 /** Mid-size models: blocks from 2 MiB mapped on their own (returned when freed), on transparent huge pages. */
 export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=2097152';
 
-/** Small models: blocks up to 32 MiB from the heap, which is not trimmed below 64 MiB (no page-fault churn). */
-export const MALLOC_TUNABLES_SMALL = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
+/**
+ * Small models: blocks up to 32 MiB from the heap, which is not trimmed below 64 MiB (no page-fault churn), on
+ * transparent huge pages (where the kernel allows them on request: THP "madvise" or "always"). The heap still grows
+ * by about 85 MiB of fresh pages during the bundled model's first analysis (kept boundary states, attention scores);
+ * in 4 KiB pages that was about 21,000 page faults, most of the first analysis' session-run time on this VM, and
+ * with huge pages about 150 (bench/results/cold-start-cli.json).
+ */
+export const MALLOC_TUNABLES_SMALL =
+  'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
 
 /**
  * Weight files from this many bytes on get MALLOC_TUNABLES. SmolLM2-135M in bf16 (257 MiB) does: with the small-model
