@@ -265,7 +265,8 @@ export class Engine implements EngineApi {
     const f16 = this.opts.f16 ?? true;
     const { spec, weights, precision } = model;
     // Weights stream from the files a graph at a time, converted to the precision (graphs/precision.ts).
-    const gopts = { format: liveFormat(precision, { f16 }), vocabChunk: this.opts.vocabChunk };
+    const transB = this.opts.backend.name === 'cpu' || this.opts.backend.name === 'wasm';
+    const gopts = { format: liveFormat(precision, { f16, transB }), vocabChunk: this.opts.vocabChunk };
     const total = 2 * spec.numLayers + 3;
     let done = 0;
     const apart = this.opts.weightsApart ?? false;

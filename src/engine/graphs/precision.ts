@@ -102,6 +102,8 @@ const f16Table: WeightFormat['table'] = (ctx, p, name) => {
 export interface PrecisionOptions {
   /** The runtime has float16 kernels (false on WebGPU without shader-f16): tables then stay float32. */
   f16?: boolean;
+  /** The runtime runs com.microsoft FusedMatMul on its CPU kernels (onnxruntime-node CPU, wasm): fp32 uses it. */
+  transB?: boolean;
 }
 
 /** The WeightFormat of the analysis graphs at `precision`. */
@@ -110,7 +112,7 @@ export function liveFormat(precision: WeightPrecision, opts: PrecisionOptions = 
   const table = f16 ? f16Table : blocks.FP32.table;
   switch (precision) {
     case 'fp32':
-      return blocks.FP32;
+      return opts.transB ? blocks.FP32_TRANS_B : blocks.FP32;
     case 'fp16':
       return {
         linear: fp16Linear,

@@ -310,6 +310,33 @@ describe('linear', () => {
     const { out } = (await onAll(b.build(), { x: f32([1, 10, 100], [1, 3]) }))[0];
     expect(Array.from(out.y.data as Float32Array)).toEqual([321.5, 654 - 0.5]);
   });
+
+  it("transBLinear (FusedMatMul, transB) keeps [out,in] and gives fp32Linear's float32 values on the CPU runtimes", async () => {
+    const [out, inp] = [48, 40];
+    const r = rng(11);
+    const w = param(Float32Array.from(randn(r, out * inp, 0.2)), [out, inp]);
+    const bias = param(Float32Array.from(randn(r, out, 0.1)), [out]);
+    const X = Float32Array.from(randn(r, B * T * inp, 1));
+    const graph = (impl: typeof blocks.fp32Linear) => {
+      const b = new GraphBuilder('lin');
+      const x = b.input('x', 'float32', ['B', 'T', inp]);
+      b.output(impl(b, x, { weight: w, bias }, 'p'), 'y');
+      return b.build();
+    };
+    const fused = graph(blocks.transBLinear);
+    expect(new TextDecoder().decode(fused)).toContain('FusedMatMul');
+    for (const rt of RUNTIMES.filter((x) => x.ep === 'cpu' || x.ep === 'wasm')) {
+      const feeds = { x: f32(X, [B, T, inp]) };
+      const a = (await runModel(rt, fused, feeds)).y.data as Float32Array;
+      const b = (await runModel(rt, graph(blocks.fp32Linear), feeds)).y.data as Float32Array;
+      expect(a.length).toBe(B * T * out);
+      expect(Array.from(a), rt.name).toEqual(Array.from(b));
+      expect(a[0]).toBeCloseTo(
+        X.subarray(0, inp).reduce((s, v, k) => s + v * w.data[k], bias.data[0]),
+        4,
+      );
+    }
+  });
 });
 
 describe('cosine', () => {
