@@ -5,15 +5,16 @@
  * intermediates, a head chunk's logits) are malloc'd and freed. glibc's dynamic mmap threshold soon rises past
  * them, so they come from the heap, where fragmentation keeps freed pages resident: a Qwen2.5-0.5B shape at q8
  * peaked at 1,552 MiB RSS (bench/results/scale-malloc-default.json). With blocks from 2 MiB up mapped on their own
- * (returned to the system when freed) and backed by transparent huge pages: 1,051 MiB (scale.json).
+ * (returned to the system when freed) and backed by transparent huge pages: 1,051 MiB (both before the chunked
+ * head's ordering fix, docs/PRECISION.md; scale.json now has the lower peaks).
  *
  * The price is page faults on every run. On the mid-size model it is small (Qwen2.5-0.5B shape q8, load + analysis
  * + a toggle: 25.5 s against 23.3 s on a quiet machine), but a small model's runs are short and the faults dominate
  * them. For those, glibc's defaults are no better (they trim and regrow the heap top): the bundled model's cold start
  * was 3.25x transformers.js's CPU time with glibc's defaults and 2.31x with the mid-size tunables, back to back
  * (bench/results/cold-start-glibc-default.json, cold-start-tuned.json), and 1.98x with heap blocks up to 32 MiB never
- * trimmed (cold-start-heap-malloc.json); that heap on transparent huge pages is MALLOC_TUNABLES_SMALL (1.73x with the
- * tokenizer's byte table, cold-start-cli.json). So the CLI sets MALLOC_TUNABLES for
+ * trimmed (cold-start-heap-malloc.json); that heap on transparent huge pages is MALLOC_TUNABLES_SMALL (1.75x with the
+ * tokenizer's byte table and FusedMatMul, 1.94x before, in one run: cold-start-cli.json). So the CLI sets MALLOC_TUNABLES for
  * weight files from MALLOC_TUNED_FROM_BYTES, where memory decides whether the model runs at all, and
  * MALLOC_TUNABLES_SMALL below, where the memory is small anyway and the speed of the first heatmap counts.
  */
@@ -28,7 +29,7 @@ export const MALLOC_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_thresho
  * transparent huge pages (where the kernel allows them on request: THP "madvise" or "always"). The heap still grows
  * by about 85 MiB of fresh pages during the bundled model's first analysis (kept boundary states, attention scores);
  * in 4 KiB pages that was about 21,000 page faults, most of the first analysis' session-run time on this VM, and
- * with huge pages about 150 (bench/results/cold-start-cli.json).
+ * with huge pages about 150 (README.md, "Cold start").
  */
 export const MALLOC_TUNABLES_SMALL =
   'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
