@@ -15,7 +15,9 @@
  *
  * Options: --texts moby-dick,sotu  --calib 8,32,64 (N: windows [0, N) of the pool; N@o: windows [o, o + N),
  *          keys `quant/block/N@o`: disjoint calibration sets of one size)  --blocks 32,128  --pool 64  --seq 256
- *          --methods gptq,awq,awq-no-clip  --heldout-max N (0 = all)  --out FILE
+ *          --methods gptq,awq,awq-no-clip (also gptq-fp32-inputs, 'gptq act-order', and AWQ recipe variants
+ *          awq-duo, awq-both, awq-skip-o: QuantOptions awqScaling / awqSkipUnfoldable)  --heldout-max N (0 = all)
+ *          --out FILE
  *          --reuse FILE (a previous run's JSON: scores and plans of the same text/key are taken from it,
  *          not recomputed; only valid while the code that made them is unchanged)  --reuse-only (with
  *          --reuse: what the file lacks is left out instead of measured)
@@ -50,6 +52,9 @@ const METHODS: Record<string, Omit<QuantOptions, 'block'>> = {
   'gptq act-order': { method: 'gptq', actOrder: true },
   awq: { method: 'awq' },
   'awq-no-clip': { method: 'awq', clip: false },
+  'awq-duo': { method: 'awq', awqScaling: 'duo' },
+  'awq-both': { method: 'awq', awqScaling: 'both' },
+  'awq-skip-o': { method: 'awq', awqSkipUnfoldable: true },
 };
 const texts = list(arg('texts', 'moby-dick,sotu'));
 const blocks = list(arg('blocks', '32,128')).map(Number);

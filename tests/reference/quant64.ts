@@ -6,7 +6,10 @@
  *   gptq64    GPTQ (Frantar et al. 2022) one column at a time, every later column updated at once
  *             (no lazy batching), H^-1 by Gauss-Jordan, its upper Cholesky factor by the textbook
  *             recurrence; act-order with static groups (scales from the original weights)
- *   awq64     AWQ's alpha search with the calibration inputs X themselves: error = sum (X W^T - X W'^T)^2
+ *   awq64     AWQ's alpha search with the calibration inputs X themselves: error = sum (X W^T - X W'^T)^2;
+ *             s = mean|x|^alpha, or with duo scaling s = mean|x|^alpha / (mean|w|^(1 - alpha) + 1e-4), mean|w|
+ *             per input channel of all the linears' rows, each block of a row divided by its largest |w|
+ *             (+ 1e-6); s floored at 1e-4, then divided by sqrt(max s * min s); alpha 0 is s = 1 (RTN)
  */
 
 export interface Quant64 {
@@ -169,16 +172,32 @@ export function awq64(
   K: number,
   linears: { W: Float32Array; N: number }[],
   block: number,
+  duo = false,
 ): { alpha: number; s: Float32Array; errors: number[] } {
   const meanAbs = new Float64Array(K);
   for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) meanAbs[k] += Math.abs(X[t * K + k]) / T;
+  // duo: the mean over every row of every linear of |w| / (max |w| of its block + 1e-6), per column
+  const wMean = new Float64Array(K);
+  let rows = 0;
+  for (const { W, N } of linears) {
+    rows += N;
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < K; k++) {
+        const g = Math.floor(k / block) * block;
+        const blockMax = Math.max(...Array.from({ length: block }, (_, i) => Math.abs(W[n * K + g + i])));
+        wMean[k] += Math.abs(W[n * K + k]) / (blockMax + 1e-6);
+      }
+  }
+  for (let k = 0; k < K; k++) wMean[k] /= rows;
   let best = { alpha: 0, s: new Float32Array(K).fill(1), err: Infinity };
   const errors: number[] = [];
   for (let a = 0; a < 20; a++) {
     const alpha = a / 20;
     let s = new Float32Array(K).fill(1);
     if (a > 0) {
-      const raw = Array.from(meanAbs, (v) => Math.max(v ** alpha, 1e-4));
+      const raw = Array.from(meanAbs, (v, k) =>
+        Math.max(duo ? v ** alpha / (wMean[k] ** (1 - alpha) + 1e-4) : v ** alpha, 1e-4),
+      );
       const norm = Math.sqrt(Math.max(...raw) * Math.min(...raw));
       s = Float32Array.from(raw, (v) => v / norm);
     }

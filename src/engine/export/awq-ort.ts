@@ -42,14 +42,16 @@ export class OrtQuadForms {
     K: number,
     H: Float64Array,
     meanAbs: Float64Array,
-    opts: { block: number; alphas?: readonly number[] },
+    opts: { block: number; alphas?: readonly number[]; wMean?: Float64Array | null },
   ): Promise<AwqSearchResult> {
     const session = await this.get();
     const alphas = opts.alphas ?? AWQ_ALPHAS;
     const M = linears.reduce((n, l) => n + l.N, 0);
     const per = Math.max(1, Math.floor(this.maxFloats / (M * K)));
     const h = new this.ort.Tensor('float32', Float32Array.from(H), [K, K]);
-    const scales = alphas.map((a) => (a === 0 ? new Float32Array(K).fill(1) : awqScales(meanAbs, a)));
+    const scales = alphas.map((a) =>
+      a === 0 ? new Float32Array(K).fill(1) : awqScales(meanAbs, a, opts.wMean ?? null),
+    );
     const errors: number[] = [];
     for (let a0 = 0; a0 < alphas.length; a0 += per) {
       const A = Math.min(per, alphas.length - a0);

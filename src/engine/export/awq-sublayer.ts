@@ -66,6 +66,8 @@ export interface SublayerSearchInput {
   linears: { role: LinearRole; W: Float32Array; N: number }[];
   K: number;
   meanAbs: Float64Array;
+  /** Duo scaling (awq.ts awqScales): the linears' awqWeightMean; null/absent = s from mean|x| alone. */
+  wMean?: Float64Array | null;
   /** The sublayer's float32 input and output over the calibration windows, [n * T * d] each. */
   input: Float32Array<ArrayBuffer>;
   output: Float32Array<ArrayBuffer>;
@@ -115,7 +117,7 @@ export async function awqSublayerSearch(o: SublayerSearchInput): Promise<AwqSear
   };
   try {
     for (const alpha of o.alphas ?? AWQ_ALPHAS) {
-      const s = alpha === 0 ? new Float32Array(o.K).fill(1) : awqScales(o.meanAbs, alpha);
+      const s = alpha === 0 ? new Float32Array(o.K).fill(1) : awqScales(o.meanAbs, alpha, o.wMean ?? null);
       const feeds: Record<string, unknown> = {};
       for (const { role, W, N } of o.linears)
         feeds[`wt.${role}`] = new ort.Tensor('float32', standInT(W, N, o.K, o.block, s), [o.K, N]);

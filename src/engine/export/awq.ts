@@ -40,9 +40,14 @@ export interface AwqSearchResult {
   errors: number[];
 }
 
-/** AWQ's s for one alpha: max(mean|x|^alpha, 1e-4) / sqrt(max * min), as float32. */
-export function awqScales(meanAbs: Float64Array, alpha: number): Float32Array {
-  const s = Float64Array.from(meanAbs, (v) => Math.max(v ** alpha, 1e-4));
+/**
+ * AWQ's s for one alpha, as float32: max(mean|x|^alpha, 1e-4) / sqrt(max * min), or with wMean ("duo"
+ * scaling, awqWeightMean) max(mean|x|^alpha / (mean|w|^(1 - alpha) + 1e-4), 1e-4) normalized the same way.
+ */
+export function awqScales(meanAbs: Float64Array, alpha: number, wMean: Float64Array | null = null): Float32Array {
+  const s = wMean
+    ? Float64Array.from(meanAbs, (v, k) => Math.max(v ** alpha / (wMean[k] ** (1 - alpha) + 1e-4), 1e-4))
+    : Float64Array.from(meanAbs, (v) => Math.max(v ** alpha, 1e-4));
   let mx = 0;
   let mn = Number.POSITIVE_INFINITY;
   for (const v of s) {
@@ -51,6 +56,25 @@ export function awqScales(meanAbs: Float64Array, alpha: number): Float32Array {
   }
   const norm = Math.sqrt(mx * mn);
   return Float32Array.from(s, (v) => v / norm);
+}
+
+/**
+ * mean|w| per input channel for duo scaling: every row of every linear sharing the input, each block of
+ * `block` weights divided by its largest magnitude (+ 1e-6), then the mean over all those rows [K].
+ */
+export function awqWeightMean(linears: readonly AwqLinear[], K: number, block: number): Float64Array {
+  const sum = new Float64Array(K);
+  let rows = 0;
+  for (const { W, N } of linears) {
+    for (let n = 0; n < N; n++)
+      for (let k0 = 0; k0 < K; k0 += block) {
+        let mx = 0;
+        for (let k = k0; k < k0 + block; k++) mx = Math.max(mx, Math.abs(W[n * K + k]));
+        for (let k = k0; k < k0 + block; k++) sum[k] += Math.abs(W[n * K + k]) / (mx + 1e-6);
+      }
+    rows += N;
+  }
+  return sum.map((v) => v / Math.max(1, rows));
 }
 
 /**
@@ -229,7 +253,14 @@ export function awqSearch(
   K: number,
   H: Float64Array,
   meanAbs: Float64Array,
-  opts: { block: number; bits?: NBits; alphas?: readonly number[]; errorEval?: AwqErrorEval },
+  opts: {
+    block: number;
+    bits?: NBits;
+    alphas?: readonly number[];
+    errorEval?: AwqErrorEval;
+    /** Duo scaling (awqScales): the linears' awqWeightMean; null/absent = s from mean|x| alone. */
+    wMean?: Float64Array | null;
+  },
 ): AwqSearchResult {
   const bits = opts.bits ?? 4;
   const errors: number[] = [];
@@ -241,7 +272,7 @@ export function awqSearch(
   const blocked = (opts.errorEval ?? 'blocked') === 'blocked';
   const D = blocked ? new Float64Array(Math.max(...linears.map((l) => l.N)) * K) : null;
   for (const alpha of opts.alphas ?? AWQ_ALPHAS) {
-    const s = alpha === 0 ? new Float32Array(K).fill(1) : awqScales(meanAbs, alpha);
+    const s = alpha === 0 ? new Float32Array(K).fill(1) : awqScales(meanAbs, alpha, opts.wMean ?? null);
     let err = 0;
     for (const { W, N } of linears) {
       const q = rtnScaled(W, N, K, opts.block, bits, s);

@@ -22,7 +22,7 @@ import { normalizeDrop } from '../drops';
 import { ExportError, TextTooShortError } from '../errors';
 import type { LayerWeights, Linear, ModelSpec, ModelWeights, Norm, Param } from '../model/spec';
 import type { OrtLike } from '../runtime/ort';
-import { type AwqErrorEval, awqQuantize, awqSearch } from './awq';
+import { type AwqErrorEval, awqQuantize, awqSearch, awqWeightMean } from './awq';
 import { OrtQuadForms } from './awq-ort';
 import { awqSublayerSearch } from './awq-sublayer';
 import { type InputStats, type LinearRole, type SublayerStats, calibrate } from './calibrate';
@@ -95,6 +95,15 @@ export interface QuantOptions {
    * and down_proj are always judged on their own output. Default 'sublayer'.
    */
   awqObjective?: 'linear' | 'sublayer';
+  /**
+   * AWQ: how s is made from alpha (awq.ts awqScales): 'act' (mean|x|^alpha, AWQ's paper; default),
+   * 'duo' (mean|x|^alpha / mean|w|^(1 - alpha), mean|w| of the block-normalized weights) or 'both' (both
+   * grids searched, the lower calibration error kept; a duo alpha is recorded negative). alpha 0 is RTN.
+   * Measured in docs/EXPORT.md (issue 16): neither alternative is better on every cell, so 'act' stays.
+   */
+  awqScaling?: 'act' | 'duo' | 'both';
+  /** AWQ: leave o_proj unscaled where its 1/s cannot be folded into v_proj (GQA), as AWQ does. */
+  awqSkipUnfoldable?: boolean;
 }
 
 export interface CalibrationInput {
@@ -290,13 +299,13 @@ async function awqSublayer(
 ): Promise<void> {
   const l = st.layer;
   const inputs = st.inputs;
-  const searched: { stats: InputStats; scales: Float32Array }[] = [];
+  const searched: { stats: InputStats; scales: Float32Array; skip: boolean }[] = [];
   for (const s of inputs) {
     const t0 = performance.now();
     const meanAbs = Float64Array.from(s.absSum, (v) => v / Math.max(1, s.tokens));
     const linears = s.roles.map((r) => ({ role: r, W: lin(src, r).weight.load(), N: lin(src, r).weight.shape[0] }));
     const preNorm = s.roles[0] === 'q' || s.roles[0] === 'gate' || (s.roles[0] === 'up' && s.roles.length === 1);
-    const res =
+    const search = async (wMean: Float64Array | null) =>
       onSublayer && st.states && preNorm
         ? await awqSublayerSearch({
             ort: onSublayer.calib.ort,
@@ -308,6 +317,7 @@ async function awqSublayer(
             linears,
             K: s.K,
             meanAbs,
+            wMean,
             input: st.states.input,
             output: st.states.output,
             seqLen: onSublayer.calib.seqLen,
@@ -316,17 +326,29 @@ async function awqSublayer(
             signal: onSublayer.signal,
           })
         : quad
-          ? await quad.search(linears, s.K, s.xtx, meanAbs, { block: q.block })
-          : awqSearch(linears, s.K, s.xtx, meanAbs, { block: q.block, errorEval: q.awqErrorEval });
+          ? await quad.search(linears, s.K, s.xtx, meanAbs, { block: q.block, wMean })
+          : awqSearch(linears, s.K, s.xtx, meanAbs, { block: q.block, errorEval: q.awqErrorEval, wMean });
+    const scaling = q.awqScaling ?? 'act';
+    const wm = scaling === 'act' ? null : awqWeightMean(linears, s.K, q.block);
+    const skip = q.awqSkipUnfoldable === true && s.roles[0] === 'o' && spec.numHeads !== spec.numKvHeads;
+    let res = skip
+      ? { alpha: 0, scales: new Float32Array(s.K).fill(1), errors: [] }
+      : await search(scaling === 'both' ? null : wm);
+    if (scaling === 'both' && !skip) {
+      const duo = await search(wm);
+      // the lower calibration error of the two grids; a duo alpha is recorded negative
+      if (Math.min(...duo.errors) < Math.min(...res.errors)) res = { ...duo, alpha: duo.alpha === 0 ? 0 : -duo.alpha };
+    }
     plan.timings.awqSearchMs += performance.now() - t0;
     plan.alphas[`layers.${l}.${s.roles.join('/')}`] = res.alpha;
-    searched.push({ stats: s, scales: res.scales });
+    searched.push({ stats: s, scales: res.scales, skip });
   }
   // Where each input's 1/s goes: a norm, the rows of the linear before, or an explicit Mul.
   const rowScale = new Map<LinearRole, Float32Array>(); // role -> 1/s of its rows (v, up)
   const explicit = new Set<LinearRole>();
-  for (const { stats, scales } of searched) {
+  for (const { stats, scales, skip } of searched) {
     const first = stats.roles[0];
+    if (skip) continue; // unscaled: nothing to fold
     if (first === 'q' || first === 'gate' || first === 'up') {
       // pre-norm input: fold into the norm (q/k/v after N1; gate/up, or up alone, after N2)
       const key = first === 'q' ? 'attnNorm' : 'mlpNorm';

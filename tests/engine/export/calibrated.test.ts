@@ -5,9 +5,9 @@
  * and the bundled-model perplexity are in calibrated-bundled.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { awqQuantize, awqSearch } from '../../../src/engine/export/awq';
+import { awqQuantize, awqSearch, awqWeightMean } from '../../../src/engine/export/awq';
 import { calibrate } from '../../../src/engine/export/calibrate';
-import { checkQuantOptions, planQ4, splitCalibration } from '../../../src/engine/export/calibrated';
+import { checkQuantOptions, planQ4, type QuantOptions, splitCalibration } from '../../../src/engine/export/calibrated';
 import { gptqQuantize } from '../../../src/engine/export/gptq';
 import { dequantizeBlockwise, quantizeBlockwise } from '../../../src/engine/export/quant';
 import { CancelledError, ExportError, TextTooShortError } from '../../../src/engine/errors';
@@ -109,6 +109,29 @@ describe('AWQ = its float64 reference on explicit inputs', () => {
     }
   });
 
+  it('duo scaling (s = mean|x|^a / mean|w|^(1-a)): same alpha, same s, same errors as the reference', () => {
+    const K = 128;
+    const T = 300;
+    const { X, H } = problem(13, T, K, 1);
+    const r = rng(9);
+    // columns of very different weight magnitude, so mean|w| matters
+    const linears = [24, 16].map((N) => ({
+      W: Float32Array.from({ length: N * K }, (_, i) => gauss(r) * 0.05 * (1 + (i % K) / 16)),
+      N,
+    }));
+    const meanAbs = new Float64Array(K);
+    for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) meanAbs[k] += Math.abs(X[t * K + k]) / T;
+    const wMean = awqWeightMean(linears, K, 32);
+    const mine = awqSearch(linears, K, H, meanAbs, { block: 32, wMean });
+    const ref = awq64(X, T, K, linears, 32, true);
+    expect(mine.alpha).toBe(ref.alpha);
+    expect(mine.alpha).toBeGreaterThan(0);
+    expect(Array.from(mine.scales)).toEqual(Array.from(ref.s));
+    for (let a = 0; a < ref.errors.length; a++) expect(Math.abs(mine.errors[a] / ref.errors[a] - 1)).toBeLessThan(1e-9);
+    // not the activation-only s
+    expect(Array.from(mine.scales)).not.toEqual(Array.from(awq64(X, T, K, linears, 32).s));
+  });
+
   it('clipping search lowers the output error per block, never raises it', () => {
     const K = 64;
     const { X, H, W } = problem(3, 200, K, 8);
@@ -141,6 +164,32 @@ describe('AWQ = its float64 reference on explicit inputs', () => {
     expect(same('q')).toBe(true);
     expect(same('k')).toBe(true);
     for (const p of ['v', 'o', 'up', 'down'] as const) expect(same(p), p).toBe(false);
+  }, 60_000);
+});
+
+describe('AWQ recipe variants in the plan', () => {
+  it("'both' keeps the act or the duo alpha of each input; awqSkipUnfoldable leaves GQA's o_proj unscaled", async () => {
+    const model = await loadModelFromFiles(folderFiles(BUNDLED));
+    const { spec, weights } = model;
+    expect(spec.numKvHeads).toBeLessThan(spec.numHeads); // o_proj has no place to fold 1/s
+    const rest = Array.from({ length: spec.numLayers - 1 }, (_, i) => i + 1);
+    const drop = { attn: rest, mlp: rest }; // layer 0 only: fast
+    const r = rng(23);
+    const windows = Int32Array.from({ length: 2 * 32 }, () => 32 + Math.floor(r() * 90));
+    const plan = (o: Partial<QuantOptions>) =>
+      planQ4(spec, weights, drop, { method: 'awq', block: 32, ...o }, { ort: RUNTIMES[0].ort, windows, seqLen: 32 });
+    const act = await plan({});
+    const duo = await plan({ awqScaling: 'duo' });
+    const both = await plan({ awqScaling: 'both' });
+    const keys = Object.keys(act.alphas);
+    expect(keys).toHaveLength(4);
+    for (const k of keys) expect([act.alphas[k], duo.alphas[k] === 0 ? 0 : -duo.alphas[k]]).toContain(both.alphas[k]);
+    const skip = await plan({ awqSkipUnfoldable: true });
+    const o = weights.layers[0].o.weight;
+    expect(act.linears.get(o)?.inputScale).toBeDefined(); // the explicit Mul by 1/s
+    expect(skip.linears.get(o)?.inputScale).toBeUndefined();
+    expect(skip.alphas['layers.0.o']).toBe(0);
+    for (const k of keys) if (k !== 'layers.0.o') expect(skip.alphas[k]).toBe(act.alphas[k]);
   }, 60_000);
 });
 
