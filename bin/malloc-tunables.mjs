@@ -6,7 +6,7 @@
  * them, so they come from the heap, where fragmentation keeps freed pages resident: a Qwen2.5-0.5B shape at q8
  * peaked at 1,552 MiB RSS (bench/results/scale-malloc-default.json). With blocks from 2 MiB up mapped on their own
  * (returned to the system when freed) and backed by transparent huge pages: 1,051 MiB (both before the chunked
- * head's ordering fix, docs/PRECISION.md; scale.json now has the lower peaks).
+ * head's per-chunk ordering, docs/PRECISION.md, which took this case to 883-905 MiB).
  *
  * The price is page faults on every run. On the mid-size model it is small (Qwen2.5-0.5B shape q8, load + analysis
  * + a toggle: 25.5 s against 23.3 s on a quiet machine), but a small model's runs are short and the faults dominate

@@ -37,6 +37,8 @@ export function chunkedNllAndArgmax(
 ): { nll: Value; argmax: Value } {
   const { b, spec } = ctx;
   const V = spec.vocabSize;
+  // each chunk's argmax travels as float32 beside its reductions (below): exact only for indices below 2^24
+  if (V > 2 ** 24) throw new RangeError(`chunkedNllAndArgmax: a vocabulary of ${V} is over 2^24 rows`);
   const hn = blocks.norm(ctx, h, weights.finalNorm, 'final_norm'); // [B,T,d]
   const name = weights.lmHead === weights.embed ? 'embed_tokens.weight' : 'lm_head.weight';
   return b.scope('nll', () => {
@@ -55,13 +57,22 @@ export function chunkedNllAndArgmax(
       const logits = b.scope(`chunk${c0}`, () =>
         headLogits(ctx, spec, hn, rowsParam(weights.lmHead, c0, c1), name, c0),
       ); // [B,T,Vc]
-      const m = b.reduceMax(logits, [-1], true); // [B,T,1]
-      const s = b.reduceSum(b.exp(b.sub(logits, m)), [-1], true); // [B,T,1]
-      const a = b.add(b.unsqueeze(b.argMax(logits, -1, false), [-1]), b.i64([c0])); // [B,T,1]
+      const m0 = b.reduceMax(logits, [-1], true); // [B,T,1]
+      const s0 = b.reduceSum(b.exp(b.sub(logits, m0)), [-1], true); // [B,T,1]
+      const a0 = b.add(b.unsqueeze(b.argMax(logits, -1, false), [-1]), b.i64([c0])); // [B,T,1]
       const local = b.sub(target, b.i64([c0])); // [B,T,1]
       const inChunk = b.and(b.greater(local, -1), b.less(local, c1 - c0)); // [B,T,1] bool
       const safe = b.where(inChunk, local, b.i64(0)); // an index inside the chunk either way
-      const picked = b.where(inChunk, b.gatherElements(logits, safe, -1), 0); // [B,T,1]
+      const pickedRaw = b.where(inChunk, b.gatherElements(logits, safe, -1), 0); // [B,T,1]
+      // Every use of the chunk's logits ends in one node, so the runtime finishes the chunk before it starts
+      // another: its execution order (a depth-first walk back from the outputs) otherwise ran the s chain
+      // through every chunk first and held all [B,T,Vc] logits, [B,T,V] in all, for the argmax and pick
+      // chains. The copies are exact (a < V <= 2^24 is exact in float32).
+      const part = b.concat([m0, s0, pickedRaw, b.cast(a0, 'float32')], -1); // [B,T,4]
+      const m = b.slice(part, [0], [1], [-1]);
+      const s = b.slice(part, [1], [2], [-1]);
+      const picked = b.slice(part, [2], [3], [-1]);
+      const a = b.cast(b.slice(part, [3], [4], [-1]), 'int64');
       if (!M || !S || !pick || !am) {
         M = m;
         S = s;

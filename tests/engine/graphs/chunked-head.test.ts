@@ -72,4 +72,29 @@ describe('chunked LM head graph', () => {
     expect(headRows).toEqual([8, 8, 8, 8, 5]);
     expect(inits.some((d) => d.includes(spec.vocabSize))).toBe(false);
   });
+
+  it("ends every use of a chunk's logits in one node, so the runtime never holds two chunks' logits", () => {
+    // onnxruntime orders nodes by a depth-first walk back from the outputs: without such a node it ran the
+    // log-sum-exp chain through every chunk before the argmax and target-logit chains, holding [B,T,V].
+    const spec = tinySpec({ vocabSize: 37 });
+    const { nodes, outputs } = decodeModel(graphs.head(spec, randomWeights(spec, 2), { vocabChunk: 8 })).graph;
+    const consumers = (v: string) => nodes.filter((n) => n.inputs.includes(v));
+    /** Whether a graph output is reachable from value `v` without passing through node `skip`. */
+    const reaches = (v: string, skip: unknown) => {
+      const seen = new Set<string>();
+      const todo = [v];
+      while (todo.length) {
+        const x = todo.pop() as string;
+        if (outputs.some((o) => o.name === x)) return true;
+        for (const n of consumers(x))
+          if (n !== skip) for (const o of n.outputs) if (!seen.has(o) && seen.add(o)) todo.push(o);
+      }
+      return false;
+    };
+    for (const c0 of [0, 8, 16, 24, 32]) {
+      const logits = nodes.filter((n) => n.name.startsWith(`nll.chunk${c0}/`)).at(-1)?.outputs[0] as string;
+      expect(reaches(logits, null)).toBe(true);
+      expect(nodes.filter((n) => !reaches(logits, n)).map((n) => n.opType)).toEqual(['Concat']);
+    }
+  });
 });
