@@ -7,8 +7,12 @@
  * build (built into --dist when missing), opens a fresh headless Chromium (/usr/bin/chromium) on the wasm
  * backend with a link that waits for a folder, picks the precision in the Model panel, and loads the
  * folder either as a local folder (the folder input, `--source local`) or from a Hub-like server on
- * localhost (`--source hub`: the Hub's URL layout, files streamed from disk; the Hub tab's Load). It waits for the full
- * analysis (the heatmap) and records:
+ * localhost (`--source hub`: the Hub's URL layout, files streamed from disk: after the pick, the hash
+ * becomes a link to the Hub model, and the download the page then asks about is accepted). Both links
+ * carry the same text and windows. Earlier Hub rows loaded from the Hub tab instead, which keeps the
+ * page's own windows (a local-folder link's wait for that folder): the default 8 x 256, four times the
+ * tokens, so they peaked about 600 MiB higher and analyzed 3-4x slower than the folder rows. The windows
+ * in use are recorded in each row. It waits for the full analysis (the heatmap) and records:
  *
  *   memory   VmRSS (/proc/<pid>/status) of every Chromium process, sampled every 200 ms from the pick to
  *            the heatmap: the peak of the sum and of the largest process (the renderer, which runs the
@@ -19,12 +23,28 @@
  *   outcome  whether the heatmap came, else the page's error text; the precision in use; and the
  *            admission's predicted peak (src/engine/model/admission.ts) for the same data.
  *
+ * Each row gets a fresh Chromium with a fresh on-disk profile (`--profile disk`, the default: a person's
+ * browser). Playwright's default context is off the record (`--profile memory`): Chromium keeps that
+ * context's Origin Private File System and Cache Storage in memory, in the browser process, so a Hub
+ * row's downloaded weight file (and every range read back from it) counts there as RAM that a normal
+ * profile keeps on disk; the profile is recorded in each row.
+ *
  * Options: --rows SmolLM2-135M:fp32,Qwen2.5-0.5B:q4:hub,...  (shape:precision[:local|hub])  --seq-len 128
  *          --windows 4  --source local|hub (rows without one)  --port 4392  --dist dist-bench-scale  --models <tmp>/droplab-browser-scale  --out <json>
- *          --timeout-min 20  --rebuild
+ *          --timeout-min 20  --rebuild  --profile disk|memory
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -52,12 +72,15 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench/results/browser-scale.json') },
     'timeout-min': { type: 'string', default: '20' },
     rebuild: { type: 'boolean', default: false },
+    profile: { type: 'string', default: 'disk' },
   },
 });
 const SEQ_LEN = Number(values['seq-len']);
 const WINDOWS = Number(values.windows);
 type Source = 'local' | 'hub';
 const TIMEOUT = Number(values['timeout-min']) * 60_000;
+if (values.profile !== 'disk' && values.profile !== 'memory') throw new Error('--profile is disk or memory');
+const PROFILE = values.profile as 'disk' | 'memory';
 const MiB = 2 ** 20;
 const ARGS = ['--enable-unsafe-webgpu', '--disable-quic', '--no-sandbox', '--disable-background-networking'];
 
@@ -187,18 +210,29 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
   const spec = specFromConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
   const data = { windows: WINDOWS, seqLen: SEQ_LEN, batch: Math.min(8, WINDOWS) };
   const est = estimatePrecision(spec, precision, data, { wasm: true });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true });
+  const launch = { executablePath: '/usr/bin/chromium', args: ARGS, headless: true };
+  const viewport = { width: 1280, height: 800 };
+  // An on-disk profile (storage on disk, as in a person's browser), or Playwright's off-the-record context.
+  const profileDir = PROFILE === 'disk' ? mkdtempSync(join(tmpdir(), 'droplab-scale-profile-')) : null;
+  const context = profileDir
+    ? await chromium.launchPersistentContext(profileDir, { ...launch, viewport })
+    : await (await chromium.launch(launch)).newContext({ viewport });
+  let closed = false;
+  context.on('close', () => {
+    closed = true;
+  });
   const row: Record<string, unknown> = {
     shape,
     precision,
     source,
+    profile: PROFILE,
     fileBytes,
     /** The admission's predicted peak on wasm for this data (model/admission.ts), beside the renderer's measured peak. */
     predictedPeakMiB: Math.round(est.peakBytes / MiB),
     predictedWeightsMiB: Math.round(est.weightBytes / MiB),
   };
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = context.pages()[0] ?? (await context.newPage());
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const consoleErrors: string[] = [];
@@ -207,7 +241,7 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
     });
     await page.addInitScript({ content: RECORDER });
     const text = `t=b:moby-dick-heldout&L=${SEQ_LEN}&n=${WINDOWS}&x=cos`;
-    // A link to a local folder: the page waits for it, idle (a Hub model is then loaded from the Hub tab).
+    // A link to a local folder: the page waits for it, idle (for a Hub row, until the hash names the Hub model).
     const hub = source === 'hub' ? `&hub=${encodeURIComponent(hubUrl)}` : '';
     await page.goto(`${base}/?backend=wasm${hub}#v1&m=l:${encodeURIComponent(shape)}&${text}`);
     await page.waitForFunction(
@@ -222,6 +256,16 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
     row.deviceMemory = await page.evaluate(() => (navigator as Navigator & { deviceMemory?: number }).deviceMemory);
     await page.getByTestId('notice').waitFor({ timeout: 60_000 });
     await page.locator('[data-testid="precision-picker"] select').selectOption(precision);
+    if (source === 'hub') {
+      // The same link naming the Hub model (the precision stays chosen): the page reads its config and asks.
+      await page.evaluate(
+        (h) => {
+          location.hash = h;
+        },
+        `#v1&m=h:bench/${encodeURIComponent(shape)}&${text}`,
+      );
+      await page.getByTestId('notice-download').waitFor({ timeout: 60_000 });
+    }
     await page.waitForTimeout(2000);
     const idle = children();
     const idleSum = idle.reduce((s, p) => s + p.rss, 0);
@@ -229,11 +273,8 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
 
     const s = sampler();
     const t0 = await page.evaluate(() => performance.now());
-    if (source === 'hub') {
-      await page.getByRole('tab', { name: 'Hub' }).click();
-      await page.getByRole('textbox', { name: 'Model id' }).fill(`bench/${shape}`);
-      await page.getByRole('button', { name: 'Load', exact: true }).click();
-    } else {
+    if (source === 'hub') await page.getByTestId('notice-download').click();
+    else {
       await page.getByRole('tab', { name: 'Local folder' }).click();
       await page.getByTestId('folder-input').setInputFiles(dir);
     }
@@ -265,7 +306,7 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
         outcome = 'heatmap';
         break;
       }
-      if ((await errorText(page)) || pageErrors.length || !browser.isConnected()) {
+      if ((await errorText(page)) || pageErrors.length || closed) {
         outcome = 'error';
         break;
       }
@@ -275,6 +316,18 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
     const ts = await tasks(page).catch(() => []);
     const b = ts.findIndex((x) => x.task === 'baseline');
     const bEnd = b >= 0 ? ts.slice(b + 1).find((x) => x.task !== 'baseline') : undefined;
+    // The window settings as applied (with a model loaded, Apply is enabled only while the fields differ).
+    const windowsInUse = await page
+      .getByTestId('window-settings')
+      .evaluate((f) =>
+        (f.querySelector('button[type="submit"]') as HTMLButtonElement).disabled
+          ? {
+              seqLen: Number((f.querySelector('input[name="seqLen"]') as HTMLInputElement).value),
+              windows: Number((f.querySelector('input[name="windows"]') as HTMLInputElement).value),
+            }
+          : 'not applied',
+      )
+      .catch(() => null);
     const inUse = await page
       .getByTestId('precision-badge')
       .textContent({ timeout: 1000 })
@@ -284,6 +337,7 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
       outcome,
       error: outcome === 'heatmap' ? null : ((await errorText(page).catch(() => null)) ?? pageErrors.join(' | ')),
       precisionBadge: inUse?.trim() ?? null,
+      windowsInUse,
       stages,
       consoleErrors: consoleErrors.slice(0, 5),
       loadMs: loadedAt === null ? null : Math.round(loadedAt - t0),
@@ -309,7 +363,10 @@ async function runRow(shape: string, precision: WeightPrecision, source: Source,
   } catch (e) {
     Object.assign(row, { succeeded: false, outcome: 'exception', error: String(e).slice(0, 800) });
   } finally {
-    await browser.close().catch(() => {});
+    const browser = context.browser();
+    await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(row));
   return row;
@@ -370,7 +427,7 @@ async function main() {
       loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
       chromium,
     },
-    settings: { backend: 'wasm', seqLen: SEQ_LEN, windows: WINDOWS, weightsOnDisk: 'bf16' },
+    settings: { backend: 'wasm', seqLen: SEQ_LEN, windows: WINDOWS, weightsOnDisk: 'bf16', profile: PROFILE },
     method:
       'VmRSS of every Chromium process (descendants of the bench), sampled every 200 ms from the folder pick (or the download click) to the end of the full analysis; idle = the page waiting for its folder with the runtime started. highWaterMiB: the largest VmHWM per process type at the end. Times in the page (performance.now).',
     rows,
