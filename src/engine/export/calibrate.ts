@@ -77,14 +77,15 @@ export interface CalibrationOptions {
 const ROLES: readonly LinearRole[] = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
 
 /**
- * A sublayer graph that also outputs the statistics of every distinct linear input. Returns the graph
- * and, per output index i, the roles reading input i.
+ * A sublayer graph that also outputs the statistics of every distinct linear input (unless `withStats` is
+ * false: the plain float32 sublayer). Returns the graph and, per output index i, the roles reading input i.
  */
 export function statsGraph(
   spec: ModelSpec,
   w: LayerWeights,
   l: number,
   kind: 'attn' | 'mlp',
+  withStats = true,
 ): { onnx: Uint8Array; inputs: { roles: LinearRole[]; K: number }[] } {
   const b = new GraphBuilder(`droplab_calib_${kind}_${l}`);
   const inputs: { roles: LinearRole[]; K: number }[] = [];
@@ -108,7 +109,7 @@ export function statsGraph(
     inputs[i].roles.push(roleOf(lin));
     return blocks.fp32Linear(g, x, lin, name);
   };
-  const ctx = blocks.blockContext(b, spec, { format: { ...blocks.FP32, linear } });
+  const ctx = blocks.blockContext(b, spec, { format: withStats ? { ...blocks.FP32, linear } : blocks.FP32 });
   const x = b.input(sublayers.IO.hidden, 'float32', ['batch', 'seq', spec.hiddenSize]); // [B,T,d]
   const out =
     kind === 'attn'
@@ -183,15 +184,7 @@ export async function* calibrate(
         absSum: new Float64Array(K),
         tokens: 0,
       }));
-      const next = new Float32Array(states.length);
-      for (let w0 = 0; w0 < n; w0 += batch) {
-        check();
-        const bs = Math.min(batch, n - w0);
-        const x = states.subarray(w0 * seqLen * dim, (w0 + bs) * seqLen * dim);
-        t0 = performance.now();
-        const r = await session.run({ [sublayers.IO.hidden]: new ort.Tensor('float32', x, [bs, seqLen, dim]) });
-        timing.runMs += performance.now() - t0;
-        next.set(await floats(r[sublayers.IO.hiddenOut]), w0 * seqLen * dim);
+      const next = await runOver(session, states, async (r, bs) => {
         for (let i = 0; i < stats.length; i++) {
           const xtx = await floats(r[`xtx.${i}`]);
           const abs = await floats(r[`abssum.${i}`]);
@@ -200,8 +193,7 @@ export async function* calibrate(
           for (let k = 0; k < abs.length; k++) s.absSum[k] += abs[k];
           s.tokens += bs * seqLen;
         }
-        for (const t of Object.values(r)) t.dispose();
-      }
+      });
       await session.release();
       const input = states;
       states = next;
@@ -211,35 +203,36 @@ export async function* calibrate(
     }
   }
 
-  /** The sublayer's output over every window with weights w (plain float32 graph). */
-  async function forwardSublayer(w: LayerWeights, l: number, kind: 'attn' | 'mlp', x: Float32Array) {
-    const t1 = performance.now();
-    const b = new GraphBuilder(`droplab_calib_fwd_${kind}_${l}`);
-    const ctx = blocks.blockContext(b, spec, { format: blocks.FP32 });
-    const h = b.input(sublayers.IO.hidden, 'float32', ['batch', 'seq', dim]); // [B,T,d]
-    const y =
-      kind === 'attn'
-        ? blocks.attentionSublayer(ctx, h, w, l, { positions: blocks.sequencePositions(b, h) }).out
-        : blocks.mlpSublayer(ctx, h, w, l).out;
-    b.output(y, sublayers.IO.hiddenOut, ['batch', 'seq', dim]);
-    const session = await sessionOf(b.build());
-    timing.buildMs += performance.now() - t1;
+  /**
+   * Runs a sublayer session over every window of x [n, T, d], `batch` windows at a time: its hidden_out
+   * [n, T, d], each batch's results handed to `each` before they are disposed.
+   */
+  async function runOver(
+    session: OrtSession,
+    x: Float32Array,
+    each?: (r: Record<string, OrtTensor>, bs: number) => Promise<void>,
+  ): Promise<Float32Array<ArrayBuffer>> {
     const out = new Float32Array(x.length);
     for (let w0 = 0; w0 < n; w0 += batch) {
       check();
       const bs = Math.min(batch, n - w0);
-      const t2 = performance.now();
-      const r = await session.run({
-        [sublayers.IO.hidden]: new ort.Tensor('float32', x.subarray(w0 * seqLen * dim, (w0 + bs) * seqLen * dim), [
-          bs,
-          seqLen,
-          dim,
-        ]),
-      });
-      timing.runMs += performance.now() - t2;
+      const xb = x.subarray(w0 * seqLen * dim, (w0 + bs) * seqLen * dim);
+      const t1 = performance.now();
+      const r = await session.run({ [sublayers.IO.hidden]: new ort.Tensor('float32', xb, [bs, seqLen, dim]) });
+      timing.runMs += performance.now() - t1;
       out.set(await floats(r[sublayers.IO.hiddenOut]), w0 * seqLen * dim);
+      await each?.(r, bs);
       for (const t of Object.values(r)) t.dispose();
     }
+    return out;
+  }
+
+  /** The sublayer's output over every window with weights w (plain float32 graph). */
+  async function forwardSublayer(w: LayerWeights, l: number, kind: 'attn' | 'mlp', x: Float32Array) {
+    const t1 = performance.now();
+    const session = await sessionOf(statsGraph(spec, w, l, kind, false).onnx);
+    timing.buildMs += performance.now() - t1;
+    const out = await runOver(session, x);
     await session.release();
     return out;
   }
