@@ -88,18 +88,17 @@ export class Pipeline {
   }
 
   /**
-   * Replace the windows (ids [windows*seqLen]); batches of `batch` windows share a session run, or, given
-   * a list (batches.ts), batches of those sizes in order (they must sum to `windows`).
+   * Replace the windows (ids [windows*seqLen]); each batch of windows shares a session run: `batches` are
+   * their sizes in order (batches.ts), summing to `windows`.
    */
-  setWindows(ids: Int32Array, windows: number, seqLen: number, batch: number | readonly number[]): void {
-    const sizes = typeof batch === 'number' ? null : batch;
-    if (sizes && sizes.reduce((a, b) => a + b, 0) !== windows)
-      throw new RangeError(`window batches [${sizes.join(', ')}] do not add up to ${windows} windows`);
+  setWindows(ids: Int32Array, windows: number, seqLen: number, batches: readonly number[]): void {
+    if (batches.reduce((a, b) => a + b, 0) !== windows)
+      throw new RangeError(`window batches [${batches.join(', ')}] do not add up to ${windows} windows`);
     this.clear();
     this.seqLen = seqLen;
     this.windows = windows;
     for (let w0 = 0, i = 0; w0 < windows; i++) {
-      const B = Math.min(sizes ? sizes[i] : (batch as number), windows - w0);
+      const B = batches[i];
       if (!(B >= 1)) throw new RangeError(`a window batch must hold at least one window, not ${B}`);
       const data = BigInt64Array.from(ids.subarray(w0 * seqLen, (w0 + B) * seqLen), (v) => BigInt(v));
       const S = this.numSublayers;

@@ -111,7 +111,7 @@ export class TaskBatches {
       ids.set(this.runs[r], w * b.T);
     });
     const p = this.makePipeline();
-    p.setWindows(ids, b.runs.length, b.T, b.runs.length);
+    p.setWindows(ids, b.runs.length, b.T, [b.runs.length]); // one batch
     if (b.keep) b.pipeline = p;
     return p;
   }
