@@ -390,22 +390,23 @@ export async function downloadFolder(
       bytesDone += n;
       report(file, i);
     };
-    // A weight file: to disk (the OPFS), else into the Cache API; each refusal (quota) downloads it again.
-    let body: Response | null = res;
-    const again = async () => {
+    // A weight file goes to disk (the OPFS), else into the Cache API, else into memory. A place that refuses
+    // it (quota) has used up the response, so the next one downloads the file again.
+    let unread: Response | null = res;
+    const body = async (): Promise<Response> => {
+      const r = unread;
+      unread = null;
+      if (r) return r;
       bytesDone = before;
       return get(env, remote, file);
     };
-    const weights = onDisk && isWeight ? await streamToStore(env, remote, file, body, onChunk) : null;
-    if (onDisk && isWeight && !weights) body = ranged ? await again() : null;
-    const blob = !weights && ranged && isWeight && body ? await streamToCache(env, remote, file, body, onChunk) : null;
-    if (ranged && isWeight) body = null;
+    const weights = onDisk && isWeight ? await streamToStore(env, remote, file, await body(), onChunk) : null;
+    const blob = !weights && ranged && isWeight ? await streamToCache(env, remote, file, await body(), onChunk) : null;
     if (weights) stored.set(file, weights);
     else if (blob) blobs.set(file, blob);
     else {
       // Not streamed to disk or the cache (none, a small file, or refused: quota): in memory.
-      bytesDone = before;
-      const bytes = await readBody(body ?? (await again()), file, env, onChunk);
+      const bytes = await readBody(await body(), file, env, onChunk);
       await store(env, remote, file, bytes);
       map[file] = bytes;
     }
