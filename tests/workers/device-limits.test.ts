@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { admit, GiB } from '../../src/engine/model/admission';
 import { specFromConfig } from '../../src/engine/model/families';
 import { deviceLimits, type ProbeResult } from '../../workers/ort-web';
+import { popularConfig } from '../../scripts/popular-models';
 
 const wasm = { report: { backend: 'wasm' }, adapter: null } as unknown as ProbeResult;
 const webgpu = {
@@ -22,18 +23,7 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const qwen = specFromConfig({
-  model_type: 'qwen2',
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  vocab_size: 151936,
-  max_position_embeddings: 32768,
-  tie_word_embeddings: true,
-  eos_token_id: 151643,
-});
+const qwen = specFromConfig({ ...popularConfig('Qwen2.5-0.5B'), eos_token_id: 151643 });
 
 describe('deviceLimits', () => {
   it('gives wasm half the device memory, at most 4 GiB (wasm32)', () => {
