@@ -7,23 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { ModelTooLargeError, SettingsError } from '../../../src/engine/errors';
 import { admit, choosePrecision, estimatePrecision, GiB, WASM_EXTRA } from '../../../src/engine/model/admission';
 import { specFromConfig } from '../../../src/engine/model/families';
+import { popularConfig } from '../../../scripts/popular-models';
 
-const llama1b = specFromConfig({
-  model_type: 'llama',
-  hidden_act: 'silu',
-  rms_norm_eps: 1e-5,
-  rope_theta: 500000,
-  max_position_embeddings: 131072,
-  hidden_size: 2048,
-  intermediate_size: 8192,
-  num_hidden_layers: 16,
-  num_attention_heads: 32,
-  num_key_value_heads: 8,
-  head_dim: 64,
-  vocab_size: 128256,
-  tie_word_embeddings: true,
-  eos_token_id: 128001,
-});
+const llama1b = specFromConfig({ ...popularConfig('Llama-3.2-1B'), eos_token_id: 128001 });
 
 describe('admission', () => {
   it('weights at each precision, by hand for Llama-3.2-1B (the head holds the table; no embedding session)', () => {
